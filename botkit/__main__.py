@@ -1,0 +1,3 @@
+from botkit.cli import main
+
+main()

@@ -1,0 +1,119 @@
+"""Typed settings: defaults < BOTKIT_HOME/config.yaml (or BOTKIT_CONFIG) < BOTKIT_* environment variables.
+
+pydantic-settings gives us env parsing and validation; unknown keys are rejected so a typo never
+silently does nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from platformdirs import user_cache_dir, user_data_dir
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from botkit.decoding import DecodingOptions
+from botkit.errors import BotkitError
+
+
+def default_home() -> Path:
+    return Path(os.environ.get("BOTKIT_HOME") or user_data_dir("botkit"))
+
+
+def config_path() -> Path:
+    return Path(os.environ.get("BOTKIT_CONFIG") or default_home() / "config.yaml")
+
+
+class Settings(BaseSettings):
+    """Everything botkit can be configured with. Each field is also the env var BOTKIT_<FIELD>."""
+
+    model_config = SettingsConfigDict(env_prefix="BOTKIT_", env_nested_delimiter="__", extra="forbid")
+
+    home: Path = Field(default_factory=default_home, description="Holds the database, Chroma and adapters.")
+    cache_dir: Path = Field(
+        default_factory=lambda: Path(user_cache_dir("botkit")),
+        description="Converted models, shared by every home.",
+    )
+    model: str = Field("default", description="'default' (embedded SmolLM2-135M), a hub id, a directory or a .gguf file.")
+    adapter: str | None = Field(None, description="A PEFT adapter directory applied on top of `model`.")
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    brand: Path | None = Field(None, description="Brand profile YAML; the sample brand when unset.")
+    fewshot: Path | None = Field(None, description="Few-shot examples YAML; the sample brand's when unset.")
+    fewshot_k: int = Field(2, ge=0, le=16)
+    fewshot_selection: Literal["similarity", "mmr"] = "similarity"
+    top_k: int = Field(4, ge=1, le=20, description="Chunks retrieved per question.")
+    min_relevance: float = Field(0.3, ge=0, le=1, description="Cosine similarity below which a chunk is ignored.")
+    min_evidence: float = Field(0.35, ge=0, le=1, description="Similarity a source sentence needs to count as an answer.")
+    answer_sentences: int = Field(1, ge=1, le=10, description="Sentences of the model's draft kept before checking; extra sentences are where small models invent.")
+    chunk_tokens: int = Field(160, ge=32, le=256)
+    chunk_overlap: int = Field(32, ge=0, le=128)
+    context_window: int | None = Field(None, ge=256, description="Prompt + reply token limit; the model's own when unset.")
+    decoding: DecodingOptions = Field(default_factory=DecodingOptions)
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):
+        return (init_settings, env_settings, _YamlFile(settings_cls))
+
+    @property
+    def database_path(self) -> Path:
+        return self.home / "botkit.db"
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.home / "chroma"
+
+
+class _YamlFile(PydanticBaseSettingsSource):
+    """Reads config.yaml at load time, so BOTKIT_HOME / BOTKIT_CONFIG set just before loading count."""
+
+    def get_field_value(self, field, field_name):  # pragma: no cover - __call__ does the work
+        return None, field_name, False
+
+    def __call__(self) -> dict:
+        path = config_path()
+        if not path.exists():
+            return {}
+        try:
+            data = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as exc:
+            raise BotkitError(f"{path} is not valid YAML: {exc}".splitlines()[0]) from exc
+        if not isinstance(data, dict):
+            raise BotkitError(f"{path} must hold a mapping of settings, e.g. 'model: default'")
+        return data
+
+
+def load_settings(**overrides) -> Settings:
+    """Load settings, turning validation errors into one readable line."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"])
+            if err["type"] == "extra_forbidden":
+                problems.append(f"unknown setting '{where}'")
+            else:
+                problems.append(f"{where}: {err['msg']}")
+        allowed = ", ".join(Settings.model_fields)
+        raise BotkitError(f"bad configuration ({config_path()}): {'; '.join(problems)} (settings: {allowed})") from None
+
+
+def save_setting(key: str, value) -> Path:
+    """Write one setting into config.yaml (used by `botkit models use`), keeping the others."""
+    if key not in Settings.model_fields:
+        raise BotkitError(f"unknown setting '{key}'")
+    path = config_path()
+    data = yaml.safe_load(path.read_text()) if path.exists() else {}
+    data = data or {}
+    if value is None:
+        data.pop(key, None)
+    else:
+        data[key] = value
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(yaml.safe_dump(data, sort_keys=True))
+    tmp.replace(path)
+    return path

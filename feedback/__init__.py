@@ -1,0 +1,1 @@
+"""The RLHF loop: ranking store, preference export, training and the model registry."""
