@@ -1,0 +1,101 @@
+"""Read a file into plain-text sections: Markdown, text, HTML, PDF, and CSV/JSONL question-answer pairs."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from botkit.errors import BotkitError
+
+SUPPORTED = {".md", ".markdown", ".txt", ".text", ".html", ".htm", ".pdf", ".csv", ".jsonl"}
+_QUESTION_KEYS = ("question", "q", "prompt", "input")
+_ANSWER_KEYS = ("answer", "a", "response", "output")
+
+
+def load_sections(path: Path) -> list[str]:
+    """Return the file's text as sections (one per document, or one per Q&A pair).
+
+    Raises BotkitError for empty, binary or unreadable files.
+    """
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED:
+        raise BotkitError(f"{path}: unsupported file type '{suffix}' (supported: {', '.join(sorted(SUPPORTED))})")
+    if path.stat().st_size == 0:
+        raise BotkitError(f"{path}: file is empty")
+    if suffix == ".pdf":
+        sections = [_pdf_text(path)]
+    else:
+        text = _read_text(path)
+        if suffix in {".html", ".htm"}:
+            sections = [_html_text(text)]
+        elif suffix == ".csv":
+            sections = _qa_pairs(path, list(csv.DictReader(io.StringIO(text))))
+        elif suffix == ".jsonl":
+            sections = _qa_pairs(path, _jsonl_rows(path, text))
+        else:
+            sections = [text]
+    sections = [s.strip() for s in sections if s and s.strip()]
+    if not sections:
+        raise BotkitError(f"{path}: no text found")
+    return sections
+
+
+def _read_text(path: Path) -> str:
+    data = path.read_bytes()
+    if b"\x00" in data[:8192]:
+        raise BotkitError(f"{path}: looks like a binary file, not text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise BotkitError(f"{path}: not UTF-8 text (byte {exc.start}); re-save it as UTF-8") from exc
+
+
+def _html_text(html: str) -> str:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup(["script", "style", "nav", "footer", "header"]):
+        tag.decompose()
+    return soup.get_text("\n", strip=True)
+
+
+def _pdf_text(path: Path) -> str:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(path)
+        if reader.is_encrypted:
+            raise BotkitError(f"{path}: PDF is encrypted; save an unlocked copy")
+        return "\n".join(page.extract_text() or "" for page in reader.pages)
+    except (PdfReadError, ValueError, KeyError, OSError) as exc:
+        raise BotkitError(f"{path}: unreadable PDF ({exc})") from exc
+
+
+def _jsonl_rows(path: Path, text: str) -> list[dict]:
+    rows, bad = [], []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            bad.append(number)
+            continue
+        (rows if isinstance(row, dict) else bad).append(row if isinstance(row, dict) else number)
+    if bad:
+        raise BotkitError(f"{path}: malformed JSON on line(s) {', '.join(map(str, bad[:10]))}")
+    return rows
+
+
+def _qa_pairs(path: Path, rows: list[dict]) -> list[str]:
+    if not rows:
+        return []
+    keys = {k.lower().strip(): k for k in rows[0] if k}
+    q = next((keys[k] for k in _QUESTION_KEYS if k in keys), None)
+    a = next((keys[k] for k in _ANSWER_KEYS if k in keys), None)
+    if not q or not a:
+        raise BotkitError(f"{path}: needs 'question' and 'answer' columns/keys, found {sorted(keys)}")
+    return [f"Q: {str(r.get(q) or '').strip()}\nA: {str(r.get(a) or '').strip()}" for r in rows if r.get(a)]

@@ -1,0 +1,194 @@
+"""`KnowledgeBase`: idempotent ingestion into a persistent Chroma collection, and relevance search.
+
+File hashes live in SQLite (`knowledge_files`); re-ingesting skips unchanged files, replaces changed
+ones (new chunks are written before old ones are deleted, so a crash loses nothing) and removes
+chunks of files that disappeared from an ingested folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timezone
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlite_utils
+
+from botkit.embeddings import Embedder
+from botkit.errors import BotkitError
+from botkit.knowledge.chunking import chunk_sections, make_splitter, title_of
+from botkit.knowledge.loaders import SUPPORTED, load_sections
+from botkit.knowledge.terms import terms
+
+COLLECTION = "knowledge"
+
+
+@dataclass
+class Chunk:
+    id: str
+    text: str
+    source: str
+    title: str
+    score: float = 0.0
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    chunks: int = 0
+
+    def as_dict(self) -> dict:
+        return {k: getattr(self, k) for k in ("added", "updated", "unchanged", "removed", "errors", "chunks")}
+
+
+def open_chroma(path: Path):
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
+
+
+class KnowledgeBase:
+    def __init__(self, db: sqlite_utils.Database, chroma_path: Path, embedder: Embedder,
+                 chunk_tokens: int = 160, chunk_overlap: int = 32):
+        self.db = db
+        self.embedder = embedder
+        self.chroma_path = chroma_path
+        self._open_collection()
+        self.splitter = make_splitter(embedder.tokenizer, chunk_tokens, chunk_overlap)
+
+    def _open_collection(self) -> None:
+        # embedding_function=None: Chroma's default would try to download a model.
+        self.collection = open_chroma(self.chroma_path).get_or_create_collection(
+            COLLECTION, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
+        )
+        self._seen_state = self._files_state()
+
+    def _files_state(self):
+        return self.db.execute("select count(*), max(ingested_at), sum(chunks) from knowledge_files").fetchone()
+
+    def _sync(self) -> None:
+        """Reopen Chroma when another process (`botkit ingest` beside a running app) changed it:
+        an open Chroma client never sees segments written by another process."""
+        if self._files_state() != self._seen_state:
+            from chromadb.api.shared_system_client import SharedSystemClient
+
+            SharedSystemClient.clear_system_cache()
+            self._open_collection()
+
+    def count(self) -> int:
+        self._sync()
+        return self.collection.count()
+
+    def files(self) -> list[dict]:
+        return list(self.db["knowledge_files"].rows_where(order_by="path"))
+
+    @staticmethod
+    def files_under(path: Path) -> list[Path]:
+        """The supported files `ingest(path)` would read."""
+        if not path.exists():
+            raise BotkitError(f"{path}: no such file or folder")
+        if path.is_file():
+            return [path.resolve()]
+        return sorted(
+            p.resolve() for p in path.rglob("*")
+            if p.is_file() and p.suffix.lower() in SUPPORTED
+            and not any(part.startswith(".") for part in p.relative_to(path).parts)
+        )
+
+    def ingest(self, path: Path, on_file: Callable[[Path], None] | None = None) -> IngestReport:
+        path = Path(path).expanduser()
+        self._sync()
+        files = self.files_under(path)
+        report = IngestReport()
+        for file in files:
+            self._ingest_file(file, report)
+            if on_file:
+                on_file(file)
+        if path.is_dir():
+            prefix = str(path.resolve()).rstrip("/") + "/"
+            present = {str(f) for f in files}
+            for row in self.db.query("select path from knowledge_files where path like ?", [prefix + "%"]):
+                if row["path"] not in present:
+                    self.remove(row["path"])
+                    report.removed.append(row["path"])
+        self._seen_state = self._files_state()  # our own writes need no reopen
+        if path.is_file() and report.errors:
+            raise BotkitError(report.errors[0])
+        return report
+
+    def _ingest_file(self, file: Path, report: IngestReport) -> None:
+        source = str(file)
+        digest = hashlib.sha256(file.read_bytes()).hexdigest()
+        known = next(self.db["knowledge_files"].rows_where("path = ?", [source]), None)
+        if known and known["sha256"] == digest:
+            report.unchanged.append(source)
+            return
+        try:
+            sections = load_sections(file)
+        except BotkitError as exc:
+            report.errors.append(str(exc))  # the file's previous chunks, if any, stay searchable
+            return
+        title = title_of(sections[0], file.stem.replace("_", " ").replace("-", " "))
+        chunks = chunk_sections(sections, self.splitter)
+        key = hashlib.sha1(source.encode()).hexdigest()[:12]
+        ids = [f"{key}:{digest[:12]}:{i}" for i in range(len(chunks))]
+        # Embed the title with the chunk: "Returns" + "within 30 days" retrieves better than the bare chunk.
+        vectors = self.embedder.encode([f"{title}: {c}" for c in chunks])
+        for start in range(0, len(ids), 512):
+            self.collection.upsert(
+                ids=ids[start:start + 512],
+                embeddings=vectors[start:start + 512].tolist(),
+                documents=chunks[start:start + 512],
+                metadatas=[{"source": source, "title": title, "sha256": digest}] * len(ids[start:start + 512]),
+            )
+        if known:
+            stale = self.collection.get(where={"source": source}, include=[])["ids"]
+            stale = [i for i in stale if i not in set(ids)]
+            if stale:
+                self.collection.delete(ids=stale)
+        self.db["knowledge_files"].upsert(
+            {"path": source, "sha256": digest, "chunks": len(chunks),
+             # Microseconds: the timestamp doubles as the change marker other processes watch.
+             "ingested_at": datetime.now(timezone.utc).isoformat(),
+             "terms": " ".join(sorted(terms(" ".join(chunks))))}, pk="path"
+        )
+        (report.updated if known else report.added).append(source)
+        report.chunks += len(chunks)
+
+    def remove(self, source: str) -> None:
+        self.collection.delete(where={"source": source})
+        self.db["knowledge_files"].delete_where("path = ?", [source])
+
+    def vocabulary(self) -> set[str]:
+        """Stems of every content word in the knowledge base (cached until the files change)."""
+        state = self._files_state()
+        if getattr(self, "_vocabulary_state", None) != state:
+            words: set[str] = set()
+            for row in self.db.query("select terms from knowledge_files"):
+                words.update((row["terms"] or "").split())
+            self._vocabulary, self._vocabulary_state = words, state
+        return self._vocabulary
+
+    def search(self, query: str, k: int = 4, min_relevance: float = 0.0) -> list[Chunk]:
+        """The `k` most similar chunks whose cosine similarity is at least `min_relevance`."""
+        if not query.strip() or self.count() == 0:
+            return []
+        result = self.collection.query(
+            query_embeddings=[self.embedder.embed_query(query)],
+            n_results=min(k, self.count()),
+            include=["documents", "metadatas", "distances"],
+        )
+        chunks = []
+        for cid, text, meta, dist in zip(result["ids"][0], result["documents"][0],
+                                         result["metadatas"][0], result["distances"][0]):
+            score = 1.0 - float(dist)
+            if score >= min_relevance:
+                chunks.append(Chunk(cid, text, meta["source"], meta.get("title", ""), round(score, 4)))
+        return chunks

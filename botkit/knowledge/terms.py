@@ -1,0 +1,48 @@
+"""Content words and crude stems: the vocabulary the knowledge base knows, used to tell an
+answerable question from one about things the documents never mention."""
+
+from __future__ import annotations
+
+import re
+
+WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
+STOPWORDS = set(
+    "a an the and or but if then so of to in on at by for with from as is are was were be been being it its "
+    "this that these those there here you your yours we our ours us they their them he she his her i me my "
+    "do does did done can could will would shall should may might must have has had not no yes all any each "
+    "every some more most very just also only about into out up down over under again than too what which "
+    "who whom whose when where why how please thanks thank hi hello answer question source sources according "
+    "get got let lets make makes made like well sure happy help glad much many big small really somewhere "
+    "fast quick quickly need want know tell anything something thing things now right still ok okay".split()
+)
+
+
+def bare(word: str) -> str:
+    """Lower case without a possessive 's or stray quotes/hyphens."""
+    return re.sub(r"'s$", "", word.lower().strip("'-"))
+
+
+def stem(word: str) -> str:
+    return re.sub(r"(ies|es|s|ed|ing|er|ly)$", "", word)[:6]
+
+
+def content_words(text: str) -> set[str]:
+    words = set()
+    for token in WORD.findall(text):
+        for part in bare(token).split("-"):
+            if part and part not in STOPWORDS and "'" not in part and len(part) > 2:
+                words.add(part)
+    return words
+
+
+def terms(text: str) -> set[str]:
+    """Stems of the content words of `text`."""
+    return {stem(w) for w in content_words(text)}
+
+
+def unknown_share(question: str, vocabulary: set[str]) -> float:
+    """The share of the question's content words that the knowledge base never uses."""
+    words = content_words(question)
+    if not words:
+        return 0.0
+    return sum(stem(w) not in vocabulary for w in words) / len(words)
