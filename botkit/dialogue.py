@@ -1,0 +1,207 @@
+"""The dialogue core: message -> retrieve -> select evidence and few-shot examples -> fit the token
+budget -> generate (streaming) -> check against the sources -> Reply, persisted in the session."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+
+from botkit.config import Settings, load_settings
+from botkit.database import open_database
+from botkit.decoding import DecodingOptions
+from botkit.errors import BotkitError
+from botkit.grounding import (
+    check_answer,
+    cited_numbers,
+    clean_answer,
+    normalise_citations,
+    quote_answer,
+    select_evidence,
+)
+from botkit.knowledge.store import Chunk
+from botkit.knowledge.terms import unknown_share
+from botkit.models.engine import Generation
+from botkit.prompting import budget
+from botkit.prompting.brand import load_brand, sample_brand_dir
+from botkit.prompting.fewshot import FewShotExamples, load_examples
+from botkit.sessions import SessionStore
+
+EMPTY_KB = "My knowledge base is empty, so I can't answer from your documents yet: add some with `botkit ingest PATH`."
+
+
+@dataclass
+class Citation:
+    n: int
+    source: str
+    title: str
+    chunk_id: str
+    text: str
+    score: float
+
+
+@dataclass
+class Reply:
+    text: str
+    citations: list[Citation]
+    model: str
+    usage: dict
+    grounding: str  # generated | quoted | dont-know | empty-knowledge-base
+    session_id: str
+    plugin: str | None = None
+    dropped: dict = field(default_factory=dict)
+    draft: str = ""  # the model's own answer, before the grounding check
+    check: str = ""  # why the draft was kept or replaced
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["answer"] = self.text
+        return data
+
+
+class Bot:
+    """A brand chatbot over one BOTKIT_HOME. The model and embeddings load on first use."""
+
+    def __init__(self, settings: Settings | None = None, engine=None, embedder=None):
+        self.settings = settings or load_settings()
+        self._engine = engine
+        self._embedder = embedder
+        self.db = open_database(self.settings.database_path)
+        self.sessions = SessionStore(self.db)
+        self.brand = load_brand(self.settings.brand)
+
+    @property
+    def engine(self):
+        if self._engine is None:
+            from botkit.models.loading import load_engine
+
+            s = self.settings
+            self._engine = load_engine(s.model, s.cache_dir, adapter=s.adapter, device=s.device)
+        return self._engine
+
+    @property
+    def embedder(self):
+        if self._embedder is None:
+            from botkit.embeddings import Embedder
+
+            self._embedder = Embedder()
+        return self._embedder
+
+    @functools.cached_property
+    def knowledge(self):
+        from botkit.knowledge.store import KnowledgeBase
+
+        s = self.settings
+        return KnowledgeBase(self.db, s.chroma_path, self.embedder, s.chunk_tokens, s.chunk_overlap)
+
+    @functools.cached_property
+    def fewshot(self) -> FewShotExamples:
+        path = self.settings.fewshot or sample_brand_dir() / "fewshot.yaml"
+        if self.settings.fewshot is None and self.settings.brand is not None:
+            brand_dir = self.settings.brand if self.settings.brand.is_dir() else self.settings.brand.parent
+            path = brand_dir / "fewshot.yaml"
+            if not path.exists():
+                return FewShotExamples([], self.embedder, k=0)
+        s = self.settings
+        return FewShotExamples(load_examples(path), self.embedder, s.fewshot_k, s.fewshot_selection)
+
+    @property
+    def token_limit(self) -> int:
+        window = self.settings.context_window or self.engine.context_window
+        return window - self.settings.decoding.max_new_tokens
+
+    def respond(self, message: str, session_id: str | None = None, **decoding) -> Reply:
+        """Answer `message` in session `session_id` (a new session when None)."""
+        reply = None
+        for item in self.stream(message, session_id, **decoding):
+            if isinstance(item, Reply):
+                reply = item
+        return reply
+
+    def stream(self, message: str, session_id: str | None = None, **decoding) -> Iterator[str | Reply]:
+        """Yield text pieces as the model writes them, then the final, checked `Reply`.
+
+        The final text can differ from the streamed one: an answer the sources do not support is
+        replaced by a quote of the sources. UIs should show `Reply.text` once it arrives.
+        """
+        message = (message or "").strip()
+        if not message:
+            raise BotkitError("the message is empty")
+        options = self.settings.decoding.merged(**decoding) if decoding else self.settings.decoding
+        budget.ensure_fits(budget.PromptParts(self.brand.system_prompt(), message), self.engine.count_tokens,
+                           self.token_limit)
+        session_id = self.sessions.ensure(session_id, title=message)
+        history = [{"role": m.role, "content": m.content} for m in self.sessions.history(session_id)]
+
+        if self.knowledge.count() == 0:
+            reply = self._canned(EMPTY_KB, "empty-knowledge-base", session_id)
+        else:
+            query = self._retrieval_query(message, history)
+            chunks = self.knowledge.search(query, self.settings.top_k, self.settings.min_relevance)
+            evidence = select_evidence(query, chunks, self.embedder, min_score=self.settings.min_evidence)
+            # A question mostly about things the documents never mention ("Do you sell fridges?")
+            # can still retrieve similar-sounding chunks; refuse rather than answer beside the point.
+            if not evidence or unknown_share(message, self.knowledge.vocabulary()) >= 0.5:
+                reply = self._canned(self.brand.dont_know, "dont-know", session_id)
+            else:
+                reply = yield from self._grounded(message, history, evidence, options, session_id)
+        self.sessions.append(session_id, "user", message)
+        meta = reply.as_dict()
+        meta.pop("text"), meta.pop("answer")
+        self.sessions.append(session_id, "assistant", reply.text, meta)
+        yield reply
+
+    def _retrieval_query(self, message: str, history: list[dict]) -> str:
+        # A short follow-up ("and how much is it?") needs the previous question to retrieve well.
+        previous = [m["content"] for m in history if m["role"] == "user"]
+        if previous and len(message.split()) < 6:
+            return f"{previous[-1]} {message}"
+        return message
+
+    def _canned(self, text: str, grounding: str, session_id: str) -> Reply:
+        return Reply(text, [], self._model_name(), {"prompt_tokens": 0, "completion_tokens": 0}, grounding, session_id)
+
+    def _model_name(self) -> str:
+        return self._engine.name if self._engine is not None else self.settings.model
+
+    def _grounded(self, message, history, evidence, options: DecodingOptions, session_id):
+        numbering: dict[str, int] = {}
+        chunks: dict[int, Chunk] = {}
+        for e in evidence:
+            if e.chunk.id not in numbering:
+                numbering[e.chunk.id] = len(numbering) + 1
+                chunks[numbering[e.chunk.id]] = e.chunk
+        by_chunk: dict[int, list[str]] = {}
+        for e in evidence:
+            by_chunk.setdefault(numbering[e.chunk.id], []).append(e.sentence)
+        sources = [f"[{n}] {' '.join(sents)}" for n, sents in by_chunk.items()]
+        parts = budget.PromptParts(
+            system=self.brand.system_prompt(),
+            question=message,
+            examples=self.fewshot.select(message),
+            sources=sources,
+            history=history,
+        )
+        messages, dropped = budget.fit(parts, self.engine.count_tokens, self.token_limit)
+        generation = None
+        for piece in self.engine.stream(messages, options):
+            if isinstance(piece, Generation):
+                generation = piece
+            else:
+                yield piece
+        kept = {n for n in chunks if n <= len(sources) - dropped["sources"]}
+        kept_evidence = [e for e in evidence if numbering[e.chunk.id] in kept]
+        answer = clean_answer(generation.text, self.settings.answer_sentences)
+        check = check_answer(answer, message, kept_evidence, self.embedder, allowed=self.brand.name)
+        best = numbering[kept_evidence[0].chunk.id]
+        if check.supported:
+            text, grounding = normalise_citations(answer, {n: chunks[n] for n in kept}, best), "generated"
+        else:
+            text, grounding = quote_answer(kept_evidence, lambda c: numbering[c.id]), "quoted"
+        cited = sorted(set(cited_numbers(text)) & kept)
+        citations = [
+            Citation(n, chunks[n].source, chunks[n].title, chunks[n].id, chunks[n].text, chunks[n].score) for n in cited
+        ]
+        usage = {"prompt_tokens": generation.prompt_tokens, "completion_tokens": generation.completion_tokens}
+        return Reply(text, citations, self.engine.name, usage, grounding, session_id, dropped=dropped,
+                     draft=generation.text, check=check.reason)

@@ -1,0 +1,196 @@
+"""Grounding that holds with a tiny model: pick the source sentences that answer the question,
+then check the generated answer against them and fall back to quoting them when it is unsupported.
+
+The check is deliberately strict about facts (numbers, amounts, names): a fluent answer that adds a
+number the sources do not contain is worse than a plain quote. It guards strong models too.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from botkit.knowledge.store import Chunk
+from botkit.knowledge.terms import STOPWORDS, WORD, bare, content_words, stem
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[$£€])")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_CITATION = re.compile(r"\[(\d+)\]")
+_NUMBER_WORDS = {
+    "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+    "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
+    "sixty": 60, "ninety": 90, "hundred": 100, "thousand": 1000,
+}
+_FILLER = re.compile(r"^\s*(?:the\s+)?answer(?:\s+to\s+(?:your|the|this)\s+question)?\s*(?:is)?\s*[:\-]\s*", re.I)
+# Whole sentences a small chat model pads with; they carry no facts.
+_PADDING = re.compile(
+    r"^(?:i'?m sorry|i apologi[sz]e|sorry|great question|thanks? (?:you )?for|i hope this helps|let me know|"
+    r"feel free|please (?:note|let)|as an ai|the answer (?:was|is) not|awesome|great!)", re.I)
+_NEGATION = re.compile(r"\b(?:not|never|no|none|nothing|cannot|can't|don't|doesn't|isn't|aren't|won't|without)\b", re.I)
+
+
+@dataclass
+class Evidence:
+    sentence: str
+    chunk: Chunk
+    score: float
+
+
+def split_sentences(text: str) -> list[str]:
+    units = []
+    for line in text.splitlines():
+        line = line.strip().lstrip("-*•").strip()
+        if not line or line.startswith("#"):
+            continue
+        units.extend(s.strip() for s in _SENTENCE_END.split(line) if s.strip())
+    return units
+
+
+def _candidates(chunk: Chunk) -> list[tuple[str, str]]:
+    """(sentence, text to score it by). A Q&A chunk's answer is scored together with its question."""
+    text = chunk.text
+    if text.startswith("Q:") and "\nA:" in text:
+        question, answer = text.split("\nA:", 1)
+        return [(s, f"{question[2:].strip()} {s}") for s in split_sentences(answer)]
+    return [(s, f"{chunk.title}: {s}") for s in split_sentences(text) if len(s.split()) >= 3]
+
+
+def select_evidence(question: str, chunks: list[Chunk], embedder, min_score: float = 0.3,
+                    max_sentences: int = 3, margin: float = 0.12) -> list[Evidence]:
+    """The sentences that best answer `question`, best first; empty when none is relevant enough."""
+    pairs = [(s, scored_by, c) for c in chunks for s, scored_by in _candidates(c)]
+    if not pairs:
+        return []
+    scores = embedder.similarity(question, [p[1] for p in pairs])
+    ranked = sorted(zip(scores, range(len(pairs))), reverse=True)
+    best = float(ranked[0][0])
+    if best < min_score:
+        return []
+    chosen, seen = [], set()
+    for score, i in ranked:
+        sentence, _, chunk = pairs[i]
+        if score < best - margin or len(chosen) == max_sentences:
+            break
+        if sentence.lower() not in seen:
+            seen.add(sentence.lower())
+            chosen.append(Evidence(sentence, chunk, round(float(score), 4)))
+    return chosen
+
+
+def _numbers(text: str) -> set[float]:
+    text = text.lower()
+    found = set()
+    for match in _NUMBER.findall(text):
+        try:
+            found.add(float(match.replace(",", "")))
+        except ValueError:
+            continue
+    for word in re.findall(r"[a-z]+", text):
+        if word in _NUMBER_WORDS:
+            found.add(float(_NUMBER_WORDS[word]))
+    return found
+
+
+def _tokens(text: str) -> list[str]:
+    words = re.findall(r"\d+(?:[.,]\d+)*|[a-z]+", text.lower().replace(",", ""))
+    return [str(_NUMBER_WORDS[w]) if w in _NUMBER_WORDS else w for w in words]
+
+
+def _number_contexts(text: str, skip: set[float] = frozenset()) -> set[str]:
+    """Each figure with its neighbours ("holds 1.7", "1.7 liters"): a figure copied from a source
+    but attached to another thing ("open Sunday at 10") loses its neighbours."""
+    tokens = _tokens(text)
+    found = set()
+    for i, token in enumerate(tokens):
+        if token[0].isdigit() and float(token.replace(",", "")) not in skip:
+            if i > 0:
+                found.add(f"{tokens[i - 1]} {token}")
+            if i + 1 < len(tokens):
+                found.add(f"{token} {tokens[i + 1]}")
+    return found
+
+
+def clean_answer(text: str, max_sentences: int = 2) -> str:
+    """Keep the first sentences of a draft, without the padding a small model wraps facts in
+    ("I'm sorry for any confusion.", "The answer to your question is: ...")."""
+    text = text.strip().split("\n\n")[0]
+    text = _CITATION.sub("", re.sub(r"\[\d*$", "", text))
+    kept: list[str] = []
+    for sentence in re.split(r"(?<=[.!?])\s+", " ".join(text.split())):
+        sentence = _FILLER.sub("", sentence.strip(" :;-")).strip()
+        if sentence and not _PADDING.match(sentence) and sentence.lower() not in {k.lower() for k in kept}:
+            kept.append(sentence[:1].upper() + sentence[1:])
+        if len(kept) == max_sentences:
+            break
+    return " ".join(kept)
+
+
+@dataclass
+class Check:
+    supported: bool
+    reason: str
+
+
+def check_answer(answer: str, question: str, evidence: list[Evidence], embedder, allowed: str = "") -> Check:
+    """Is every fact in `answer` backed by `evidence`? `allowed` adds words always fine (brand name)."""
+    if not answer.strip():
+        return Check(False, "empty answer")
+    if len(answer.split()) > 90:
+        return Check(False, "answer too long to verify")
+    source_text = " ".join(e.sentence for e in evidence)
+    answer_plain = _CITATION.sub("", answer)
+    extra = _numbers(answer_plain) - _numbers(source_text) - _numbers(question)
+    if extra:
+        return Check(False, f"numbers not in the sources: {sorted(extra)}")
+    for sentence in re.split(r"(?<=[.!?])\s+", answer_plain):
+        figures = _numbers(sentence) - _numbers(question)
+        # A sentence's figures must come from one source sentence, not be stitched from several.
+        if figures and not any(figures <= _numbers(e.sentence) for e in evidence):
+            return Check(False, f"figures {sorted(figures)} are not stated together in any source sentence")
+    out_of_context = _number_contexts(answer_plain, _numbers(question)) - _number_contexts(source_text)
+    if out_of_context:
+        return Check(False, f"figures used in a different context than the sources: {sorted(out_of_context)[:3]}")
+    if bool(_NEGATION.search(answer_plain)) != bool(_NEGATION.search(evidence[0].sentence)):
+        return Check(False, "the answer and the source disagree on a negation")
+    key_numbers = _numbers(evidence[0].sentence) - _numbers(question)
+    if key_numbers and not (key_numbers & _numbers(answer_plain)):
+        return Check(False, "the answer leaves out the source's key figure")
+    known = {stem(w) for w in content_words(f"{source_text} {question} {allowed}")}
+    words = content_words(answer_plain)
+    novel = [w for w in words if stem(w) not in known]
+    if words and len(novel) / len(words) > 0.25:
+        return Check(False, f"words not in the sources: {novel[:5]}")
+    # Names must match exactly (a tiny model misspells them: "Zephyre", "Zepher").
+    exact = {bare(w) for w in WORD.findall(f"{source_text} {question} {allowed}")}
+    names = {w for w in re.findall(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z]+", answer_plain)}
+    names |= {w for w in WORD.findall(answer_plain[:40].split(" ", 1)[0]) if w.lower() not in STOPWORDS}
+    unknown_names = [n for n in names if bare(n) not in exact and bare(n).rstrip("s") not in exact]
+    if unknown_names:
+        return Check(False, f"names not in the sources: {unknown_names[:5]}")
+    similarity = float(embedder.similarity(answer_plain, [source_text])[0])
+    if similarity < 0.5:
+        return Check(False, f"answer drifts from the sources (similarity {similarity:.2f})")
+    return Check(True, "supported")
+
+
+def cited_numbers(text: str) -> list[int]:
+    return [int(n) for n in _CITATION.findall(text)]
+
+
+def normalise_citations(answer: str, numbers: dict[int, object], fallback: int) -> str:
+    """Drop citation markers that name no source; add the best source's marker when none is left."""
+    answer = _CITATION.sub(lambda m: m.group(0) if int(m.group(1)) in numbers else "", answer).strip()
+    answer = re.sub(r"\s+([.,!?])", r"\1", re.sub(r"\s{2,}", " ", answer))
+    if not cited_numbers(answer):
+        answer = f"{answer} [{fallback}]"
+    return answer
+
+
+def quote_answer(evidence: list[Evidence], number_of) -> str:
+    """The fallback: the best source sentences, each with its citation."""
+    best = evidence[0]
+    picked = [best] + [e for e in evidence[1:2] if e.score >= best.score - 0.03]
+    if len(picked) == 2 and number_of(picked[0].chunk) == number_of(picked[1].chunk):
+        return f"{picked[0].sentence} {picked[1].sentence} [{number_of(best.chunk)}]"
+    return " ".join(f"{e.sentence} [{number_of(e.chunk)}]" for e in picked)

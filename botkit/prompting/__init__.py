@@ -1,0 +1,1 @@
+"""Prompt assembly: the brand profile, few-shot examples and the token budget."""
