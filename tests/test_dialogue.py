@@ -1,0 +1,76 @@
+"""The dialogue core with a tiny *random* model: whatever it writes, the user only sees facts
+taken from the sources, with the right citation."""
+
+import re
+
+import pytest
+
+from botkit.dialogue import EMPTY_KB, Bot
+from botkit.errors import BotkitError
+
+
+SEVEN_YEARS = re.compile(r"seven[- ]years?|7[- ]years?", re.I)
+
+
+@pytest.fixture
+def bot(tiny_bot, knowledge_dir):
+    tiny_bot.knowledge.ingest(knowledge_dir)
+    return tiny_bot
+
+
+def test_empty_knowledge_base_says_so(tiny_bot):
+    reply = tiny_bot.respond("How long is the warranty on the Zephyr 3000 kettle?")
+    assert reply.text == EMPTY_KB and reply.grounding == "empty-knowledge-base" and reply.citations == []
+
+
+def test_a_random_model_never_reaches_the_user(bot, knowledge_dir):
+    reply = bot.respond("How long is the warranty on the Zephyr 3000 kettle?")
+    assert reply.grounding == "quoted", reply.draft
+    assert SEVEN_YEARS.search(reply.text)
+    cited = reply.citations[0]
+    assert SEVEN_YEARS.search(cited.text) and cited.source.startswith(str(knowledge_dir))
+    assert f"[{reply.citations[0].n}]" in reply.text
+    assert reply.usage["prompt_tokens"] > 0 and reply.usage["completion_tokens"] > 0
+    assert reply.model.startswith("tiny-llama")
+
+
+def test_out_of_scope_question_gets_the_brand_dont_know(bot):
+    for question in ("What is the capital of Australia?", "Do you sell refrigerators?"):
+        reply = bot.respond(question)
+        assert reply.grounding == "dont-know" and reply.text == bot.brand.dont_know and not reply.citations
+
+
+def test_conversation_is_persisted_and_follow_ups_use_it(bot):
+    first = bot.respond("How much does the Zephyr 3000 cost?")
+    follow = bot.respond("and the warranty?", first.session_id)
+    assert SEVEN_YEARS.search(follow.text)
+    history = bot.sessions.history(first.session_id)
+    assert [m.role for m in history] == ["user", "assistant", "user", "assistant"]
+    assert SEVEN_YEARS.search(history[3].meta["citations"][0]["text"])
+
+
+def test_stream_yields_text_then_the_reply(bot):
+    items = list(bot.stream("What is the capacity of the Zephyr 3000?"))
+    assert all(isinstance(i, str) for i in items[:-1]) and items[-1].text
+
+
+def test_empty_message_and_bad_decoding_option_are_errors(bot):
+    with pytest.raises(BotkitError, match="empty"):
+        bot.respond("   ")
+    with pytest.raises(Exception, match="temprature"):
+        bot.respond("Warranty?", temprature=2)
+
+
+def test_token_budget_trims_history_and_reports_it(settings, tiny_engine, embedder, knowledge_dir):
+    settings.context_window = 700
+    bot = Bot(settings, engine=tiny_engine, embedder=embedder)
+    bot.knowledge.ingest(knowledge_dir)
+    sid = bot.sessions.create()
+    for _ in range(6):
+        bot.sessions.append(sid, "user", "Tell me everything about kettles. " * 8)
+        bot.sessions.append(sid, "assistant", "Kettles boil water. " * 10)
+    reply = bot.respond("How long is the warranty on the Zephyr 3000 kettle?", sid)
+    assert reply.dropped["history_messages"] >= 2
+    assert SEVEN_YEARS.search(reply.text)
+    with pytest.raises(BotkitError, match="too long"):
+        bot.respond("kettle " * 2000, sid)
