@@ -109,7 +109,7 @@ def main() -> None:
     st.title(f"Chat with {bot.brand.name}")
     if bot.knowledge.count() == 0:
         st.info("The knowledge base is empty, so I can't answer from your documents yet. Add them with "
-                "`botkit ingest PATH` (a file or a folder), then restart the app.", icon=":material/info:")
+                "`botkit ingest PATH` (a file or a folder), then reload this page.", icon=":material/info:")
 
     # The session store, not this page, is the record: re-render the conversation from it.
     if st.session_state.session_id:

@@ -23,8 +23,8 @@ models_app = typer.Typer(help="See, fetch and choose the chat model.", no_args_i
 app.add_typer(models_app, name="models")
 eval_app = typer.Typer(help="Measure answer quality.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
-console = Console()
-err = Console(stderr=True)
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 JSON = typer.Option(False, "--json", help="Print one JSON object instead of text.")
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
+
 from botkit.knowledge.store import Chunk
-from botkit.knowledge.terms import STOPWORDS, WORD, bare, content_words, stem
+from botkit.knowledge.terms import STOPWORDS, WORD, bare, content_words, stem, terms
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[$£€])")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -62,7 +64,11 @@ def select_evidence(question: str, chunks: list[Chunk], embedder, min_score: flo
     pairs = [(s, scored_by, c) for c in chunks for s, scored_by in _candidates(c)]
     if not pairs:
         return []
-    scores = embedder.similarity(question, [p[1] for p in pairs])
+    # Hybrid scoring, as search engines do: a small bonus for sharing the question's own terms
+    # ("Zephyr 3000" should beat a similar sentence about another product).
+    asked = terms(question)
+    lexical = [len(asked & terms(p[1])) / max(1, len(asked)) for p in pairs]
+    scores = embedder.similarity(question, [p[1] for p in pairs]) + 0.1 * np.array(lexical)
     ranked = sorted(zip(scores, range(len(pairs))), reverse=True)
     best = float(ranked[0][0])
     if best < min_score:

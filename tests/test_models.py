@@ -74,3 +74,8 @@ def test_adapter_on_the_wrong_base_is_a_clear_error(tiny_model_dir, tmp_path):
     adapter = _save_lora(tiny_model_dir, tmp_path / "adapter")
     with pytest.raises(BotkitError, match="does not fit base model"):
         load_engine(str(other), adapter=str(adapter))
+
+
+def test_a_hub_model_that_is_not_downloaded_fails_fast_without_network(tmp_path):
+    with pytest.raises(BotkitError, match="not downloaded: run `botkit models pull nonexistent-org/none`"):
+        load_engine("nonexistent-org/none", cache_dir=tmp_path)

@@ -70,14 +70,15 @@ def load_engine(spec: str = "default", cache_dir: Path | None = None, adapter: s
     base, spec_adapter = resolve_model(spec, cache_dir)
     adapter = adapter or spec_adapter
     dev, dtype = pick_device(device)
-    # Local models never touch the network; a hub id may download (that is what the user asked for).
-    local_only = not is_hub_id(base)
+    # Loading never touches the network (nothing may wait on an unreachable hub): a hub model is
+    # fetched once, explicitly, by `botkit models pull`.
     try:
-        tokenizer = AutoTokenizer.from_pretrained(base, local_files_only=local_only)
-        model = AutoModelForCausalLM.from_pretrained(base, dtype=dtype, local_files_only=local_only)
+        tokenizer = AutoTokenizer.from_pretrained(base, local_files_only=True)
+        model = AutoModelForCausalLM.from_pretrained(base, dtype=dtype, local_files_only=True)
     except OSError as exc:
-        hint = " (is the hub reachable? set HF_HUB_OFFLINE=0 and check your network)" if not local_only else ""
-        raise BotkitError(f"cannot load model '{spec}': {str(exc).splitlines()[0]}{hint}") from exc
+        if is_hub_id(base):
+            raise BotkitError(f"model '{spec}' is not downloaded: run `botkit models pull {spec}` while online") from exc
+        raise BotkitError(f"cannot load model '{spec}': {str(exc).splitlines()[0]}") from exc
     if adapter:
         model = _with_adapter(model, adapter, base)
     model.to(dev).eval()
