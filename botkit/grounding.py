@@ -15,7 +15,8 @@ import numpy as np
 from botkit.knowledge.store import Chunk
 from botkit.knowledge.terms import STOPWORDS, WORD, bare, content_words, stem, terms
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[$£€])")
+# A sentence ends at . ! ? followed by a capital, but not after "a.m." / "e.g." style abbreviations.
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?<![a-z]\.[a-z]\.)\s+(?=[A-Z0-9\"'(\[$£€])")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _CITATION = re.compile(r"\[(\d+)\]")
 _NUMBER_WORDS = {
@@ -55,7 +56,10 @@ def _candidates(chunk: Chunk) -> list[tuple[str, str]]:
     if text.startswith("Q:") and "\nA:" in text:
         question, answer = text.split("\nA:", 1)
         return [(s, f"{question[2:].strip()} {s}") for s in split_sentences(answer)]
-    return [(s, f"{chunk.title}: {s}") for s in split_sentences(text) if len(s.split()) >= 3]
+    units = split_sentences(text)
+    if units and units[0][:1].islower():
+        units = units[1:]  # the tail of a sentence cut by the chunk overlap: never quote half a sentence
+    return [(s, f"{chunk.title}: {s}") for s in units if len(s.split()) >= 3]
 
 
 def select_evidence(question: str, chunks: list[Chunk], embedder, min_score: float = 0.3,
@@ -123,7 +127,7 @@ def clean_answer(text: str, max_sentences: int = 2) -> str:
     text = text.strip().split("\n\n")[0]
     text = _CITATION.sub("", re.sub(r"\[\d*$", "", text))
     kept: list[str] = []
-    for sentence in re.split(r"(?<=[.!?])\s+", " ".join(text.split())):
+    for sentence in re.split(r"(?<=[.!?])(?<![a-z]\.[a-z]\.)\s+", " ".join(text.split())):
         sentence = _FILLER.sub("", sentence.strip(" :;-")).strip()
         if sentence and not _PADDING.match(sentence) and sentence.lower() not in {k.lower() for k in kept}:
             kept.append(sentence[:1].upper() + sentence[1:])

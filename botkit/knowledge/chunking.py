@@ -23,8 +23,9 @@ def make_splitter(tokenizer, chunk_tokens: int, overlap: int) -> RecursiveCharac
         tokenizer,
         chunk_size=chunk_tokens,
         chunk_overlap=min(overlap, chunk_tokens // 2),
-        # Prefer paragraph, then line, then sentence boundaries.
-        separators=["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""],
+        # Prefer paragraph, then line, then sentence boundaries (but not after "a.m.", "e.g.").
+        separators=["\n\n", "\n", r"(?<![a-z]\.[a-z])\. ", r"[?!] ", "; ", ", ", " ", ""],
+        is_separator_regex=True,
         keep_separator="end",
     )
 
