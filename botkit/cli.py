@@ -209,7 +209,8 @@ def eval_grounding(
     """Ask a question set and report the share answered with the right fact and citation."""
     from rich.progress import Progress
 
-    from botkit.grounding_eval import evaluate_grounding, read_jsonl
+    from botkit.grounding_eval import evaluate_grounding
+    from botkit.jsonl import read_jsonl
     from botkit.prompting.brand import sample_brand_dir
 
     eval_dir = sample_brand_dir() / "eval"

@@ -3,34 +3,8 @@ contains it, and the share of out-of-scope questions answered with "I don't know
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
-from pathlib import Path
-
-from botkit.errors import BotkitError
-
-
-def read_jsonl(path: Path, required: tuple[str, ...]) -> list[dict]:
-    """Rows of a JSONL file; malformed lines or missing keys are an error naming the line numbers."""
-    if not path.exists():
-        raise BotkitError(f"{path}: no such file")
-    rows, bad = [], []
-    for number, line in enumerate(path.read_text().splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            bad.append(number)
-            continue
-        if not isinstance(row, dict) or any(k not in row for k in required):
-            bad.append(number)
-            continue
-        rows.append(row)
-    if bad:
-        raise BotkitError(f"{path}: malformed line(s) {', '.join(map(str, bad[:10]))} (each needs {', '.join(required)})")
-    return rows
 
 
 def _has(text: str, spellings: list[str]) -> bool:

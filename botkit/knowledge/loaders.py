@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from pathlib import Path
 
 from botkit.errors import BotkitError
+from botkit.jsonl import parse_jsonl
 
 SUPPORTED = {".md", ".markdown", ".txt", ".text", ".html", ".htm", ".pdf", ".csv", ".jsonl"}
 _QUESTION_KEYS = ("question", "q", "prompt", "input")
@@ -33,7 +33,7 @@ def load_sections(path: Path) -> list[str]:
         elif suffix == ".csv":
             sections = _qa_pairs(path, list(csv.DictReader(io.StringIO(text))))
         elif suffix == ".jsonl":
-            sections = _qa_pairs(path, _jsonl_rows(path, text))
+            sections = _qa_pairs(path, parse_jsonl(text, path))
         else:
             sections = [text]
     sections = [s.strip() for s in sections if s and s.strip()]
@@ -72,22 +72,6 @@ def _pdf_text(path: Path) -> str:
         return "\n".join(page.extract_text() or "" for page in reader.pages)
     except (PdfReadError, ValueError, KeyError, OSError) as exc:
         raise BotkitError(f"{path}: unreadable PDF ({exc})") from exc
-
-
-def _jsonl_rows(path: Path, text: str) -> list[dict]:
-    rows, bad = [], []
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            bad.append(number)
-            continue
-        (rows if isinstance(row, dict) else bad).append(row if isinstance(row, dict) else number)
-    if bad:
-        raise BotkitError(f"{path}: malformed JSON on line(s) {', '.join(map(str, bad[:10]))}")
-    return rows
 
 
 def _qa_pairs(path: Path, rows: list[dict]) -> list[str]:
