@@ -15,7 +15,6 @@ from botkit.grounding import (
     check_answer,
     cited_numbers,
     clean_answer,
-    normalise_citations,
     quote_answer,
     select_evidence,
 )
@@ -96,13 +95,16 @@ class Bot:
 
     @functools.cached_property
     def fewshot(self) -> FewShotExamples:
-        path = self.settings.fewshot or sample_brand_dir() / "fewshot.yaml"
-        if self.settings.fewshot is None and self.settings.brand is not None:
-            brand_dir = self.settings.brand if self.settings.brand.is_dir() else self.settings.brand.parent
-            path = brand_dir / "fewshot.yaml"
+        """Examples from `fewshot`, else beside the brand profile (none there is fine), else the sample's."""
+        s = self.settings
+        if s.fewshot:
+            path = s.fewshot
+        elif s.brand:
+            path = (s.brand if s.brand.is_dir() else s.brand.parent) / "fewshot.yaml"
             if not path.exists():
                 return FewShotExamples([], self.embedder, k=0)
-        s = self.settings
+        else:
+            path = sample_brand_dir() / "fewshot.yaml"
         return FewShotExamples(load_examples(path), self.embedder, s.fewshot_k, s.fewshot_selection)
 
     @property
@@ -193,9 +195,9 @@ class Bot:
         kept_evidence = [e for e in evidence if numbering[e.chunk.id] in kept]
         answer = clean_answer(generation.text, self.settings.answer_sentences)
         check = check_answer(answer, message, kept_evidence, self.embedder, allowed=self.brand.name)
-        best = numbering[kept_evidence[0].chunk.id]
         if check.supported:
-            text, grounding = normalise_citations(answer, {n: chunks[n] for n in kept}, best), "generated"
+            # The check anchors the answer on the best source sentence, so that is what it cites.
+            text, grounding = f"{answer} [{numbering[kept_evidence[0].chunk.id]}]", "generated"
         else:
             text, grounding = quote_answer(kept_evidence, lambda c: numbering[c.id]), "quoted"
         cited = sorted(set(cited_numbers(text)) & kept)

@@ -188,15 +188,6 @@ def cited_numbers(text: str) -> list[int]:
     return [int(n) for n in _CITATION.findall(text)]
 
 
-def normalise_citations(answer: str, numbers: dict[int, object], fallback: int) -> str:
-    """Drop citation markers that name no source; add the best source's marker when none is left."""
-    answer = _CITATION.sub(lambda m: m.group(0) if int(m.group(1)) in numbers else "", answer).strip()
-    answer = re.sub(r"\s+([.,!?])", r"\1", re.sub(r"\s{2,}", " ", answer))
-    if not cited_numbers(answer):
-        answer = f"{answer} [{fallback}]"
-    return answer
-
-
 def quote_answer(evidence: list[Evidence], number_of) -> str:
     """The fallback: the best source sentences, each with its citation."""
     best = evidence[0]
