@@ -7,5 +7,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export BOTKIT_HOME="$(mktemp -d)"
 trap 'rm -rf "$BOTKIT_HOME"' EXIT
-.venv/bin/botkit ingest examples/kettlebrook/knowledge
+.venv/bin/botkit ingest examples/kettlebrook/knowledge >&2
 .venv/bin/botkit eval grounding "$@"
