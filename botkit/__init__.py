@@ -3,9 +3,10 @@
 from botkit.config import Settings, load_settings
 from botkit.decoding import DecodingOptions
 from botkit.errors import BotkitError
+from botkit.hookspecs import hookimpl
 
 __version__ = "0.1.0"
-__all__ = ["Bot", "BotkitError", "DecodingOptions", "Reply", "Settings", "load_settings"]
+__all__ = ["Bot", "BotkitError", "DecodingOptions", "Reply", "Settings", "hookimpl", "load_settings"]
 
 
 def __getattr__(name):

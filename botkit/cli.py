@@ -23,6 +23,8 @@ models_app = typer.Typer(help="See, fetch and choose the chat model.", no_args_i
 app.add_typer(models_app, name="models")
 eval_app = typer.Typer(help="Measure answer quality.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
+plugins_app = typer.Typer(help="See the installed plugins and the tasks they add.", no_args_is_help=True)
+app.add_typer(plugins_app, name="plugins")
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
@@ -235,6 +237,50 @@ def eval_grounding(
     )
 
 
+@plugins_app.command("list")
+def plugins_list(json_out: bool = JSON):
+    """List the tasks plugins provide: name, description and options (type, default)."""
+    from botkit.tasks import describe_tasks
+
+    rows = describe_tasks()
+    if json_out:
+        _print_json(rows)
+        return
+    for row in rows:
+        console.print(f"[bold]{row['name']}[/bold]  {row['description']}", highlight=False)
+        for o in row["options"]:
+            console.print(f"    {o['name']}: {o['type']} = {o['default']!r}  [dim]{o['help']}[/dim]", highlight=False)
+
+
+@app.command("run")
+def run(plugin: str = typer.Argument(..., help="The task to run (see `botkit plugins list`)."),
+        text: str = typer.Argument(..., help="The text the task works on."),
+        option: Optional[list[str]] = typer.Option(None, "--option", "-o", help="A task option as key=value (repeatable)."),
+        json_out: bool = JSON):
+    """Run a plugin's task on TEXT with the active model."""
+    from botkit.tasks import parse_option_pairs, run_task
+
+    options = parse_option_pairs(option or [])
+    bot = _bot()
+    output = run_task(bot, plugin, text, **options)
+    if json_out:
+        _print_json({"plugin": plugin, "model": bot.engine.name, "output": output})
+        return
+    _print_output(output)
+
+
+def _print_output(output) -> None:
+    if isinstance(output, list) and output and all(isinstance(row, dict) for row in output):
+        from rich.table import Table
+
+        table = Table(*output[0])
+        for row in output:
+            table.add_row(*(", ".join(map(str, v)) if isinstance(v, list) else str(v) for v in row.values()))
+        console.print(table)
+    else:
+        console.print(output if isinstance(output, str) else json.dumps(output, indent=2, default=str), highlight=False)
+
+
 @app.command("app")
 def run_app(port: int = typer.Option(8501, help="Port to serve on."),
             headless: bool = typer.Option(True, help="Do not open a browser.")):
@@ -247,6 +293,18 @@ def run_app(port: int = typer.Option(8501, help="Port to serve on."),
            "--server.headless", str(headless).lower(), "--browser.gatherUsageStats", "false",
            "--client.toolbarMode", "minimal"]
     raise typer.Exit(subprocess.call(cmd))
+
+
+def _add_plugin_commands() -> None:
+    from botkit.plugins import plugin_manager
+
+    try:
+        plugin_manager().hook.register_commands(cli=app)
+    except BotkitError as exc:  # a broken plugin must not take the built-in commands down with it
+        err.print(f"[yellow]warning:[/yellow] {exc}", highlight=False)
+
+
+_add_plugin_commands()
 
 
 def main() -> None:

@@ -1,0 +1,82 @@
+"""Email subject lines: N variants of at most 60 characters in the brand's voice, optional preview
+text, spam-trigger words flagged. The template for built-in task plugins."""
+
+from __future__ import annotations
+
+import re
+
+from langchain_core.runnables import RunnableLambda, RunnableParallel, RunnablePassthrough
+from pydantic import Field
+
+from botkit.best_of_n import brand_similarity, best_of_n, first_line, trim_to_limit
+from botkit.hookspecs import hookimpl
+from botkit.tasks import Task, TaskOptions, chat_model, chat_prompt, to_chat
+
+SUBJECT_LIMIT = 60
+PREVIEW_LIMIT = 90  # what most inboxes show after the subject
+SPAM_PENALTY = 0.1  # per flag: a spammy line is shown, but never first when a clean one exists
+SPAM_TRIGGERS = {
+    "free": r"\bfree\b", "guarantee": r"\bguarantee[ds]?\b", "act now": r"\bact now\b", "100%": r"\b100\s?%",
+    "winner": r"\bwinners?\b", "!!!": r"!{2,}", "cash": r"\bcash\b", "urgent": r"\burgent\b",
+    "limited time": r"\blimited[- ]time\b", "click here": r"\bclick here\b", "buy now": r"\bbuy now\b",
+    "risk-free": r"\brisk[- ]free\b", "$$$": r"\${2,}",
+}
+
+
+def spam_flags(text: str) -> list[str]:
+    """The spam-trigger words in `text`, plus any word in all caps (filters read shouting as spam)."""
+    flags = [word for word, pattern in SPAM_TRIGGERS.items() if re.search(pattern, text, re.I)]
+    shouted = re.findall(r"\b[A-Z]{3,}\b", text)
+    return flags + ([f"all caps: {' '.join(shouted)}"] if shouted else [])
+
+
+class SubjectLines(Task):
+    name = "subject_lines"
+    description = "Write email subject lines (<= 60 characters) with optional preview text, flagging spam triggers."
+    examples = [
+        {"input": "Our spring sale on toasters", "output": "Golden toast every morning, now for a little less"},
+        {"input": "A kettle recycling program", "output": "Send us your old kettle. We'll take it from here"},
+    ]
+
+    class Options(TaskOptions):
+        n: int = Field(5, ge=1, le=20, description="How many subject lines.")
+        preview: bool = Field(False, description="Also write preview text for each.")
+        audience: str = Field("", description="Who the email is for (default: the brand's audience).")
+        seed: int = Field(0, description="Sampling seed: the same seed gives the same lines.")
+
+    def build(self, bot, options: Options):
+        audience = options.audience or bot.brand.audience or "our customers"
+        system = (f"{bot.brand.system_prompt()} Write one email subject line for {audience.rstrip('.')}, "
+                  f"under {SUBJECT_LIMIT} characters. Reply with the subject line only.")
+        base = brand_similarity(bot.embedder, bot.brand.sample_copy)
+
+        def score(texts: list[str]) -> list[float]:
+            return [s - SPAM_PENALTY * len(spam_flags(t)) for t, s in zip(texts, base(texts))]
+
+        def pick(prompt_value):
+            decoding = bot.settings.decoding.merged(max_new_tokens=32, seed=options.seed)
+            return best_of_n(bot.engine, to_chat(prompt_value), samples=max(2 * options.n, 4), keep=options.n,
+                             limit=SUBJECT_LIMIT, scorer=score, decoding=decoding)
+
+        def rows(state: dict) -> list[dict]:
+            subjects = state["subjects"]
+            previews = self._previews(bot, state["text"], [c.text for c in subjects]) if options.preview else [None] * len(subjects)
+            return [{"subject": c.text, "preview": p, "spam_flags": spam_flags(f"{c.text} {p or ''}"), "score": round(c.score, 3)}
+                    for c, p in zip(subjects, previews)]
+
+        subjects = chat_prompt(system, self.examples) | RunnableLambda(pick)
+        return RunnableParallel(text=RunnablePassthrough(), subjects=subjects) | RunnableLambda(rows)
+
+    def _previews(self, bot, text: str, subjects: list[str]) -> list[str]:
+        """One preview line per subject, in one batched call, trimmed to fit."""
+        system = (f"{bot.brand.system_prompt()} Write the preview text an inbox shows after an email's subject: "
+                  f"one sentence under {PREVIEW_LIMIT} characters that adds to the subject.")
+        prompt = chat_prompt(system, human="Email about: {text}\nSubject: {subject}")
+        drafts = chat_model(bot, max_new_tokens=40).batch([prompt.invoke({"text": text, "subject": s}) for s in subjects])
+        # An empty draft falls back to the brand's tagline: a preview is never left blank once asked for.
+        return [trim_to_limit(first_line(d) or bot.brand.tagline, PREVIEW_LIMIT) for d in drafts]
+
+
+@hookimpl
+def register_tasks(register):
+    register(SubjectLines())

@@ -1,0 +1,44 @@
+"""The subject-line plugin: limits hold on a tiny random model and on the real default model."""
+
+import pytest
+
+from botkit.default_plugins.subject_lines import spam_flags
+from botkit.tasks import run_task
+
+
+def test_tiny_model_variants_respect_n_and_the_60_character_limit(tiny_bot):
+    for n in (1, 4):
+        rows = run_task(tiny_bot, "subject_lines", "Spring sale on kettles", n=n)
+        assert len(rows) == n
+        assert all(0 < len(r["subject"]) <= 60 and r["preview"] is None for r in rows)
+        assert [r["score"] for r in rows] == sorted((r["score"] for r in rows), reverse=True)
+
+
+def test_preview_text_and_same_seed_same_lines(tiny_bot):
+    rows = run_task(tiny_bot, "subject_lines", "A kettle recycling program", n=2, preview=True, seed=3)
+    assert all(isinstance(r["preview"], str) and len(r["preview"]) <= 90 for r in rows)
+    again = run_task(tiny_bot, "subject_lines", "A kettle recycling program", n=2, preview=True, seed=3)
+    assert again == rows
+
+
+def test_spam_triggers_are_flagged():
+    assert set(spam_flags("FREE kettle, act now!!! 100% guaranteed winner")) >= {
+        "free", "act now", "!!!", "100%", "guarantee", "winner", "all caps: FREE"}
+    assert spam_flags("Freedom to brew, steady mornings") == []
+
+
+def test_spammy_candidate_is_flagged_and_ranked_below_a_clean_one(task_runner):
+    task_runner.engine.responses = ["WIN a FREE kettle, act now!!!", "A kettle you keep for years"]
+    rows = task_runner("subject_lines", "kettle giveaway", n=2)
+    assert [r["subject"] for r in rows] == ["A kettle you keep for years", "WIN a FREE kettle, act now!!!"]
+    assert rows[0]["spam_flags"] == [] and {"free", "act now", "!!!"} <= set(rows[1]["spam_flags"])
+
+
+@pytest.mark.e2e
+def test_default_model_end_to_end_keeps_the_limits(settings, default_engine, embedder):
+    from botkit.dialogue import Bot
+
+    bot = Bot(settings, engine=default_engine, embedder=embedder)
+    rows = run_task(bot, "subject_lines", "Launch of the Zephyr Mini, a small travel kettle", n=3)
+    assert len(rows) == 3 and len({r["subject"].lower() for r in rows}) == 3
+    assert all(0 < len(r["subject"]) <= 60 and "\n" not in r["subject"] for r in rows)
