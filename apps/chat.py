@@ -13,6 +13,7 @@ GROUNDING = {
     "quoted": "quoted from sources",
     "dont-know": "not in the sources",
     "empty-knowledge-base": "knowledge base is empty",
+    "plugin": "written by a plugin",
 }
 
 
@@ -33,6 +34,8 @@ def show_details(meta: dict) -> None:
             st.markdown(re.sub(r"^#+\s*(.+)$", r"**\1**", c["text"], flags=re.M))
             st.caption(f"Relevance {c['score']:.2f} · {c['source']}")
     parts = [meta.get("model", ""), GROUNDING.get(meta.get("grounding"), meta.get("grounding", ""))]
+    if meta.get("plugin"):  # routing is visible: which plugin answered, and why
+        parts.append(f"{meta['plugin']}: {meta.get('route', '')}")
     usage = meta.get("usage") or {}
     if usage.get("prompt_tokens") or usage.get("completion_tokens"):
         parts.append(f"{usage.get('prompt_tokens', 0)} prompt + {usage.get('completion_tokens', 0)} completion tokens")

@@ -94,6 +94,7 @@ def _print_citations(reply) -> None:
 def chat(session: Optional[str] = typer.Option(None, help="Resume this session id.")):
     """Chat in the terminal: answers stream, with citations. Type /help for commands."""
     from rich.live import Live
+    from rich.markdown import Markdown
     from rich.text import Text
 
     bot = _bot()
@@ -112,6 +113,9 @@ def chat(session: Optional[str] = typer.Option(None, help="Resume this session i
             return
         if message == "/help":
             console.print("/help  this list\n/reset  start a new conversation\n/sources  show the sources of the last answer\n/quit  leave")
+            for name, task in sorted(bot.router.tasks.items()):
+                words = " or ".join(f"/{w}" for w in (name, *task.aliases))
+                console.print(f"{words} [options k=v] TEXT  {task.description}", highlight=False)
             continue
         if message == "/reset":
             session_id, last = bot.sessions.create(), None
@@ -123,9 +127,6 @@ def chat(session: Optional[str] = typer.Option(None, help="Resume this session i
             for c in (last.citations if last else []):
                 console.print(f"[bold][{c.n}] {c.title}[/bold] ({c.source}, relevance {c.score:.2f})\n{c.text}\n")
             continue
-        if message.startswith("/"):
-            console.print(f"[red]Unknown command {message.split()[0]}[/red]; /help lists them.")
-            continue
         streamed = Text()
         try:
             with Live(streamed, console=console, refresh_per_second=12) as live:
@@ -136,10 +137,12 @@ def chat(session: Optional[str] = typer.Option(None, help="Resume this session i
                     else:
                         last = item
                         # The checked answer replaces the raw stream (a quote when it was unsupported).
-                        live.update(Text(item.text))
+                        live.update(Markdown(item.text) if item.plugin else Text(item.text))
         except BotkitError as exc:
-            err.print(f"[red]error:[/red] {exc}")
+            err.print(f"[red]error:[/red] {exc}", highlight=False)
             continue
+        if last.plugin:
+            console.print(f"  [dim]{last.plugin}: {last.route}[/dim]", highlight=False)
         _print_citations(last)
 
 

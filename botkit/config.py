@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     min_relevance: float = Field(0.3, ge=0, le=1, description="Cosine similarity below which a chunk is ignored.")
     min_evidence: float = Field(0.35, ge=0, le=1, description="Similarity a source sentence needs to count as an answer.")
     answer_sentences: int = Field(1, ge=1, le=10, description="Sentences of the model's draft kept before checking; extra sentences are where small models invent.")
+    route_threshold: float = Field(0.5, ge=0, le=1, description="Similarity to a plugin's description/examples that routes a chat message to it.")
     chunk_tokens: int = Field(160, ge=32, le=256)
     chunk_overlap: int = Field(32, ge=0, le=128)
     context_window: int | None = Field(None, ge=256, description="Prompt + reply token limit; the model's own when unset.")

@@ -45,11 +45,12 @@ class Reply:
     citations: list[Citation]
     model: str
     usage: dict
-    grounding: str  # generated | quoted | dont-know | empty-knowledge-base
+    grounding: str  # generated | quoted | dont-know | empty-knowledge-base | plugin
     session_id: str
     plugin: str | None = None
     dropped: dict = field(default_factory=dict)
     draft: str = ""  # the model's own answer, before the grounding check
+    route: str = ""  # why a plugin answered (explicit command or intent match)
     check: str = ""  # why the draft was kept or replaced
 
     def as_dict(self) -> dict:
@@ -107,6 +108,13 @@ class Bot:
             path = sample_brand_dir() / "fewshot.yaml"
         return FewShotExamples(load_examples(path), self.embedder, s.fewshot_k, s.fewshot_selection)
 
+    @functools.cached_property
+    def router(self):
+        from botkit.plugins import get_tasks
+        from botkit.routing import IntentRouter
+
+        return IntentRouter(get_tasks(), self.embedder, self.settings.route_threshold)
+
     @property
     def token_limit(self) -> int:
         window = self.settings.context_window or self.engine.context_window
@@ -135,7 +143,10 @@ class Bot:
         session_id = self.sessions.ensure(session_id, title=message)
         history = [{"role": m.role, "content": m.content} for m in self.sessions.history(session_id)]
 
-        if self.knowledge.count() == 0:
+        route = self.router.route(message)
+        if route:
+            reply = self._run_plugin(route, session_id)
+        elif self.knowledge.count() == 0:
             reply = self._canned(EMPTY_KB, "empty-knowledge-base", session_id)
         else:
             query = self._retrieval_query(message, history)
@@ -159,6 +170,15 @@ class Bot:
         if previous and len(message.split()) < 6:
             return f"{previous[-1]} {message}"
         return message
+
+    def _run_plugin(self, route, session_id: str) -> Reply:
+        from botkit.tasks import run_task
+
+        task = self.router.tasks[route.task]
+        output = run_task(self, route.task, route.text, **route.options)
+        # Best-of-N generates a batch and ranks it: there is nothing useful to stream before that.
+        return Reply(task.format(output), [], self.engine.name, {}, "plugin", session_id, plugin=route.task,
+                     route=route.reason)
 
     def _canned(self, text: str, grounding: str, session_id: str) -> Reply:
         return Reply(text, [], self._model_name(), {"prompt_tokens": 0, "completion_tokens": 0}, grounding, session_id)

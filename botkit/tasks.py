@@ -33,6 +33,8 @@ class Task:
     description: ClassVar[str] = ""  # one line: shown by `botkit plugins list`, used for routing
     Options: ClassVar[type[TaskOptions]] = TaskOptions
     examples: ClassVar[list[dict]] = []  # few-shot turns: {"input": ..., "output": ...}
+    aliases: ClassVar[tuple[str, ...]] = ()  # extra chat commands: ("subject",) allows /subject
+    intents: ClassVar[list[str]] = []  # requests that mean this task, for routing chat messages to it
 
     def build(self, bot, options: TaskOptions) -> Runnable:
         """The Runnable that turns the user's text into this task's output, on `bot.engine`."""
@@ -41,6 +43,16 @@ class Task:
     def evaluate(self, bot, dataset: list[dict]) -> dict:
         """Metrics of this task on `dataset` (optional)."""
         raise BotkitError(f"the {self.name} task has no evaluation")
+
+    def format(self, output) -> str:
+        """The output as chat text (Markdown): rows become a numbered list."""
+        if isinstance(output, list) and all(isinstance(row, dict) for row in output):
+            lines = []
+            for i, row in enumerate(output, 1):
+                values = [str(v) for v in row.values() if v not in (None, "", []) and not isinstance(v, float)]
+                lines.append(f"{i}. " + " — ".join(values))
+            return "\n".join(lines)
+        return output if isinstance(output, str) else str(output)
 
     def parse_options(self, raw: dict) -> TaskOptions:
         try:

@@ -32,6 +32,13 @@ def spam_flags(text: str) -> list[str]:
 
 class SubjectLines(Task):
     name = "subject_lines"
+    aliases = ("subject",)
+    intents = [
+        "Write email subject lines for our newsletter",
+        "Give me subject line ideas for an email campaign",
+        "Suggest an email subject for our sale announcement",
+        "What should the subject line of our marketing email be?",
+    ]
     description = "Write email subject lines (<= 60 characters) with optional preview text, flagging spam triggers."
     examples = [
         {"input": "Our spring sale on toasters", "output": "Golden toast every morning, now for a little less"},
@@ -66,6 +73,17 @@ class SubjectLines(Task):
 
         subjects = chat_prompt(system, self.examples) | RunnableLambda(pick)
         return RunnableParallel(text=RunnablePassthrough(), subjects=subjects) | RunnableLambda(rows)
+
+    def format(self, output: list[dict]) -> str:
+        lines = []
+        for i, row in enumerate(output, 1):
+            line = f"{i}. **{row['subject']}**"
+            if row["preview"]:
+                line += f" — {row['preview']}"
+            if row["spam_flags"]:
+                line += f" (spam triggers: {', '.join(row['spam_flags'])})"
+            lines.append(line)
+        return "\n".join(lines)
 
     def _previews(self, bot, text: str, subjects: list[str]) -> list[str]:
         """One preview line per subject, in one batched call, trimmed to fit."""

@@ -1,0 +1,56 @@
+"""Chat routing: explicit commands and intent matches go to plugins, questions to grounded chat."""
+
+import pytest
+
+from botkit.errors import BotkitError
+from botkit.plugins import get_tasks
+from botkit.routing import IntentRouter, parse_command
+
+
+def test_explicit_command_with_alias_and_options():
+    route = parse_command("/subject n=2 seed=4 Spring sale on kettles", get_tasks())
+    assert (route.task, route.text, route.options) == ("subject_lines", "Spring sale on kettles", {"n": "2", "seed": "4"})
+    assert route.reason == "explicit command /subject"
+    assert parse_command("How long is the warranty?", get_tasks()) is None
+
+
+def test_unknown_command_lists_the_known_ones():
+    with pytest.raises(BotkitError, match=r"unknown command /adcopy \(plugin commands: /subject, /subject_lines\)"):
+        parse_command("/adcopy hello", get_tasks())
+
+
+@pytest.fixture(scope="module")
+def router(embedder):
+    return IntentRouter(get_tasks(), embedder, threshold=0.5)
+
+
+@pytest.mark.parametrize("message", [
+    "Write email subject lines for our spring kettle sale",
+    "I need a catchy email subject for Black Friday",
+])
+def test_requests_for_a_task_are_routed_to_it_with_the_reason(router, message):
+    route = router.route(message)
+    assert route.task == "subject_lines" and route.text == message
+    assert "similarity" in route.reason
+
+
+@pytest.mark.parametrize("message", [
+    "How long is the warranty on the Zephyr 3000 kettle?",
+    "What is the subject of the warranty document?",
+    "Can you help me write a cover letter for a job application?",
+])
+def test_questions_stay_in_grounded_chat(router, message):
+    assert router.route(message) is None
+
+
+def test_chat_command_runs_the_plugin_and_says_so(tiny_bot):
+    reply = tiny_bot.respond("/subject n=2 Spring sale on kettles")
+    assert reply.plugin == "subject_lines" and reply.grounding == "plugin"
+    assert reply.route == "explicit command /subject"
+    lines = reply.text.splitlines()
+    assert [line[:3] for line in lines] == ["1. ", "2. "]
+    subjects = [line.split("**")[1] for line in lines]
+    assert all(0 < len(s) <= 60 for s in subjects)
+    assert tiny_bot.sessions.history(reply.session_id)[-1].meta["plugin"] == "subject_lines"
+    with pytest.raises(BotkitError, match="text is empty"):
+        tiny_bot.respond("/subject n=2")
