@@ -12,9 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from langchain_core.runnables import RunnableLambda
 
 from botkit.decoding import DecodingOptions
 from botkit.errors import BotkitError
+from botkit.tasks import to_chat
 
 Scorer = Callable[[list[str]], list[float]]
 
@@ -35,6 +37,11 @@ def brand_similarity(embedder, examples: list[str]) -> Scorer:
         return (a @ b.T).mean(axis=1).tolist()
 
     return score
+
+
+def penalized(scorer: Scorer, penalty: Callable[[str], float]) -> Scorer:
+    """`scorer` minus `penalty(text)`: a text that breaks a soft rule is still shown, after those that keep it."""
+    return lambda texts: [s - penalty(t) for t, s in zip(texts, scorer(texts))]
 
 
 def _unit(vectors) -> np.ndarray:
@@ -62,7 +69,7 @@ def first_line(text: str) -> str:
     """The first non-empty line, without list markers, labels or wrapping quotes."""
     line = next((l for l in text.splitlines() if l.strip()), "")
     line = re.sub(r"^\s*(?:[-*•]|\d+[.)])\s*", "", line)
-    line = re.sub(r"^\s*(subject(?: line)?|headline|title|preview(?: text)?)\s*:\s*", "", line, flags=re.I)
+    line = re.sub(r"^\s*(subject(?: line)?|headline|title|preview(?: text)?|(?:meta )?description)\s*:\s*", "", line, flags=re.I)
     return line.strip().strip("\"'“”").strip()
 
 
@@ -89,6 +96,16 @@ def best_of_n(engine, messages: list[dict], *, samples: int, keep: int, limit: i
         raise BotkitError(f"the model {engine.name} gave no usable text; try again or use a stronger model")
     ranked = sorted(zip(good, scorer(good)), key=lambda pair: -pair[1])[:keep]
     return [Candidate(text, float(score)) for text, score in ranked]
+
+
+def best_of_n_step(bot, *, keep: int, limit: int, seed: int, max_new_tokens: int, scorer: Scorer | None = None,
+                   clean: Callable[[str], str] = first_line) -> RunnableLambda:
+    """`best_of_n` as a Runnable step (chat prompt in, candidates out) on `bot`'s active model and
+    decoding; `scorer` defaults to similarity to the brand's sample copy."""
+    scorer = scorer or brand_similarity(bot.embedder, bot.brand.sample_copy)
+    decoding = bot.settings.decoding.merged(max_new_tokens=max_new_tokens, seed=seed)
+    return RunnableLambda(lambda prompt: best_of_n(bot.engine, to_chat(prompt), samples=max(2 * keep, 4), keep=keep,
+                                                   limit=limit, scorer=scorer, decoding=decoding, clean=clean))
 
 
 def _distinct(texts: list[str]) -> list[str]:

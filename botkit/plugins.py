@@ -18,7 +18,12 @@ import pluggy
 from botkit import hookspecs
 from botkit.errors import BotkitError
 
-DEFAULT_PLUGINS = ("botkit.default_plugins.subject_lines",)
+DEFAULT_PLUGINS = (
+    "botkit.default_plugins.subject_lines",
+    "botkit.default_plugins.ad_copy",
+    "botkit.default_plugins.social_rewrite",
+    "botkit.default_plugins.seo_meta",
+)
 ENTRY_POINT_GROUP = "botkit.plugins"
 
 

@@ -8,9 +8,9 @@ import re
 from langchain_core.runnables import RunnableLambda, RunnableParallel, RunnablePassthrough
 from pydantic import Field
 
-from botkit.best_of_n import brand_similarity, best_of_n, first_line, trim_to_limit
+from botkit.best_of_n import best_of_n_step, brand_similarity, first_line, penalized, trim_to_limit
 from botkit.hookspecs import hookimpl
-from botkit.tasks import Task, TaskOptions, chat_model, chat_prompt, to_chat
+from botkit.tasks import Task, TaskOptions, chat_model, chat_prompt
 
 SUBJECT_LIMIT = 60
 PREVIEW_LIMIT = 90  # what most inboxes show after the subject
@@ -55,15 +55,7 @@ class SubjectLines(Task):
         audience = options.audience or bot.brand.audience or "our customers"
         system = (f"{bot.brand.system_prompt()} Write one email subject line for {audience.rstrip('.')}, "
                   f"under {SUBJECT_LIMIT} characters. Reply with the subject line only.")
-        base = brand_similarity(bot.embedder, bot.brand.sample_copy)
-
-        def score(texts: list[str]) -> list[float]:
-            return [s - SPAM_PENALTY * len(spam_flags(t)) for t, s in zip(texts, base(texts))]
-
-        def pick(prompt_value):
-            decoding = bot.settings.decoding.merged(max_new_tokens=32, seed=options.seed)
-            return best_of_n(bot.engine, to_chat(prompt_value), samples=max(2 * options.n, 4), keep=options.n,
-                             limit=SUBJECT_LIMIT, scorer=score, decoding=decoding)
+        score = penalized(brand_similarity(bot.embedder, bot.brand.sample_copy), lambda t: SPAM_PENALTY * len(spam_flags(t)))
 
         def rows(state: dict) -> list[dict]:
             subjects = state["subjects"]
@@ -71,7 +63,8 @@ class SubjectLines(Task):
             return [{"subject": c.text, "preview": p, "spam_flags": spam_flags(f"{c.text} {p or ''}"), "score": round(c.score, 3)}
                     for c, p in zip(subjects, previews)]
 
-        subjects = chat_prompt(system, self.examples) | RunnableLambda(pick)
+        subjects = chat_prompt(system, self.examples) | best_of_n_step(
+            bot, keep=options.n, limit=SUBJECT_LIMIT, seed=options.seed, max_new_tokens=32, scorer=score)
         return RunnableParallel(text=RunnablePassthrough(), subjects=subjects) | RunnableLambda(rows)
 
     def format(self, output: list[dict]) -> str:

@@ -15,8 +15,8 @@ def test_explicit_command_with_alias_and_options():
 
 
 def test_unknown_command_lists_the_known_ones():
-    with pytest.raises(BotkitError, match=r"unknown command /adcopy \(plugin commands: /subject, /subject_lines\)"):
-        parse_command("/adcopy hello", get_tasks())
+    with pytest.raises(BotkitError, match=r"unknown command /translate \(plugin commands: /ad_copy, /adcopy, .*/subject, "):
+        parse_command("/translate hello", get_tasks())
 
 
 @pytest.fixture(scope="module")
@@ -24,13 +24,17 @@ def router(embedder):
     return IntentRouter(get_tasks(), embedder, threshold=0.5)
 
 
-@pytest.mark.parametrize("message", [
-    "Write email subject lines for our spring kettle sale",
-    "I need a catchy email subject for Black Friday",
+@pytest.mark.parametrize("message, task", [
+    ("Write email subject lines for our spring kettle sale", "subject_lines"),
+    ("I need a catchy email subject for Black Friday", "subject_lines"),
+    ("Write a Google search ad for the Zephyr 3000", "ad_copy"),
+    ("Rewrite this post for LinkedIn: We just opened our second store in Portland.", "social_rewrite"),
+    ("Give me an Instagram caption for our kettle recycling program", "social_rewrite"),
+    ("Write a meta description for our returns page", "seo_meta"),
 ])
-def test_requests_for_a_task_are_routed_to_it_with_the_reason(router, message):
+def test_requests_for_a_task_are_routed_to_it_with_the_reason(router, message, task):
     route = router.route(message)
-    assert route.task == "subject_lines" and route.text == message
+    assert route.task == task and route.text == message
     assert "similarity" in route.reason
 
 
@@ -38,6 +42,10 @@ def test_requests_for_a_task_are_routed_to_it_with_the_reason(router, message):
     "How long is the warranty on the Zephyr 3000 kettle?",
     "What is the subject of the warranty document?",
     "Can you help me write a cover letter for a job application?",
+    "What is your returns policy?",
+    "Where can I see your ads?",
+    "Do you have a LinkedIn page?",
+    "What does the Zephyr Mini cost?",
 ])
 def test_questions_stay_in_grounded_chat(router, message):
     assert router.route(message) is None

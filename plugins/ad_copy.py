@@ -1,0 +1,67 @@
+"""Ad copy: N headline and description pairs for a product or campaign in the brand's voice, each
+within its channel's character limits."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from langchain_core.runnables import RunnableLambda
+from pydantic import Field
+
+from botkit.best_of_n import best_of_n_step
+from botkit.hookspecs import hookimpl
+from botkit.tasks import Task, TaskOptions, chat_prompt
+
+# channel -> (headline limit, description limit), as the ad platforms count characters
+CHANNEL_LIMITS = {"search": (30, 90), "social": (40, 125), "display": (25, 90)}
+
+
+class AdCopy(Task):
+    name = "ad_copy"
+    aliases = ("adcopy",)
+    # Example requests for routing; no product names: questions about a product must stay in chat.
+    intents = [
+        "Write a Google search ad for the product",
+        "Write an online ad for a product",
+        "Write ad copy for our campaign",
+        "Write ad headlines and descriptions for a display ad",
+    ]
+    description = "Write ad headlines and descriptions within a channel's limits (search, social or display)."
+    # One headline and one description per example: each prompt takes its own line of the output.
+    examples = [
+        {"input": "The Zephyr 3000 kettle", "output": "A kettle you buy once\nFive temperature presets and a seven-year warranty. Tea, coffee, boil."},
+        {"input": "Our kettle recycling program", "output": "Your old kettle, sent off well\nSend us any old kettle, any brand, and we'll recycle it properly."},
+    ]
+
+    class Options(TaskOptions):
+        channel: Literal["search", "social", "display"] = Field("search", description="Where the ad runs: its character limits.")
+        n: int = Field(3, ge=1, le=10, description="How many headline and description pairs.")
+        seed: int = Field(0, description="Sampling seed: the same seed gives the same ads.")
+
+    def build(self, bot, options: Options):
+        headline_limit, description_limit = CHANNEL_LIMITS[options.channel]
+
+        def best(part: int, what: str, limit: int, tokens: int):
+            system = (f"{bot.brand.system_prompt()} Write one {what} for a {options.channel} ad, "
+                      f"under {limit} characters. Reply with the {what} only.")
+            shots = [{"input": ex["input"], "output": ex["output"].splitlines()[part]} for ex in self.examples]
+            return chat_prompt(system, shots) | best_of_n_step(bot, keep=options.n, limit=limit, seed=options.seed + part,
+                                                               max_new_tokens=tokens)
+
+        headlines = best(0, "headline", headline_limit, 16)
+        descriptions = best(1, "description", description_limit, 40)
+
+        def rows(text: str) -> list[dict]:
+            # Both lists come best first, so the best headline goes with the best description.
+            return [{"headline": h.text, "description": d.text, "score": round((h.score + d.score) / 2, 3)}
+                    for h, d in zip(headlines.invoke(text), descriptions.invoke(text))]
+
+        return RunnableLambda(rows)
+
+    def format(self, output: list[dict]) -> str:
+        return "\n".join(f"{i}. **{row['headline']}** — {row['description']}" for i, row in enumerate(output, 1))
+
+
+@hookimpl
+def register_tasks(register):
+    register(AdCopy())

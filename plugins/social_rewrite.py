@@ -1,0 +1,96 @@
+"""Social post rewrite: a post rewritten for X, LinkedIn or Instagram in the brand's voice, within
+the platform's length; Instagram posts end with hashtags."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Literal
+
+from langchain_core.runnables import RunnableLambda, RunnableParallel, RunnablePassthrough
+from pydantic import Field
+
+from botkit.best_of_n import best_of_n_step, trim_to_limit
+from botkit.hookspecs import hookimpl
+from botkit.knowledge.terms import STOPWORDS, WORD, bare
+from botkit.tasks import Task, TaskOptions, chat_prompt
+
+# platform -> (character limit, how to write for it, tokens to sample: a 135M model rambles if let)
+PLATFORMS = {
+    "x": (280, "a post for X (Twitter): short and direct", 64),
+    "linkedin": (3000, "a LinkedIn post in a professional tone", 160),
+    "instagram": (2200, "an Instagram caption: friendly and visual", 112),
+}
+HASHTAG = re.compile(r"#[A-Za-z]\w*")
+NOT_TAGS = STOPWORDS | {"rewrite", "post", "platform", "instagram", "linkedin", "twitter", "caption"}
+
+
+def clean_post(text: str) -> str:
+    """The post without a leading label or wrapping quotes, runs of blank lines collapsed."""
+    text = re.sub(r"^\s*(?:here(?:'s| is)[^\n:]*:|(?:rewritten |new )?(?:post|caption|tweet)\s*:)", "", text, flags=re.I)
+    return re.sub(r"\n{3,}", "\n\n", text).strip().strip("\"'“”").strip()
+
+
+def keyword_hashtags(text: str, k: int = 5) -> list[str]:
+    """Up to `k` hashtags from the most frequent content words of `text` (first seen wins ties)."""
+    words = [w for w in (bare(t) for t in WORD.findall(text)) if len(w) > 3 and w not in NOT_TAGS and w.isalpha()]
+    return ["#" + w for w, _ in Counter(words).most_common(k)]
+
+
+def with_hashtags(post: str, source: str, limit: int) -> str:
+    """`post` ending in 3-5 hashtags: the model's own closing ones, topped up from the keywords."""
+    closing = HASHTAG.findall(m.group()) if (m := re.search(r"(?:\s*#\w+)+\s*$", post)) else []
+    body = post[: m.start()].rstrip() if m else post
+    tags = list(dict.fromkeys(t.lower() for t in closing))
+    if len(tags) < 3:
+        tags = list(dict.fromkeys(tags + keyword_hashtags(f"{source} {body}")))
+    line = " ".join(tags[:5])
+    return f"{trim_to_limit(body, limit - len(line) - 2)}\n\n{line}"
+
+
+class SocialRewrite(Task):
+    name = "social_rewrite"
+    aliases = ("rewrite",)
+    intents = [
+        "Rewrite this post for X: our store opens on Monday",
+        "Rewrite this text as a post for LinkedIn",
+        "Rewrite this as an Instagram caption with hashtags",
+        "Adapt this announcement into a social media post",
+    ]
+    description = "Rewrite a post for X (<= 280 characters), LinkedIn or Instagram (with hashtags) in the brand's voice."
+    examples = [
+        {"input": "We are pleased to announce that the Zephyr Mini travel kettle is now available for purchase.",
+         "output": "The Zephyr Mini is here: a small kettle for big trips. Folds flat, boils anywhere, lasts for years."},
+        {"input": "Our repair service now covers toasters bought more than five years ago.",
+         "output": "Old toaster acting up? We'll fix it, even if you bought it more than five years ago. Well-made things deserve a second life."},
+    ]
+
+    class Options(TaskOptions):
+        platform: Literal["x", "linkedin", "instagram"] = Field("x", description="Where the post goes: its length and tone.")
+        n: int = Field(3, ge=1, le=10, description="How many rewrites.")
+        seed: int = Field(0, description="Sampling seed: the same seed gives the same posts.")
+
+    def build(self, bot, options: Options):
+        limit, style, tokens = PLATFORMS[options.platform]
+        system = (f"{bot.brand.system_prompt()} Rewrite the user's text as {style}, under {limit} characters. "
+                  "Reply with the post only.")
+        posts = chat_prompt(system, self.examples) | best_of_n_step(bot, keep=options.n, limit=limit, seed=options.seed,
+                                                                    max_new_tokens=tokens, clean=clean_post)
+
+        def rows(state: dict) -> list[dict]:
+            texts = [c.text for c in state["posts"]]
+            if options.platform == "instagram":
+                texts = [with_hashtags(t, state["text"], limit) for t in texts]
+            return [{"post": t, "characters": len(t), "score": round(c.score, 3)} for t, c in zip(texts, state["posts"])]
+
+        return RunnableParallel(text=RunnablePassthrough(), posts=posts) | RunnableLambda(rows)
+
+    def format(self, output: list[dict]) -> str:
+        # Posts run over several lines: indent them under their number so the list stays a list.
+        return "\n".join(f"{i}. " + row["post"].replace("\n", "\n   ") + f" _({row['characters']} characters)_"
+                         for i, row in enumerate(output, 1))
+
+
+@hookimpl
+def register_tasks(register):
+    register(SocialRewrite())

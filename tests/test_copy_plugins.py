@@ -1,0 +1,124 @@
+"""The ad copy, social rewrite and SEO meta plugins: limits hold for every option value on a tiny
+random model, the keyword and hashtag rules on canned replies, and on the real default model."""
+
+import re
+
+import pytest
+
+from botkit.default_plugins.ad_copy import CHANNEL_LIMITS
+from botkit.default_plugins.social_rewrite import PLATFORMS, keyword_hashtags, with_hashtags
+from botkit.default_plugins.seo_meta import fit_meta, with_keyword
+from botkit.errors import BotkitError
+from botkit.tasks import run_task
+
+POST = "We are pleased to announce that our repair service now covers every Kettlebrook toaster, whatever its age."
+CLOSING_HASHTAGS = re.compile(r"\n\n(#[a-z]\w*)( #[a-z]\w*){2,4}$")
+
+
+def assert_ranked(rows):
+    assert [r["score"] for r in rows] == sorted((r["score"] for r in rows), reverse=True)
+
+
+@pytest.mark.parametrize("channel, n", [("search", 1), ("social", 3), ("display", 2)])
+def test_ad_copy_keeps_each_channels_limits(tiny_bot, channel, n):
+    headline_limit, description_limit = CHANNEL_LIMITS[channel]
+    rows = run_task(tiny_bot, "ad_copy", "The Zephyr 3000 kettle, seven-year warranty", channel=channel, n=n)
+    assert len(rows) == n
+    assert all(0 < len(r["headline"]) <= headline_limit and 0 < len(r["description"]) <= description_limit for r in rows)
+    assert_ranked(rows)
+
+
+@pytest.mark.parametrize("platform", ["x", "linkedin", "instagram"])
+def test_social_rewrite_keeps_each_platforms_limit(tiny_bot, platform):
+    rows = run_task(tiny_bot, "social_rewrite", POST, platform=platform, n=2, seed=1)
+    assert len(rows) == 2
+    assert all(0 < len(r["post"]) == r["characters"] <= PLATFORMS[platform][0] for r in rows)
+    if platform == "instagram":
+        assert all(CLOSING_HASHTAGS.search(r["post"]) for r in rows), [r["post"][-80:] for r in rows]
+    assert_ranked(rows)
+
+
+@pytest.mark.parametrize("keyword", ["", "returns"])
+def test_seo_meta_keeps_the_length_and_the_keyword(tiny_bot, keyword):
+    rows = run_task(tiny_bot, "seo_meta", "Our returns page: any item within 30 days", keyword=keyword, n=3)
+    assert 1 <= len(rows) <= 3
+    assert all(len(r["description"]) == r["characters"] <= 158 for r in rows)
+    if any(r["characters"] >= 120 for r in rows):
+        assert all(r["characters"] >= 120 for r in rows)
+    assert all(keyword in r["description"].lower() for r in rows)
+
+
+@pytest.mark.parametrize("task, options, message", [
+    ("ad_copy", {"channel": "tv"}, "bad option channel for ad_copy"),
+    ("social_rewrite", {"platform": "tiktok"}, "bad option platform for social_rewrite"),
+    ("seo_meta", {"n": 0}, "bad option n for seo_meta"),
+    ("seo_meta", {"tone": "loud"}, "unknown option 'tone' for seo_meta (options: keyword, n, seed)"),
+])
+def test_bad_option_values_are_clear_errors(task_runner, task, options, message):
+    with pytest.raises(BotkitError) as info:
+        task_runner(task, "kettles", **options)
+    assert message in str(info.value) and task_runner.engine.calls == []
+
+
+def test_seo_meta_drops_candidates_without_the_keyword_or_adds_it(task_runner):
+    long_with = "Easy returns at Kettlebrook: send any kettle, toaster or grinder back within 30 days for a full refund, and we pay the postage."
+    long_without = "Changed your mind? Send any kettle, toaster or grinder back within 30 days for a full refund, and we will pay for the postage too."
+    task_runner.engine.responses = [long_with, long_without]
+    assert [r["description"] for r in task_runner("seo_meta", "returns page", keyword="returns", n=2)] == [long_with]
+    task_runner.engine.responses = [long_without]
+    (row,) = task_runner("seo_meta", "returns page", keyword="free returns", n=1)
+    assert row["description"].startswith("Free returns: Changed your mind?") and row["characters"] <= 158
+
+
+def test_seo_meta_drops_short_candidates_when_long_ones_exist(task_runner):
+    task_runner.engine.responses = ["Kettles that last.", "Kettlebrook makes kettles, toasters and grinders built to last "
+                                    "for years: standard screws, parts we still sell and a seven-year warranty on every kettle."]
+    rows = task_runner("seo_meta", "home page", n=2)
+    assert len(rows) == 1 and rows[0]["characters"] >= 120
+
+
+def test_meta_and_hashtag_helpers():
+    text = "The Zephyr 3000 kettle remembers five temperatures. " * 3  # 156 characters: cut at the last sentence
+    assert fit_meta(f"Meta description: {text}").endswith("temperatures.") and len(fit_meta(text)) <= 158
+    assert with_keyword("Kettles built to last", "warranty") == "Warranty: Kettles built to last"
+    assert keyword_hashtags("Repair your toaster: the toaster repair service is free") == [
+        "#repair", "#toaster", "#service", "#free"]
+    assert with_hashtags("New colors! #kettlebrook #tea #colors", POST, 2200).endswith("\n\n#kettlebrook #tea #colors")
+    tagged = with_hashtags("x" * 2195, POST, 2200)
+    assert len(tagged) <= 2200 and CLOSING_HASHTAGS.search(tagged)
+
+
+def test_chat_commands_run_each_plugin_and_format_it(task_runner):
+    task_runner.engine.responses = ["Built to last for years"]
+    for command, plugin in [("/adcopy n=1 channel=display", "ad_copy"), ("/rewrite n=1 platform=instagram", "social_rewrite"),
+                            ("/meta n=1 keyword=kettle", "seo_meta")]:
+        reply = task_runner.bot.respond(f"{command} The Zephyr 3000 kettle, built to last")
+        assert reply.plugin == plugin and reply.text.startswith("1. ")
+    assert reply.text.startswith("1. Kettle: Built to last for years _(")
+
+
+@pytest.fixture
+def real_bot(settings, default_engine, embedder):
+    from botkit.dialogue import Bot
+
+    return Bot(settings, engine=default_engine, embedder=embedder)
+
+
+@pytest.mark.e2e
+def test_default_model_ad_copy_keeps_search_limits(real_bot):
+    rows = run_task(real_bot, "ad_copy", "The Zephyr 3000 kettle: five temperature presets, seven-year warranty", n=2)
+    assert len(rows) == 2 and all(0 < len(r["headline"]) <= 30 and 0 < len(r["description"]) <= 90 for r in rows)
+    assert all("\n" not in r["headline"] + r["description"] for r in rows)
+
+
+@pytest.mark.e2e
+def test_default_model_instagram_rewrite_keeps_limit_and_hashtags(real_bot):
+    rows = run_task(real_bot, "social_rewrite", POST, platform="instagram", n=2)
+    assert len(rows) == 2 and all(len(r["post"]) <= 2200 and CLOSING_HASHTAGS.search(r["post"]) for r in rows)
+
+
+@pytest.mark.e2e
+def test_default_model_seo_meta_keeps_length_and_keyword(real_bot):
+    rows = run_task(real_bot, "seo_meta", "Our returns page: return any item within 30 days for a full refund",
+                    keyword="returns", n=2)
+    assert rows and all(len(r["description"]) <= 158 and "returns" in r["description"].lower() for r in rows)
