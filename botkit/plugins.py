@@ -23,6 +23,7 @@ DEFAULT_PLUGINS = (
     "botkit.default_plugins.ad_copy",
     "botkit.default_plugins.social_rewrite",
     "botkit.default_plugins.seo_meta",
+    "botkit.default_plugins.sentiment",
 )
 ENTRY_POINT_GROUP = "botkit.plugins"
 

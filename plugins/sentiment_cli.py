@@ -1,0 +1,131 @@
+"""`botkit sentiment train|eval|predict`, added to the CLI by the sentiment plugin's
+`register_commands` hook: thin commands over `plugins/sentiment_classifier.py` and the task."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+sentiment_app = typer.Typer(help="Train, measure and run the sentiment classifier.", no_args_is_help=True)
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+JSON = typer.Option(False, "--json", help="Print one JSON object instead of text.")
+SKIP_BAD = typer.Option(False, "--skip-bad", help="Keep the good lines of a file with bad ones (and say how many were skipped).")
+MODE = typer.Option(None, help="zero-shot | few-shot | trained (default: trained with --model, else few-shot).")
+MODEL = typer.Option(None, "--model", help="A classifier directory made by `botkit sentiment train`.")
+
+
+def _print_json(data) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _progress(label: str, total: int, hidden: bool):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    progress = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err,
+                        disable=hidden, transient=True)
+    task = progress.add_task(label, total=total)
+    return progress, lambda done: progress.update(task, completed=done)
+
+
+def _read(file: Path, labeled: bool, skip_bad: bool) -> list[dict]:
+    from botkit.default_plugins.sentiment_classifier import read_examples
+
+    rows, skipped = read_examples(file, labeled, skip_bad)
+    if skipped:
+        err.print(f"[yellow]skipped {skipped} bad line(s)[/yellow] of {file}", highlight=False)
+    return rows
+
+
+def _task_and_bot():
+    from botkit.dialogue import Bot
+    from botkit.plugins import get_tasks
+
+    return get_tasks()["sentiment"], Bot()
+
+
+def _options(mode: Optional[str], model: Optional[Path]) -> dict:
+    return {k: v for k, v in {"mode": mode, "model": str(model) if model else None}.items() if v}
+
+
+@sentiment_app.command("train")
+def train(file: Path = typer.Argument(..., help='JSONL, one {"text": ..., "label": "positive"|"negative"|"neutral"} a line.'),
+          out: Path = typer.Option(..., "--out", help="Directory to save the classifier and its metrics in."),
+          heldout: float = typer.Option(0.2, min=0.05, max=0.5, help="Share of each label held out to measure the model."),
+          seed: int = typer.Option(0, help="Seed of the held-out split."),
+          skip_bad: bool = SKIP_BAD, json_out: bool = JSON):
+    """Train a classifier (logistic regression on MiniLM embeddings) and report held-out metrics."""
+    from botkit.default_plugins.sentiment_classifier import SentimentTrainConfig, train_classifier
+    from botkit.embeddings import Embedder
+
+    rows = _read(file, True, skip_bad)
+    progress, advance = _progress("Embedding", len(rows), json_out)
+    with progress:
+        metrics = train_classifier(rows, out, Embedder(), SentimentTrainConfig(heldout=heldout, seed=seed), advance)
+    if json_out:
+        _print_json({k: v for k, v in metrics.items() if not k.endswith("_lines")} | {"out": str(out)})
+        return
+    _print_report(metrics["heldout"], f"held-out {len(metrics['heldout_lines'])} of {metrics['examples']} examples")
+    console.print(f"trained in {metrics['train_seconds']:.1f} s; saved to {out}", highlight=False)
+
+
+@sentiment_app.command("eval")
+def evaluate(file: Path = typer.Argument(..., help='JSONL, one {"text": ..., "label": ...} a line.'),
+             model: Optional[Path] = MODEL, mode: Optional[str] = MODE, skip_bad: bool = SKIP_BAD, json_out: bool = JSON):
+    """Precision, recall and F1 per class, macro averages, accuracy and the confusion matrix on FILE."""
+    rows = _read(file, True, skip_bad)
+    task, bot = _task_and_bot()
+    options = _options(mode, model)
+    task.parse_options(options)  # a bad --mode is an error before any model loads
+    progress, advance = _progress("Classifying", len(rows), json_out)
+    with progress:
+        report = task.evaluate(bot, rows, advance, **options)
+    if json_out:
+        _print_json(report)
+        return
+    _print_report(report, f"{report['n']} examples")
+
+
+@sentiment_app.command("predict")
+def predict(file: Path = typer.Argument(..., help='JSONL, one {"text": ...} a line.'),
+            model: Optional[Path] = MODEL, mode: Optional[str] = MODE, skip_bad: bool = SKIP_BAD, json_out: bool = JSON):
+    """Label every text of FILE."""
+    rows = _read(file, False, skip_bad)
+    task, bot = _task_and_bot()
+    options = _options(mode, model)
+    task.parse_options(options)
+    progress, advance = _progress("Classifying", len(rows), json_out)
+    with progress:
+        results = task.classify(bot, [r["text"] for r in rows], advance, **options)
+    out = [{"line": r["line"], "text": r["text"], "label": p["label"], "confidence": p["scores"][p["label"]]}
+           for r, p in zip(rows, results)]
+    if json_out:
+        _print_json(out)
+        return
+    from rich.table import Table
+
+    table = Table("line", "label", "confidence", "text")
+    for row in out:
+        table.add_row(str(row["line"]), row["label"], f"{row['confidence']:.2f}", row["text"])
+    console.print(table)
+
+
+def _print_report(report: dict, caption: str) -> None:
+    from rich.table import Table
+
+    table = Table("label", "precision", "recall", "F1", "support", caption=caption)
+    for label, c in report["per_class"].items():
+        table.add_row(label, f"{c['precision']:.3f}", f"{c['recall']:.3f}", f"{c['f1']:.3f}", str(c["support"]))
+    m = report["macro"]
+    table.add_row("[bold]macro[/bold]", f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}", str(report["n"]))
+    console.print(table)
+    console.print(f"accuracy {report['accuracy']:.3f}", highlight=False)
+    matrix = Table("true \\ predicted", *report["labels"], title="confusion matrix")
+    for label, counts in zip(report["labels"], report["confusion_matrix"]):
+        matrix.add_row(label, *map(str, counts))
+    console.print(matrix)

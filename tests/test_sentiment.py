@@ -1,0 +1,166 @@
+"""The sentiment plugin: metrics against hand-computed values, the trainer against the majority
+baseline on the held-out test split, the prompted modes on the tiny and the default model, the
+`botkit sentiment` commands a plugin adds to the CLI, and bad input."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from botkit import plugins
+from botkit.errors import BotkitError
+from botkit.tasks import run_task
+
+MODULE = "botkit.default_plugins.sentiment"
+DATA = Path(__file__).parent.parent / "examples" / "sentiment"
+# The CLI in a subprocess, with the plugin loaded even where DEFAULT_PLUGINS does not list it yet.
+LAUNCH = (f"import sys, botkit.plugins as p; p.DEFAULT_PLUGINS += (() if {MODULE!r} in p.DEFAULT_PLUGINS else ({MODULE!r},)); "
+          "from botkit.cli import main; sys.argv[0] = 'botkit'; main()")
+
+
+@pytest.fixture(autouse=True)
+def sentiment_plugin(monkeypatch):
+    if MODULE not in plugins.DEFAULT_PLUGINS:
+        monkeypatch.setattr(plugins, "DEFAULT_PLUGINS", (*plugins.DEFAULT_PLUGINS, MODULE))
+    monkeypatch.delenv("BOTKIT_PLUGINS", raising=False)
+    plugins.plugin_manager.cache_clear()
+    yield
+    plugins.plugin_manager.cache_clear()
+
+
+def rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, embedder):
+    from botkit.default_plugins.sentiment_classifier import read_examples, train_classifier
+
+    out = tmp_path_factory.mktemp("sentiment-model")
+    examples, _ = read_examples(DATA / "train.jsonl")
+    return out, train_classifier(examples, out, embedder)
+
+
+def test_metrics_match_hand_computed_values():
+    from botkit.default_plugins.sentiment_classifier import classification_report
+
+    gold = ["positive", "positive", "negative", "neutral", "neutral", "negative"]
+    pred = ["positive", "negative", "negative", "neutral", "positive", "negative"]
+    r = classification_report(gold, pred)
+    assert r["confusion_matrix"] == [[1, 1, 0], [0, 2, 0], [1, 0, 1]] and r["labels"] == ["positive", "negative", "neutral"]
+    assert r["per_class"]["positive"] == {"precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 2}
+    assert r["per_class"]["negative"] == pytest.approx({"precision": 2 / 3, "recall": 1.0, "f1": 0.8, "support": 2})
+    assert r["per_class"]["neutral"] == pytest.approx({"precision": 1.0, "recall": 0.5, "f1": 2 / 3, "support": 2})
+    assert r["macro"] == pytest.approx({"precision": 13 / 18, "recall": 2 / 3, "f1": (0.5 + 0.8 + 2 / 3) / 3})
+    assert r["accuracy"] == pytest.approx(4 / 6) and r["n"] == 6
+    never = classification_report(["positive", "neutral"], ["positive", "positive"])  # 0/0 is 0, not an error
+    assert never["per_class"]["neutral"]["precision"] == 0.0 and never["per_class"]["negative"]["f1"] == 0.0
+
+
+def test_trainer_beats_the_majority_baseline_on_the_test_split(trained, embedder):
+    from botkit.default_plugins.sentiment_classifier import SentimentClassifier, classification_report
+
+    out, _ = trained
+    test = rows(DATA / "test.jsonl")
+    gold = [r["label"] for r in test]
+    majority = max(set(gold), key=gold.count)
+    baseline = classification_report(gold, [majority] * len(gold))
+    classifier = SentimentClassifier.load(out, embedder)
+    probs = classifier.predict_proba([r["text"] for r in test])
+    report = classification_report(gold, [classifier.labels[i] for i in probs.argmax(axis=1)])
+    assert report["accuracy"] >= baseline["accuracy"] + 0.35
+    assert report["macro"]["f1"] >= baseline["macro"]["f1"] + 0.5
+    saved = json.loads((out / "metrics.json").read_text())
+    assert not set(saved["train_lines"]) & set(saved["heldout_lines"]) and saved["heldout"]["n"] == len(saved["heldout_lines"])
+    assert saved["embedding_model"] == "all-MiniLM-L6-v2" and saved["train_seconds"] > 0
+
+
+def test_trained_mode_in_python_and_chat(trained, tiny_bot):
+    out, _ = trained
+    result = run_task(tiny_bot, "sentiment", "Broke after two days and nobody answers my emails.", model=str(out))
+    assert result["label"] == "negative" and sum(result["scores"].values()) == pytest.approx(1, abs=1e-3)
+    reply = tiny_bot.respond(f"/sentiment model={out} Absolutely love it, works perfectly!")
+    assert reply.plugin == "sentiment" and reply.text.startswith("**positive**")
+
+
+@pytest.mark.parametrize("mode", ["zero-shot", "few-shot"])
+def test_prompted_modes_always_give_a_label_on_the_tiny_model(tiny_bot, mode):
+    for calibrate in (True, False):
+        result = run_task(tiny_bot, "sentiment", "The delivery was late again.", mode=mode, calibrate=calibrate)
+        assert result["label"] in {"positive", "negative", "neutral"}
+        assert sum(result["scores"].values()) == pytest.approx(1, abs=1e-3)
+
+
+def test_fake_engine_without_logits_reads_the_generated_word(task_runner):
+    task_runner.engine.responses = ["Negative."]
+    assert task_runner("sentiment", "meh", mode="zero-shot")["label"] == "negative"
+    assert "positive" in task_runner.engine.calls[-1][0]["content"]  # the instructions name the labels
+
+
+@pytest.mark.e2e
+def test_default_model_few_shot_end_to_end(settings, default_engine, embedder):
+    from botkit.dialogue import Bot
+
+    bot = Bot(settings, engine=default_engine, embedder=embedder)
+    assert run_task(bot, "sentiment", "Terrible. It broke on day two and support never replied.", mode="few-shot")["label"] == "negative"
+
+
+def test_bad_input_is_one_clear_error(tmp_path, tiny_bot, embedder):
+    from botkit.default_plugins.sentiment_classifier import read_examples, train_classifier
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "great", "label": "positive"}\nnot json\n{"text": "ok", "label": "happy"}\n'
+                   '{"text": "  ", "label": "neutral"}\n{"label": "negative"}\n')
+    with pytest.raises(BotkitError) as exc:
+        read_examples(bad)
+    message = str(exc.value)
+    assert "line 2: malformed" in message and "line 3: label 'happy' is not one of positive, negative, neutral" in message
+    assert "line 4: empty text" in message and "line 5: malformed" in message and "--skip-bad" in message
+    kept, skipped = read_examples(bad, skip_bad=True)
+    assert [r["line"] for r in kept] == [1] and skipped == 4
+    few = [{"line": i, "text": f"text {i}", "label": label} for i, label in enumerate(["positive"] * 9 + ["negative"] * 2)]
+    with pytest.raises(BotkitError, match="too few examples to train: 2 negative, 0 neutral; need at least 5 of each"):
+        train_classifier(few, tmp_path / "model", embedder)
+    with pytest.raises(BotkitError, match="mode trained needs model=DIR"):
+        run_task(tiny_bot, "sentiment", "fine", mode="trained")
+    with pytest.raises(BotkitError, match="not a sentiment classifier"):
+        run_task(tiny_bot, "sentiment", "fine", model=str(tmp_path))
+    with pytest.raises(BotkitError, match="bad option mode"):
+        run_task(tiny_bot, "sentiment", "fine", mode="two-shot")
+    with pytest.raises(BotkitError, match="the text is empty"):
+        run_task(tiny_bot, "sentiment", "   ")
+
+
+def botkit(*args, home):
+    env = {**os.environ, "BOTKIT_HOME": str(home)}
+    env.pop("BOTKIT_CONFIG", None)
+    return subprocess.run([sys.executable, "-c", LAUNCH, *args], capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_cli_train_eval_predict_json(tmp_path):
+    train = rows(DATA / "train.jsonl")
+    small = [r for label in ("positive", "negative", "neutral") for r in [t for t in train if t["label"] == label][:20]]
+    data = tmp_path / "small.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in small) + "{broken\n")
+    model = tmp_path / "model"
+
+    refused = botkit("sentiment", "train", str(data), "--out", str(model), home=tmp_path)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert refused.stderr.strip().startswith("error:") and "line 61: malformed" in refused.stderr
+
+    done = botkit("sentiment", "train", str(data), "--out", str(model), "--skip-bad", "--json", home=tmp_path)
+    assert done.returncode == 0, done.stderr
+    metrics = json.loads(done.stdout)
+    assert metrics["heldout"]["n"] == 12 and metrics["train_seconds"] > 0 and "skipped 1 bad line" in done.stderr
+
+    report = json.loads(botkit("sentiment", "eval", str(DATA / "test.jsonl"), "--model", str(model), "--json", home=tmp_path).stdout)
+    assert set(report) == {"per_class", "macro", "accuracy", "confusion_matrix", "labels", "n"}
+    assert report["n"] == 144 and report["accuracy"] > 0.6 and sum(map(sum, report["confusion_matrix"])) == 144
+
+    texts = tmp_path / "texts.jsonl"
+    texts.write_text('{"text": "Love it, thank you!"}\n{"text": ""}\n{"text": "It broke and support ignored me."}\n')
+    predicted = botkit("sentiment", "predict", str(texts), "--model", str(model), "--skip-bad", "--json", home=tmp_path)
+    assert [(r["line"], r["label"]) for r in json.loads(predicted.stdout)] == [(1, "positive"), (3, "negative")]
