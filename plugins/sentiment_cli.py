@@ -74,15 +74,20 @@ def train(file: Path = typer.Argument(..., help='JSONL, one {"text": ..., "label
     console.print(f"trained in {metrics['train_seconds']:.1f} s; saved to {out}", highlight=False)
 
 
+def _prepare(file: Path, labeled: bool, skip_bad: bool, mode: Optional[str], model: Optional[Path], json_out: bool):
+    """Rows, task, bot, validated options and a progress bar: what eval and predict both start with."""
+    rows = _read(file, labeled, skip_bad)
+    task, bot = _task_and_bot()
+    options = _options(mode, model)
+    task.parse_options(options)  # a bad --mode is an error before any model loads
+    return (rows, task, bot, options, *_progress("Classifying", len(rows), json_out))
+
+
 @sentiment_app.command("eval")
 def evaluate(file: Path = typer.Argument(..., help='JSONL, one {"text": ..., "label": ...} a line.'),
              model: Optional[Path] = MODEL, mode: Optional[str] = MODE, skip_bad: bool = SKIP_BAD, json_out: bool = JSON):
     """Precision, recall and F1 per class, macro averages, accuracy and the confusion matrix on FILE."""
-    rows = _read(file, True, skip_bad)
-    task, bot = _task_and_bot()
-    options = _options(mode, model)
-    task.parse_options(options)  # a bad --mode is an error before any model loads
-    progress, advance = _progress("Classifying", len(rows), json_out)
+    rows, task, bot, options, progress, advance = _prepare(file, True, skip_bad, mode, model, json_out)
     with progress:
         report = task.evaluate(bot, rows, advance, **options)
     if json_out:
@@ -95,11 +100,7 @@ def evaluate(file: Path = typer.Argument(..., help='JSONL, one {"text": ..., "la
 def predict(file: Path = typer.Argument(..., help='JSONL, one {"text": ...} a line.'),
             model: Optional[Path] = MODEL, mode: Optional[str] = MODE, skip_bad: bool = SKIP_BAD, json_out: bool = JSON):
     """Label every text of FILE."""
-    rows = _read(file, False, skip_bad)
-    task, bot = _task_and_bot()
-    options = _options(mode, model)
-    task.parse_options(options)
-    progress, advance = _progress("Classifying", len(rows), json_out)
+    rows, task, bot, options, progress, advance = _prepare(file, False, skip_bad, mode, model, json_out)
     with progress:
         results = task.classify(bot, [r["text"] for r in rows], advance, **options)
     out = [{"line": r["line"], "text": r["text"], "label": p["label"], "confidence": p["scores"][p["label"]]}
