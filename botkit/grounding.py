@@ -88,7 +88,8 @@ def select_evidence(question: str, chunks: list[Chunk], embedder, min_score: flo
     return chosen
 
 
-def _numbers(text: str) -> set[float]:
+def figures_in(text: str) -> set[float]:
+    """The numbers in `text`, digits or words ("seven"), as floats."""
     text = text.lower()
     found = set()
     for match in _NUMBER.findall(text):
@@ -150,21 +151,21 @@ def check_answer(answer: str, question: str, evidence: list[Evidence], embedder,
         return Check(False, "answer too long to verify")
     source_text = " ".join(e.sentence for e in evidence)
     answer_plain = _CITATION.sub("", answer)
-    extra = _numbers(answer_plain) - _numbers(source_text) - _numbers(question)
+    extra = figures_in(answer_plain) - figures_in(source_text) - figures_in(question)
     if extra:
         return Check(False, f"numbers not in the sources: {sorted(extra)}")
     for sentence in re.split(r"(?<=[.!?])\s+", answer_plain):
-        figures = _numbers(sentence) - _numbers(question)
+        figures = figures_in(sentence) - figures_in(question)
         # A sentence's figures must come from one source sentence, not be stitched from several.
-        if figures and not any(figures <= _numbers(e.sentence) for e in evidence):
+        if figures and not any(figures <= figures_in(e.sentence) for e in evidence):
             return Check(False, f"figures {sorted(figures)} are not stated together in any source sentence")
-    out_of_context = _number_contexts(answer_plain, _numbers(question)) - _number_contexts(source_text)
+    out_of_context = _number_contexts(answer_plain, figures_in(question)) - _number_contexts(source_text)
     if out_of_context:
         return Check(False, f"figures used in a different context than the sources: {sorted(out_of_context)[:3]}")
     if bool(_NEGATION.search(answer_plain)) != bool(_NEGATION.search(evidence[0].sentence)):
         return Check(False, "the answer and the source disagree on a negation")
-    key_numbers = _numbers(evidence[0].sentence) - _numbers(question)
-    if key_numbers and not (key_numbers & _numbers(answer_plain)):
+    key_numbers = figures_in(evidence[0].sentence) - figures_in(question)
+    if key_numbers and not (key_numbers & figures_in(answer_plain)):
         return Check(False, "the answer leaves out the source's key figure")
     known = {stem(w) for w in content_words(f"{source_text} {question} {allowed}")}
     words = content_words(answer_plain)

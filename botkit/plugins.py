@@ -24,6 +24,8 @@ DEFAULT_PLUGINS = (
     "botkit.default_plugins.social_rewrite",
     "botkit.default_plugins.seo_meta",
     "botkit.default_plugins.sentiment",
+    "botkit.default_plugins.summarize",
+    "botkit.default_plugins.support_reply",
 )
 ENTRY_POINT_GROUP = "botkit.plugins"
 

@@ -1,6 +1,14 @@
 """Routing a chat message: an explicit `/command` names a task; otherwise the message goes to the
 task whose description and example requests it resembles most (embedding similarity), when that
-similarity clears a threshold; everything else is grounded chat. Every decision says why."""
+similarity clears a threshold and beats the message's similarity to questions customers ask in chat;
+everything else is grounded chat. Every decision says why.
+
+Chat is a route with its own example utterances, as in semantic-router: a threshold alone lets a
+question that shares words with a request ("When is the store open?" vs "Rewrite this post: our store
+opens Monday") leave chat. Only questions compete with chat: MiniLM weighs product names heavily, so
+"Write a search ad for the Zephyr 3000" resembles "How much is the Zephyr 3000?" more than any ad
+request. A message is also scored by its lead instruction (the words before a colon or line break),
+so a long pasted text does not dilute "Summarize this:"."""
 
 from __future__ import annotations
 
@@ -47,22 +55,52 @@ def parse_command(message: str, tasks: dict) -> Route | None:
     return Route(names[word], " ".join(tokens), f"explicit command /{word}", options)
 
 
-class IntentRouter:
-    """Matches a message against each task's description and `intents` (example requests)."""
+# What customers ask a brand's chatbot; the brand's few-shot example questions are added to these.
+CHAT_QUESTIONS = [
+    "What are your opening hours?", "When is the store open on weekends?", "How long is the warranty?",
+    "Do you ship to my country?", "Where is my order?", "How do I return an item?", "How much does it cost?",
+    "Do you have a page on social media?", "What is the difference between these two products?",
+    "My product stopped working, what should I do?",
+]
+QUESTION_WORDS = {"what", "when", "where", "who", "why", "how", "which", "do", "does", "did", "is", "are", "can",
+                  "could", "will", "would", "should", "may"}
+_LEAD = re.compile(r"^(.{3,80}?)(?::|\n|$)", re.S)
 
-    def __init__(self, tasks: dict, embedder, threshold: float):
+
+def lead_instruction(message: str) -> str:
+    """The words before the first colon or line break ("Summarize this" of "Summarize this: ...")."""
+    match = _LEAD.match(message.strip())
+    return match.group(1).strip() if match else message
+
+
+def is_question(text: str) -> bool:
+    words = text.split()
+    return text.rstrip().endswith("?") or bool(words) and words[0].lower().strip(",") in QUESTION_WORDS
+
+
+class IntentRouter:
+    """Matches a message against each task's description and `intents` (example requests), and
+    against chat questions (`CHAT_QUESTIONS` plus `chat_examples`) that keep it in chat."""
+
+    def __init__(self, tasks: dict, embedder, threshold: float, chat_examples: list[str] = ()):
         self.tasks, self.embedder, self.threshold = tasks, embedder, threshold
         self.phrases = [(name, text) for name, task in tasks.items()
                         for text in (task.description, *getattr(task, "intents", ()))]
         self.vectors = np.asarray(embedder.embed_documents([p[1] for p in self.phrases])) if self.phrases else None
+        self.chat = list(dict.fromkeys([*CHAT_QUESTIONS, *chat_examples]))
+        self.chat_vectors = np.asarray(embedder.embed_documents(self.chat))
 
     def route(self, message: str) -> Route | None:
         explicit = parse_command(message, self.tasks)
         if explicit or self.vectors is None:
             return explicit
-        scores = self.vectors @ np.asarray(self.embedder.embed_query(message))
+        probe = lead_instruction(message)
+        whole, lead = (np.asarray(v) for v in self.embedder.embed_documents([message, probe]))
+        scores = np.maximum(self.vectors @ whole, self.vectors @ lead)
         best = int(np.argmax(scores))
-        if scores[best] < self.threshold:
+        chat = float((self.chat_vectors @ lead).max()) if is_question(probe) else 0.0
+        if scores[best] < self.threshold or scores[best] <= chat:
             return None
         name, phrase = self.phrases[best]
-        return Route(name, message, f"resembles '{phrase}' (similarity {scores[best]:.2f} >= {self.threshold})")
+        versus = f", above chat questions' {chat:.2f}" if chat else ""
+        return Route(name, message, f"resembles '{phrase}' (similarity {scores[best]:.2f} >= {self.threshold}{versus})")

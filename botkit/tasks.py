@@ -35,14 +35,19 @@ class Task:
     examples: ClassVar[list[dict]] = []  # few-shot turns: {"input": ..., "output": ...}
     aliases: ClassVar[tuple[str, ...]] = ()  # extra chat commands: ("subject",) allows /subject
     intents: ClassVar[list[str]] = []  # requests that mean this task, for routing chat messages to it
+    dataset_fields: ClassVar[tuple[str, ...]] = ("text",)  # what each line of an `evaluate` dataset must have
 
     def build(self, bot, options: TaskOptions) -> Runnable:
         """The Runnable that turns the user's text into this task's output, on `bot.engine`."""
         raise NotImplementedError
 
-    def evaluate(self, bot, dataset: list[dict]) -> dict:
-        """Metrics of this task on `dataset` (optional)."""
+    def evaluate(self, bot, dataset: list[dict], on_progress=None, **options) -> dict:
+        """Metrics of this task on `dataset` (optional); `on_progress(done)` after each item or batch."""
         raise BotkitError(f"the {self.name} task has no evaluation")
+
+    def citations(self, output) -> list:
+        """The sources `output` cites (`botkit.dialogue.Citation`), listed under the answer in chat."""
+        return []
 
     def format(self, output) -> str:
         """The output as chat text (Markdown): rows become a numbered list."""

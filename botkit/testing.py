@@ -18,6 +18,7 @@ import pytest
 
 from botkit.decoding import DecodingOptions
 from botkit.models.engine import Generation, cut_at_stop
+from botkit.usage import record
 
 
 class FakeEngine:
@@ -40,6 +41,7 @@ class FakeEngine:
             self.calls.append(chat)
             text = cut_at_stop(self.responses[next(self._turn) % len(self.responses)], options.stop)
             out.append(Generation(text, self.count_tokens(chat), len(text.split())))
+            record(out[-1].prompt_tokens, out[-1].completion_tokens)
         return out
 
     def generate(self, messages: list[dict], options: DecodingOptions) -> Generation:

@@ -9,6 +9,7 @@ from langchain_core.runnables import RunnableLambda
 from pydantic import Field
 
 from botkit.best_of_n import best_of_n_step
+from botkit.copy_eval import evaluate_copy
 from botkit.hookspecs import hookimpl
 from botkit.tasks import Task, TaskOptions, chat_prompt
 
@@ -57,6 +58,14 @@ class AdCopy(Task):
                     for h, d in zip(headlines.invoke(text), descriptions.invoke(text))]
 
         return RunnableLambda(rows)
+
+    def evaluate(self, bot, dataset: list[dict], on_progress=None, **options) -> dict:
+        def problems(row: dict, opts) -> list[str]:
+            headline_limit, description_limit = CHANNEL_LIMITS[opts.channel]
+            return (["headline over limit"] if len(row["headline"]) > headline_limit else []) + (
+                ["description over limit"] if len(row["description"]) > description_limit else [])
+
+        return evaluate_copy(self, bot, dataset, problems, on_progress, **options)
 
     def format(self, output: list[dict]) -> str:
         return "\n".join(f"{i}. **{row['headline']}** — {row['description']}" for i, row in enumerate(output, 1))

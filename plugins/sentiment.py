@@ -15,6 +15,7 @@ from botkit.decoding import DecodingOptions
 from botkit.errors import BotkitError
 from botkit.hookspecs import hookimpl
 from botkit.tasks import Task, TaskOptions, chat_prompt, to_chat
+from botkit.usage import record
 
 from .sentiment_classifier import LABELS, SentimentClassifier, classification_report
 
@@ -58,6 +59,7 @@ class LabelScorer(Runnable):
         tok = self.engine.tokenizer
         prompt = tok(self.engine.render(chat), add_special_tokens=False)["input_ids"]
         labels = [tok(label, add_special_tokens=False)["input_ids"] for label in LABELS]
+        record(len(prompt))  # a scoring pass reads the prompt and writes nothing
         if all(len(label) == 1 for label in labels):  # one forward pass: the next token's distribution
             return self._next_token_logprobs(chat, prompt)[[label[0] for label in labels]].numpy()
         return self._sequence_log_likelihoods(prompt, labels)
@@ -121,6 +123,7 @@ class ClassifierStep(Runnable):
 class Sentiment(Task):
     name = "sentiment"
     description = "Classify a text's sentiment as positive, negative or neutral (prompted or with a trained classifier)."
+    dataset_fields = ("text", "label")
     intents = [
         "What is the sentiment of this review?",
         "Is this customer message positive or negative?",

@@ -9,6 +9,7 @@ from langchain_core.runnables import RunnableLambda
 from pydantic import Field
 
 from botkit.best_of_n import best_of_n_step, brand_similarity, first_line, penalized, trim_to_limit
+from botkit.copy_eval import evaluate_copy
 from botkit.hookspecs import hookimpl
 from botkit.tasks import Task, TaskOptions, chat_prompt
 
@@ -70,6 +71,15 @@ class SeoMeta(Task):
             return [{"description": t, "characters": len(t), "score": round(s, 3)} for t, s in texts]
 
         return metas | RunnableLambda(rows)
+
+    def evaluate(self, bot, dataset: list[dict], on_progress=None, **options) -> dict:
+        def problems(row: dict, opts) -> list[str]:
+            n = len(row["description"])
+            keyword = opts.keyword.strip().lower()
+            return (["too short"] if n < META_MIN else []) + (["too long"] if n > META_MAX else []) + (
+                ["keyword missing"] if keyword and keyword not in row["description"].lower() else [])
+
+        return evaluate_copy(self, bot, dataset, problems, on_progress, **options)
 
     def format(self, output: list[dict]) -> str:
         return "\n".join(f"{i}. {row['description']} _({row['characters']} characters)_" for i, row in enumerate(output, 1))

@@ -11,6 +11,7 @@ from langchain_core.runnables import RunnableLambda, RunnableParallel, RunnableP
 from pydantic import Field
 
 from botkit.best_of_n import best_of_n_step, trim_to_limit
+from botkit.copy_eval import evaluate_copy
 from botkit.hookspecs import hookimpl
 from botkit.knowledge.terms import STOPWORDS, WORD, bare
 from botkit.tasks import Task, TaskOptions, chat_prompt
@@ -52,7 +53,8 @@ class SocialRewrite(Task):
     name = "social_rewrite"
     aliases = ("rewrite",)
     intents = [
-        "Rewrite this post for X: our store opens on Monday",
+        "Rewrite this post for X",
+        "Write a tweet about our new product",
         "Rewrite this text as a post for LinkedIn",
         "Rewrite this as an Instagram caption with hashtags",
         "Adapt this announcement into a social media post",
@@ -84,6 +86,14 @@ class SocialRewrite(Task):
             return [{"post": t, "characters": len(t), "score": round(c.score, 3)} for t, c in zip(texts, state["posts"])]
 
         return RunnableParallel(text=RunnablePassthrough(), posts=posts) | RunnableLambda(rows)
+
+    def evaluate(self, bot, dataset: list[dict], on_progress=None, **options) -> dict:
+        def problems(row: dict, opts) -> list[str]:
+            too_long = len(row["post"]) > PLATFORMS[opts.platform][0]
+            few_tags = opts.platform == "instagram" and len(HASHTAG.findall(row["post"])) < 3
+            return (["over the platform's limit"] if too_long else []) + (["fewer than 3 hashtags"] if few_tags else [])
+
+        return evaluate_copy(self, bot, dataset, problems, on_progress, **options)
 
     def format(self, output: list[dict]) -> str:
         # Posts run over several lines: indent them under their number so the list stays a list.

@@ -9,6 +9,7 @@ from langchain_core.runnables import RunnableLambda, RunnableParallel, RunnableP
 from pydantic import Field
 
 from botkit.best_of_n import best_of_n_step, brand_similarity, first_line, penalized, trim_to_limit
+from botkit.copy_eval import evaluate_copy
 from botkit.hookspecs import hookimpl
 from botkit.tasks import Task, TaskOptions, chat_model, chat_prompt
 
@@ -66,6 +67,14 @@ class SubjectLines(Task):
         subjects = chat_prompt(system, self.examples) | best_of_n_step(
             bot, keep=options.n, limit=SUBJECT_LIMIT, seed=options.seed, max_new_tokens=32, scorer=score)
         return RunnableParallel(text=RunnablePassthrough(), subjects=subjects) | RunnableLambda(rows)
+
+    def evaluate(self, bot, dataset: list[dict], on_progress=None, **options) -> dict:
+        def problems(row: dict, opts) -> list[str]:
+            return (["subject over 60 characters"] if len(row["subject"]) > SUBJECT_LIMIT else []) + (
+                ["preview over 90 characters"] if len(row["preview"] or "") > PREVIEW_LIMIT else []) + (
+                ["spam trigger"] if row["spam_flags"] else [])
+
+        return evaluate_copy(self, bot, dataset, problems, on_progress, **options)
 
     def format(self, output: list[dict]) -> str:
         lines = []

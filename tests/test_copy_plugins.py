@@ -1,6 +1,7 @@
 """The ad copy, social rewrite and SEO meta plugins: limits hold for every option value on a tiny
 random model, the keyword and hashtag rules on canned replies, and on the real default model."""
 
+import json
 import re
 
 import pytest
@@ -122,3 +123,26 @@ def test_default_model_seo_meta_keeps_length_and_keyword(real_bot):
     rows = run_task(real_bot, "seo_meta", "Our returns page: return any item within 30 days for a full refund",
                     keyword="returns", n=2)
     assert rows and all(len(r["description"]) <= 158 and "returns" in r["description"].lower() for r in rows)
+
+
+def test_evaluate_reports_limits_spam_and_distinct_variants(task_runner):
+    task_runner.engine.responses = ["FREE kettles for winners", "Tea, exactly how you like it", "Tea, exactly how you like it"]
+    report = task_runner.bot.router.tasks["subject_lines"].evaluate(
+        task_runner.bot, [{"text": "Spring sale"}, {"text": "Recycling", "options": {"n": 1}}], n=2)
+    assert report["inputs"] == 2 and report["outputs"] == 3  # the second brief asked for one line
+    assert report["problems"]["spam trigger"] >= 1 and 0 < report["within_limits"] < 1
+    assert report["distinct"] < 1  # the same line was the best for both briefs
+
+
+def test_cli_eval_task_on_the_tiny_model(tmp_path, tiny_model_dir):
+    from tests.test_plugins import botkit
+
+    data = tmp_path / "briefs.jsonl"
+    data.write_text('{"text": "The Zephyr 3000 kettle"}\n{"text": "Spring sale", "options": {"channel": "display"}}\n')
+    out = json.loads(botkit("eval", "task", "ad_copy", str(data), "-o", "n=2", "--json", home=tmp_path,
+                            env={"BOTKIT_MODEL": str(tiny_model_dir)}).stdout)
+    assert out["task"] == "ad_copy" and out["inputs"] == 2 and out["outputs"] == 4
+    assert {"within_limits", "distinct", "best_brand_similarity", "seconds_per_input"} <= set(out)
+    data.write_text('{"txt": "oops"}\n')
+    proc = botkit("eval", "task", "ad_copy", str(data), home=tmp_path, check=False)
+    assert proc.returncode == 1 and "line(s) 1" in proc.stderr and "Traceback" not in proc.stderr

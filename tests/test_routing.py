@@ -31,6 +31,11 @@ def router(embedder):
     ("Rewrite this post for LinkedIn: We just opened our second store in Portland.", "social_rewrite"),
     ("Give me an Instagram caption for our kettle recycling program", "social_rewrite"),
     ("Write a meta description for our returns page", "seo_meta"),
+    ("Write a tweet about our new kettle", "social_rewrite"),
+    ("Summarize this: our Q3 sales grew 12% while returns fell and the new store opened in June.", "summarize"),
+    ("Reply to this email: Where is my order?", "support_reply"),
+    ("Can you draft a reply to this customer: my kettle leaks, what do I do?", "support_reply"),
+    ("Is this review positive or negative? Terrible service.", "sentiment"),
 ])
 def test_requests_for_a_task_are_routed_to_it_with_the_reason(router, message, task):
     route = router.route(message)
@@ -46,6 +51,9 @@ def test_requests_for_a_task_are_routed_to_it_with_the_reason(router, message, t
     "Where can I see your ads?",
     "Do you have a LinkedIn page?",
     "What does the Zephyr Mini cost?",
+    "When is the Portland store open on Sundays?",  # shares "store open" with a rewrite request
+    "Where is my order?",
+    "I want to return my toaster",
 ])
 def test_questions_stay_in_grounded_chat(router, message):
     assert router.route(message) is None
@@ -62,3 +70,12 @@ def test_chat_command_runs_the_plugin_and_says_so(tiny_bot):
     assert tiny_bot.sessions.history(reply.session_id)[-1].meta["plugin"] == "subject_lines"
     with pytest.raises(BotkitError, match="text is empty"):
         tiny_bot.respond("/subject n=2")
+
+
+def test_lead_instruction_is_the_request_before_the_pasted_text():
+    from botkit.routing import is_question, lead_instruction
+
+    assert lead_instruction("Summarize this: a very long report ...") == "Summarize this"
+    assert lead_instruction("Reply to this email\nDear Kettlebrook, ...") == "Reply to this email"
+    assert lead_instruction("How long is the warranty?") == "How long is the warranty?"
+    assert is_question("Can you draft a reply") and not is_question("Write a search ad")
