@@ -1,0 +1,136 @@
+"""`botkit feedback ...`: import and export preference data, store statistics, candidate generation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from botkit.errors import BotkitError
+
+feedback_app = typer.Typer(help="Rankings: import, export, statistics and candidate pairs.", no_args_is_help=True)
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+JSON = typer.Option(False, "--json", help="Print one JSON object instead of text.")
+
+
+def _store():
+    from botkit.config import load_settings
+    from botkit.feedback.store import RankingStore
+
+    return RankingStore.open(load_settings())
+
+
+def _print_json(data) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+@feedback_app.command("import")
+def import_(file: Path = typer.Argument(..., help="TRL preference JSONL: prompt, chosen, rejected (+ annotator)."),
+            annotator: str = typer.Option("import", help="Who judged lines that name no annotator."),
+            keep_good: bool = typer.Option(False, "--keep-good", help="Import the good lines of a file with bad ones."),
+            json_out: bool = JSON):
+    """Import preference pairs in TRL's format (strings or chat message lists)."""
+    report = _store().import_trl(file, annotator=annotator, keep_good=keep_good)
+    if json_out:
+        _print_json(report)
+        return
+    console.print(f"imported {report['pairs']} judged pairs (lines) by {', '.join(report['annotators']) or 'nobody'}", highlight=False)
+    if report["bad_lines"]:
+        err.print(f"[yellow]skipped malformed line(s):[/yellow] {', '.join(map(str, report['bad_lines']))}", highlight=False)
+
+
+@feedback_app.command("export")
+def export(out: Path = typer.Argument(..., help="Where to write the JSONL (the test split goes beside it as OUT.test.jsonl)."),
+           format: str = typer.Option("trl", "--format", help="Only 'trl' (prompt/chosen/rejected) for now."),
+           ties: str = typer.Option("skip", help="Ties and both-bad need a winner for DPO/RM: 'skip' is the only choice for trl."),
+           plugin: Optional[str] = typer.Option(None, help="Only pairs for this plugin's prompts."),
+           since: Optional[str] = typer.Option(None, help="Only judgements made on or after this date (2026-01-31)."),
+           min_agreement: float = typer.Option(0.0, help="Keep pairs whose majority verdict has at least this share of annotators."),
+           min_annotators: int = typer.Option(1, help="Keep pairs judged by at least this many annotators."),
+           test_fraction: float = typer.Option(0.0, help="Share of prompts held out as a test split."),
+           seed: int = typer.Option(0, help="Changes which prompts the split holds out."),
+           json_out: bool = JSON):
+    """Write judged pairs as TRL preference data with provenance, optionally split train/test."""
+    if format != "trl":
+        raise BotkitError(f"unknown export format '{format}' (formats: trl)")
+    report = _store().export_trl(out, ties=ties, plugin=plugin, since=since, min_agreement=min_agreement,
+                                 test_fraction=test_fraction, seed=seed, min_annotators=min_annotators)
+    if json_out:
+        _print_json(report)
+        return
+    skipped = ", ".join(f"{n} {why}" for why, n in report["skipped"].items() if n) or "none"
+    test = f", {report['test']} test rows in {report['test_path']}" if report["test_path"] else ""
+    console.print(f"{report['train']} rows in {report['path']}{test}; skipped pairs: {skipped}", highlight=False)
+
+
+@feedback_app.command("stats")
+def stats(json_out: bool = JSON):
+    """Counts, annotator agreement and per-model win rates of the ranking store."""
+    data = _store().stats()
+    if json_out:
+        _print_json(data)
+        return
+    from rich.table import Table
+
+    console.print("  ".join(f"{k}: {v}" for k, v in data["counts"].items()), highlight=False)
+    a = data["agreement"]
+    if a["pairs_with_2plus"]:
+        alpha = "-" if a["krippendorff_alpha"] is None else f"{a['krippendorff_alpha']:.2f}"
+        console.print(f"agreement: {a['agreeing']} of {a['pairs_with_2plus']} pairs judged by 2+ annotators "
+                      f"got the same verdict ({a['share']:.0%}); Krippendorff's alpha {alpha}", highlight=False)
+        for k in a["cohen_kappa"]:
+            kappa = "-" if k["kappa"] is None else f"{k['kappa']:.2f}"
+            console.print(f"  Cohen's kappa {k['annotator_1']} / {k['annotator_2']}: {kappa} over {k['n']} pairs", highlight=False)
+    table = Table("model version", "rating (BT)", "win rate", "wins", "losses", "ties", "both bad", title="Model versions")
+    for r in data["win_rates"]:
+        rate = "-" if r["win_rate"] is None else f"{r['win_rate']:.0%}"
+        rating = data["ratings"].get(r["model"])
+        table.add_row(r["model"], "-" if rating is None else f"{rating:.0f}", rate,
+                      *(str(r[k]) for k in ("wins", "losses", "ties", "both_bad")))
+    console.print(table if data["win_rates"] else "[dim]No comparisons between two different model versions yet.[/dim]")
+    people = Table("annotator", "comparisons", "median s", "gold accuracy", title="Annotators")
+    for r in data["annotators"]:
+        people.add_row(r["annotator"], str(r["comparisons"]), "-" if r["median_seconds"] is None else f"{r['median_seconds']:.1f}",
+                       "-" if r["gold_accuracy"] is None else f"{r['gold_accuracy']:.0%} of {r['gold']}")
+    console.print(people)
+
+
+@feedback_app.command("generate")
+def generate(prompts: Optional[Path] = typer.Argument(None, help='JSONL of {"prompt"} or {"text"}, optional "plugin" and "options".'),
+             versions: str = typer.Option("active", help="Comma-separated model versions: 'active', 'default', a model or adapter dir, a hub id."),
+             decodings: str = typer.Option("greedy", help="Comma-separated strategies: greedy, beam, sample."),
+             from_chat: bool = typer.Option(False, "--from-chat", help="Use the user turns logged in chat instead of a file."),
+             limit: Optional[int] = typer.Option(None, help="At most this many prompts."),
+             batch_size: int = typer.Option(8, help="Prompts answered per batched model call."),
+             seed: Optional[int] = typer.Option(None, help="Seed for sampled decodings."),
+             json_out: bool = JSON):
+    """Answer prompts with two or more versions/decodings and store the answers as pairs to rank."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from botkit.config import load_settings
+    from botkit.feedback.generate import candidates, chat_prompts, generate_pairs, read_prompts
+    from botkit.feedback.store import RankingStore
+
+    if (prompts is None) == (not from_chat):
+        raise BotkitError("give a PROMPTS.jsonl file or --from-chat (not both)")
+    settings = load_settings()
+    store = RankingStore.open(settings)
+    rows = chat_prompts(store.db, limit) if from_chat else read_prompts(prompts)[:limit]
+    if not rows:
+        raise BotkitError("no prompts to answer" + (" (no chat turns are logged yet)" if from_chat else ""))
+    cands = candidates([v.strip() for v in versions.split(",") if v.strip()],
+                       [d.strip() for d in decodings.split(",") if d.strip()], seed)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, disable=json_out) as progress:
+        task = progress.add_task("Answering", total=len(rows) * len(cands))
+        report = generate_pairs(store, settings, rows, cands, batch_size=batch_size,
+                                on_step=lambda n: progress.advance(task, n))
+    if json_out:
+        _print_json(report.as_dict())
+        return
+    console.print(f"{report.pairs} pairs from {report.prompts} prompts and {len(cands)} candidates "
+                  f"({', '.join(report.versions)}); {report.identical} skipped with identical texts", highlight=False)

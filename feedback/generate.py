@@ -1,0 +1,174 @@
+"""Candidate pairs for ranking: answer each prompt with several model versions and/or decodings and
+store every two different answers as a pair.
+
+Grounded answers come from `Bot.answer_batch` (retrieval, few-shot, grounding check: the same path
+as chat, with one batched generate call per batch of prompts).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from botkit.errors import BotkitError
+
+STRATEGIES = ("greedy", "beam", "sample")
+
+
+@dataclass
+class Candidate:
+    """One way to answer: a model version (anything `botkit models use` accepts) and a decoding."""
+
+    version: str
+    decoding: dict
+    label: str = ""
+    engine: object = None
+
+
+@dataclass
+class GenerationReport:
+    prompts: int = 0
+    responses: int = 0
+    pairs: int = 0
+    identical: int = 0  # pairs skipped because both answers (and both drafts) had the same text
+    draft_pairs: int = 0  # pairs of drafts, made when the shown answers were the same
+    versions: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return self.__dict__.copy()
+
+
+def read_prompts(path) -> list[dict]:
+    """`{"prompt": ...}` or `{"text": ...}` lines, optionally with `plugin` (and its `options`)."""
+    from pathlib import Path
+
+    from botkit.jsonl import read_jsonl
+
+    rows = []
+    for n, row in enumerate(read_jsonl(Path(path)), 1):
+        text = row.get("prompt", row.get("text"))
+        if not isinstance(text, str) or not text.strip():
+            raise BotkitError(f"{path}: prompt {n} has no 'prompt' or 'text' string")
+        rows.append({"prompt": text.strip(), "plugin": row.get("plugin"), "options": row.get("options") or {}})
+    return rows
+
+
+def chat_prompts(db, limit: int | None = None) -> list[dict]:
+    """Distinct user turns logged in chat sessions (slash commands left out), oldest first."""
+    rows = db.query("SELECT content FROM messages WHERE role = 'user' GROUP BY content ORDER BY min(id)")
+    prompts = [{"prompt": r["content"].strip(), "plugin": None, "options": {}} for r in rows
+               if r["content"].strip() and not r["content"].lstrip().startswith("/")]
+    return prompts[:limit] if limit else prompts
+
+
+def candidates(versions: list[str], decodings: list[str], seed: int | None = None) -> list[Candidate]:
+    """Every version with every decoding; at least two, or there is nothing to compare."""
+    for d in decodings:
+        if d not in STRATEGIES:
+            raise BotkitError(f"unknown decoding '{d}' (one of {', '.join(STRATEGIES)})")
+    out = [Candidate(v, {"strategy": d, **({"seed": seed} if seed is not None and d == "sample" else {})})
+           for v, d in itertools.product(versions, decodings)]
+    if len(out) < 2:
+        raise BotkitError("give two versions (--versions A,B) or two decodings (--decodings greedy,sample)")
+    return out
+
+
+def _citations(citations) -> list[dict]:
+    return [{"source": c.source, "text": c.text, "score": round(float(c.score), 4)} for c in citations]
+
+
+def generate_pairs(store, settings, prompts: list[dict], cands: list[Candidate], *, embedder=None,
+                   batch_size: int = 8, on_step: Callable[[int], None] = lambda n: None) -> GenerationReport:
+    """Answer every prompt with every candidate, log the answers and pair them up (origin 'generate')."""
+    from botkit.dialogue import Bot
+    from botkit.plugins import get_tasks
+    from botkit.tasks import run_task
+
+    if not prompts:
+        raise BotkitError("no prompts to answer")
+    tasks = get_tasks()
+    for p in prompts:  # a typo must fail before minutes of model loading, not halfway through
+        if p["plugin"]:
+            if p["plugin"] not in tasks:
+                raise BotkitError(f"unknown plugin '{p['plugin']}' (plugins: {', '.join(sorted(tasks))})")
+            tasks[p["plugin"]].parse_options(p["options"])
+    if embedder is None:
+        from botkit.embeddings import Embedder
+
+        embedder = Embedder()
+    _load_engines(cands, settings)
+    report = GenerationReport(prompts=len(prompts), versions=sorted({c.label for c in cands}))
+    answers: list[list[str]] = [[] for _ in prompts]  # response ids per prompt
+    drafts: list[dict[str, str]] = [{} for _ in prompts]  # response id -> the id of the model's draft behind it
+    for n, c in enumerate(cands):
+        bot = Bot(settings.model_copy(update={"decoding": settings.decoding.merged(**c.decoding)}),
+                  engine=c.engine, embedder=embedder)
+        log = {"model": c.label, "decoding": bot.settings.decoding.model_dump(), "origin": "generate"}
+        chat = [i for i, p in enumerate(prompts) if not p["plugin"]]
+        for start in range(0, len(chat), batch_size):
+            chunk = chat[start:start + batch_size]
+            for i, reply in zip(chunk, bot.answer_batch([prompts[i]["prompt"] for i in chunk])):
+                # Few-shot examples were only in the prompt when the model was asked (not a canned reply).
+                asked = reply.grounding in ("generated", "quoted")
+                kept = {"sources": _citations(reply.citations),
+                        "examples": bot.fewshot.select(prompts[i]["prompt"]) if asked else [], **log}
+                answers[i].append(store.log_response(prompts[i]["prompt"], reply.text, **kept))
+                if reply.draft.strip():
+                    drafts[i][answers[i][-1]] = store.log_response(prompts[i]["prompt"], reply.draft.strip(), **kept)
+            on_step(len(chunk))
+        for i, p in enumerate(prompts):
+            if p["plugin"]:
+                task = tasks[p["plugin"]]
+                # Sampled copy differs only if each candidate samples with its own seed.
+                seeded = {"seed": n} if "seed" in task.Options.model_fields and "seed" not in p["options"] else {}
+                output = run_task(bot, p["plugin"], p["prompt"], **p["options"], **seeded)
+                answers[i].append(store.log_response(
+                    p["prompt"], task.format(output), plugin=p["plugin"], sources=_citations(task.citations(output)),
+                    examples=task.examples, **log))
+                on_step(1)
+    report.responses = sum(len(set(ids)) for ids in answers)
+    for ids, behind in zip(answers, drafts):
+        for a, b in itertools.combinations(dict.fromkeys(ids), 2):
+            if _same(store, a, b):
+                # Quoted answers are often identical whatever the model wrote: rank the drafts behind them,
+                # which is what training on the verdict changes.
+                a, b = behind.get(a), behind.get(b)
+                if not (a and b) or _same(store, a, b):
+                    report.identical += 1
+                    continue
+                report.draft_pairs += 1
+            store.add_pair(a, b, origin="generate")
+            report.pairs += 1
+    return report
+
+
+def _same(store, a: str, b: str) -> bool:
+    return store.response(a)["text"].strip() == store.response(b)["text"].strip()
+
+
+def _load_engines(cands: list[Candidate], settings) -> None:
+    """Load each version once ('active' is the configured model and adapter) and name it."""
+    from botkit.models.loading import load_engine
+
+    engines: dict[str, object] = {}
+    for c in cands:
+        if c.engine is None:
+            if c.version not in engines:
+                engines[c.version] = (
+                    load_engine(settings.model, settings.cache_dir, adapter=settings.adapter, device=settings.device)
+                    if c.version == "active" else load_engine(c.version, settings.cache_dir, device=settings.device))
+            c.engine = engines[c.version]
+    several_decodings = len({json.dumps(c.decoding, sort_keys=True) for c in cands}) > 1
+    for c in cands:
+        # Two versions that load under one name (two dirs both called "model") keep their given spec;
+        # one version under two decodings is two systems on the leaderboard ("name (sample)").
+        c.label = c.engine.name if _unique_name(cands, c) else c.version
+        if several_decodings:
+            c.label += f" ({c.decoding['strategy']})"
+
+
+def _unique_name(cands: list[Candidate], c: Candidate) -> bool:
+    """True when no other version loads under the same engine name as `c`."""
+    return len({d.version for d in cands if d.engine.name == c.engine.name}) == 1

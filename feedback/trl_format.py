@@ -1,0 +1,189 @@
+"""Preference data in TRL's format (`prompt`, `chosen`, `rejected`, as strings or chat message lists):
+import into the ranking store, and export one row per judged pair with its provenance.
+
+Export rules (README "Preference data"): a pair's verdict is the majority of its annotators; ties and
+both-bad verdicts are skipped, because DPO and reward models need a winner; the train/test split
+hashes the prompt, so one prompt never lands on both sides.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+
+from botkit.errors import BotkitError
+from botkit.jsonl import parse_jsonl
+
+SKIP_REASONS = ("tie", "both-bad", "no-majority", "low-agreement", "too-few-annotators")
+
+
+def _completion(value, field: str) -> str:
+    """A completion as text: a string, or a one-message assistant list (TRL's conversational format)."""
+    if isinstance(value, str):
+        return value
+    if (isinstance(value, list) and len(value) == 1 and isinstance(value[0], dict)
+            and value[0].get("role") == "assistant" and isinstance(value[0].get("content"), str)):
+        return value[0]["content"]
+    raise ValueError(f"'{field}' must be a string or one assistant message")
+
+
+def _prompt(value) -> tuple[str, list[dict] | None]:
+    """The prompt's text (the last user turn of a chat) and the whole chat, when it is one."""
+    if isinstance(value, str):
+        return value, None
+    if (isinstance(value, list) and value
+            and all(isinstance(m, dict) and isinstance(m.get("role"), str) and isinstance(m.get("content"), str)
+                    for m in value)):
+        users = [m["content"] for m in value if m["role"] == "user"]
+        if users:
+            return users[-1], [{"role": m["role"], "content": m["content"]} for m in value]
+    raise ValueError("'prompt' must be a string or a list of {role, content} messages with a user turn")
+
+
+def parse_preference(row: dict) -> dict:
+    """One TRL preference row checked and normalised; ValueError says what is wrong with it."""
+    missing = [k for k in ("prompt", "chosen", "rejected") if k not in row]
+    if missing:
+        raise ValueError(f"missing {', '.join(missing)}")
+    text, messages = _prompt(row["prompt"])
+    chosen, rejected = _completion(row["chosen"], "chosen"), _completion(row["rejected"], "rejected")
+    if not text.strip():
+        raise ValueError("the prompt is empty")
+    if chosen.strip() == rejected.strip():
+        raise ValueError("chosen and rejected are identical")
+    annotator = row.get("annotator")
+    if annotator is not None and (not isinstance(annotator, str) or not annotator.strip()):
+        raise ValueError("'annotator' must be a non-empty string")
+    provenance = row.get("provenance") if isinstance(row.get("provenance"), dict) else {}
+    return {"prompt": text, "messages": messages, "chosen": chosen, "rejected": rejected,
+            "annotator": annotator, "plugin": row.get("plugin") or provenance.get("plugin"),
+            "chosen_model": row.get("chosen_model") or provenance.get("chosen_model") or "import",
+            "rejected_model": row.get("rejected_model") or provenance.get("rejected_model") or "import"}
+
+
+def read_preferences(path: Path) -> tuple[list[tuple[int, dict]], list[tuple[int, str]]]:
+    """(line number, parsed row) for good lines and (line number, problem) for bad ones."""
+    if not path.exists():
+        raise BotkitError(f"{path}: no such file")
+    good, bad = [], []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        try:
+            rows = parse_jsonl(line, path)
+        except BotkitError:
+            bad.append((number, "not a JSON object"))
+            continue
+        for row in rows:
+            try:
+                good.append((number, parse_preference(row)))
+            except ValueError as exc:
+                bad.append((number, str(exc)))
+    return good, bad
+
+
+def import_trl(store, path: Path, *, annotator: str = "import", keep_good: bool = False) -> dict:
+    """Import a TRL preference file: each line becomes a pair judged by its `annotator` (else
+    `annotator`). A file with bad lines imports nothing unless `keep_good`; all or nothing per file."""
+    good, bad = read_preferences(path)
+    if bad and not keep_good:
+        shown = "; ".join(f"line {n}: {why}" for n, why in bad[:5]) + (f"; and {len(bad) - 5} more" if len(bad) > 5 else "")
+        raise BotkitError(f"{path}: {len(bad)} malformed line(s), nothing imported ({shown}); "
+                          "fix them or pass --keep-good to import the rest")
+    names = set()
+    with store.write():
+        for _, row in good:
+            name = store.add_annotator(row["annotator"] or annotator)
+            names.add(name)
+            common = {"plugin": row["plugin"], "messages": row["messages"], "origin": "import"}
+            chosen = store.log_response(row["prompt"], row["chosen"], model=row["chosen_model"], **common)
+            rejected = store.log_response(row["prompt"], row["rejected"], model=row["rejected_model"], **common)
+            pair_id = store.add_pair(chosen, rejected, origin="import")
+            verdict = "a" if store.pair(pair_id)["a_id"] == chosen else "b"
+            store.record_comparison(pair_id, name, verdict)
+    return {"pairs": len(good), "skipped": len(bad), "bad_lines": [n for n, _ in bad],
+            "annotators": sorted(names), "path": str(path)}
+
+
+def _since(value: str | None) -> str | None:
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise BotkitError(f"--since expects a date or time like 2026-01-31 or 2026-01-31T09:00, not '{value}'") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+def in_test_split(key: str, fraction: float, seed: int) -> bool:
+    """Deterministic: the same prompt (key) and seed always fall on the same side."""
+    digest = hashlib.sha256(f"{seed}\x00{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < fraction
+
+
+def majority(verdicts: list[str]) -> tuple[str | None, float]:
+    """The most common verdict (None when the top is shared) and the share of annotators who gave it."""
+    counts = Counter(verdicts).most_common()
+    if len(counts) > 1 and counts[0][1] == counts[1][1]:
+        return None, counts[0][1] / len(verdicts)
+    return counts[0][0], counts[0][1] / len(verdicts)
+
+
+def export_trl(store, out_path: Path, *, ties: str = "skip", plugin: str | None = None, since: str | None = None,
+               min_agreement: float = 0.0, test_fraction: float = 0.0, seed: int = 0, min_annotators: int = 1) -> dict:
+    """Write one `prompt`/`chosen`/`rejected` row per judged pair, with provenance. See the module docstring."""
+    if ties == "include":
+        raise BotkitError("TRL preference rows need a winner, so ties and both-bad pairs cannot be included; "
+                          "they are skipped and counted (--ties skip)")
+    if ties != "skip":
+        raise BotkitError(f"--ties must be 'skip' (got '{ties}')")
+    if not 0 <= min_agreement <= 1:
+        raise BotkitError("--min-agreement is a share between 0 and 1")
+    if not 0 <= test_fraction < 1:
+        raise BotkitError("--test-fraction must be at least 0 and below 1")
+    since = _since(since)
+    by_pair: dict[int, list[dict]] = {}
+    for c in store.comparisons(plugin=plugin):
+        if since is None or c["updated_at"] >= since:
+            by_pair.setdefault(c["pair_id"], []).append(c)
+    skipped = Counter()
+    splits: dict[str, list[dict]] = {"train": [], "test": []}
+    for pair_id, judged in by_pair.items():
+        verdict, agreement = majority([c["verdict"] for c in judged])
+        reason = ("too-few-annotators" if len(judged) < min_annotators else "no-majority" if verdict is None
+                  else "low-agreement" if agreement < min_agreement else verdict if verdict in ("tie", "both-bad")
+                  else None)
+        if reason:
+            skipped[reason] += 1
+            continue
+        first, winners = judged[0], [c for c in judged if c["verdict"] == verdict]
+        win, lose = ("a", "b") if verdict == "a" else ("b", "a")
+        messages = json.loads(first["messages"]) if first["messages"] else None
+        as_completion = (lambda t: [{"role": "assistant", "content": t}]) if messages else (lambda t: t)
+        split = "test" if test_fraction and in_test_split(first["prompt_key"], test_fraction, seed) else "train"
+        splits[split].append({
+            "prompt": messages or first["prompt"],
+            "chosen": as_completion(first[f"{win}_text"]),
+            "rejected": as_completion(first[f"{lose}_text"]),
+            "provenance": {"pair_id": pair_id, "annotators": [c["annotator"] for c in winners],
+                           "judged_at": max(c["updated_at"] for c in winners), "agreement": round(agreement, 4),
+                           "judgements": len(judged), "chosen_model": first[f"{win}_model"],
+                           "rejected_model": first[f"{lose}_model"], "plugin": first["plugin"]},
+        })
+    test_path = out_path.with_name(f"{out_path.stem}.test{out_path.suffix or '.jsonl'}") if test_fraction else None
+    _write_jsonl(out_path, splits["train"])
+    if test_path:
+        _write_jsonl(test_path, splits["test"])
+    return {"train": len(splits["train"]), "test": len(splits["test"]),
+            "skipped": {r: skipped[r] for r in SKIP_REASONS}, "path": str(out_path),
+            "test_path": str(test_path) if test_path else None}
+
+
+def _write_jsonl(path: Path, rows: list[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    tmp.replace(path)  # a reader never sees half a file

@@ -1,0 +1,128 @@
+"""`botkit feedback ...` as a user runs it: typer's CliRunner in-process (fast), one real subprocess
+for the one-line error, and candidate generation on the tiny random model."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from botkit.cli import app
+from botkit.config import load_settings
+from botkit.feedback.store import RankingStore
+from botkit.prompting.brand import sample_brand_dir
+from botkit.sessions import SessionStore
+
+SAMPLE = sample_brand_dir() / "feedback" / "sample_pairs.jsonl"
+runner = CliRunner()
+
+
+def run(*args):
+    result = runner.invoke(app, ["feedback", *map(str, args)])
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_import_stats_export_as_a_user_runs_them(home, tmp_path):
+    imported = json.loads(run("import", SAMPLE, "--json").stdout)
+    assert imported["pairs"] == 75 and imported["annotators"] == ["maya", "priya", "theo"]
+
+    stats = json.loads(run("stats", "--json").stdout)
+    assert stats["counts"]["pairs"] == 60 and stats["counts"]["comparisons"] == 75
+    assert stats["counts"]["annotators"] == 3
+    agreement = stats["agreement"]
+    assert (agreement["pairs_with_2plus"], agreement["agreeing"], agreement["share"]) == (15, 12, 0.8)
+    assert 0 < agreement["krippendorff_alpha"] < 1 and len(agreement["cohen_kappa"]) == 3
+    table = run("stats").stdout
+    assert "No comparisons between two different model versions" in table and "maya" in table and "12 of 15" in table and "kappa" in table
+
+    out = tmp_path / "prefs.jsonl"
+    report = json.loads(run("export", out, "--format", "trl", "--test-fraction", "0.2", "--seed", "3", "--json").stdout)
+    assert report["train"] + report["test"] == 57 and report["test"] > 0
+    assert (tmp_path / "prefs.test.jsonl").exists()
+    text = run("export", out, "--plugin", "subject_lines", "--min-agreement", "1").stdout
+    assert text.startswith("4 rows in")
+
+
+def test_import_of_a_bad_file_names_the_lines(home, tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"prompt": "Q?", "chosen": "yes", "rejected": "no"}\n{oops\n')
+    result = runner.invoke(app, ["feedback", "import", str(bad)])
+    assert "line 2" in str(result.exception) and "nothing imported" in str(result.exception)
+    kept = json.loads(run("import", bad, "--keep-good", "--annotator", "ops", "--json").stdout)
+    assert kept["pairs"] == 1 and kept["bad_lines"] == [2]
+
+
+def test_mistakes_are_one_line_errors_in_a_real_shell(tmp_path):
+    env = {**os.environ, "BOTKIT_HOME": str(tmp_path / "home")}
+    env.pop("BOTKIT_CONFIG", None)
+    proc = subprocess.run([sys.executable, "-m", "botkit", "feedback", "export", str(tmp_path / "o.jsonl"),
+                           "--ties", "include"], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 1 and "need a winner" in proc.stderr
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+@pytest.fixture(scope="module")
+def second_tiny_dir(tiny_model_dir, tmp_path_factory):
+    """Another 'model version': the tiny model with its weights nudged, saved under another name."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    path = tmp_path_factory.mktemp("versions") / "tiny-v2"
+    shutil.copytree(tiny_model_dir, path)
+    model = AutoModelForCausalLM.from_pretrained(path)
+    torch.manual_seed(1)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.5)
+    model.save_pretrained(path)
+    return path
+
+
+def test_generate_pairs_two_versions_from_a_prompt_file(home, tmp_path, tiny_model_dir, second_tiny_dir):
+    prompts = tmp_path / "prompts.jsonl"
+    prompts.write_text("\n".join(json.dumps(r) for r in [
+        {"prompt": "How much is the Zephyr 3000?"},  # empty knowledge base: both say so, identical
+        {"prompt": "The Zephyr 3000 kettle", "plugin": "ad_copy", "options": {"n": 1}},
+    ]) + "\n")
+    report = json.loads(run("generate", prompts, "--versions", f"{tiny_model_dir},{second_tiny_dir}", "--json").stdout)
+    assert report["prompts"] == 2 and report["responses"] == 4
+    assert report["pairs"] == 1 and report["identical"] == 1
+    assert report["versions"] == sorted([tiny_model_dir.name, "tiny-v2"])
+    store = RankingStore.open(load_settings())
+    store.add_annotator("maya")
+    item = store.next_pair("maya")
+    assert item["plugin"] == "ad_copy" and item["prompt"] == "The Zephyr 3000 kettle"
+    row = store.response(item["a"]["id"])
+    assert row["origin"] == "generate" and row["decoding"]["strategy"] == "greedy"
+    assert row["model_version"] in report["versions"] and row["examples"]  # the task's few-shot examples
+    store.record_comparison(item["pair_id"], "maya", "a", left=item["left"], seconds=3.5)
+    table = run("stats").stdout
+    assert "Model versions" in table and all(v in table for v in report["versions"])
+
+
+def test_generate_from_chat_needs_two_candidates_and_logged_turns(home, tiny_model_dir):
+    result = runner.invoke(app, ["feedback", "generate", "--from-chat", "--versions", str(tiny_model_dir)])
+    assert "no chat turns" in str(result.exception)
+    store = RankingStore.open(load_settings())
+    sessions = SessionStore(store.db)
+    sid = sessions.create()
+    for text in ("Do you ship to Canada?", "/help", "Do you ship to Canada?", "How much is the Zephyr Mini?"):
+        sessions.append(sid, "user", text)
+    result = runner.invoke(app, ["feedback", "generate", "--from-chat", "--versions", str(tiny_model_dir)])
+    assert "two versions" in str(result.exception)
+    report = json.loads(run("generate", "--from-chat", "--versions", tiny_model_dir, "--decodings", "greedy,sample",
+                            "--seed", "1", "--json").stdout)
+    assert report["prompts"] == 2 and report["identical"] == 2  # empty knowledge base: the same canned reply
+
+
+def test_generate_refuses_an_unknown_plugin_before_loading_models(home, tmp_path):
+    prompts = tmp_path / "prompts.jsonl"
+    prompts.write_text('{"prompt": "Spring sale", "plugin": "adcopy_typo"}\n')
+    result = runner.invoke(app, ["feedback", "generate", str(prompts), "--versions", "no-such-model-dir,default"])
+    assert "unknown plugin 'adcopy_typo'" in str(result.exception)
