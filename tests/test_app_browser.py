@@ -3,6 +3,7 @@ chromium through Playwright (never `playwright install`)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -51,23 +52,16 @@ def wait_until_healthy(url: str, server: subprocess.Popen, log: Path, timeout: f
     pytest.fail(f"streamlit did not answer on {url}/_stcore/health within {timeout}s:\n{log.read_text()[-3000:]}")
 
 
-@pytest.fixture
-def server(home, tiny_model_dir, tmp_path, embedder):
-    """A streamlit server over a home with four sample documents ingested; killed whatever happens."""
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    for name in ("warranty.md", "care-and-descaling.md", "shipping.md", "pricing-and-bundles.md"):
-        shutil.copy(sample_brand_dir() / "knowledge" / name, folder)
-    Bot(embedder=embedder).knowledge.ingest(folder)
-
+@contextlib.contextmanager
+def streamlit_app(env: dict, tmp_path: Path):
+    """`streamlit run` of the app on a free port with `env` added; yields (url, log path)."""
     port = free_port()
-    env = {**os.environ, "BOTKIT_HOME": str(home), "BOTKIT_MODEL": str(tiny_model_dir)}
     log = tmp_path / "streamlit.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(MAIN), "--server.headless", "true",
              "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-            env=env, stdout=out, stderr=subprocess.STDOUT,
+            env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT,
         )
     try:
         url = f"http://127.0.0.1:{port}"
@@ -80,6 +74,19 @@ def server(home, tiny_model_dir, tmp_path, embedder):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture
+def server(home, tiny_model_dir, tmp_path, embedder):
+    """A streamlit server over a home with four sample documents ingested; killed whatever happens."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for name in ("warranty.md", "care-and-descaling.md", "shipping.md", "pricing-and-bundles.md"):
+        shutil.copy(sample_brand_dir() / "knowledge" / name, folder)
+    Bot(embedder=embedder).knowledge.ingest(folder)
+
+    with streamlit_app({"BOTKIT_HOME": str(home), "BOTKIT_MODEL": str(tiny_model_dir)}, tmp_path) as running:
+        yield running
 
 
 def test_chat_in_a_real_browser(server, tmp_path):

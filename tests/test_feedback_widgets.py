@@ -1,0 +1,78 @@
+"""Feedback on the Chat page (thumbs with a reason, "Compare"), run with AppTest over the tiny random
+model and a small knowledge base; the rows are checked in the ranking store."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from botkit.dialogue import Bot
+from botkit.feedback.store import RankingStore
+from botkit.prompting.brand import sample_brand_dir
+
+MAIN = Path(__file__).parents[1] / "apps" / "main.py"
+QUESTION = "How long is the warranty on the Zephyr 3000?"
+
+
+@pytest.fixture
+def app_home(home, settings, tiny_model_dir, tmp_path, embedder, monkeypatch):
+    monkeypatch.setenv("BOTKIT_MODEL", str(tiny_model_dir))
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    shutil.copy(sample_brand_dir() / "knowledge" / "warranty.md", folder)
+    Bot(embedder=embedder).knowledge.ingest(folder)
+    st.cache_resource.clear()
+    yield RankingStore.open(settings)
+    st.cache_resource.clear()
+
+
+def asked() -> AppTest:
+    at = AppTest.from_file(MAIN, default_timeout=180).run()
+    at.chat_input[0].set_value(QUESTION).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_every_answer_is_logged_and_thumbs_need_a_signed_in_annotator(app_home):
+    at = asked()
+    answer = at.chat_message[1]
+    (logged,) = list(app_home.db.query("SELECT r.text, r.origin, p.text AS prompt, p.sources FROM responses r"
+                                       " JOIN prompts p ON p.id = r.prompt_id"))
+    assert logged["prompt"] == QUESTION and logged["origin"] == "chat"
+    assert logged["text"] == answer.markdown[0].value
+    assert "warranty.md" in logged["sources"]  # the citations, so raters can judge grounding
+    assert answer.get("feedback")[0].proto.disabled
+    assert "Sign in on the Rank page" in answer.markdown[-1].value
+
+
+def test_thumb_down_with_a_reason_is_saved_for_the_annotator(app_home):
+    at = asked()
+    at.session_state["annotator"] = "ana"  # signed in, never visited Rank: the thumb registers ana
+    at.run()
+    answer = at.chat_message[1]
+    why = answer.text_input[0]
+    why.set_value("does not say how many years").run()
+    assert not list(app_home.db.query("SELECT * FROM ratings"))  # a reason alone waits for the thumb
+    at.chat_message[1].get("feedback")[0].set_value(0).run()
+    (rating,) = list(app_home.db.query("SELECT annotator, value, reason FROM ratings"))
+    assert rating == {"annotator": "ana", "value": -1, "reason": "does not say how many years"}
+
+    at.chat_message[1].get("feedback")[0].set_value(1).run()  # changing one's mind replaces the thumb
+    assert [r["value"] for r in app_home.db.query("SELECT value FROM ratings")] == [1]
+
+
+def test_compare_queues_a_pair_for_ranking(app_home):
+    at = asked()
+    next(b for b in at.chat_message[1].button if b.label == "Compare").click().run()
+    assert not at.exception, at.exception
+    (pair,) = list(app_home.db.query("SELECT * FROM pairs"))
+    assert pair["origin"] == "compare"
+    assert "queued for ranking as pair" in at.chat_message[1].expander[-1].label
+
+    app_home.add_annotator("ana")
+    queued = app_home.next_pair("ana")
+    assert queued["pair_id"] == pair["id"] and queued["prompt"] == QUESTION
