@@ -1,0 +1,145 @@
+"""Training data for every method: read (TRL-format files or the ranking store), check, split into
+train and held-out deterministically, fingerprint, and cut long prompts from the left.
+
+The split hashes the prompt (as the store's export does), so one prompt never lands on both sides;
+it ranks prompts by that hash and holds out the lowest, so even a small file gets a held-out set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import tempfile
+from pathlib import Path
+
+from botkit.errors import BotkitError
+from botkit.jsonl import read_jsonl
+
+
+def read_preference_file(path: Path) -> list[dict]:
+    """TRL preference rows (`prompt`, `chosen`, `rejected`; strings or message lists), checked.
+
+    Returns rows whose prompt is a string or a message list and whose chosen/rejected are strings.
+    """
+    from botkit.feedback.trl_format import read_preferences
+
+    good, bad = read_preferences(Path(path))
+    empty = [(n, f"empty {side}") for n, row in good for side in ("chosen", "rejected") if not row[side].strip()]
+    bad = sorted(bad + empty)
+    if bad:
+        shown = "; ".join(f"line {n}: {why}" for n, why in bad[:5]) + (f"; and {len(bad) - 5} more" if len(bad) > 5 else "")
+        raise BotkitError(f"{path}: {len(bad)} unusable line(s) ({shown}); fix or remove them")
+    return [{"prompt": row["messages"] or row["prompt"], "chosen": row["chosen"], "rejected": row["rejected"]}
+            for _, row in good]
+
+
+def preferences_from_store(settings) -> list[dict]:
+    """The store's judged pairs, through its TRL export (majority verdicts, ties skipped)."""
+    try:
+        from botkit.feedback.store import RankingStore
+    except ImportError:
+        raise BotkitError("this botkit has no ranking store: pass --data FILE.jsonl instead of --from-store") from None
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "pairs.jsonl"
+        RankingStore.open(settings).export_trl(out)
+        if not out.read_text().strip():
+            return []
+        return read_preference_file(out)
+
+
+def read_sft_file(path: Path) -> list[dict]:
+    """SFT rows in a TRL format: `text`, `prompt` + `completion` (or `response`), or `messages`."""
+    rows = read_jsonl(Path(path))
+    out, bad = [], []
+    for number, row in enumerate(rows, 1):
+        if isinstance(row.get("text"), str) and row["text"].strip():
+            out.append({"text": row["text"]})
+        elif "prompt" in row and isinstance(row.get("completion", row.get("response")), str):
+            completion = row.get("completion", row.get("response"))
+            if not completion.strip() or not row["prompt"]:
+                bad.append(number)
+            else:
+                out.append({"prompt": row["prompt"], "completion": completion})
+        elif isinstance(row.get("messages"), list) and row["messages"]:
+            out.append({"messages": row["messages"]})
+        else:
+            bad.append(number)
+    if bad:
+        raise BotkitError(f"{path}: line(s) {', '.join(map(str, bad[:10]))} need a non-empty 'text', "
+                          "'prompt' + 'completion' (or 'response'), or 'messages'")
+    return out
+
+
+def read_prompt_file(path: Path) -> list[dict]:
+    """Prompts for online RL: rows with a `prompt` (string or messages); preference files work too."""
+    rows = read_jsonl(Path(path), ("prompt",))
+    empty = [n for n, r in enumerate(rows, 1) if not r["prompt"] or (isinstance(r["prompt"], str) and not r["prompt"].strip())]
+    if empty:
+        raise BotkitError(f"{path}: empty prompt on line(s) {', '.join(map(str, empty[:10]))}")
+    unique = {json.dumps(r["prompt"], sort_keys=True): r["prompt"] for r in rows}
+    return [{"prompt": p} for p in unique.values()]
+
+
+def require(rows: list, minimum: int, what: str, source: str) -> None:
+    if len(rows) < minimum:
+        raise BotkitError(f"{source} has {len(rows)} {what}; training needs at least {minimum} "
+                          f"(some are held out for evaluation): rank or import more")
+
+
+def prompt_key(row: dict) -> str:
+    prompt = row.get("prompt", row.get("messages", row.get("text")))
+    return prompt if isinstance(prompt, str) else json.dumps(prompt, sort_keys=True, ensure_ascii=False)
+
+
+def split(rows: list[dict], test_fraction: float, seed: int) -> tuple[list[dict], list[dict]]:
+    """(train, held-out): the prompts with the lowest seeded hashes are held out, at least one."""
+    def rank(key: str) -> bytes:
+        return hashlib.sha256(f"{seed}\x00{key}".encode()).digest()
+
+    keys = sorted({prompt_key(r) for r in rows}, key=rank)
+    if len(keys) < 2:
+        raise BotkitError("all examples share one prompt: a held-out split needs at least 2 different prompts")
+    held = set(keys[: min(len(keys) - 1, max(1, math.floor(len(keys) * test_fraction)))])
+    return [r for r in rows if prompt_key(r) not in held], [r for r in rows if prompt_key(r) in held]
+
+
+def snapshot(train: list[dict], heldout: list[dict], source: str) -> dict:
+    """What the run was trained on: a sha256 over the canonical rows, the counts and where they came from."""
+    digest = hashlib.sha256()
+    for name, rows in (("train", train), ("heldout", heldout)):
+        for row in rows:
+            digest.update(f"{name}\x00{json.dumps(row, sort_keys=True, ensure_ascii=False)}\n".encode())
+    return {"sha256": digest.hexdigest(), "train": len(train), "heldout": len(heldout), "source": source}
+
+
+def as_chat(prompt) -> list[dict]:
+    """A prompt as a message list, so policy training sees the same chat template as botkit's chat."""
+    return [{"role": "user", "content": prompt}] if isinstance(prompt, str) else prompt
+
+
+def prompt_as_text(prompt) -> str:
+    """A prompt for an encoder without a chat template: the turns' texts, newest last."""
+    return prompt if isinstance(prompt, str) else "\n".join(m["content"] for m in prompt)
+
+
+def truncate_prompt_left(prompt, tokenizer, max_tokens: int):
+    """`prompt` (text or messages) cut from the left to at most `max_tokens` tokens: the oldest turns
+    go first, then the start of the earliest kept turn. The system message, if any, is kept."""
+    if isinstance(prompt, str):
+        ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+        return prompt if len(ids) <= max_tokens else tokenizer.decode(ids[-max_tokens:])
+
+    def length(messages) -> int:
+        return len(tokenizer.apply_chat_template(messages, tokenize=True, add_generation_prompt=True, return_dict=True)["input_ids"])
+
+    messages = [dict(m) for m in prompt]
+    system = [m for m in messages[:1] if m["role"] == "system"]
+    turns = messages[len(system):]
+    while len(turns) > 1 and length(system + turns) > max_tokens:
+        turns = turns[1:]
+    over = length(system + turns) - max_tokens
+    if over > 0:
+        ids = tokenizer(turns[0]["content"], add_special_tokens=False)["input_ids"]
+        turns[0]["content"] = tokenizer.decode(ids[min(len(ids), over):])
+    return system + turns
