@@ -1,0 +1,391 @@
+"""The FastAPI application behind `botkit serve`: OpenAI-compatible chat completions, plugin tasks and
+feedback into the ranking store, with API keys, body limits, timeouts and JSON errors in OpenAI's
+shape (never a bare 500 for bad input)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Path as PathParam, Request, Security
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+
+from botkit import api
+from botkit.config import Settings
+from botkit.database import open_database
+from botkit.dialogue import Reply
+from botkit.errors import BotkitError
+from botkit.feedback.store import RankingStore
+from botkit.server import schemas
+from botkit.server.generation import BotPool, ModelNotFound, run_exclusive
+from botkit.server.keys import KeyStore
+
+log = logging.getLogger("botkit.server")
+
+
+class ApiError(HTTPException):
+    """An HTTP error with OpenAI's error body. An HTTPException, so FastAPI passes it through."""
+
+    def __init__(self, status: int, message: str, type: str = "invalid_request_error", code: str | None = None,
+                 param: str | None = None, headers: dict | None = None):
+        super().__init__(status, message, headers)
+        self.body = schemas.Error(error=schemas.ErrorBody(message=message, type=type, param=param, code=code))
+
+
+def _error_response(exc: ApiError) -> JSONResponse:
+    return JSONResponse(exc.body.model_dump(), status_code=exc.status_code, headers=exc.headers)
+
+
+ERRORS = {status: {"model": schemas.Error, "description": text} for status, text in {
+    400: "Invalid request (malformed JSON, bad values, a message too long for the model)",
+    401: "Missing, unknown or revoked API key",
+    403: "The API key lacks the scope this endpoint needs",
+    404: "Unknown model, plugin or response id",
+    413: "Request body too large",
+    504: "Generation did not finish in time",
+}.items()}
+
+
+# One server-sent event: its data is a chat.completion.chunk as JSON, the last one "[DONE]".
+SSE_EVENT = {"type": "object", "required": ["data"], "properties": {
+    "data": {"type": "string", "description": "A chat.completion.chunk as JSON, or [DONE] at the end"},
+    "event": {"type": "string"}, "id": {"type": "string"}}}
+
+
+def _errors(*statuses: int) -> dict:
+    return {s: ERRORS[s] for s in statuses}
+
+
+class BodyLimit:
+    """Refuses request bodies over `max_bytes` with 413, whether or not they announce their length."""
+
+    def __init__(self, app, max_bytes: int):
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        too_large = ApiError(413, f"the request body is over {self.max_bytes} bytes", code="request_too_large")
+        length = dict(scope["headers"]).get(b"content-length", b"")
+        if length.isdigit() and int(length) > self.max_bytes:
+            return await _error_response(too_large)(scope, receive, send)
+        received = 0
+
+        async def limited():
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise too_large  # an HTTPException: FastAPI lets it through to our handler
+            return message
+
+        await self.app(scope, limited, send)
+
+
+def widget_dir() -> Path:
+    import botkit.examples
+
+    return Path(botkit.examples.__file__).parent / "support-widget"
+
+
+def create_app(settings: Settings, *, auth: bool = True, widget: bool = False, engine=None, embedder=None) -> FastAPI:
+    """The API over `settings`' home. `auth=False` lets every request in (local development only);
+    `widget=True` serves examples/support-widget at /widget/. `engine`/`embedder` are for tests."""
+    limits = settings.server
+    pool = BotPool(settings, engine=engine, embedder=embedder, follow_promotions=engine is None)
+    db = open_database(settings.database_path)
+    db_lock = threading.Lock()  # one connection for keys and feedback, shared by the threadpool
+    keys, store = KeyStore(db), RankingStore(db)
+
+    app = FastAPI(title="botkit", version="0.1.0", description=(
+        "An OpenAI-compatible chat API over a botkit brand bot, plus plugin tasks and feedback. "
+        "Send `Authorization: Bearer <key>` (keys come from `botkit keys create`)."))
+    app.state.pool = pool
+    app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
+    if limits.cors_origins:
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app.add_middleware(CORSMiddleware, allow_origins=limits.cors_origins, allow_methods=["GET", "POST"],
+                           allow_headers=["Authorization", "Content-Type"])
+
+    # Errors: always OpenAI's JSON shape.
+    @app.exception_handler(HTTPException)
+    async def http_error(request, exc: HTTPException):
+        if isinstance(exc, ApiError):
+            return _error_response(exc)
+        return _error_response(ApiError(exc.status_code, str(exc.detail), headers=exc.headers,
+                                        type="invalid_request_error" if exc.status_code < 500 else "server_error"))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request, exc: RequestValidationError):
+        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+        where = ".".join(str(p) for p in first["loc"] if p != "body")
+        if first.get("type") == "json_invalid":
+            return _error_response(ApiError(400, "the body is not valid JSON", code="json_invalid"))
+        return _error_response(ApiError(400, f"{where}: {first['msg']}", param=where or None, code=first.get("type")))
+
+    @app.exception_handler(ModelNotFound)
+    async def unknown_model(request, exc):
+        return _error_response(ApiError(404, str(exc), param="model", code="model_not_found"))
+
+    @app.exception_handler(BotkitError)
+    async def user_mistake(request, exc):
+        return _error_response(ApiError(400, str(exc)))
+
+    @app.exception_handler(ValidationError)
+    async def bad_values(request, exc: ValidationError):
+        first = exc.errors()[0]
+        return _error_response(ApiError(400, f"{'.'.join(map(str, first['loc']))}: {first['msg']}"))
+
+    @app.exception_handler(asyncio.TimeoutError)
+    async def too_slow(request, exc):
+        return _error_response(ApiError(504, f"no answer within {limits.generation_timeout:g} s", type="timeout",
+                                        code="timeout"))
+
+    @app.exception_handler(Exception)
+    async def server_error(request, exc):
+        log.exception("unexpected error")
+        return _error_response(ApiError(500, f"internal error: {type(exc).__name__}", type="server_error"))
+
+    # API keys.
+    bearer = HTTPBearer(auto_error=False, description="An API key from `botkit keys create`.")
+
+    def require(scope: str | None):
+        def check(credentials: HTTPAuthorizationCredentials | None = Security(bearer)) -> str:
+            """The annotator name requests act as: the key's name."""
+            if not auth:
+                return "anonymous"
+            challenge = {"WWW-Authenticate": "Bearer"}
+            if credentials is None:
+                raise ApiError(401, "missing API key: send 'Authorization: Bearer <key>' (botkit keys create)",
+                               type="authentication_error", code="missing_api_key", headers=challenge)
+            with db_lock:
+                key = keys.verify(credentials.credentials)
+            if key is None:
+                raise ApiError(401, "unknown or revoked API key", type="authentication_error",
+                               code="invalid_api_key", headers=challenge)
+            if scope and not key.allows(scope):
+                raise ApiError(403, f"the key '{key.name}' lacks the '{scope}' scope (it has: {', '.join(key.scopes)})",
+                               type="permission_error", code="insufficient_scope")
+            return key.name
+
+        return check
+
+    # Endpoints.
+    @app.get("/healthz", response_model=schemas.Health, tags=["server"])
+    async def healthz():
+        """Liveness: answers at once, even while a model is generating."""
+        return schemas.Health(model=pool.active.engine.name, queued=pool.waiting, auth=auth)
+
+    @app.get("/v1/models", response_model=schemas.ModelList, responses=_errors(401), tags=["chat"])
+    def list_models(_: str = Depends(require(None))):
+        """The models `model` can name: 'botkit' (the active model), the active model's names, the
+        others loaded or downloaded here, and the trained chat versions (`botkit train ...`)."""
+        from botkit.feedback.registry import version_rows
+        from botkit.model_catalog import hub_cached
+
+        versions = [v["name"] for v in version_rows("") if v["kind"] == "policy"]
+        names = [*pool.active_names(), *pool.loaded(), *hub_cached(), *versions]
+        return schemas.ModelList(data=[schemas.ModelCard(id=n) for n in dict.fromkeys(names)])
+
+    @app.post("/v1/chat/completions", response_model=schemas.ChatCompletion, tags=["chat"],
+              responses={200: {"content": {"text/event-stream": {"schema": SSE_EVENT}},
+                               "description": "A chat completion, or with stream=true server-sent chunks"},
+                         **_errors(400, 401, 403, 404, 413, 504)})
+    async def chat_completions(body: schemas.ChatCompletionRequest, request: Request,
+                               _: str = Depends(require("chat"))):
+        """OpenAI's chat completions. The answer is grounded in the knowledge base and checked against
+        it; its citations are in `choices[0].message.citations` (streaming: `botkit.citations` of the
+        last chunk). `id` is the response id that POST /v1/feedback names."""
+        decoding = _decoding(body, limits.max_tokens)
+        messages = [m.model_dump() for m in body.messages]
+        api.split_chat(messages)  # a chat that does not end with the user is a 400 before any work
+        bot = await run_in_threadpool(pool.get, body.model)
+        bot.settings.decoding.merged(**decoding)
+        items = run_exclusive(pool, bot, lambda: api.stream_chat(bot, messages, body.session_id, **decoding),
+                              limits.generation_timeout)
+        first = await _unless_disconnected(request, _next(items))
+        if body.stream:
+            return StreamingResponse(_sse(first, items, body), media_type="text/event-stream",
+                                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        reply = first
+        while not isinstance(reply, Reply):
+            reply = await _unless_disconnected(request, _next(items))
+        await items.aclose()
+        return _completion(reply)
+
+    @app.get("/v1/plugins", response_model=schemas.PluginList, responses=_errors(401), tags=["tasks"])
+    def list_plugins(_: str = Depends(require(None))):
+        """The tasks POST /v1/tasks/{plugin} runs, with their options."""
+        from botkit.tasks import describe_tasks
+
+        return schemas.PluginList(data=describe_tasks())
+
+    @app.post("/v1/tasks/{plugin}", response_model=schemas.TaskResponse, tags=["tasks"],
+              responses=_errors(400, 401, 403, 404, 413, 504))
+    async def run_task(plugin: Annotated[str, PathParam(examples=["subject_lines"])], body: schemas.TaskRequest,
+                       request: Request, _: str = Depends(require("tasks"))):
+        """Run a plugin's task on `text` with `options`; the output is logged with a response id."""
+        from botkit.plugins import get_tasks
+
+        tasks = get_tasks()
+        if plugin not in tasks:
+            raise ApiError(404, f"unknown plugin '{plugin}' (plugins: {', '.join(sorted(tasks)) or 'none'})",
+                           param="plugin", code="plugin_not_found")
+        tasks[plugin].parse_options(body.options)  # bad options: 400 before queueing
+        bot = await run_in_threadpool(pool.get, body.model)
+        items = run_exclusive(pool, bot, lambda: iter([api.run_task(bot, plugin, body.text, **body.options)]),
+                              limits.generation_timeout)
+        result = await _unless_disconnected(request, _next(items))
+        await items.aclose()
+        usage = {"prompt_tokens": 0, "completion_tokens": 0, **result.usage}
+        return schemas.TaskResponse(
+            id=result.id, plugin=plugin, model=result.model, output=result.output, text=result.text,
+            citations=[_citation(c) for c in result.citations],
+            usage=schemas.Usage(**usage, total_tokens=usage["prompt_tokens"] + usage["completion_tokens"]))
+
+    @app.post("/v1/feedback", response_model=schemas.FeedbackResponse, tags=["feedback"],
+              responses=_errors(400, 401, 403, 404, 413))
+    def feedback(body: schemas.FeedbackRequest, annotator: str = Depends(require("feedback"))):
+        """Thumbs on a response (`response_id`, `rating` 1/-1 or up/down, `reason`), or a preference
+        between two responses to the same prompt (`response_id` as a, `other_id` as b, `verdict`
+        a | b | tie | both-bad). The annotator is the API key's name."""
+        with db_lock:
+            for field in ("response_id", "other_id"):
+                rid = getattr(body, field)
+                if rid is not None:
+                    try:
+                        store.response(rid)
+                    except BotkitError:
+                        raise ApiError(404, f"unknown response '{rid}'", param=field, code="response_not_found") from None
+            result = api.record_feedback(store, body.response_id, body.rating, other_id=body.other_id,
+                                         verdict=body.verdict, reason=body.reason, annotator=annotator,
+                                         seconds=body.seconds)
+        return schemas.FeedbackResponse(**result)
+
+    if widget:
+        from fastapi.staticfiles import StaticFiles
+
+        app.mount("/widget", StaticFiles(directory=widget_dir(), html=True), name="widget")
+    return app
+
+
+def _decoding(body: schemas.ChatCompletionRequest, max_tokens: int) -> dict:
+    """OpenAI sampling fields as botkit decoding options (unset fields keep the configured ones)."""
+    options = {}
+    tokens = body.max_completion_tokens or body.max_tokens
+    if tokens is not None:
+        if tokens > max_tokens:
+            raise ApiError(400, f"max_tokens is at most {max_tokens} on this server", param="max_tokens")
+        options["max_new_tokens"] = tokens
+    if body.temperature is not None:
+        options.update(strategy="sample", temperature=body.temperature) if body.temperature > 0 else \
+            options.update(strategy="greedy")
+    if body.top_p is not None:
+        options["top_p"] = body.top_p
+    if body.seed is not None:
+        options["seed"] = body.seed
+    stops = [body.stop] if isinstance(body.stop, str) else list(body.stop or [])
+    if len(stops) > 4:
+        raise ApiError(400, "at most 4 stop sequences", param="stop")
+    if any(s.strip() for s in stops):
+        options["stop"] = [s for s in stops if s.strip()]
+    return options
+
+
+async def _next(items: AsyncIterator):
+    try:
+        return await items.__anext__()
+    except StopAsyncIteration:
+        raise ApiError(500, "the bot gave no answer", type="server_error") from None
+
+
+async def _unless_disconnected(request: Request, awaitable):
+    """Await `awaitable`, cancelling it (and so the generation) if the client hangs up meanwhile."""
+    work = asyncio.ensure_future(awaitable)
+
+    async def hang_up():
+        while (await request.receive())["type"] != "http.disconnect":
+            pass
+
+    watcher = asyncio.ensure_future(hang_up())
+    try:
+        await asyncio.wait({work, watcher}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        watcher.cancel()
+    if not work.done():
+        work.cancel()
+        raise ApiError(499, "the client closed the request")
+    return work.result()
+
+
+def _citation(c) -> schemas.Citation:
+    return schemas.Citation(n=c.n, source=c.source, title=c.title, chunk_id=c.chunk_id, text=c.text, score=c.score)
+
+
+def _usage(reply: Reply) -> schemas.Usage:
+    prompt, completion = reply.usage.get("prompt_tokens", 0), reply.usage.get("completion_tokens", 0)
+    return schemas.Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion)
+
+
+def _info(reply: Reply) -> schemas.BotkitInfo:
+    return schemas.BotkitInfo(response_id=reply.id, grounding=reply.grounding, plugin=reply.plugin,
+                              route=reply.route, session_id=reply.session_id)
+
+
+def _completion(reply: Reply) -> schemas.ChatCompletion:
+    message = schemas.AssistantMessage(content=reply.text, citations=[_citation(c) for c in reply.citations])
+    return schemas.ChatCompletion(id=reply.id, created=int(time.time()), model=reply.model,
+                                  choices=[schemas.Choice(message=message)], usage=_usage(reply), botkit=_info(reply))
+
+
+def _event(data: dict) -> str:
+    return f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+async def _sse(first, items: AsyncIterator, body: schemas.ChatCompletionRequest) -> AsyncIterator[str]:
+    """Chat completion chunks. Content deltas carry the checked answer only, so what an OpenAI client
+    concatenates is exactly the final answer; the unchecked draft goes in `botkit.draft` on request."""
+    created = int(time.time())
+
+    def chunk(cid, model, delta=None, finish=None, **extra):
+        choices = [] if delta is None else [{"index": 0, "delta": delta, "finish_reason": finish}]
+        return _event({"id": cid, "object": "chat.completion.chunk", "created": created, "model": model,
+                       "choices": choices, **extra})
+
+    draft_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
+    item = first
+    try:
+        while not isinstance(item, Reply):
+            if body.include_draft:
+                yield chunk(draft_id, body.model, {}, botkit={"draft": item})
+            item = await _next(items)
+    except (asyncio.TimeoutError, BotkitError, ApiError) as exc:
+        # The status line is sent: report the failure the way OpenAI streams do, then stop.
+        message = "no answer within the time limit" if isinstance(exc, asyncio.TimeoutError) else str(exc)
+        yield _event({"error": {"message": message, "type": "server_error", "param": None, "code": None}})
+        return
+    await items.aclose()
+    reply, rid = item, item.id
+    yield chunk(rid, reply.model, {"role": "assistant", "content": ""})
+    for piece in re.findall(r"\s*\S+", reply.text) or [reply.text]:
+        yield chunk(rid, reply.model, {"content": piece})
+    info = _info(reply).model_dump() | {"citations": [_citation(c).model_dump() for c in reply.citations]}
+    yield chunk(rid, reply.model, {}, "stop", botkit=info)
+    if body.stream_options and body.stream_options.include_usage:
+        yield chunk(rid, reply.model, usage=_usage(reply).model_dump())
+    yield "data: [DONE]\n\n"

@@ -1,0 +1,81 @@
+"""The `botkit serve` and `botkit keys` commands (wired into botkit.cli)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Optional
+
+import typer
+
+from botkit.errors import BotkitError
+
+keys_app = typer.Typer(help="Create, list and revoke API keys for `botkit serve`.", no_args_is_help=True)
+JSON = typer.Option(False, "--json", help="Print JSON instead of text.")
+
+
+def _keys():
+    from botkit.config import load_settings
+    from botkit.database import open_database
+    from botkit.server.keys import KeyStore
+
+    return KeyStore(open_database(load_settings().database_path))
+
+
+@keys_app.command("create")
+def keys_create(name: str = typer.Option(..., "--name", help="Who uses the key; also the annotator of its feedback."),
+                scope: str = typer.Option("chat,feedback", "--scope", help="Comma-separated: chat, tasks, feedback, admin."),
+                json_out: bool = JSON):
+    """Create a key. It is printed once and stored only as a hash: keep it somewhere safe."""
+    key = _keys().create(name, scope)
+    if json_out:
+        print(json.dumps({"name": name.strip(), "key": key}))
+        return
+    print(key)
+    print(f"Key '{name.strip()}' created; it is shown only this once.", file=sys.stderr)
+
+
+@keys_app.command("list")
+def keys_list(json_out: bool = JSON, revoked: bool = typer.Option(False, "--revoked", help="Include revoked keys.")):
+    """List keys: name, prefix, scopes, created and last used (never the keys themselves)."""
+    rows = _keys().list(include_revoked=revoked)
+    if json_out:
+        print(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        print("No API keys: create one with `botkit keys create --name NAME --scope chat,feedback`.")
+    for r in rows:
+        state = f"revoked {r['revoked_at']}" if r["revoked_at"] else f"last used {r['last_used_at'] or 'never'}"
+        print(f"{r['name']:<20} {r['prefix']}…  {','.join(r['scopes']):<24} created {r['created_at']}, {state}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(name: str = typer.Argument(..., help="The key's name (see `botkit keys list`).")):
+    """Revoke a key: requests with it get 401 from now on."""
+    _keys().revoke(name)
+    print(f"Revoked '{name}'.")
+
+
+def serve(host: Optional[str] = typer.Option(None, help="Interface (default: server.host, 127.0.0.1)."),
+          port: Optional[int] = typer.Option(None, help="Port (default: server.port, 8000)."),
+          no_auth: bool = typer.Option(False, "--no-auth", help="Accept requests without a key (local development only)."),
+          widget: bool = typer.Option(False, "--widget", help="Also serve the example support widget at /widget/.")):
+    """Serve the HTTP API: OpenAI-compatible /v1/chat/completions, /v1/tasks, /v1/feedback, /healthz, /docs."""
+    import uvicorn
+
+    from botkit.config import load_settings
+    from botkit.server.app import create_app
+
+    settings = load_settings()
+    if not no_auth and not _keys().any_live():
+        raise BotkitError("no API keys yet: create one with `botkit keys create --name NAME --scope chat,feedback`, "
+                          "or start with --no-auth for local development")
+    app = create_app(settings, auth=not no_auth, widget=widget)
+    bot = app.state.pool.active
+    print(f"Loading {settings.model} ...", file=sys.stderr)
+    bot.engine, bot.knowledge.count(), bot.router  # noqa: B018 - load before accepting requests
+    host, port = host or settings.server.host, port or settings.server.port
+    print(f"botkit serving {bot.engine.name} on http://{host}:{port} (docs at /docs"
+          f"{', widget at /widget/' if widget else ''}; {'NO AUTH' if no_auth else 'API keys required'})",
+          file=sys.stderr, flush=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")

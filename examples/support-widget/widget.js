@@ -1,0 +1,124 @@
+// A support chat widget over `botkit serve`: streams the answer (OpenAI-compatible SSE), shows its
+// citations and sends thumbs feedback by response id. Plain JS, no build step.
+(function () {
+  const params = new URLSearchParams(location.search);
+  const serverInput = document.getElementById("bk-server");
+  const keyInput = document.getElementById("bk-key");
+  const log = document.getElementById("bk-log");
+  const form = document.getElementById("bk-form");
+  const input = document.getElementById("bk-input");
+  // A real support tool would keep the key on its own server and proxy; here it comes from ?key=
+  // or the Connection box, remembered in localStorage.
+  serverInput.value = params.get("server") || localStorage.getItem("botkit.server") || "";
+  keyInput.value = params.get("key") || localStorage.getItem("botkit.key") || "";
+  let sessionId = null;
+
+  const api = (path) => (serverInput.value.trim() || location.origin).replace(/\/$/, "") + path;
+  const headers = () => ({ "Content-Type": "application/json", "Authorization": "Bearer " + keyInput.value.trim() });
+
+  function add(role, text) {
+    const li = document.createElement("li");
+    li.className = role;
+    const body = document.createElement("div");
+    body.className = "text";
+    body.textContent = text;
+    li.appendChild(body);
+    log.appendChild(li);
+    log.scrollTop = log.scrollHeight;
+    return li;
+  }
+
+  function showCitations(li, citations) {
+    if (!citations.length) return;
+    const list = document.createElement("ol");
+    list.className = "citations";
+    list.setAttribute("aria-label", "Sources");
+    for (const c of citations) {
+      const item = document.createElement("li");
+      item.value = c.n;
+      item.textContent = `${c.title || c.source} — ${c.source.split("/").pop()}`;
+      item.title = c.text;
+      list.appendChild(item);
+    }
+    li.appendChild(list);
+  }
+
+  function showFeedback(li, responseId) {
+    const bar = document.createElement("div");
+    bar.className = "feedback";
+    for (const [label, rating] of [["👍", 1], ["👎", -1]]) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = label;
+      button.setAttribute("aria-label", rating > 0 ? "Helpful" : "Not helpful");
+      button.onclick = async () => {
+        const reason = rating < 0 ? (window.prompt("What was wrong? (optional)") || "") : "";
+        const response = await fetch(api("/v1/feedback"), {
+          method: "POST", headers: headers(),
+          body: JSON.stringify({ response_id: responseId, rating, reason }),
+        });
+        bar.textContent = response.ok ? "Thanks for your feedback." : "Feedback failed: " + (await errorText(response));
+      };
+      bar.appendChild(button);
+    }
+    li.appendChild(bar);
+  }
+
+  async function errorText(response) {
+    try { return (await response.json()).error.message; } catch (e) { return response.statusText; }
+  }
+
+  async function ask(question) {
+    add("user", question);
+    const li = add("bot", "");
+    const text = li.querySelector(".text");
+    const draft = document.createElement("span");
+    draft.className = "draft";
+    text.appendChild(draft);
+    const body = { model: "botkit", stream: true, include_draft: true,
+                   messages: [{ role: "user", content: question }] };
+    if (sessionId) body.session_id = sessionId;
+    const response = await fetch(api("/v1/chat/completions"), { method: "POST", headers: headers(), body: JSON.stringify(body) });
+    if (!response.ok) {
+      text.textContent = "Error: " + (await errorText(response));
+      text.className = "text error";
+      return;
+    }
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "", answer = "", final = null;
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, { stream: true });
+      let cut;
+      while ((cut = buffer.indexOf("\n\n")) >= 0) {
+        const event = buffer.slice(0, cut);
+        buffer = buffer.slice(cut + 2);
+        if (!event.startsWith("data: ") || event === "data: [DONE]") continue;
+        const chunk = JSON.parse(event.slice(6));
+        if (chunk.error) { text.textContent = "Error: " + chunk.error.message; text.className = "text error"; return; }
+        const delta = (chunk.choices[0] || {}).delta || {};
+        if (chunk.botkit && chunk.botkit.draft) draft.textContent += chunk.botkit.draft;
+        if (delta.content) { answer += delta.content; text.textContent = answer; }  // the checked answer replaces the draft
+        if (chunk.botkit && chunk.botkit.response_id) final = chunk.botkit;
+      }
+      log.scrollTop = log.scrollHeight;
+    }
+    if (!final) return;
+    sessionId = final.session_id;
+    li.dataset.responseId = final.response_id;
+    showCitations(li, final.citations || []);
+    showFeedback(li, final.response_id);
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const question = input.value.trim();
+    if (!question) return;
+    input.value = "";
+    localStorage.setItem("botkit.server", serverInput.value.trim());
+    localStorage.setItem("botkit.key", keyInput.value.trim());
+    ask(question).catch((e) => add("bot error", "Error: " + e.message));
+  });
+})();
