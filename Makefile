@@ -9,7 +9,7 @@ TORCH  ?= torch==2.13.0
 PORT   ?= 8501
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup models demo test browser clean
+.PHONY: setup models demo test browser clean loop
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -25,9 +25,20 @@ setup: $(STAMP)
 models: setup
 	$(BOTKIT) models pull
 
+# The ranking store is seeded once (when it holds no pairs): the sample rankings, and pairs to rank
+# from the default model, greedy against sampled, so the Rank and Leaderboard pages have work to show.
+SAMPLE := examples/kettlebrook/feedback
 demo: models
 	$(BOTKIT) ingest examples/kettlebrook/knowledge
+	@if $(BOTKIT) feedback stats --json | $(PY) -c "import json,sys; sys.exit(json.load(sys.stdin)['counts']['pairs'] > 0)"; then \
+	  $(BOTKIT) feedback import $(SAMPLE)/sample_pairs.jsonl && \
+	  $(BOTKIT) feedback generate $(SAMPLE)/demo_prompts.jsonl --versions default --decodings greedy,sample; fi
 	$(BOTKIT) app --port $(PORT)
+
+# The feedback loop on the sample brand in a fresh BOTKIT_HOME: rankings -> reward model -> DPO ->
+# compare -> promote -> chat (CPU: ~15 minutes here). GPU: make loop PROFILE=gpu
+loop: models
+	PROFILE=$(or $(PROFILE),cpu) bash examples/kettlebrook/loop.sh
 
 # Browser tests drive Debian's chromium through Playwright (never `playwright install`).
 browser:

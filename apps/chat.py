@@ -5,6 +5,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from botkit.apps.feedback_widgets import answer_feedback, log_answer
+from botkit.config import load_settings
 from botkit.dialogue import Bot, Reply
 from botkit.errors import BotkitError
 
@@ -17,10 +19,17 @@ GROUNDING = {
 }
 
 
-@st.cache_resource(show_spinner="Loading the model and the knowledge base…")
 def load_bot() -> Bot:
-    # One Bot per process: the model and embeddings are too big to load per browser tab. Loading
-    # them here, not on the first question, puts the wait (and any model error) on page load.
+    """The bot for the active model version, read from the config on every rerun: after `botkit models
+    promote` or `rollback` the next message is answered by the new version, without a restart."""
+    settings = load_settings()
+    return _bot_for(settings.model, settings.adapter)
+
+
+@st.cache_resource(show_spinner="Loading the model and the knowledge base…", max_entries=2)
+def _bot_for(model: str, adapter: str | None) -> Bot:
+    # One Bot per model and process: the model and embeddings are too big to load per browser tab.
+    # Loading them here, not on the first question, puts the wait (and any model error) on page load.
     bot = Bot()
     _ = bot.engine, bot.knowledge
     return bot
@@ -74,8 +83,9 @@ def recent_conversations(bot: Bot) -> None:
                   type="secondary" if current else "tertiary", help=f"Started {s['created_at']}")
 
 
-def answer(bot: Bot, prompt: str) -> None:
-    """Stream the model's words into a placeholder, then replace them with the checked reply."""
+def answer(bot: Bot, prompt: str, index: int) -> None:
+    """Stream the model's words into a placeholder, then replace them with the checked reply, which
+    becomes message `index` of the conversation and a logged candidate response for ranking."""
     with st.chat_message("user"):
         st.markdown(prompt)
     with st.chat_message("assistant"):
@@ -93,7 +103,10 @@ def answer(bot: Bot, prompt: str) -> None:
             return
         # The streamed draft may be replaced by a quote of the sources: only the reply is the answer.
         placeholder.markdown(reply.text)
-        show_details(reply.as_dict())
+        meta = reply.as_dict()
+        show_details(meta)
+        log_answer(bot, prompt, reply.text, meta)
+        answer_feedback(bot, prompt, reply.text, meta, key=f"{reply.session_id}-{index}")
     if reply.session_id != st.session_state.session_id:
         open_session(reply.session_id)
 
@@ -115,15 +128,20 @@ def main() -> None:
                 "`botkit ingest PATH` (a file or a folder), then reload this page.", icon=":material/info:")
 
     # The session store, not this page, is the record: re-render the conversation from it.
-    if st.session_state.session_id:
-        for message in bot.sessions.history(st.session_state.session_id):
-            with st.chat_message(message.role):
-                st.markdown(message.content)
-                if message.role == "assistant":
-                    show_details(message.meta)
+    history = bot.sessions.history(st.session_state.session_id) if st.session_state.session_id else []
+    question = ""
+    for index, message in enumerate(history):
+        with st.chat_message(message.role):
+            st.markdown(message.content)
+            if message.role == "user":
+                question = message.content
+            else:
+                show_details(message.meta)
+                answer_feedback(bot, question, message.content, message.meta,
+                                key=f"{st.session_state.session_id}-{index}")
 
     if prompt := st.chat_input(f"Ask {bot.brand.name} a question", submit_mode="disable"):
-        answer(bot, prompt)
+        answer(bot, prompt, len(history) + 1)
     with recent:  # filled last, so it already lists a conversation the answer above just started
         recent_conversations(bot)
 

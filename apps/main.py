@@ -9,6 +9,10 @@ st.set_page_config(page_title="botkit", page_icon=":material/forum:", layout="wi
 # the same from any working directory and from the installed `botkit.apps` package.
 PAGES = [
     st.Page("chat.py", title="Chat", icon=":material/chat:", default=True),
+    st.Page("rank.py", title="Rank", icon=":material/compare:"),
+    st.Page("leaderboard.py", title="Leaderboard", icon=":material/leaderboard:"),
+    st.Page("data.py", title="Data", icon=":material/dataset:"),
+    st.Page("train.py", title="Train", icon=":material/model_training:"),
 ]
 
 st.navigation(PAGES).run()

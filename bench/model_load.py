@@ -9,7 +9,6 @@ import json
 import subprocess
 import sys
 import tempfile
-import time
 
 # Imports (torch, transformers) are timed apart from the load itself: they are paid once per
 # process whatever the model.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -25,6 +26,16 @@ eval_app = typer.Typer(help="Measure answer quality.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 plugins_app = typer.Typer(help="See the installed plugins and the tasks they add.", no_args_is_help=True)
 app.add_typer(plugins_app, name="plugins")
+from botkit.feedback.cli import feedback_app  # noqa: E402
+
+app.add_typer(feedback_app, name="feedback")
+from botkit.server.cli import keys_app, serve  # noqa: E402
+
+app.add_typer(keys_app, name="keys")
+app.command("serve")(serve)
+from botkit.feedback.train_cli import add_training_commands  # noqa: E402
+
+add_training_commands(app, models_app, eval_app)
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
@@ -240,6 +251,77 @@ def eval_grounding(
     )
 
 
+@eval_app.command("task")
+def eval_task(
+    plugin: str = typer.Argument(..., help="The task to evaluate (see `botkit plugins list`)."),
+    data: Path = typer.Argument(..., help='JSONL, one {"text": ..., "options": {...}} a line (sentiment: {"text", "label"}).'),
+    option: Optional[list[str]] = typer.Option(None, "--option", "-o", help="A task option for every line, key=value."),
+    json_out: bool = JSON,
+):
+    """Run a plugin's own evaluation on a dataset: limits kept, distinct variants, brand similarity."""
+    from rich.progress import Progress
+
+    from botkit.jsonl import read_jsonl
+    from botkit.plugins import get_tasks
+    from botkit.tasks import parse_option_pairs
+
+    tasks = get_tasks()
+    if plugin not in tasks:
+        raise BotkitError(f"unknown plugin '{plugin}' (plugins: {', '.join(sorted(tasks))})")
+    rows = read_jsonl(data, tasks[plugin].dataset_fields)
+    bot = _bot()
+    with Progress(console=err, disable=json_out) as progress:
+        bar = progress.add_task(f"Evaluating {plugin}", total=len(rows))
+        report = tasks[plugin].evaluate(bot, rows, lambda done: progress.update(bar, completed=done),
+                                        **parse_option_pairs(option or []))
+    if json_out:
+        _print_json(report)
+        return
+    for key, value in report.items():
+        console.print(f"{key}: {value}", highlight=False)
+
+
+@eval_app.command("compare")
+def eval_compare(a: str = typer.Argument(..., help="The version to beat ('default', a trained version, any model spec)."),
+                 b: str = typer.Argument(..., help="The challenger version."),
+                 prompts: Path = typer.Option(..., "--prompts", help='JSONL of {"prompt"} (optional "plugin", "options").'),
+                 reward_model: Optional[str] = typer.Option(None, "--reward-model", help="A reward version (default: the newest)."),
+                 json_out: bool = JSON):
+    """Answer prompts with A and B, score both with a reward model (B's win rate with a 95% interval,
+    mean rewards, length bias) and queue the pairs on the Rank page for humans to confirm."""
+    from rich.progress import Progress
+
+    from botkit.feedback.compare import compare_versions
+    from botkit.feedback.generate import read_prompts
+
+    rows = read_prompts(prompts)
+    with Progress(console=err, disable=json_out) as progress, contextlib.redirect_stdout(sys.stderr):
+        task = progress.add_task("Answering", total=2 * len(rows))
+        report = compare_versions(a, b, rows, reward_model=reward_model, on_step=lambda n: progress.advance(task, n))
+    if json_out:
+        _print_json(report)
+        return
+    low, high = report["ci"]
+    length, reward = report["length"], report["mean_reward"]
+    console.print(f"{report['b']} vs {report['a']} on {report['prompts']} prompts, scored by {report['reward_model']}:\n"
+                  f"  win rate of B: {report['win_rate']:.0%} (95% Wilson interval {low:.0%}-{high:.0%}; "
+                  f"{report['wins']} wins, {report['losses']} losses, {report['ties']} ties)\n"
+                  f"  mean reward: A {reward['a']:.3f}, B {reward['b']:.3f}\n"
+                  f"  mean length: A {length['mean_chars_a']:.0f} chars, B {length['mean_chars_b']:.0f} chars; "
+                  f"reward-length correlation {_fmt(length['reward_length_spearman'])}; B's win rate among "
+                  f"{length['length_matched_pairs']} length-matched pairs {_fmt(length['length_matched_win_rate'], '.0%')}\n"
+                  f"  {report['queued_pairs']} blind pairs queued on the Rank page", highlight=False)
+    if report["compared"]["identical"]:
+        console.print(f"  {report['compared']['identical']} prompt(s) got the same answer and draft from both versions "
+                      "(ties, not queued)", highlight=False)
+    if report["gate"]:
+        console.print(f"  promotion gate: {report['gate']['reason']}", highlight=False)
+
+
+def _fmt(value, spec: str = ".2f") -> str:
+    return "-" if value is None else format(value, spec)
+
+
 @plugins_app.command("list")
 def plugins_list(json_out: bool = JSON):
     """List the tasks plugins provide: name, description and options (type, default)."""
@@ -261,18 +343,21 @@ def run(plugin: str = typer.Argument(..., help="The task to run (see `botkit plu
         option: Optional[list[str]] = typer.Option(None, "--option", "-o", help="A task option as key=value (repeatable)."),
         json_out: bool = JSON):
     """Run a plugin's task on TEXT with the active model."""
+    from botkit.plugins import get_tasks
     from botkit.tasks import parse_option_pairs, run_task
+    from botkit.usage import metered
 
     options = parse_option_pairs(option or [])
     bot = _bot()
-    output = run_task(bot, plugin, text, **options)
+    with metered() as usage:
+        output = run_task(bot, plugin, text, **options)
     if json_out:
-        _print_json({"plugin": plugin, "model": bot.engine.name, "output": output})
+        _print_json({"plugin": plugin, "model": bot.engine.name, "output": output, "usage": usage})
         return
-    _print_output(output)
+    _print_output(get_tasks()[plugin], output)
 
 
-def _print_output(output) -> None:
+def _print_output(task, output) -> None:
     if isinstance(output, list) and output and all(isinstance(row, dict) for row in output):
         from rich.table import Table
 
@@ -280,8 +365,10 @@ def _print_output(output) -> None:
         for row in output:
             table.add_row(*(", ".join(map(str, v)) if isinstance(v, list) else str(v) for v in row.values()))
         console.print(table)
-    else:
-        console.print(output if isinstance(output, str) else json.dumps(output, indent=2, default=str), highlight=False)
+        return
+    console.print(task.format(output), highlight=False)
+    for c in task.citations(output):
+        console.print(f"[dim][{c.n}] {c.source}[/dim]", highlight=False)
 
 
 @app.command("app")

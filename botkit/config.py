@@ -12,11 +12,24 @@ from typing import Literal
 
 import yaml
 from platformdirs import user_cache_dir, user_data_dir
-from pydantic import Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from botkit.decoding import DecodingOptions
 from botkit.errors import BotkitError
+
+
+class ServerSettings(BaseModel):
+    """`botkit serve`: where it listens and the limits that protect it (BOTKIT_SERVER__<FIELD>)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = Field("127.0.0.1", description="Interface to listen on; 0.0.0.0 exposes the server to the network.")
+    port: int = Field(8000, ge=1, le=65535)
+    max_body_bytes: int = Field(1_000_000, ge=1024, description="Larger request bodies get 413.")
+    generation_timeout: float = Field(120.0, gt=0, description="Seconds a request may wait and generate before 504.")
+    max_tokens: int = Field(1024, ge=1, description="Largest max_tokens a client may ask for (400 above it).")
+    cors_origins: list[str] = Field(default_factory=list, description="Web origins allowed to call the API from a browser.")
 
 
 def default_home() -> Path:
@@ -53,6 +66,10 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(32, ge=0, le=128)
     context_window: int | None = Field(None, ge=256, description="Prompt + reply token limit; the model's own when unset.")
     decoding: DecodingOptions = Field(default_factory=DecodingOptions)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    passcode: str = Field("", description="Shared passcode annotators type to sign in to the app; empty: none asked. Set it with BOTKIT_PASSCODE.")
+    promotion_min_win_rate: float = Field(0.5, ge=0, le=1, description="Promotion gate: the share of human judgements a version must win against the active model.")
+    promotion_min_judgements: int = Field(10, ge=0, description="Promotion gate: the human judgements against the active model a version needs.")
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):

@@ -28,7 +28,61 @@ def _knowledge_and_sessions(db: sqlite_utils.Database) -> None:
     db["messages"].create_index(["session_id", "id"])
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_knowledge_and_sessions]
+
+def _ranking_store(db: sqlite_utils.Database) -> None:
+    """Tables of botkit.feedback.store.RankingStore. Raw SQL because sqlite-utils cannot declare CHECK
+    or composite UNIQUE constraints, and those are what keep concurrent writers from duplicating rows."""
+    for statement in (
+        "CREATE TABLE annotators (name TEXT PRIMARY KEY, created_at TEXT NOT NULL)",
+        "CREATE TABLE prompts (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, text TEXT NOT NULL,"
+        " messages TEXT, plugin TEXT, sources TEXT NOT NULL DEFAULT '[]', examples TEXT NOT NULL DEFAULT '[]',"
+        " origin TEXT NOT NULL, created_at TEXT NOT NULL)",
+        "CREATE TABLE responses (id TEXT PRIMARY KEY, prompt_id INTEGER NOT NULL REFERENCES prompts(id),"
+        " text TEXT NOT NULL, model_version TEXT NOT NULL, plugin TEXT, decoding TEXT, origin TEXT NOT NULL,"
+        " created_at TEXT NOT NULL)",
+        "CREATE INDEX responses_prompt ON responses(prompt_id)",
+        "CREATE TABLE pairs (id INTEGER PRIMARY KEY, prompt_id INTEGER NOT NULL REFERENCES prompts(id),"
+        " a_id TEXT NOT NULL REFERENCES responses(id), b_id TEXT NOT NULL REFERENCES responses(id),"
+        " gold TEXT CHECK (gold IN ('a', 'b', 'tie')), origin TEXT NOT NULL, created_at TEXT NOT NULL,"
+        " UNIQUE (a_id, b_id), CHECK (a_id < b_id))",
+        "CREATE TABLE comparisons (id INTEGER PRIMARY KEY, pair_id INTEGER NOT NULL REFERENCES pairs(id),"
+        " annotator TEXT NOT NULL REFERENCES annotators(name),"
+        " verdict TEXT NOT NULL CHECK (verdict IN ('a', 'b', 'tie', 'both-bad')), reason TEXT NOT NULL DEFAULT '',"
+        " seconds REAL, \"left\" TEXT NOT NULL CHECK (\"left\" IN ('a', 'b')), created_at TEXT NOT NULL,"
+        " updated_at TEXT NOT NULL, UNIQUE (pair_id, annotator))",
+        "CREATE INDEX comparisons_annotator ON comparisons(annotator)",
+        "CREATE TABLE ratings (id INTEGER PRIMARY KEY, response_id TEXT NOT NULL REFERENCES responses(id),"
+        " annotator TEXT NOT NULL REFERENCES annotators(name), value INTEGER NOT NULL CHECK (value IN (1, -1)),"
+        " reason TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL, UNIQUE (response_id, annotator))",
+    ):
+        db.execute(statement)
+
+def _api_keys(db: sqlite_utils.Database) -> None:
+    """Keys of `botkit serve` (botkit.server.keys): only a sha256 of each key is kept. A name is
+    unique among live keys, so a revoked name can be issued again while its history stays."""
+    db.execute("CREATE TABLE api_keys (id INTEGER PRIMARY KEY, name TEXT NOT NULL, prefix TEXT NOT NULL,"
+               " sha256 TEXT NOT NULL UNIQUE, scopes TEXT NOT NULL, created_at TEXT NOT NULL,"
+               " last_used_at TEXT, revoked_at TEXT)")
+    db.execute("CREATE UNIQUE INDEX api_keys_live_name ON api_keys(name) WHERE revoked_at IS NULL")
+
+
+def _model_registry(db: sqlite_utils.Database) -> None:
+    """Tables of botkit.feedback.registry: trained versions, promotion history and training runs."""
+    for statement in (
+        "CREATE TABLE model_versions (name TEXT PRIMARY KEY, kind TEXT NOT NULL CHECK (kind IN ('policy', 'reward')),"
+        " method TEXT NOT NULL, base TEXT NOT NULL, adapter_path TEXT NOT NULL, parent TEXT, data TEXT NOT NULL,"
+        " config TEXT NOT NULL, metrics TEXT NOT NULL, created_at TEXT NOT NULL)",
+        "CREATE TABLE promotions (id INTEGER PRIMARY KEY, version TEXT NOT NULL REFERENCES model_versions(name),"
+        " previous_model TEXT NOT NULL, previous_adapter TEXT, forced INTEGER NOT NULL DEFAULT 0, gate TEXT,"
+        " promoted_at TEXT NOT NULL, rolled_back_at TEXT)",
+        "CREATE TABLE training_runs (name TEXT PRIMARY KEY, method TEXT NOT NULL,"
+        " status TEXT NOT NULL CHECK (status IN ('running', 'finished', 'failed')), pid INTEGER, run_dir TEXT NOT NULL,"
+        " started_at TEXT NOT NULL, updated_at TEXT NOT NULL, error TEXT)",
+    ):
+        db.execute(statement)
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_knowledge_and_sessions, _ranking_store, _api_keys, _model_registry]
 
 
 def open_database(path: Path) -> sqlite_utils.Database:

@@ -18,13 +18,13 @@ from botkit.grounding import (
     quote_answer,
     select_evidence,
 )
-from botkit.knowledge.store import Chunk
 from botkit.knowledge.terms import unknown_share
 from botkit.models.engine import Generation
 from botkit.prompting import budget
 from botkit.prompting.brand import load_brand, sample_brand_dir
 from botkit.prompting.fewshot import FewShotExamples, load_examples
 from botkit.sessions import SessionStore
+from botkit.usage import metered
 
 EMPTY_KB = "My knowledge base is empty, so I can't answer from your documents yet: add some with `botkit ingest PATH`."
 
@@ -52,6 +52,7 @@ class Reply:
     draft: str = ""  # the model's own answer, before the grounding check
     route: str = ""  # why a plugin answered (explicit command or intent match)
     check: str = ""  # why the draft was kept or replaced
+    id: str | None = None  # the response id in the ranking store, set when the reply is logged (for feedback)
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -62,13 +63,45 @@ class Reply:
 class Bot:
     """A brand chatbot over one BOTKIT_HOME. The model and embeddings load on first use."""
 
-    def __init__(self, settings: Settings | None = None, engine=None, embedder=None):
+    def __init__(self, settings: Settings | None = None, engine=None, embedder=None, log_replies: bool = False):
         self.settings = settings or load_settings()
+        # Logged replies get an id (Reply.id) that feedback (thumbs, preferences) can name.
+        self.log_replies, self.log_origin = log_replies, "chat"
         self._engine = engine
         self._embedder = embedder
         self.db = open_database(self.settings.database_path)
         self.sessions = SessionStore(self.db)
         self.brand = load_brand(self.settings.brand)
+
+    @classmethod
+    def from_config(cls, config=None, *, engine=None, embedder=None) -> Bot:
+        """A bot from a config YAML path, a dict of settings or `Settings` (None: BOTKIT_HOME / env).
+        Its replies are logged in the ranking store, so `record_feedback(reply.id, ...)` works."""
+        from botkit.api import settings_from
+
+        return cls(settings_from(config), engine=engine, embedder=embedder, log_replies=True)
+
+    @functools.cached_property
+    def store(self):
+        """The ranking store (thumbs, preferences, logged responses) in this bot's database."""
+        from botkit.feedback.store import RankingStore
+
+        return RankingStore(self.db)
+
+    def run_task(self, plugin: str, text: str, **options):
+        """Run a plugin's task; a `botkit.api.TaskResult` (output, text, model, usage, id when logged)."""
+        from botkit.api import run_task
+
+        return run_task(self, plugin, text, **options)
+
+    def record_feedback(self, response_id: str, rating: int | None = None, *, other_id: str | None = None,
+                        verdict: str | None = None, reason: str = "", annotator: str = "api") -> dict:
+        """Thumbs (`rating` 1 or -1) on a logged reply, or a preference between it (a) and `other_id`
+        (b) with `verdict` a | b | tie | both-bad. Lands in the ranking store."""
+        from botkit.api import record_feedback
+
+        return record_feedback(self.store, response_id, rating, other_id=other_id, verdict=verdict,
+                               reason=reason, annotator=annotator)
 
     @property
     def engine(self):
@@ -113,7 +146,8 @@ class Bot:
         from botkit.plugins import get_tasks
         from botkit.routing import IntentRouter
 
-        return IntentRouter(get_tasks(), self.embedder, self.settings.route_threshold)
+        questions = [e["input"] for e in self.fewshot.examples if e["input"].rstrip().endswith("?")]
+        return IntentRouter(get_tasks(), self.embedder, self.settings.route_threshold, questions)
 
     @property
     def token_limit(self) -> int:
@@ -146,23 +180,70 @@ class Bot:
         route = self.router.route(message)
         if route:
             reply = self._run_plugin(route, session_id)
-        elif self.knowledge.count() == 0:
-            reply = self._canned(EMPTY_KB, "empty-knowledge-base", session_id)
         else:
-            query = self._retrieval_query(message, history)
-            chunks = self.knowledge.search(query, self.settings.top_k, self.settings.min_relevance)
-            evidence = select_evidence(query, chunks, self.embedder, min_score=self.settings.min_evidence)
-            # A question mostly about things the documents never mention ("Do you sell fridges?")
-            # can still retrieve similar-sounding chunks; refuse rather than answer beside the point.
-            if not evidence or unknown_share(message, self.knowledge.vocabulary()) >= 0.5:
-                reply = self._canned(self.brand.dont_know, "dont-know", session_id)
-            else:
-                reply = yield from self._grounded(message, history, evidence, options, session_id)
+            reply = yield from self._answer(message, history, options, session_id)
+        if self.log_replies:
+            from botkit.api import log_reply
+
+            reply.id = log_reply(self, message, reply, options, history)
         self.sessions.append(session_id, "user", message)
         meta = reply.as_dict()
         meta.pop("text"), meta.pop("answer")
         self.sessions.append(session_id, "assistant", reply.text, meta)
         yield reply
+
+    def answer(self, question: str, **decoding) -> Reply:
+        """A grounded answer to `question` alone: no routing, no session history, nothing logged.
+        What plugins use (e.g. a support reply answering each question of an email)."""
+        return self.answer_batch([question], **decoding)[0]
+
+    def answer_batch(self, questions: list[str], **decoding) -> list[Reply]:
+        """`answer` for many questions with one batched generate call (candidate generation)."""
+        if any(not (q or "").strip() for q in questions):
+            raise BotkitError("a question is empty")
+        options = self.settings.decoding.merged(**decoding) if decoding else self.settings.decoding
+        plans = [self._plan(q.strip(), [], "") for q in questions]
+        asks = [p for p in plans if isinstance(p, _Prompt)]
+        generations = iter(self.engine.generate_batch([p.messages for p in asks], options) if asks else [])
+        return [p if isinstance(p, Reply) else self._finish(p, next(generations)) for p in plans]
+
+    def _answer(self, message: str, history: list[dict], options: DecodingOptions, session_id: str):
+        """Plan, stream the generation, check it: yields text pieces, returns the Reply."""
+        plan = self._plan(message, history, session_id)
+        if isinstance(plan, Reply):
+            return plan
+        generation = None
+        for piece in self.engine.stream(plan.messages, options):
+            if isinstance(piece, Generation):
+                generation = piece
+            else:
+                yield piece
+        return self._finish(plan, generation)
+
+    def _plan(self, message: str, history: list[dict], session_id: str) -> Reply | _Prompt:
+        """Retrieve and select evidence, then either a canned Reply (nothing to answer from) or the
+        prompt to generate from, fitted to the token budget."""
+        if self.knowledge.count() == 0:
+            return self._canned(EMPTY_KB, "empty-knowledge-base", session_id)
+        query = self._retrieval_query(message, history)
+        chunks = self.knowledge.search(query, self.settings.top_k, self.settings.min_relevance)
+        evidence = select_evidence(query, chunks, self.embedder, min_score=self.settings.min_evidence)
+        # A question mostly about things the documents never mention ("Do you sell fridges?")
+        # can still retrieve similar-sounding chunks; refuse rather than answer beside the point.
+        if not evidence or unknown_share(message, self.knowledge.vocabulary()) >= 0.5:
+            return self._canned(self.brand.dont_know, "dont-know", session_id)
+        numbering: dict[str, int] = {}
+        by_chunk: dict[int, list[str]] = {}
+        for e in evidence:
+            n = numbering.setdefault(e.chunk.id, len(numbering) + 1)
+            by_chunk.setdefault(n, []).append(e.sentence)
+        sources = [f"[{n}] {' '.join(sents)}" for n, sents in by_chunk.items()]
+        parts = budget.PromptParts(system=self.brand.system_prompt(), question=message,
+                                   examples=self.fewshot.select(message), sources=sources, history=history)
+        messages, dropped = budget.fit(parts, self.engine.count_tokens, self.token_limit)
+        kept = len(sources) - dropped["sources"]  # sources are dropped from the end
+        return _Prompt(message, messages, dropped, [e for e in evidence if numbering[e.chunk.id] <= kept],
+                       numbering, session_id)
 
     def _retrieval_query(self, message: str, history: list[dict]) -> str:
         # A short follow-up ("and how much is it?") needs the previous question to retrieve well.
@@ -175,10 +256,11 @@ class Bot:
         from botkit.tasks import run_task
 
         task = self.router.tasks[route.task]
-        output = run_task(self, route.task, route.text, **route.options)
+        with metered() as usage:
+            output = run_task(self, route.task, route.text, **route.options)
         # Best-of-N generates a batch and ranks it: there is nothing useful to stream before that.
-        return Reply(task.format(output), [], self.engine.name, {}, "plugin", session_id, plugin=route.task,
-                     route=route.reason)
+        return Reply(task.format(output), task.citations(output), self.engine.name, usage, "plugin", session_id,
+                     plugin=route.task, route=route.reason)
 
     def _canned(self, text: str, grounding: str, session_id: str) -> Reply:
         return Reply(text, [], self._model_name(), {"prompt_tokens": 0, "completion_tokens": 0}, grounding, session_id)
@@ -186,44 +268,31 @@ class Bot:
     def _model_name(self) -> str:
         return self._engine.name if self._engine is not None else self.settings.model
 
-    def _grounded(self, message, history, evidence, options: DecodingOptions, session_id):
-        numbering: dict[str, int] = {}
-        chunks: dict[int, Chunk] = {}
-        for e in evidence:
-            if e.chunk.id not in numbering:
-                numbering[e.chunk.id] = len(numbering) + 1
-                chunks[numbering[e.chunk.id]] = e.chunk
-        by_chunk: dict[int, list[str]] = {}
-        for e in evidence:
-            by_chunk.setdefault(numbering[e.chunk.id], []).append(e.sentence)
-        sources = [f"[{n}] {' '.join(sents)}" for n, sents in by_chunk.items()]
-        parts = budget.PromptParts(
-            system=self.brand.system_prompt(),
-            question=message,
-            examples=self.fewshot.select(message),
-            sources=sources,
-            history=history,
-        )
-        messages, dropped = budget.fit(parts, self.engine.count_tokens, self.token_limit)
-        generation = None
-        for piece in self.engine.stream(messages, options):
-            if isinstance(piece, Generation):
-                generation = piece
-            else:
-                yield piece
-        kept = {n for n in chunks if n <= len(sources) - dropped["sources"]}
-        kept_evidence = [e for e in evidence if numbering[e.chunk.id] in kept]
+    def _finish(self, plan: _Prompt, generation: Generation) -> Reply:
+        """Check the model's answer against the evidence: keep it with its citation, or quote the sources."""
+        evidence, number = plan.evidence, (lambda chunk: plan.numbering[chunk.id])
         answer = clean_answer(generation.text, self.settings.answer_sentences)
-        check = check_answer(answer, message, kept_evidence, self.embedder, allowed=self.brand.name)
+        check = check_answer(answer, plan.message, evidence, self.embedder, allowed=self.brand.name)
         if check.supported:
             # The check anchors the answer on the best source sentence, so that is what it cites.
-            text, grounding = f"{answer} [{numbering[kept_evidence[0].chunk.id]}]", "generated"
+            text, grounding = f"{answer} [{number(evidence[0].chunk)}]", "generated"
         else:
-            text, grounding = quote_answer(kept_evidence, lambda c: numbering[c.id]), "quoted"
-        cited = sorted(set(cited_numbers(text)) & kept)
-        citations = [
-            Citation(n, chunks[n].source, chunks[n].title, chunks[n].id, chunks[n].text, chunks[n].score) for n in cited
-        ]
+            text, grounding = quote_answer(evidence, number), "quoted"
+        chunks = {number(e.chunk): e.chunk for e in evidence}
+        citations = [Citation(n, chunks[n].source, chunks[n].title, chunks[n].id, chunks[n].text, chunks[n].score)
+                     for n in sorted(set(cited_numbers(text)) & set(chunks))]
         usage = {"prompt_tokens": generation.prompt_tokens, "completion_tokens": generation.completion_tokens}
-        return Reply(text, citations, self.engine.name, usage, grounding, session_id, dropped=dropped,
+        return Reply(text, citations, self.engine.name, usage, grounding, plan.session_id, dropped=plan.dropped,
                      draft=generation.text, check=check.reason)
+
+
+@dataclass
+class _Prompt:
+    """A grounded question ready to generate from: the fitted chat and the evidence kept in it."""
+
+    message: str
+    messages: list[dict]
+    dropped: dict
+    evidence: list
+    numbering: dict[str, int]  # chunk id -> its [n] in the prompt
+    session_id: str

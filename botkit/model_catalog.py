@@ -11,7 +11,7 @@ from botkit.models.default import DEFAULT_ALIASES, DEFAULT_MODEL, default_gguf, 
 from botkit.models.loading import is_hub_id, resolve_model
 
 
-def _hub_cached() -> list[str]:
+def hub_cached() -> list[str]:
     try:
         from huggingface_hub import scan_cache_dir
 
@@ -33,9 +33,12 @@ def list_models() -> list[dict]:
                  "active": active.lower() in DEFAULT_ALIASES})
     rows.append({"name": EMBEDDING_MODEL, "kind": "embeddings", "status": "embedded",
                  "location": embedding_model_path(), "active": True})
-    for repo in _hub_cached():
+    for repo in hub_cached():
         rows.append({"name": repo, "kind": "hub", "status": "downloaded", "location": "huggingface cache",
                      "active": repo == active})
+    from botkit.feedback.registry import version_rows
+
+    rows.extend(version_rows(active))  # trained versions (botkit train ...)
     if active.lower() not in DEFAULT_ALIASES and not any(r["name"] == active for r in rows):
         rows.append({"name": active, "kind": "chat", "status": "configured", "location": active, "active": True})
     if settings.adapter:
@@ -72,7 +75,7 @@ def use(model: str, adapter: str | None = None) -> str:
         resolve_model(model, settings.cache_dir)  # fails early on a bad path
         model = str(Path(model).expanduser().resolve()) if Path(model).expanduser().exists() else model
     note = ""
-    if is_hub_id(model) and model not in _hub_cached():
+    if is_hub_id(model) and model not in hub_cached():
         note = f" It is not downloaded yet: run `botkit models pull {model}` while online."
     if adapter:
         if not (Path(adapter) / "adapter_config.json").exists():

@@ -85,3 +85,23 @@ def tiny_bot(settings, tiny_engine, embedder):
     from botkit.dialogue import Bot
 
     return Bot(settings, engine=tiny_engine, embedder=embedder)
+
+
+@pytest.fixture
+def docs(tmp_path) -> Path:
+    """Three of the sample brand's documents: enough to answer from, quick to ingest."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for name in ("warranty.md", "pricing-and-bundles.md", "shipping.md"):
+        shutil.copy(SAMPLE_KNOWLEDGE / name, folder)
+    return folder
+
+
+@pytest.fixture
+def bot(settings, tiny_engine, embedder, docs):
+    """A bot on the tiny model over `docs` that logs its replies in the ranking store (reply ids)."""
+    from botkit.dialogue import Bot
+
+    bot = Bot.from_config(settings, engine=tiny_engine, embedder=embedder)
+    bot.knowledge.ingest(docs)
+    return bot

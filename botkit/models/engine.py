@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from botkit.decoding import DecodingOptions
+from botkit.usage import record
 
 
 @dataclass
@@ -107,6 +108,7 @@ class TransformersEngine:
             new = new[new != self.tokenizer.pad_token_id]
             text = cut_at_stop(self.tokenizer.decode(new, skip_special_tokens=True), options.stop)
             results.append(Generation(text.strip(), int(mask.sum()), len(new)))
+            record(results[-1].prompt_tokens, results[-1].completion_tokens)
         return results
 
     def generate(self, messages: Messages, options: DecodingOptions) -> Generation:
@@ -114,17 +116,25 @@ class TransformersEngine:
 
     def stream(self, messages: Messages, options: DecodingOptions) -> Iterator[str | Generation]:
         import torch
-        from transformers import TextIteratorStreamer
+        from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
         batch = self._encode([messages])
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
         result = {}
+        # Set when the consumer stops early (an HTTP client hung up): generation ends at the next
+        # token and frees the lock for the next caller instead of writing to nobody.
+        abandoned = threading.Event()
+
+        class Abandoned(StoppingCriteria):
+            def __call__(self, input_ids, scores, **kwargs):
+                return torch.full((input_ids.shape[0],), abandoned.is_set(), dtype=torch.bool, device=input_ids.device)
 
         def run():
             with self._lock, torch.inference_mode():
                 self._seed(options)
                 try:
-                    result["out"] = self.model.generate(**batch, **self._kwargs(options), streamer=streamer)
+                    result["out"] = self.model.generate(**batch, **self._kwargs(options), streamer=streamer,
+                                                        stopping_criteria=StoppingCriteriaList([Abandoned()]))
                 except BaseException as exc:  # surface the error in the caller's thread
                     result["error"] = exc
                     streamer.end()
@@ -132,16 +142,20 @@ class TransformersEngine:
         thread = threading.Thread(target=run, daemon=True)
         thread.start()
         text = ""
-        for piece in streamer:
-            # Hold back text once a stop string appears; never show what will be cut.
-            before = cut_at_stop(text, options.stop)
-            text += piece
-            shown = cut_at_stop(text, options.stop)
-            if len(shown) > len(before):
-                yield shown[len(before):]
+        try:
+            for piece in streamer:
+                # Hold back text once a stop string appears; never show what will be cut.
+                before = cut_at_stop(text, options.stop)
+                text += piece
+                shown = cut_at_stop(text, options.stop)
+                if len(shown) > len(before):
+                    yield shown[len(before):]
+        finally:
+            abandoned.set()
         thread.join()
         if "error" in result:
             raise result["error"]
         width = batch["input_ids"].shape[1]
         completion = int(result["out"].shape[1] - width)
+        record(width, completion)
         yield Generation(cut_at_stop(text, options.stop).strip(), width, completion)

@@ -48,10 +48,14 @@ def resolve_model(spec: str, cache_dir: Path) -> tuple[str, str | None]:
         if (path / "config.json").exists():
             return str(path), None
         raise BotkitError(f"{spec} is a directory without config.json or adapter_config.json")
+    from botkit.feedback.registry import resolve_version  # a trained version's name: its base + adapter
+
+    if version := resolve_version(spec, cache_dir):
+        return version
     if _HUB_ID.match(spec) and not spec.startswith((".", "/", "~")):
         return spec, None
     raise BotkitError(
-        f"unknown model '{spec}': use 'default', a Hugging Face hub id (org/name), a model directory or a .gguf file"
+        f"unknown model '{spec}': use 'default', a trained version (botkit models list), a Hugging Face hub id (org/name), a model directory or a .gguf file"
     )
 
 
