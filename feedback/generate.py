@@ -35,9 +35,12 @@ class GenerationReport:
     identical: int = 0  # pairs skipped because both answers (and both drafts) had the same text
     draft_pairs: int = 0  # pairs of drafts, made when the shown answers were the same
     versions: list[str] = field(default_factory=list)
+    # Per prompt: the response ids shown, in candidate order, and the pairs queued as (pair, a, b).
+    answers: list[list[str]] = field(default_factory=list, repr=False)
+    queued: list[list[tuple[int, str, str]]] = field(default_factory=list, repr=False)
 
     def as_dict(self) -> dict:
-        return self.__dict__.copy()
+        return {k: v for k, v in self.__dict__.items() if k not in ("answers", "queued")}
 
 
 def read_prompts(path) -> list[dict]:
@@ -129,7 +132,8 @@ def generate_pairs(store, settings, prompts: list[dict], cands: list[Candidate],
                     examples=task.examples, **log))
                 on_step(1)
     report.responses = sum(len(set(ids)) for ids in answers)
-    for ids, behind in zip(answers, drafts):
+    report.answers, report.queued = answers, [[] for _ in prompts]
+    for ids, behind, queued in zip(answers, drafts, report.queued):
         for a, b in itertools.combinations(dict.fromkeys(ids), 2):
             if _same(store, a, b):
                 # Quoted answers are often identical whatever the model wrote: rank the drafts behind them,
@@ -139,7 +143,7 @@ def generate_pairs(store, settings, prompts: list[dict], cands: list[Candidate],
                     report.identical += 1
                     continue
                 report.draft_pairs += 1
-            store.add_pair(a, b, origin="generate")
+            queued.append((store.add_pair(a, b, origin="generate"), a, b))
             report.pairs += 1
     return report
 
