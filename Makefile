@@ -25,13 +25,13 @@ setup: $(STAMP)
 models: setup
 	$(BOTKIT) models pull
 
-# The ranking store is seeded once (when it holds no pairs): the sample rankings, and pairs to rank
-# from the default model, greedy against sampled, so the Rank and Leaderboard pages have work to show.
+# The ranking store is seeded once (when it holds no pairs) with pairs to rank from the default model,
+# greedy against sampled, so the Rank and Leaderboard pages have work to show. (The hand-written sample
+# rankings are for `make loop`: already judged, they would take the new user's queue first.)
 SAMPLE := examples/kettlebrook/feedback
 demo: models
 	$(BOTKIT) ingest examples/kettlebrook/knowledge
 	@if $(BOTKIT) feedback stats --json | $(PY) -c "import json,sys; sys.exit(json.load(sys.stdin)['counts']['pairs'] > 0)"; then \
-	  $(BOTKIT) feedback import $(SAMPLE)/sample_pairs.jsonl && \
 	  $(BOTKIT) feedback generate $(SAMPLE)/demo_prompts.jsonl --versions default --decodings greedy,sample; fi
 	$(BOTKIT) app --port $(PORT)
 
