@@ -23,7 +23,8 @@ def fitted(outcomes: tuple[tuple[str, str, str], ...]) -> tuple[list[dict], list
 
 def ratings_chart(board: pd.DataFrame) -> alt.Chart:
     order = board["model"].tolist()
-    base = alt.Chart(board).encode(y=alt.Y("model:N", sort=order, title=None))
+    # Version names share long prefixes ("SmolLM2-135M-Instruct (greedy)" / "(sample)"): never cut them.
+    base = alt.Chart(board).encode(y=alt.Y("model:N", sort=order, title=None, axis=alt.Axis(labelLimit=400)))
     bars = base.mark_rule(strokeWidth=2).encode(
         x=alt.X("lower:Q", scale=alt.Scale(zero=False), title="rating (95% bootstrap interval)"), x2="upper:Q")
     points = base.mark_point(filled=True, size=90).encode(
@@ -33,8 +34,9 @@ def ratings_chart(board: pd.DataFrame) -> alt.Chart:
 
 
 def heatmap(rates: pd.DataFrame, order: list[str]) -> alt.Chart:
-    base = alt.Chart(rates).encode(x=alt.X("opponent:N", sort=order, title="against", axis=alt.Axis(labelAngle=0)),
-                                   y=alt.Y("model:N", sort=order, title="model"))
+    base = alt.Chart(rates).encode(x=alt.X("opponent:N", sort=order, title="against",
+                                           axis=alt.Axis(labelAngle=0, labelLimit=400)),
+                                   y=alt.Y("model:N", sort=order, title="model", axis=alt.Axis(labelLimit=400)))
     cells = base.mark_rect().encode(
         color=alt.Color("win_rate:Q", scale=alt.Scale(domain=[0, 1], scheme="redblue"), title="win rate"),
         tooltip=["model", "opponent", alt.Tooltip("win_rate:Q", format=".0%"), "n"])
