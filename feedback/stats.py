@@ -10,7 +10,7 @@ TABLES = {"prompts": "prompts", "responses": "responses", "pairs": "pairs", "com
           "annotators": "annotators", "ratings": "ratings"}
 
 
-def win_rates(comparisons: list[dict]) -> list[dict]:
+def model_tallies(comparisons: list[dict]) -> list[dict]:
     """Per model version: wins / (wins + losses); ties and both-bad are counted apart. Pairs where
     both answers come from the same version say nothing about versions and are left out."""
     tally: dict[str, Counter] = defaultdict(Counter)
@@ -57,6 +57,6 @@ def preference_stats(store) -> dict:
     alpha = krippendorff_alpha(comparisons)
     agreement.update(krippendorff_alpha=None if alpha is None else round(alpha, 4), cohen_kappa=cohen_kappas(comparisons))
     return {"counts": counts, "verdicts": dict(Counter(c["verdict"] for c in comparisons)), "agreement": agreement,
-            "win_rates": win_rates(comparisons),
+            "win_rates": model_tallies(comparisons),
             "ratings": {m: round(r, 1) for m, r in bradley_terry(comparisons).items()},
             "annotators": annotator_stats(comparisons)}
