@@ -9,9 +9,8 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import yaml
 
-from botkit.config import Settings, load_settings
+from botkit.config import Settings, load_settings, read_settings_yaml
 from botkit.decoding import DecodingOptions
 from botkit.errors import BotkitError
 
@@ -29,10 +28,7 @@ def settings_from(config: str | Path | dict | Settings | None = None) -> Setting
         path = Path(config).expanduser()
         if not path.is_file():
             raise BotkitError(f"no config file at {path}")
-        try:
-            config = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as exc:
-            raise BotkitError(f"{path} is not valid YAML: {exc}".splitlines()[0]) from exc
+        config = read_settings_yaml(path, "top_k: 4")
     if not isinstance(config, dict):
         raise BotkitError("a config is a YAML file path, a dict of settings or botkit.Settings")
     return load_settings(**config)

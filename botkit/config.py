@@ -92,15 +92,19 @@ class _YamlFile(PydanticBaseSettingsSource):
 
     def __call__(self) -> dict:
         path = config_path()
-        if not path.exists():
-            return {}
-        try:
-            data = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as exc:
-            raise BotkitError(f"{path} is not valid YAML: {exc}".splitlines()[0]) from exc
-        if not isinstance(data, dict):
-            raise BotkitError(f"{path} must hold a mapping of settings, e.g. 'model: default'")
-        return data
+        return read_settings_yaml(path, "model: default") if path.exists() else {}
+
+
+def read_settings_yaml(path: Path, example: str) -> dict:
+    """The mapping of settings in the YAML file `path`; bad YAML or anything but a mapping is one
+    readable error line (`example` shows a valid line)."""
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise BotkitError(f"{path} is not valid YAML: {exc}".splitlines()[0]) from None
+    if not isinstance(data, dict):
+        raise BotkitError(f"{path} must hold a mapping of settings, e.g. '{example}'")
+    return data
 
 
 def load_settings(**overrides) -> Settings:

@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
-import yaml
-
+from botkit.config import read_settings_yaml
 from botkit.errors import BotkitError
 
 PEFT_METHODS = ("lora", "prompt-tuning")
@@ -170,10 +169,4 @@ def _typed(name: str, value, annotation: str, path):
 def _read_yaml(path: Path) -> dict:
     if not path.exists():
         raise BotkitError(f"{path}: no such file")
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise BotkitError(f"{path} is not valid YAML: {exc}".splitlines()[0]) from None
-    if not isinstance(data, dict):
-        raise BotkitError(f"{path} must hold a mapping of settings, e.g. 'learning_rate: 0.0001'")
-    return data
+    return read_settings_yaml(path, "learning_rate: 0.0001")
