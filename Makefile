@@ -1,5 +1,5 @@
 # One entry point for people and CI. `make demo` sets everything up and starts the app;
-# `make test` sets up the same way and runs the whole suite.
+# `make test` sets up the same way, lints and runs the whole suite; `make test-fast` runs the unit tier.
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 BOTKIT := $(VENV)/bin/botkit
@@ -9,7 +9,7 @@ TORCH  ?= torch==2.13.0
 PORT   ?= 8501
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup models demo test browser clean loop
+.PHONY: setup models demo test test-fast lint browser clean loop
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -46,8 +46,20 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium missing: sudo apt-get install chromium (browser tests will be skipped)"; fi; }
 
-test: setup browser
-	$(PY) -m pytest -q --durations=15
+# pytest exits 5 when it ran no test: that fails here, with a line saying so, never passes silently.
+PYTEST = $(PY) -m pytest -q --durations=15 $(1) || { rc=$$?; [ $$rc -ne 5 ] || echo "error: pytest collected no tests"; exit $$rc; }
+
+# The whole suite (what CI runs): lint first, then every test tier.
+test: setup browser lint
+	$(call PYTEST)
+
+# The unit tier for the inner loop (tiny model, fakes, SQLite, MiniLM): no real default model, no browser,
+# no real training (markers applied in tests/conftest.py). Under 3 minutes on 2 cores.
+test-fast: setup
+	$(call PYTEST,-m "not e2e and not browser and not slow")
+
+lint: setup
+	$(VENV)/bin/ruff check .
 
 clean:
 	rm -rf $(VENV)
