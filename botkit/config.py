@@ -13,7 +13,7 @@ from typing import Literal
 import yaml
 from platformdirs import user_cache_dir, user_data_dir
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict, YamlConfigSettingsSource
 
 from botkit.decoding import DecodingOptions
 from botkit.errors import BotkitError
@@ -29,7 +29,10 @@ class ServerSettings(BaseModel):
     max_body_bytes: int = Field(1_000_000, ge=1024, description="Larger request bodies get 413.")
     generation_timeout: float = Field(120.0, gt=0, description="Seconds a request may wait and generate before 504.")
     max_tokens: int = Field(1024, ge=1, description="Largest max_tokens a client may ask for (400 above it).")
-    cors_origins: list[str] = Field(default_factory=list, description="Web origins allowed to call the API from a browser.")
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Web origins allowed to call the API from a browser.",
+    )
 
 
 def default_home() -> Path:
@@ -50,7 +53,10 @@ class Settings(BaseSettings):
         default_factory=lambda: Path(user_cache_dir("botkit")),
         description="Converted models, shared by every home.",
     )
-    model: str = Field("default", description="'default' (embedded SmolLM2-135M), a hub id, a directory or a .gguf file.")
+    model: str = Field(
+        "default",
+        description="'default' (embedded SmolLM2-135M), a hub id, a directory or a .gguf file.",
+    )
     adapter: str | None = Field(None, description="A PEFT adapter directory applied on top of `model`.")
     device: Literal["auto", "cpu", "cuda"] = "auto"
     brand: Path | None = Field(None, description="Brand profile YAML; the sample brand when unset.")
@@ -59,20 +65,45 @@ class Settings(BaseSettings):
     fewshot_selection: Literal["similarity", "mmr"] = "similarity"
     top_k: int = Field(4, ge=1, le=20, description="Chunks retrieved per question.")
     min_relevance: float = Field(0.3, ge=0, le=1, description="Cosine similarity below which a chunk is ignored.")
-    min_evidence: float = Field(0.35, ge=0, le=1, description="Similarity a source sentence needs to count as an answer.")
-    answer_sentences: int = Field(1, ge=1, le=10, description="Sentences of the model's draft kept before checking; extra sentences are where small models invent.")
-    route_threshold: float = Field(0.5, ge=0, le=1, description="Similarity to a plugin's description/examples that routes a chat message to it.")
+    min_evidence: float = Field(
+        0.35, ge=0, le=1,
+        description="Similarity a source sentence needs to count as an answer.",
+    )
+    answer_sentences: int = Field(
+        1, ge=1, le=10,
+        description="Sentences of the model's draft kept before checking; "
+                    "extra sentences are where small models invent.",
+    )
+    route_threshold: float = Field(
+        0.5, ge=0, le=1,
+        description="Similarity to a plugin's description/examples that routes a chat message to it.",
+    )
     chunk_tokens: int = Field(160, ge=32, le=256)
     chunk_overlap: int = Field(32, ge=0, le=128)
-    context_window: int | None = Field(None, ge=256, description="Prompt + reply token limit; the model's own when unset.")
+    context_window: int | None = Field(
+        None, ge=256,
+        description="Prompt + reply token limit; the model's own when unset.",
+    )
     decoding: DecodingOptions = Field(default_factory=DecodingOptions)
     server: ServerSettings = Field(default_factory=ServerSettings)
-    passcode: str = Field("", description="Shared passcode annotators type to sign in to the app; empty: none asked. Set it with BOTKIT_PASSCODE.")
-    promotion_min_win_rate: float = Field(0.5, ge=0, le=1, description="Promotion gate: the share of human judgements a version must win against the active model.")
-    promotion_min_judgements: int = Field(10, ge=0, description="Promotion gate: the human judgements against the active model a version needs.")
+    passcode: str = Field(
+        "",
+        description="Shared passcode annotators type to sign in to the app; empty: none asked. "
+                    "Set it with BOTKIT_PASSCODE.",
+    )
+    promotion_min_win_rate: float = Field(
+        0.5, ge=0, le=1,
+        description="Promotion gate: the share of human judgements a version must win against the active model.",
+    )
+    promotion_min_judgements: int = Field(
+        10, ge=0,
+        description="Promotion gate: the human judgements against the active model a version needs.",
+    )
 
     @classmethod
-    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):
+    def settings_customise_sources(
+        cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
+    ):
         return (init_settings, env_settings, _YamlFile(settings_cls))
 
     @property
@@ -84,15 +115,15 @@ class Settings(BaseSettings):
         return self.home / "chroma"
 
 
-class _YamlFile(PydanticBaseSettingsSource):
-    """Reads config.yaml at load time, so BOTKIT_HOME / BOTKIT_CONFIG set just before loading count."""
+class _YamlFile(YamlConfigSettingsSource):
+    """config.yaml, found at load time (so BOTKIT_HOME / BOTKIT_CONFIG set just before loading count)
+    and read with `read_settings_yaml`, so bad YAML is one error line."""
 
-    def get_field_value(self, field, field_name):  # pragma: no cover - __call__ does the work
-        return None, field_name, False
+    def __init__(self, settings_cls):
+        super().__init__(settings_cls, yaml_file=config_path())
 
-    def __call__(self) -> dict:
-        path = config_path()
-        return read_settings_yaml(path, "model: default") if path.exists() else {}
+    def _read_file(self, file_path: Path) -> dict:
+        return read_settings_yaml(file_path, "model: default")
 
 
 def read_settings_yaml(path: Path, example: str) -> dict:

@@ -46,3 +46,25 @@ def test_save_setting_keeps_other_settings(home):
     assert (settings.top_k, settings.model) == (5, "org/x")
     save_setting("model", None)
     assert load_settings().model == "default"
+
+
+def test_a_file_that_is_not_a_mapping_is_one_line_error(home):
+    home.mkdir(parents=True)
+    (home / "config.yaml").write_text("- top_k\n- 7\n")
+    with pytest.raises(BotkitError, match="must hold a mapping of settings, e.g. 'model: default'"):
+        load_settings()
+
+
+def test_environment_overrides_one_nested_setting_and_keeps_the_files_others(home, monkeypatch):
+    home.mkdir(parents=True)
+    (home / "config.yaml").write_text("decoding:\n  max_new_tokens: 77\n  strategy: greedy\n")
+    monkeypatch.setenv("BOTKIT_DECODING__STRATEGY", "sample")
+    settings = load_settings()
+    assert (settings.decoding.max_new_tokens, settings.decoding.strategy) == (77, "sample")
+
+
+def test_botkit_config_names_another_file(home, tmp_path, monkeypatch):
+    other = tmp_path / "team.yaml"
+    other.write_text("top_k: 9\n")
+    monkeypatch.setenv("BOTKIT_CONFIG", str(other))
+    assert load_settings().top_k == 9
