@@ -225,7 +225,7 @@ def eval_grounding(
     """Ask a question set and report the share answered with the right fact and citation."""
     from rich.progress import Progress
 
-    from botkit.grounding_eval import evaluate_grounding
+    from botkit.feedback.evaluation.grounding import evaluate_grounding
     from botkit.jsonl import read_jsonl
     from botkit.prompting.brand import sample_brand_dir
 
@@ -291,7 +291,7 @@ def eval_compare(a: str = typer.Argument(..., help="The version to beat ('defaul
     mean rewards, length bias) and queue the pairs on the Rank page for humans to confirm."""
     from rich.progress import Progress
 
-    from botkit.feedback.compare import compare_versions
+    from botkit.feedback.evaluation.compare import compare_versions
     from botkit.feedback.generate import read_prompts
 
     rows = read_prompts(prompts)

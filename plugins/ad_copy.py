@@ -9,7 +9,7 @@ from langchain_core.runnables import RunnableLambda
 from pydantic import Field
 
 from botkit.best_of_n import best_of_n_step
-from botkit.copy_eval import evaluate_copy
+from botkit.feedback.evaluation.copy import evaluate_copy
 from botkit.hookspecs import hookimpl
 from botkit.tasks import Task, TaskOptions, chat_prompt
 

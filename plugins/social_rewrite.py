@@ -11,7 +11,7 @@ from langchain_core.runnables import RunnableLambda, RunnableParallel, RunnableP
 from pydantic import Field
 
 from botkit.best_of_n import best_of_n_step, trim_to_limit
-from botkit.copy_eval import evaluate_copy
+from botkit.feedback.evaluation.copy import evaluate_copy
 from botkit.hookspecs import hookimpl
 from botkit.knowledge.terms import STOPWORDS, WORD, bare
 from botkit.tasks import Task, TaskOptions, chat_prompt

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from botkit.config import load_settings, save_setting
 from botkit.errors import BotkitError
-from botkit.feedback.compare import compare_versions, wilson_interval
+from botkit.feedback.evaluation.compare import compare_versions, wilson_interval
 from botkit.feedback.registry import ModelRegistry, active_label, version_label
 from botkit.feedback.store import RankingStore
 from botkit.feedback.train_config import DPORunConfig, RewardRunConfig, load_config

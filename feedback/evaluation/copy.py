@@ -1,6 +1,10 @@
 """How a copy plugin does on a set of briefs: does every variant keep the limits, are the
 variants distinct and free of loops, how close to the brand's copy is the best one, how long it
-takes. `Task.evaluate` of the copy plugins; `botkit eval task NAME FILE.jsonl` runs it."""
+takes. `Task.evaluate` of the copy plugins; `botkit eval task NAME FILE.jsonl` runs it.
+
+It lives with the loop's other measurements, not in the core (which never imports it): plugins are
+leaves, so the copy plugins, built-in or third-party, import it from here and pass their own
+per-task limits in as `problems`."""
 
 from __future__ import annotations
 
