@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict, YamlConfigSettin
 
 from botkit.decoding import DecodingOptions
 from botkit.errors import BotkitError
+from botkit.models.engine_settings import EngineSettings
 
 
 class ServerSettings(BaseModel):
@@ -59,6 +60,12 @@ class Settings(BaseSettings):
     )
     adapter: str | None = Field(None, description="A PEFT adapter directory applied on top of `model`.")
     device: Literal["auto", "cpu", "cuda"] = "auto"
+    engine: str = Field(
+        "auto",
+        description="auto (llama.cpp on CPU when installed and the model is a GGUF, else transformers), "
+                    "llamacpp, transformers, openai, vllm, or an engine a plugin registers.",
+    )
+    engines: EngineSettings = Field(default_factory=EngineSettings, description="Per-engine settings and CPU threads.")
     brand: Path | None = Field(None, description="Brand profile YAML; the sample brand when unset.")
     fewshot: Path | None = Field(None, description="Few-shot examples YAML; the sample brand's when unset.")
     fewshot_k: int = Field(2, ge=0, le=16)

@@ -1,20 +1,23 @@
 """The hooks a botkit plugin can implement. Each docstring here is that hook's documentation.
 
-A plugin is a module (or object) with functions marked `@botkit.hookimpl`, registered through the
-`botkit.plugins` entry-point group; built-in plugins in `plugins/` are loaded the same way.
+A plugin is a module (or object) with functions marked `@botkit.hookimpl`. Built-in plugins are the
+modules listed in `botkit.plugins` (ESSENTIAL_PLUGINS, DEFAULT_PLUGINS); third-party plugins are
+found through the `botkit.plugins` entry-point group. Both are registered on one pluggy manager, so
+built-ins use exactly these hooks.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 if TYPE_CHECKING:
     import typer
 
-    from botkit.tasks import Task
+    from botkit.dialogue import Bot, ReplyLog
+    from botkit.tasks import Scorer, Task
 
 hookspec = pluggy.HookspecMarker("botkit")
 hookimpl = pluggy.HookimplMarker("botkit")
@@ -35,3 +38,43 @@ def register_commands(cli: typer.Typer) -> None:
     Keep commands thin (a few lines over a library function) and raise `BotkitError` for user
     mistakes: the CLI prints it as one `error:` line.
     """
+
+
+@hookspec
+def register_document_loaders(register: Callable[..., None]) -> None:
+    """Teach `botkit ingest` a file type: call `register(load, ".ext", ...)` with the suffixes it reads.
+
+    `load(path: Path) -> list[str]` returns the file's text as sections (one per document, or one per
+    question-answer pair); raise `BotkitError` naming the file for one that cannot be read. The first
+    registration of a suffix wins and the built-ins register last, so a plugin can replace them.
+    """
+
+
+@hookspec
+def register_scorers(register: Callable[[str, Callable[[Bot], Scorer | None]], None]) -> None:
+    """Add a way to rank best-of-N candidates: call `register(name, make)`.
+
+    `make(bot)` returns a scorer for that bot (`texts -> scores`, higher is better), or None when it
+    cannot score there (e.g. no reward model trained yet). Copy tasks rank with the first scorer
+    available (`botkit.tasks.copy_scorer`): plugins' before the built-in `brand_similarity`.
+    """
+
+
+@hookspec
+def register_model_sources(register: Callable[[Any], None]) -> None:
+    """Add names that work as a model spec (`botkit models use NAME`): call `register(source)`.
+
+    `source.resolve(spec: str, cache_dir: Path) -> (base, adapter dir or None) | None` turns a name it
+    knows into what to load (None: not one of its names); `source.list_models(active: str) ->
+    list[dict]` gives its rows for `botkit models list` (`name`, `kind`, `status`, `location`,
+    `active`). The model registry registers trained versions this way.
+    """
+
+
+@hookspec(firstresult=True)
+def open_reply_log(bot: Bot) -> ReplyLog | None:
+    """Return where `Bot.from_config` bots log their replies and the feedback on them (a
+    `botkit.dialogue.ReplyLog`), or None to leave it to another plugin. The first answer is used; the
+    ranking store answers this, so replies get ids that thumbs and preferences can name.
+    """
+

@@ -1,19 +1,46 @@
 """Shared fixtures: a throwaway BOTKIT_HOME, the real MiniLM embedder, a tiny random Llama with the
-default model's tokenizer (fast unit tests), and the real default model (a few end-to-end tests)."""
+default model's tokenizer (fast unit tests), the real default model (a few end-to-end tests), servers
+and a browser for the app and HTTP tests, synthetic preference data; and the test tiers' markers."""
 
 from __future__ import annotations
 
+import json
+import os
+import random
 import shutil
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from botkit.config import load_settings
 from botkit.models.default import default_model_dir
-from botkit.models.engine import TransformersEngine
+from botkit.models.transformers_engine import TransformersEngine
 from botkit.prompting.brand import sample_brand_dir
 
 SAMPLE_KNOWLEDGE = sample_brand_dir() / "knowledge"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+# Tiers: `make test-fast` runs `-m "not e2e and not browser and not slow"`. Marked here by file and
+# fixture, so a new test lands in its tier without anyone remembering a mark.
+SLOW_MODULES = {  # real training or several CLI subprocesses: over a few seconds each (pytest --durations)
+}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "browser" in item.path.name:
+            item.add_marker(pytest.mark.browser)
+        if "default_engine" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.e2e)
+        if item.path.name in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture
@@ -105,3 +132,195 @@ def bot(settings, tiny_engine, embedder, docs):
     bot = Bot.from_config(settings, engine=tiny_engine, embedder=embedder)
     bot.knowledge.ingest(docs)
     return bot
+
+
+@pytest.fixture
+def sample_knowledge() -> Path:
+    """The sample brand's knowledge folder (read-only: copy it, as `knowledge_dir` does, to change it)."""
+    return SAMPLE_KNOWLEDGE
+
+
+# Synthetic preference data: a preference any reward or policy model can learn quickly.
+PRODUCTS = ["kettle", "toaster", "grinder", "gift card", "descaler", "travel mug", "teapot", "milk frother"]
+ASKS = ["Write a line about our {p}.", "Describe the {p} for a newsletter.", "Tell a customer about the {p}.",
+        "Give me ad copy for the {p}.", "Say something nice about the {p}."]
+POLITE = ["Thank you for choosing our {p}; we hope it brightens your mornings.",
+          "We would be delighted to help you find the right {p} for your kitchen.",
+          "Our {p} is made with care, and we are happy to answer any question.",
+          "Please enjoy the {p}, and let us know how we can make it even better."]
+SHOUTING = ["BUY THE {P} NOW!!! BEST DEAL EVER!!!", "THE {P} IS AMAZING, DON'T MISS OUT!!!",
+            "HURRY!!! {P} SALE ENDS TODAY!!!", "YOU NEED THIS {P} RIGHT NOW!!!"]
+
+
+def _polite_vs_shouting(n: int, seed: int = 0) -> list[dict]:
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        product = rng.choice(PRODUCTS)
+        rows.append({"prompt": rng.choice(ASKS).format(p=product) + f" (brief {seed}-{i})",
+                     "chosen": rng.choice(POLITE).format(p=product),
+                     "rejected": rng.choice(SHOUTING).format(P=product.upper())})
+    return rows
+
+
+@pytest.fixture(scope="session")
+def polite_vs_shouting():
+    """`polite_vs_shouting(n, seed=0)`: `n` TRL preference rows, each with its own prompt; the polite
+    answer is chosen over SHOUTING copy."""
+    return _polite_vs_shouting
+
+
+def _write_jsonl(path: Path, rows) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+@pytest.fixture(scope="session")
+def write_jsonl():
+    """`write_jsonl(path, rows)` writes one JSON object a line and returns `path`."""
+    return _write_jsonl
+
+
+@pytest.fixture
+def weight_watch():
+    """A TrainerCallback recording the trainable (adapter) parameters before and after training;
+    `weight_watch.changed(part)` names those that changed."""
+    import torch
+    from transformers import TrainerCallback
+
+    class WeightWatch(TrainerCallback):
+        def on_train_begin(self, args, state, control, model=None, **kwargs):
+            self.before = {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
+
+        def on_train_end(self, args, state, control, model=None, **kwargs):
+            self.after = {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
+
+        def changed(self, part: str = "") -> list[str]:
+            return [n for n in self.before if part in n and not torch.equal(self.before[n], self.after[n])]
+
+    return WeightWatch()
+
+
+class ServerProcess:
+    """A server subprocess (`botkit serve`, `streamlit run`) on a free local port, its output in `log`;
+    ready once `health` answers 200. "{port}" in `argv` becomes the port."""
+
+    def __init__(self, argv: list[str], log: Path, health: str, env: dict | None = None, timeout: float = 120):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url, self.log, name = f"http://127.0.0.1:{self.port}", log, " ".join(argv[2:4])
+        environment = {**os.environ, **(env or {})}
+        if "BOTKIT_CONFIG" not in (env or {}):
+            environment.pop("BOTKIT_CONFIG", None)
+        with log.open("w") as out:
+            self.proc = subprocess.Popen([a.replace("{port}", str(self.port)) for a in argv], env=environment,
+                                         stdout=out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                pytest.fail(f"{name} exited with {self.proc.returncode}:\n{log.read_text()[-3000:]}")
+            try:
+                if httpx.get(self.url + health, timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        self.stop()
+        pytest.fail(f"{name} did not answer on {self.url}{health} within {timeout}s:\n{log.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture(scope="session")
+def start_server():
+    """`start_server(argv, log, health, env=None)` -> a ready ServerProcess; any still running when the
+    session ends is stopped (session-scoped, so module-scoped fixtures can use it too)."""
+    started: list[ServerProcess] = []
+
+    def start(argv: list[str], log: Path, health: str, env: dict | None = None) -> ServerProcess:
+        started.append(ServerProcess(argv, log, health, env))
+        return started[-1]
+
+    yield start
+    for server in started:
+        if server.proc.poll() is None:
+            server.stop()
+
+
+@pytest.fixture
+def streamlit_app(tmp_path, start_server):
+    """`streamlit_app(env)` -> the app (`streamlit run apps/main.py`) served with `env` added; stopped
+    after the test."""
+    main = Path(__file__).parents[1] / "apps" / "main.py"
+    servers = []
+
+    def run(env: dict) -> ServerProcess:
+        servers.append(start_server(
+            [sys.executable, "-m", "streamlit", "run", str(main), "--server.headless", "true",
+             "--server.port", "{port}", "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+            tmp_path / f"streamlit-{len(servers)}.log", "/_stcore/health", env))
+        return servers[-1]
+
+    yield run
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def chromium():
+    """Debian's chromium launched through Playwright (never `playwright install`); skips without it."""
+    if not CHROMIUM.exists():
+        pytest.skip("no /usr/bin/chromium: install Debian's chromium (apt-get install chromium) to run browser tests")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+SERVED_DOCS = ("warranty.md", "care-and-descaling.md", "shipping.md", "pricing-and-bundles.md")
+
+
+@pytest.fixture(scope="session")
+def prepare_served_home(embedder):
+    """`prepare_served_home(home, docs_dir)` copies four sample documents to `docs_dir`, ingests them
+    into `home` and creates API keys; returns {name: key} for support-desk (chat, feedback),
+    feedback-only and admin."""
+    from botkit.database import open_database
+    from botkit.dialogue import Bot
+    from botkit.server.keys import KeyStore
+
+    def prepare(home: Path, docs_dir: Path) -> dict[str, str]:
+        docs_dir.mkdir(parents=True, exist_ok=True)
+        for name in SERVED_DOCS:
+            shutil.copy(SAMPLE_KNOWLEDGE / name, docs_dir)
+        settings = load_settings(home=home)
+        Bot(settings, embedder=embedder).knowledge.ingest(docs_dir)
+        keys = KeyStore(open_database(settings.database_path))
+        return {"support-desk": keys.create("support-desk", "chat,feedback"),
+                "feedback-only": keys.create("feedback-only", "feedback"), "admin": keys.create("admin", "admin")}
+
+    return prepare
+
+
+@pytest.fixture(scope="session")
+def botkit_server(start_server, tiny_model_dir):
+    """`botkit_server(home, log, *args, env=None)` -> `botkit serve *args` on the tiny model over `home`,
+    ready; `.home` is `home`. Stopped at the end of the session at the latest."""
+
+    def serve(home: Path, log: Path, *args: str, env: dict | None = None) -> ServerProcess:
+        env = {"BOTKIT_HOME": str(home), "BOTKIT_MODEL": str(tiny_model_dir), **(env or {})}
+        argv = [sys.executable, "-m", "botkit", "serve", "--port", "{port}", *args]
+        server = start_server(argv, log, "/healthz", env)
+        server.home = home
+        return server
+
+    return serve

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from botkit.errors import BotkitError
 from botkit.models.default import DEFAULT_ALIASES, DEFAULT_MODEL, convert_gguf, default_model_dir
-from botkit.models.engine import TransformersEngine
+from botkit.models.transformers_engine import TransformersEngine
+from botkit.plugins import get_model_sources
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
@@ -48,10 +49,9 @@ def resolve_model(spec: str, cache_dir: Path) -> tuple[str, str | None]:
         if (path / "config.json").exists():
             return str(path), None
         raise BotkitError(f"{spec} is a directory without config.json or adapter_config.json")
-    from botkit.feedback.registry import resolve_version  # a trained version's name: its base + adapter
-
-    if version := resolve_version(spec, cache_dir):
-        return version
+    for source in get_model_sources():  # plugins' names, e.g. a trained version's: its base + adapter
+        if found := source.resolve(spec, cache_dir):
+            return found
     if _HUB_ID.match(spec) and not spec.startswith((".", "/", "~")):
         return spec, None
     raise BotkitError(

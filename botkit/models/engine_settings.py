@@ -1,0 +1,71 @@
+"""Per-engine settings (`engines:` in config.yaml, BOTKIT_ENGINES__<ENGINE>__<FIELD>) and the CPU
+thread policy shared by llama.cpp and torch."""
+
+from __future__ import annotations
+
+import os
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class LlamaCppSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    context: int = Field(
+        8192, ge=256,
+        description="KV cache cells, shared by the sequences of a batch: the context window of one chat.",
+    )
+    max_batch: int = Field(8, ge=1, le=64, description="Chats decoded together in one batched call.")
+
+
+class OpenAISettings(BaseModel):
+    """Any OpenAI-compatible server: vLLM, llama.cpp's server, Ollama, a hosted API, `botkit serve`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str = Field("http://127.0.0.1:8000/v1", description="The server's API root, ending in /v1.")
+    model: str = Field("", description="The model name the server knows; empty: botkit's `model` setting.")
+    api_key_env: str = Field(
+        "OPENAI_API_KEY",
+        description="Name of the environment variable that holds the API key (the key never goes in a file).",
+    )
+    context_window: int = Field(8192, ge=256, description="The served model's context window.")
+    timeout: float = Field(120.0, gt=0, description="Seconds one request may take.")
+    max_concurrency: int = Field(8, ge=1, le=256, description="Requests in flight for one batched call.")
+
+
+class VLLMSettings(BaseModel):
+    """vLLM on a GPU: one engine, one LoRA adapter per model version (optional extra `botkit[vllm]`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    gpu_memory_utilization: float = Field(0.85, gt=0, le=1)
+    max_model_len: int | None = Field(None, ge=256, description="Context window; the model's own when unset.")
+    max_lora_rank: int = Field(64, ge=1, description="Largest LoRA rank of an adapter it will serve.")
+    max_loras: int = Field(4, ge=1, description="Adapters (model versions) resident on the GPU at once.")
+    dtype: str = Field("auto", description="Weights' dtype: auto, bfloat16, float16.")
+
+
+class EngineSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    threads: int | None = Field(
+        None, ge=1,
+        description="CPU threads for generation (llama.cpp and torch); unset: the physical cores. "
+                    "Lower it when the server shares the machine with training.",
+    )
+    llamacpp: LlamaCppSettings = Field(default_factory=LlamaCppSettings)
+    openai: OpenAISettings = Field(default_factory=OpenAISettings)
+    vllm: VLLMSettings = Field(default_factory=VLLMSettings)
+
+
+def cpu_threads(threads: int | None = None) -> int:
+    """`threads`, else the physical cores this process may run on: hyper-threads slow token
+    generation down (two threads fight over one core's memory bandwidth)."""
+    if threads:
+        return threads
+    import psutil
+
+    physical = psutil.cpu_count(logical=False) or os.cpu_count() or 1
+    allowed = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else physical
+    return max(1, min(physical, allowed))
