@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 
+from botkit.cli.output import JSON, console, fmt, print_json, print_table, progress, warn
 from botkit.errors import BotkitError
 
 feedback_app = typer.Typer(help="Rankings: import, export, statistics and candidate pairs.", no_args_is_help=True)
-console = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
-JSON = typer.Option(False, "--json", help="Print one JSON object instead of text.")
 
 
 def _store():
@@ -22,10 +18,6 @@ def _store():
     from botkit.feedback.store import RankingStore
 
     return RankingStore.open(load_settings())
-
-
-def _print_json(data) -> None:
-    print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
 @feedback_app.command("import")
@@ -36,11 +28,11 @@ def import_(file: Path = typer.Argument(..., help="TRL preference JSONL: prompt,
     """Import preference pairs in TRL's format (strings or chat message lists)."""
     report = _store().import_trl(file, annotator=annotator, keep_good=keep_good)
     if json_out:
-        _print_json(report)
+        print_json(report)
         return
     console.print(f"imported {report['pairs']} judged pairs (lines) by {', '.join(report['annotators']) or 'nobody'}", highlight=False)
     if report["bad_lines"]:
-        err.print(f"[yellow]skipped malformed line(s):[/yellow] {', '.join(map(str, report['bad_lines']))}", highlight=False)
+        warn(f"skipped malformed line(s): {', '.join(map(str, report['bad_lines']))}")
 
 
 @feedback_app.command("export")
@@ -60,7 +52,7 @@ def export(out: Path = typer.Argument(..., help="Where to write the JSONL (the t
     report = _store().export_trl(out, ties=ties, plugin=plugin, since=since, min_agreement=min_agreement,
                                  test_fraction=test_fraction, seed=seed, min_annotators=min_annotators)
     if json_out:
-        _print_json(report)
+        print_json(report)
         return
     skipped = ", ".join(f"{n} {why}" for why, n in report["skipped"].items() if n) or "none"
     test = f", {report['test']} test rows in {report['test_path']}" if report["test_path"] else ""
@@ -72,31 +64,24 @@ def stats(json_out: bool = JSON):
     """Counts, annotator agreement and per-model win rates of the ranking store."""
     data = _store().stats()
     if json_out:
-        _print_json(data)
+        print_json(data)
         return
-    from rich.table import Table
-
     console.print("  ".join(f"{k}: {v}" for k, v in data["counts"].items()), highlight=False)
     a = data["agreement"]
     if a["pairs_with_2plus"]:
-        alpha = "-" if a["krippendorff_alpha"] is None else f"{a['krippendorff_alpha']:.2f}"
-        console.print(f"agreement: {a['agreeing']} of {a['pairs_with_2plus']} pairs judged by 2+ annotators "
-                      f"got the same verdict ({a['share']:.0%}); Krippendorff's alpha {alpha}", highlight=False)
+        console.print(f"agreement: {a['agreeing']} of {a['pairs_with_2plus']} pairs judged by 2+ annotators got the "
+                      f"same verdict ({a['share']:.0%}); Krippendorff's alpha {fmt(a['krippendorff_alpha'])}", highlight=False)
         for k in a["cohen_kappa"]:
-            kappa = "-" if k["kappa"] is None else f"{k['kappa']:.2f}"
-            console.print(f"  Cohen's kappa {k['annotator_1']} / {k['annotator_2']}: {kappa} over {k['n']} pairs", highlight=False)
-    table = Table("model version", "rating (BT)", "win rate", "wins", "losses", "ties", "both bad", title="Model versions")
-    for r in data["win_rates"]:
-        rate = "-" if r["win_rate"] is None else f"{r['win_rate']:.0%}"
-        rating = data["ratings"].get(r["model"])
-        table.add_row(r["model"], "-" if rating is None else f"{rating:.0f}", rate,
-                      *(str(r[k]) for k in ("wins", "losses", "ties", "both_bad")))
-    console.print(table if data["win_rates"] else "[dim]No comparisons between two different model versions yet.[/dim]")
-    people = Table("annotator", "comparisons", "median s", "gold accuracy", title="Annotators")
-    for r in data["annotators"]:
-        people.add_row(r["annotator"], str(r["comparisons"]), "-" if r["median_seconds"] is None else f"{r['median_seconds']:.1f}",
-                       "-" if r["gold_accuracy"] is None else f"{r['gold_accuracy']:.0%} of {r['gold']}")
-    console.print(people)
+            console.print(f"  Cohen's kappa {k['annotator_1']} / {k['annotator_2']}: {fmt(k['kappa'])} over {k['n']} pairs",
+                          highlight=False)
+    print_table(("model version", "rating (BT)", "win rate", "wins", "losses", "ties", "both bad"),
+                ((r["model"], fmt(data["ratings"].get(r["model"]), ".0f"), fmt(r["win_rate"], ".0%"),
+                  r["wins"], r["losses"], r["ties"], r["both_bad"]) for r in data["win_rates"]),
+                title="Model versions", empty="No comparisons between two different model versions yet.")
+    print_table(("annotator", "comparisons", "median s", "gold accuracy"),
+                ((r["annotator"], r["comparisons"], fmt(r["median_seconds"], ".1f"),
+                  "-" if r["gold_accuracy"] is None else f"{r['gold_accuracy']:.0%} of {r['gold']}")
+                 for r in data["annotators"]), title="Annotators")
 
 
 @feedback_app.command("generate")
@@ -109,8 +94,6 @@ def generate(prompts: Optional[Path] = typer.Argument(None, help='JSONL of {"pro
              seed: Optional[int] = typer.Option(None, help="Seed for sampled decodings."),
              json_out: bool = JSON):
     """Answer prompts with two or more versions/decodings and store the answers as pairs to rank."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from botkit.config import load_settings
     from botkit.feedback.generate import candidates, chat_prompts, generate_pairs, read_prompts
     from botkit.feedback.store import RankingStore
@@ -124,13 +107,12 @@ def generate(prompts: Optional[Path] = typer.Argument(None, help='JSONL of {"pro
         raise BotkitError("no prompts to answer" + (" (no chat turns are logged yet)" if from_chat else ""))
     cands = candidates([v.strip() for v in versions.split(",") if v.strip()],
                        [d.strip() for d in decodings.split(",") if d.strip()], seed)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err, disable=json_out) as progress:
-        task = progress.add_task("Answering", total=len(rows) * len(cands))
+    with progress(hidden=json_out) as bar:
+        task = bar.add_task("Answering", total=len(rows) * len(cands))
         report = generate_pairs(store, settings, rows, cands, batch_size=batch_size,
-                                on_step=lambda n: progress.advance(task, n))
+                                on_step=lambda n: bar.advance(task, n))
     if json_out:
-        _print_json(report.as_dict())
+        print_json(report.as_dict())
         return
     console.print(f"{report.pairs} pairs from {report.prompts} prompts and {len(cands)} candidates "
                   f"({', '.join(report.versions)}); {report.identical} skipped with identical texts", highlight=False)

@@ -3,34 +3,23 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
+
+from botkit.cli.output import JSON, console, print_json, print_table, progress, warn
 
 sentiment_app = typer.Typer(help="Train, measure and run the sentiment classifier.", no_args_is_help=True)
-console = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
-
-JSON = typer.Option(False, "--json", help="Print one JSON object instead of text.")
 SKIP_BAD = typer.Option(False, "--skip-bad", help="Keep the good lines of a file with bad ones (and say how many were skipped).")
 MODE = typer.Option(None, help="zero-shot | few-shot | trained (default: trained with --model, else few-shot).")
 MODEL = typer.Option(None, "--model", help="A classifier directory made by `botkit sentiment train`.")
 
 
-def _print_json(data) -> None:
-    print(json.dumps(data, indent=2, ensure_ascii=False))
-
-
 def _progress(label: str, total: int, hidden: bool):
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    progress = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err,
-                        disable=hidden, transient=True)
-    task = progress.add_task(label, total=total)
-    return progress, lambda done: progress.update(task, completed=done)
+    bar = progress(hidden, transient=True)
+    task = bar.add_task(label, total=total)
+    return bar, lambda done: bar.update(task, completed=done)
 
 
 def _read(file: Path, labeled: bool, skip_bad: bool) -> list[dict]:
@@ -38,7 +27,7 @@ def _read(file: Path, labeled: bool, skip_bad: bool) -> list[dict]:
 
     rows, skipped = read_examples(file, labeled, skip_bad)
     if skipped:
-        err.print(f"[yellow]skipped {skipped} bad line(s)[/yellow] of {file}", highlight=False)
+        warn(f"skipped {skipped} bad line(s) of {file}")
     return rows
 
 
@@ -68,7 +57,7 @@ def train(file: Path = typer.Argument(..., help='JSONL, one {"text": ..., "label
     with progress:
         metrics = train_classifier(rows, out, Embedder(), SentimentTrainConfig(heldout=heldout, seed=seed), advance)
     if json_out:
-        _print_json({k: v for k, v in metrics.items() if not k.endswith("_lines")} | {"out": str(out)})
+        print_json({k: v for k, v in metrics.items() if not k.endswith("_lines")} | {"out": str(out)})
         return
     _print_report(metrics["heldout"], f"held-out {len(metrics['heldout_lines'])} of {metrics['examples']} examples")
     console.print(f"trained in {metrics['train_seconds']:.1f} s; saved to {out}", highlight=False)
@@ -91,7 +80,7 @@ def evaluate(file: Path = typer.Argument(..., help='JSONL, one {"text": ..., "la
     with progress:
         report = task.evaluate(bot, rows, advance, **options)
     if json_out:
-        _print_json(report)
+        print_json(report)
         return
     _print_report(report, f"{report['n']} examples")
 
@@ -106,27 +95,18 @@ def predict(file: Path = typer.Argument(..., help='JSONL, one {"text": ...} a li
     out = [{"line": r["line"], "text": r["text"], "label": p["label"], "confidence": p["scores"][p["label"]]}
            for r, p in zip(rows, results)]
     if json_out:
-        _print_json(out)
+        print_json(out)
         return
-    from rich.table import Table
-
-    table = Table("line", "label", "confidence", "text")
-    for row in out:
-        table.add_row(str(row["line"]), row["label"], f"{row['confidence']:.2f}", row["text"])
-    console.print(table)
+    print_table(("line", "label", "confidence", "text"),
+                ((row["line"], row["label"], f"{row['confidence']:.2f}", row["text"]) for row in out))
 
 
 def _print_report(report: dict, caption: str) -> None:
-    from rich.table import Table
-
-    table = Table("label", "precision", "recall", "F1", "support", caption=caption)
-    for label, c in report["per_class"].items():
-        table.add_row(label, f"{c['precision']:.3f}", f"{c['recall']:.3f}", f"{c['f1']:.3f}", str(c["support"]))
     m = report["macro"]
-    table.add_row("[bold]macro[/bold]", f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}", str(report["n"]))
-    console.print(table)
+    rows = [(label, f"{c['precision']:.3f}", f"{c['recall']:.3f}", f"{c['f1']:.3f}", c["support"])
+            for label, c in report["per_class"].items()]
+    rows.append(("[bold]macro[/bold]", f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}", report["n"]))
+    print_table(("label", "precision", "recall", "F1", "support"), rows, caption=caption)
     console.print(f"accuracy {report['accuracy']:.3f}", highlight=False)
-    matrix = Table("true \\ predicted", *report["labels"], title="confusion matrix")
-    for label, counts in zip(report["labels"], report["confusion_matrix"]):
-        matrix.add_row(label, *map(str, counts))
-    console.print(matrix)
+    print_table(("true \\ predicted", *report["labels"]), (
+        (label, *counts) for label, counts in zip(report["labels"], report["confusion_matrix"])), title="confusion matrix")

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Optional
 
 import typer
 
+from botkit.cli.output import JSON, console, err, print_json
 from botkit.errors import BotkitError
 
 keys_app = typer.Typer(help="Create, list and revoke API keys for `botkit serve`.", no_args_is_help=True)
-JSON = typer.Option(False, "--json", help="Print JSON instead of text.")
 
 
 def _keys():
@@ -29,10 +28,10 @@ def keys_create(name: str = typer.Option(..., "--name", help="Who uses the key; 
     """Create a key. It is printed once and stored only as a hash: keep it somewhere safe."""
     key = _keys().create(name, scope)
     if json_out:
-        print(json.dumps({"name": name.strip(), "key": key}))
+        print_json({"name": name.strip(), "key": key})
         return
     print(key)
-    print(f"Key '{name.strip()}' created; it is shown only this once.", file=sys.stderr)
+    err.print(f"Key '{name.strip()}' created; it is shown only this once.", highlight=False, markup=False)
 
 
 @keys_app.command("list")
@@ -40,20 +39,21 @@ def keys_list(json_out: bool = JSON, revoked: bool = typer.Option(False, "--revo
     """List keys: name, prefix, scopes, created and last used (never the keys themselves)."""
     rows = _keys().list(include_revoked=revoked)
     if json_out:
-        print(json.dumps(rows, indent=2))
+        print_json(rows)
         return
     if not rows:
-        print("No API keys: create one with `botkit keys create --name NAME --scope chat,feedback`.")
+        console.print("No API keys: create one with `botkit keys create --name NAME --scope chat,feedback`.", highlight=False)
     for r in rows:
         state = f"revoked {r['revoked_at']}" if r["revoked_at"] else f"last used {r['last_used_at'] or 'never'}"
-        print(f"{r['name']:<20} {r['prefix']}…  {','.join(r['scopes']):<24} created {r['created_at']}, {state}")
+        console.print(f"{r['name']:<20} {r['prefix']}…  {','.join(r['scopes']):<24} created {r['created_at']}, {state}",
+                      highlight=False, markup=False)
 
 
 @keys_app.command("revoke")
 def keys_revoke(name: str = typer.Argument(..., help="The key's name (see `botkit keys list`).")):
     """Revoke a key: requests with it get 401 from now on."""
     _keys().revoke(name)
-    print(f"Revoked '{name}'.")
+    console.print(f"Revoked '{name}'.", highlight=False, markup=False)
 
 
 def serve(host: Optional[str] = typer.Option(None, help="Interface (default: server.host, 127.0.0.1)."),

@@ -1,2 +1,3 @@
-"""Evaluation, the loop's measurement: grounding of chat answers, copy plugins' output, reward
-models on preference pairs and two model versions against each other (`botkit eval ...`)."""
+"""Evaluation, the loop's measurement (`botkit eval ...`): grounding of chat answers, copy plugins'
+output, and two model versions against each other. A reward model's pairwise accuracy comes from its
+own scorer (`botkit.feedback.training.reward.score_pairs`)."""

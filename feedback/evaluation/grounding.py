@@ -5,6 +5,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
+
+from botkit.jsonl import read_jsonl
+from botkit.prompting.brand import sample_brand_dir
+
+
+def read_question_sets(questions: Path | None, out_of_scope: Path | None = None) -> tuple[list[dict], list[dict]]:
+    """The questions (`question`, `expected` spellings of the fact, optional `source`) and the
+    out-of-scope questions to ask: the files given, else the sample brand's sets (its out-of-scope
+    set only when no question file is given either)."""
+    eval_dir = sample_brand_dir() / "eval"
+    asked = read_jsonl(questions or eval_dir / "questions.jsonl", ("question", "expected"))
+    if out_of_scope or not questions:
+        return asked, read_jsonl(out_of_scope or eval_dir / "out_of_scope.jsonl", ("question",))
+    return asked, []
 
 
 def _has(text: str, spellings: list[str]) -> bool:

@@ -1,0 +1,48 @@
+"""The `botkit` command: every command group (one module each, some in other packages) gathered
+into one typer app, and `main`, which turns a user's mistake into one `error:` line. Commands are
+thin shells over library functions; they import those when they run, so `botkit --help` starts
+without loading models."""
+
+from __future__ import annotations
+
+import typer
+
+from botkit.cli.chat import ask, chat, ingest, run_app
+from botkit.cli.eval import eval_app
+from botkit.cli.models import models_app
+from botkit.cli.output import print_error, warn
+from botkit.cli.plugins import plugins_app, run
+from botkit.errors import BotkitError
+from botkit.feedback.cli import feedback_app
+from botkit.feedback.training.cli import train_app
+from botkit.plugins import plugin_manager
+from botkit.server.cli import keys_app, serve
+
+app = typer.Typer(help="botkit: a brand chatbot with grounded answers and a human-feedback loop.",
+                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+for command, name in ((ask, "ask"), (chat, "chat"), (ingest, "ingest"), (run, "run"), (run_app, "app"),
+                      (serve, "serve")):
+    app.command(name)(command)
+for group, name in ((models_app, "models"), (eval_app, "eval"), (plugins_app, "plugins"),
+                    (feedback_app, "feedback"), (train_app, "train"), (keys_app, "keys")):
+    app.add_typer(group, name=name)
+
+
+def _add_plugin_commands() -> None:
+    try:
+        plugin_manager().hook.register_commands(cli=app)
+    except BotkitError as exc:  # a broken plugin must not take the built-in commands down with it
+        warn(str(exc))
+
+
+_add_plugin_commands()
+
+
+def main() -> None:
+    try:
+        app()
+    except BotkitError as exc:
+        print_error(str(exc))
+        raise SystemExit(1) from None
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None

@@ -1,0 +1,122 @@
+"""`botkit eval grounding|task|compare|rm`: measure answers, a plugin's output, two model versions
+against each other and a reward model (botkit.feedback.evaluation; a reward model scores pairs with
+its own scorer, botkit.feedback.training.reward)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from botkit.cli.chat import load_bot
+from botkit.cli.output import JSON, OPTIONS, console, fmt, logs_to_stderr, parse_option_pairs, print_json, progress
+from botkit.errors import BotkitError
+
+eval_app = typer.Typer(help="Measure answer quality, plugins, model versions and reward models.", no_args_is_help=True)
+
+
+@eval_app.command("grounding")
+def eval_grounding(
+    questions: Optional[Path] = typer.Option(None, help="JSONL of {question, expected: [...], source}; the sample brand's by default."),
+    out_of_scope: Optional[Path] = typer.Option(None, help="JSONL of {question} the knowledge base cannot answer."),
+    json_out: bool = JSON,
+):
+    """Ask a question set and report the share answered with the right fact and citation."""
+    from botkit.feedback.evaluation.grounding import evaluate_grounding, read_question_sets
+
+    qs, oos = read_question_sets(questions, out_of_scope)
+    bot = load_bot()
+    with progress(hidden=json_out) as bar:
+        task = bar.add_task("Asking", total=len(qs) + len(oos))
+        report = evaluate_grounding(bot, qs, oos, on_item=lambda: bar.advance(task))
+    if json_out:
+        print_json(report)
+        return
+    for r in report["details"]:
+        mark = "ok " if r.get("correct", r.get("dont_know")) else "MISS"
+        console.print(f"{mark} {r['question']}\n     -> {r['answer']}", highlight=False)
+    console.print(
+        f"\nright fact + citation: {report['correct_with_citation']:.0%} of {report['questions']} "
+        f"(model-phrased {report['model_phrased']:.0%}, quoted {report['quoted']:.0%}); "
+        f"out-of-scope answered 'don't know': {report['out_of_scope_dont_know']:.0%} of {report['out_of_scope']}; "
+        f"{report['completion_tokens_per_second']} tokens/s", highlight=False)
+
+
+@eval_app.command("task")
+def eval_task(
+    plugin: str = typer.Argument(..., help="The task to evaluate (see `botkit plugins list`)."),
+    data: Path = typer.Argument(..., help='JSONL, one {"text": ..., "options": {...}} a line (sentiment: {"text", "label"}).'),
+    option: Optional[list[str]] = OPTIONS,
+    json_out: bool = JSON,
+):
+    """Run a plugin's own evaluation on a dataset: limits kept, distinct variants, brand similarity."""
+    from botkit.jsonl import read_jsonl
+    from botkit.plugins import get_tasks
+
+    tasks = get_tasks()
+    if plugin not in tasks:
+        raise BotkitError(f"unknown plugin '{plugin}' (plugins: {', '.join(sorted(tasks))})")
+    rows = read_jsonl(data, tasks[plugin].dataset_fields)
+    bot = load_bot()
+    with progress(hidden=json_out) as bar:
+        task = bar.add_task(f"Evaluating {plugin}", total=len(rows))
+        report = tasks[plugin].evaluate(bot, rows, lambda done: bar.update(task, completed=done),
+                                        **parse_option_pairs(option))
+    if json_out:
+        print_json(report)
+        return
+    for key, value in report.items():
+        console.print(f"{key}: {value}", highlight=False)
+
+
+@eval_app.command("compare")
+def eval_compare(a: str = typer.Argument(..., help="The version to beat ('default', a trained version, any model spec)."),
+                 b: str = typer.Argument(..., help="The challenger version."),
+                 prompts: Path = typer.Option(..., "--prompts", help='JSONL of {"prompt"} (optional "plugin", "options").'),
+                 reward_model: Optional[str] = typer.Option(None, "--reward-model", help="A reward version (default: the newest)."),
+                 json_out: bool = JSON):
+    """Answer prompts with A and B, score both with a reward model (B's win rate with a 95% interval,
+    mean rewards, length bias) and queue the pairs on the Rank page for humans to confirm."""
+    from botkit.feedback.evaluation.compare import compare_versions
+    from botkit.feedback.generate import read_prompts
+
+    rows = read_prompts(prompts)
+    with progress(hidden=json_out) as bar, logs_to_stderr():
+        task = bar.add_task("Answering", total=2 * len(rows))
+        report = compare_versions(a, b, rows, reward_model=reward_model, on_step=lambda n: bar.advance(task, n))
+    if json_out:
+        print_json(report)
+        return
+    low, high = report["ci"]
+    length, reward = report["length"], report["mean_reward"]
+    console.print(f"{report['b']} vs {report['a']} on {report['prompts']} prompts, scored by {report['reward_model']}:\n"
+                  f"  win rate of B: {report['win_rate']:.0%} (95% Wilson interval {low:.0%}-{high:.0%}; "
+                  f"{report['wins']} wins, {report['losses']} losses, {report['ties']} ties)\n"
+                  f"  mean reward: A {reward['a']:.3f}, B {reward['b']:.3f}\n"
+                  f"  mean length: A {length['mean_chars_a']:.0f} chars, B {length['mean_chars_b']:.0f} chars; "
+                  f"reward-length correlation {fmt(length['reward_length_spearman'])}; B's win rate among "
+                  f"{length['length_matched_pairs']} length-matched pairs {fmt(length['length_matched_win_rate'], '.0%')}\n"
+                  f"  {report['queued_pairs']} blind pairs queued on the Rank page", highlight=False)
+    if report["compared"]["identical"]:
+        console.print(f"  {report['compared']['identical']} prompt(s) got the same answer and draft from both versions "
+                      "(ties, not queued)", highlight=False)
+    if report["gate"]:
+        console.print(f"  promotion gate: {report['gate']['reason']}", highlight=False)
+
+
+@eval_app.command("rm")
+def eval_rm(version: str = typer.Argument(..., help="A registered reward version."),
+            data: Path = typer.Option(..., "--data", help="Preference pairs (TRL JSONL: prompt, chosen, rejected)."),
+            json_out: bool = JSON):
+    """Pairwise accuracy of a reward model: how often it scores `chosen` above `rejected`."""
+    from botkit.feedback.training.data import read_preference_file
+    from botkit.feedback.training.reward import score_pairs
+
+    with logs_to_stderr():
+        report = score_pairs(version, read_preference_file(data))
+    if json_out:
+        print_json(report)
+        return
+    console.print(f"{version}: accuracy {report['accuracy']:.1%} on {report['n']} pairs "
+                  f"(mean margin {report['mean_margin']:.3f})", highlight=False)

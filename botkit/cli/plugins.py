@@ -1,0 +1,45 @@
+"""`botkit plugins list` and `botkit run`: the tasks plugins add, and running one on a text."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from botkit.cli.chat import load_bot
+from botkit.cli.output import JSON, OPTIONS, console, parse_option_pairs, print_json, print_table
+from botkit.plugins import describe_tasks
+
+plugins_app = typer.Typer(help="See the installed plugins and the tasks they add.", no_args_is_help=True)
+
+
+@plugins_app.command("list")
+def plugins_list(json_out: bool = JSON):
+    """List the tasks plugins provide: name, description and options (type, default)."""
+    rows = describe_tasks()
+    if json_out:
+        print_json(rows)
+        return
+    for row in rows:
+        console.print(f"[bold]{row['name']}[/bold]  {row['description']}", highlight=False)
+        for o in row["options"]:
+            console.print(f"    {o['name']}: {o['type']} = {o['default']!r}  [dim]{o['help']}[/dim]", highlight=False)
+
+
+def run(plugin: str = typer.Argument(..., help="The task to run (see `botkit plugins list`)."),
+        text: str = typer.Argument(..., help="The text the task works on."),
+        option: Optional[list[str]] = OPTIONS,
+        json_out: bool = JSON):
+    """Run a plugin's task on TEXT with the active model."""
+    options = parse_option_pairs(option)
+    result = load_bot().run_task(plugin, text, **options)
+    output = result.output
+    if json_out:
+        print_json({"plugin": plugin, "model": result.model, "output": output, "usage": result.usage})
+        return
+    if isinstance(output, list) and output and all(isinstance(row, dict) for row in output):
+        print_table(output[0], (row.values() for row in output))
+        return
+    console.print(result.text, highlight=False)
+    for c in result.citations:
+        console.print(f"[dim][{c.n}] {c.source}[/dim]", highlight=False)
