@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import shutil
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from botkit.errors import BotkitError
 DEFAULT_MODEL = "SmolLM2-135M-Instruct"
 DEFAULT_ALIASES = {"default", "smollm2", DEFAULT_MODEL.lower()}
 _GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+SOURCE_NAME = "botkit-source.json"
 
 
 def default_gguf() -> Path:
@@ -64,6 +66,8 @@ def convert_gguf(gguf: Path, cache_dir: Path, name: str | None = None) -> Path:
         shutil.rmtree(partial, ignore_errors=True)
         model.save_pretrained(partial)
         tokenizer.save_pretrained(partial)
+        # llama.cpp runs the GGUF itself: remember it, so versions trained on this copy find it.
+        (partial / SOURCE_NAME).write_text(json.dumps({"gguf": str(gguf.resolve())}))
         partial.rename(target)  # atomic: a crash never leaves a half-written model in place
     return target
 
@@ -77,3 +81,15 @@ def is_default_converted(cache_dir: Path) -> bool:
         return (converted_dir(cache_dir, default_gguf(), DEFAULT_MODEL) / "config.json").exists()
     except BotkitError:
         return False
+
+
+def source_gguf(base: str) -> Path | None:
+    """The GGUF a converted model directory came from (the default model's for its copy), if known."""
+    path = Path(base)
+    if path.name.startswith(DEFAULT_MODEL + "-"):
+        return default_gguf()
+    marker = path / SOURCE_NAME
+    if marker.exists():
+        gguf = Path(json.loads(marker.read_text())["gguf"])
+        return gguf if gguf.exists() else None
+    return None

@@ -155,8 +155,8 @@ class TransformersEngine:
             else:
                 shared = 0
         ids = torch.tensor([prompt[shared:]], device=self.device)
-        out = self.model(input_ids=ids, past_key_values=cache, use_cache=True, logits_to_keep=1)
-        self._scored = (prompt, out.past_key_values)
+        out = self.model(input_ids=ids, cache=cache, use_cache=True, logits_to_keep=1)
+        self._scored = (prompt, out.cache)
         return out.logits[0, -1].float().log_softmax(-1).cpu()
 
     def _sequence_log_likelihoods(self, prompt: list[int], conts: list[list[int]]) -> list[float]:

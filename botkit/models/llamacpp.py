@@ -1,0 +1,296 @@
+"""The llama.cpp engine (llama-cpp-python): runs a GGUF as it is, quantized, with a model version's
+LoRA adapter converted to llama.cpp's adapter format. Several chats decode together as parallel
+sequences of one context; identical prompts are read once; a chat that extends the previous one
+(same system prompt and examples) reuses its key/value cache."""
+
+from __future__ import annotations
+
+import codecs
+import ctypes
+import logging
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from botkit.decoding import DecodingOptions
+from botkit.errors import BotkitError
+from botkit.models.engine import Generation, Messages, StopScanner
+from botkit.usage import record
+
+
+@dataclass
+class _Sequence:
+    """One chat being decoded: its sampler, position and the text so far."""
+
+    seq_id: int
+    prompt: list[int]
+    sampler: object
+    scanner: StopScanner
+    pos: int = 0
+    decoded: int = 0  # generated tokens already in the cache
+    tokens: list[int] = field(default_factory=list)
+    decoder: codecs.IncrementalDecoder = field(default_factory=lambda: codecs.getincrementaldecoder("utf-8")("replace"))
+    finish: str | None = None
+    first: str = ""  # text of the first token, sampled from the prompt's logits
+
+
+class LlamaCppEngine:
+    """A GGUF model on llama.cpp; `threads` CPU threads; `context` KV cells shared by a batch."""
+
+    def __init__(self, gguf: Path, name: str, threads: int, context: int = 8192, max_batch: int = 8,
+                 lora: Path | None = None):
+        import llama_cpp
+        from llama_cpp import _internals
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        logging.getLogger("llama-cpp-python").setLevel(logging.ERROR)  # llama.cpp's load chatter
+        self._llama = llama_cpp
+        self.name, self.gguf, self.threads, self.max_batch = name, Path(gguf), threads, max_batch
+        try:
+            self._model = _internals.LlamaModel(path_model=str(gguf), params=llama_cpp.llama_model_default_params(),
+                                                verbose=False)
+        except ValueError as exc:
+            raise BotkitError(f"llama.cpp cannot load {gguf}: {exc}") from exc
+        self.context_window = min(context, self._model.n_ctx_train())
+        params = llama_cpp.llama_context_default_params()
+        params.n_ctx = self.context_window
+        params.n_batch = params.n_ubatch = min(512, self.context_window)
+        params.n_seq_max = max_batch
+        params.kv_unified = True  # one pool of cells: a lone chat may use the whole window
+        params.n_threads = params.n_threads_batch = threads
+        params.no_perf = True
+        self._ctx = _internals.LlamaContext(model=self._model, params=params, verbose=False)
+        self._batch = _internals.LlamaBatch(n_tokens=params.n_batch, embd=0, n_seq_max=max_batch, verbose=False)
+        self._n_batch = params.n_batch
+        self._vocab = self._model.vocab
+        self._n_vocab = self._model.n_vocab()
+        self._piece_buf = ctypes.create_string_buffer(256)
+        if lora is not None:
+            self._apply_lora(Path(lora))
+        meta = self._model.metadata()
+        template = meta.get("tokenizer.chat_template")
+        if not template:
+            raise BotkitError(f"{gguf} has no chat template (tokenizer.chat_template): use engine transformers")
+        bos, eos = self._model.token_bos(), self._model.token_eos()
+        self._bos_text = self._model.token_get_text(bos) if bos >= 0 else ""
+        self._template = Jinja2ChatFormatter(template, eos_token=self._model.token_get_text(eos) if eos >= 0 else "",
+                                             bos_token=self._bos_text)
+        self._lock = threading.Lock()
+        self._kv_tokens: list[int] = []  # what sequence 0 holds in the cache, for prefix reuse
+
+    def _apply_lora(self, path: Path) -> None:
+        llama_cpp = self._llama
+        adapter = llama_cpp.llama_adapter_lora_init(self._model.model, str(path).encode())
+        if adapter is None:
+            raise BotkitError(f"llama.cpp cannot load the adapter {path}: does it fit {self.gguf.name}?")
+        # freed with the model
+        adapters = (llama_cpp.llama_adapter_lora_p_ctypes * 1)(adapter)
+        if llama_cpp.llama_set_adapters_lora(self._ctx.ctx, adapters, 1, (ctypes.c_float * 1)(1.0)):
+            raise BotkitError(f"llama.cpp cannot apply the adapter {path}")
+
+    # -- text and tokens
+
+    def render(self, messages: Messages) -> str:
+        return self._template(messages=messages).prompt
+
+    def _tokenize(self, text: str, bos: bool = False, special: bool = True) -> list[int]:
+        return self._model.tokenize(text.encode(), add_bos=bos, special=special)
+
+    def _chat_tokens(self, messages: Messages) -> list[int]:
+        text = self.render(messages)
+        bos = self._model.add_bos_token() and not (self._bos_text and text.startswith(self._bos_text))
+        return self._tokenize(text, bos=bos)
+
+    def count_tokens(self, messages: Messages) -> int:
+        return len(self._chat_tokens(messages))
+
+    def count_text(self, text: str) -> int:
+        return len(self._tokenize(text, special=False))
+
+    # -- generation
+
+    def generate(self, messages: Messages, options: DecodingOptions) -> Generation:
+        return self.generate_batch([messages], options)[0]
+
+    def generate_batch(self, chats: list[Messages], options: DecodingOptions) -> list[Generation]:
+        prompts = [self._chat_tokens(c) for c in chats]
+        results: list[Generation] = []
+        while len(results) < len(prompts):
+            group = self._fitting(prompts[len(results):len(results) + self.max_batch], options)
+            with self._lock:
+                seqs = self._start(group, options, first_seed=len(results))
+                for _ in self._decode(seqs, options):
+                    pass
+            results += [self._result(s) for s in seqs]
+        return results
+
+    def stream(self, messages: Messages, options: DecodingOptions) -> Iterator[str | Generation]:
+        prompt = self._chat_tokens(messages)
+        with self._lock:  # held while the consumer reads; closing the generator releases it
+            (seq,) = self._start([prompt], options)
+            for _, piece in self._decode([seq], options):
+                yield piece
+        yield self._result(seq)
+
+    def _fitting(self, prompts: list[list[int]], options: DecodingOptions) -> list[list[int]]:
+        """The longest head of `prompts` whose prompts and replies fit the cache together."""
+        for n in range(len(prompts), 0, -1):
+            distinct = {tuple(p) for p in prompts[:n]}
+            if sum(map(len, distinct)) + n * options.max_new_tokens <= self.context_window:
+                return prompts[:n]
+        return prompts[:1]
+
+    def _result(self, seq: _Sequence) -> Generation:
+        record(len(seq.prompt), len(seq.tokens))
+        return Generation(seq.scanner.text.strip(), len(seq.prompt), len(seq.tokens), seq.finish or "stop")
+
+    def _start(self, prompts: list[list[int]], options: DecodingOptions, first_seed: int = 0) -> list[_Sequence]:
+        """Read the prompts into the cache, each distinct prompt once (its copies share its cells)."""
+        longest = max(map(len, prompts))
+        if longest >= self.context_window:
+            raise BotkitError(f"a prompt of {longest} tokens does not fit the context window ({self.context_window})")
+        seqs = [_Sequence(i, p, self._sampler(options, p, first_seed + i), StopScanner(options.stop))
+                for i, p in enumerate(prompts)]
+        owners: dict[tuple, list[_Sequence]] = {}
+        for s in seqs:
+            owners.setdefault(tuple(s.prompt), []).append(s)
+        start = self._reusable(prompts[0])
+        for n, group in enumerate(owners.values()):
+            owner, tokens = group[0], group[0].prompt
+            last = self._read(tokens, owner.seq_id, start if n == 0 else 0)
+            for s in group:
+                if s is not owner:
+                    self._llama.llama_memory_seq_cp(self._ctx.memory, owner.seq_id, s.seq_id, -1, -1)
+                s.pos = len(tokens)
+                s.first = self._take(s, s.sampler.sample(self._ctx, last), options)
+        return seqs
+
+    def _read(self, tokens: list[int], seq_id: int, start: int) -> int:
+        """Decode tokens[start:] into sequence `seq_id`; the batch row of the last token's logits."""
+        row = 0
+        for begin in range(start, len(tokens), self._n_batch):
+            chunk = tokens[begin:begin + self._n_batch]
+            self._batch.reset()
+            for j, token in enumerate(chunk):
+                self._add(token, begin + j, seq_id, logits=begin + j == len(tokens) - 1)
+            self._ctx.decode(self._batch)
+            row = len(chunk) - 1
+        return row
+
+    def _reusable(self, prompt: list[int]) -> int:
+        """Keep sequence 0's cached prefix shared with `prompt` (at least one token left to read);
+        clear everything else."""
+        shared, limit = 0, min(len(self._kv_tokens), len(prompt) - 1)
+        while shared < limit and self._kv_tokens[shared] == prompt[shared]:
+            shared += 1
+        memory = self._ctx.memory
+        self._llama.llama_memory_seq_rm(memory, 0, shared, -1)
+        for seq_id in range(1, self.max_batch):
+            self._llama.llama_memory_seq_rm(memory, seq_id, -1, -1)
+        self._kv_tokens = list(prompt[:shared])
+        return shared
+
+    def _add(self, token: int, pos: int, seq_id: int, logits: bool) -> None:
+        b = self._batch.batch
+        n = b.n_tokens
+        b.token[n], b.pos[n], b.n_seq_id[n], b.logits[n] = token, pos, 1, logits
+        b.seq_id[n][0] = seq_id
+        b.n_tokens = n + 1
+
+    def _decode(self, seqs: list[_Sequence], options: DecodingOptions) -> Iterator[tuple[_Sequence, str]]:
+        """Decode every unfinished sequence one token per step, all in one batch; yields text pieces."""
+        for s in seqs:
+            if s.first:
+                yield s, s.first
+        while active := [s for s in seqs if s.finish is None]:
+            self._batch.reset()
+            for s in active:
+                self._add(s.tokens[-1], s.pos, s.seq_id, logits=True)
+                s.pos, s.decoded = s.pos + 1, len(s.tokens)
+            self._ctx.decode(self._batch)
+            for i, s in enumerate(active):
+                if piece := self._take(s, s.sampler.sample(self._ctx, i), options):
+                    yield s, piece
+        first = seqs[0]
+        self._kv_tokens = first.prompt + first.tokens[:first.decoded]
+
+    def _take(self, s: _Sequence, token: int, options: DecodingOptions) -> str:
+        """Record a sampled token; returns the text it adds (after stop strings) and sets `finish`."""
+        if self._llama.llama_vocab_is_eog(self._vocab, token):
+            s.finish = "stop"
+            return s.scanner.feed(s.decoder.decode(b"", final=True)) + s.scanner.flush()
+        s.sampler.accept(token)
+        s.tokens.append(token)
+        shown = s.scanner.feed(s.decoder.decode(self._token_bytes(token)))
+        if s.scanner.stopped:
+            s.finish = "stop"
+        elif len(s.tokens) >= options.max_new_tokens or s.pos + 1 >= self.context_window:
+            s.finish = "length"
+            shown += s.scanner.feed(s.decoder.decode(b"", final=True)) + s.scanner.flush()
+        return shown
+
+    def _token_bytes(self, token: int) -> bytes:
+        n = self._llama.llama_token_to_piece(self._vocab, token, self._piece_buf, len(self._piece_buf), 0, False)
+        return self._piece_buf.raw[:n] if n >= 0 else b""
+
+    def _sampler(self, options: DecodingOptions, prompt: list[int], index: int):
+        from llama_cpp import _internals
+
+        sampler = _internals.LlamaSampler()
+        if options.repetition_penalty != 1.0:
+            # Like transformers: prompt tokens count as repeated too.
+            sampler.add_penalties(self._n_vocab, self.context_window, options.repetition_penalty, 0.0, 0.0)
+        if options.strategy == "sample":
+            if options.top_k:
+                sampler.add_top_k(options.top_k)
+            sampler.add_top_p(options.top_p, 1)
+            sampler.add_temp(options.temperature)
+            seed = (options.seed + index) & 0xFFFFFFFF if options.seed is not None else self._llama.LLAMA_DEFAULT_SEED
+            sampler.add_dist(seed)
+        else:  # greedy; llama.cpp has no beam search, so beam decodes greedily here
+            sampler.add_greedy()
+        if options.repetition_penalty != 1.0:
+            for token in prompt:
+                sampler.accept(token)
+        return sampler
+
+    # -- scoring
+
+    def score(self, messages: Messages, continuations: list[str]) -> list[float]:
+        """log P(continuation | chat): one pass over the unshared end of the prompt, then each
+        multi-token continuation as its own sequence on a copy of the prompt's cache."""
+        prompt = self._chat_tokens(messages)
+        conts = [self._tokenize(c, special=False) for c in continuations]
+        record(len(prompt))
+        with self._lock:
+            last = self._read(prompt, 0, self._reusable(prompt))
+            self._kv_tokens = list(prompt)
+            first = _log_softmax(self._logits(last))
+            scores = [float(first[c[0]]) if c else 0.0 for c in conts]
+            longer = [(i, c) for i, c in enumerate(conts) if len(c) > 1]
+            for offset in range(0, len(longer), self.max_batch - 1):
+                group = longer[offset:offset + self.max_batch - 1]
+                self._batch.reset()
+                rows = []
+                for seq_id, (i, c) in enumerate(group, start=1):
+                    self._llama.llama_memory_seq_rm(self._ctx.memory, seq_id, -1, -1)
+                    self._llama.llama_memory_seq_cp(self._ctx.memory, 0, seq_id, -1, -1)
+                    for j, token in enumerate(c[:-1]):
+                        rows.append((i, c[j + 1], self._batch.batch.n_tokens))
+                        self._add(token, len(prompt) + j, seq_id, logits=True)
+                self._ctx.decode(self._batch)
+                for i, token, row in rows:
+                    scores[i] += float(_log_softmax(self._logits(row))[token])
+        return scores
+
+    def _logits(self, index: int) -> np.ndarray:
+        pointer = self._llama.llama_get_logits_ith(self._ctx.ctx, index)
+        return np.ctypeslib.as_array(pointer, shape=(self._n_vocab,)).astype(np.float64)
+
+
+def _log_softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max()
+    return shifted - np.log(np.exp(shifted).sum())
