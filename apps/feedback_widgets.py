@@ -8,8 +8,9 @@ import random
 import streamlit as st
 
 from botkit.apps.signin import current_annotator, ranking_store
-from botkit.dialogue import Bot
+from botkit.dialogue import Bot, Citation
 from botkit.errors import BotkitError
+from botkit.feedback.reply_log import sources_of
 
 COMPARE_TRIES = 3  # seeds tried before giving up on getting a different second answer
 COMPARABLE = ("generated", "quoted")  # plugin and canned answers have nothing to resample
@@ -17,7 +18,7 @@ COMPARABLE = ("generated", "quoted")  # plugin and canned answers have nothing t
 
 def log_answer(bot: Bot, question: str, text: str, meta: dict, decoding: dict | None = None) -> str:
     """Log one chat answer as a candidate response (idempotent: the same answer keeps its id)."""
-    sources = [{"source": c["source"], "text": c["text"], "score": c["score"]} for c in meta.get("citations", [])]
+    sources = sources_of([Citation(**c) for c in meta.get("citations", [])])
     return ranking_store().log_response(
         question, text, model=meta.get("model") or bot.settings.model, plugin=meta.get("plugin"),
         decoding=decoding if decoding is not None else bot.settings.decoding.model_dump(), sources=sources,

@@ -1,20 +1,13 @@
-"""The Python surface a support tool embeds (behind `Bot.from_config`, `Bot.run_task`,
-`Bot.record_feedback`): settings from a file or dict, OpenAI-style chats, logged replies and task
-outputs with response ids, and feedback that lands in the ranking store. The HTTP server and the
-LangChain integration are thin layers over these functions."""
+"""What the Python, HTTP and LangChain surfaces share around a `Bot`: settings from a config file or
+dict (`Bot.from_config`), and OpenAI-style chats (message lists) answered in a stored session."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-
 from botkit.config import Settings, load_settings, read_settings_yaml
-from botkit.decoding import DecodingOptions
 from botkit.errors import BotkitError
-
-VERDICTS = ("a", "b", "tie", "both-bad")
 
 
 def settings_from(config: str | Path | dict | Settings | None = None) -> Settings:
@@ -32,16 +25,6 @@ def settings_from(config: str | Path | dict | Settings | None = None) -> Setting
     if not isinstance(config, dict):
         raise BotkitError("a config is a YAML file path, a dict of settings or botkit.Settings")
     return load_settings(**config)
-
-
-def log_reply(bot, message: str, reply, options: DecodingOptions | None, history: list[dict]) -> str:
-    """Store `reply` as a response in the ranking store and return its id. A follow-up is stored with
-    its conversation, so it is never paired with the same words asked out of context."""
-    sources = [{"source": c.source, "text": c.text, "score": c.score} for c in reply.citations]
-    messages = [*history, {"role": "user", "content": message}] if history else None
-    decoding = options.model_dump() if options is not None and not reply.plugin else None
-    return bot.store.log_response(message, reply.text, model=reply.model, plugin=reply.plugin, decoding=decoding,
-                                  sources=sources, messages=messages, origin=bot.log_origin)
 
 
 def text_of(content) -> str:
@@ -74,63 +57,3 @@ def stream_chat(bot, messages: list[dict], session_id: str | None = None, **deco
         for turn in history:
             bot.sessions.append(session_id, turn["role"], turn["content"])
     yield from bot.stream(message, session_id, **decoding)
-
-
-@dataclass
-class TaskResult:
-    """A plugin task's output, as chat text too, with the response id when the bot logs replies."""
-
-    plugin: str
-    output: object
-    text: str
-    model: str
-    usage: dict
-    citations: list = field(default_factory=list)
-    id: str | None = None
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-
-def run_task(bot, plugin: str, text: str, **options) -> TaskResult:
-    """Run `plugin`'s task on `text`; logged (with an id) when `bot.log_replies` is on."""
-    from botkit.plugins import get_tasks
-    from botkit.tasks import run_task as run
-    from botkit.usage import metered
-
-    with metered() as usage:
-        output = run(bot, plugin, text, **options)
-    task = get_tasks()[plugin]
-    result = TaskResult(plugin, output, task.format(output), bot.engine.name, usage, task.citations(output))
-    if bot.log_replies:
-        sources = [{"source": c.source, "text": c.text, "score": c.score} for c in result.citations]
-        result.id = bot.store.log_response(text.strip(), result.text, model=result.model, plugin=plugin,
-                                           decoding=options or None, sources=sources, origin=bot.log_origin)
-    return result
-
-
-def record_feedback(store, response_id: str, rating: int | str | None = None, *, other_id: str | None = None,
-                    verdict: str | None = None, reason: str = "", annotator: str = "api",
-                    seconds: float | None = None) -> dict:
-    """Thumbs on a response (`rating` 1 / -1, or "up" / "down"), or a preference between `response_id`
-    (a) and `other_id` (b): `verdict` a | b | tie | both-bad, stored as a pair plus a comparison.
-    Returns what was stored; unknown ids and bad values raise BotkitError."""
-    if (rating is None) == (other_id is None):
-        raise BotkitError("give either a rating (thumbs) or other_id + verdict (a preference), not both")
-    store.response(response_id)
-    annotator = store.add_annotator(annotator)
-    if rating is not None:
-        value = {"up": 1, "down": -1, 1: 1, -1: -1}.get(rating)
-        if value is None or isinstance(rating, bool):
-            raise BotkitError(f"a rating is 1 / 'up' or -1 / 'down', not {rating!r}")
-        store.record_rating(response_id, annotator, value, reason)
-        return {"kind": "rating", "response_id": response_id, "value": value, "annotator": annotator}
-    store.response(other_id)
-    if verdict not in VERDICTS:
-        raise BotkitError(f"verdict must be one of {', '.join(VERDICTS)}, not {verdict!r}")
-    pair_id = store.add_pair(response_id, other_id, origin="api")
-    # The store keeps a pair's ids in order, so our a may be its b.
-    if store.pair(pair_id)["a_id"] != response_id:
-        verdict = {"a": "b", "b": "a"}.get(verdict, verdict)
-    store.record_comparison(pair_id, annotator, verdict, reason=reason, seconds=seconds)
-    return {"kind": "comparison", "pair_id": pair_id, "verdict": verdict, "annotator": annotator}

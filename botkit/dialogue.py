@@ -1,16 +1,22 @@
 """The dialogue core: message -> retrieve -> select evidence and few-shot examples -> fit the token
-budget -> generate (streaming) -> check against the sources -> Reply, persisted in the session."""
+budget -> generate (streaming) -> check against the sources -> Reply, persisted in the session.
+Plugin tasks run through `Bot.run_task`; replies are logged where the bot's `ReplyLog` says."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
+from typing import Literal, Protocol
 
+from pydantic import ValidationError
+
+from botkit.api import settings_from
 from botkit.config import Settings, load_settings
 from botkit.database import open_database
 from botkit.decoding import DecodingOptions
-from botkit.errors import BotkitError
+from botkit.embeddings import Embedder
+from botkit.errors import BotkitError, validation_message
 from botkit.grounding import (
     check_answer,
     cited_numbers,
@@ -18,19 +24,30 @@ from botkit.grounding import (
     quote_answer,
     select_evidence,
 )
+from botkit.knowledge.store import KnowledgeBase
 from botkit.knowledge.terms import unknown_share
 from botkit.models.engine import Generation
+from botkit.models.loading import load_engine
+from botkit.plugins import get_task, get_tasks, open_reply_log
 from botkit.prompting import budget
 from botkit.prompting.brand import load_brand, sample_brand_dir
 from botkit.prompting.fewshot import FewShotExamples, load_examples
+from botkit.routing import IntentRouter
 from botkit.sessions import SessionStore
 from botkit.usage import metered
 
 EMPTY_KB = "My knowledge base is empty, so I can't answer from your documents yet: add some with `botkit ingest PATH`."
 
 
+# How a reply's text came about: the model's own checked words, a quote of the sources, the brand's
+# don't-know line, the empty-knowledge-base notice, or a plugin's task output.
+Grounding = Literal["generated", "quoted", "dont-know", "empty-knowledge-base", "plugin"]
+
+
 @dataclass
 class Citation:
+    """A source a reply cites as [n]: the chunk's file, title, id, text and retrieval similarity."""
+
     n: int
     source: str
     title: str
@@ -45,7 +62,7 @@ class Reply:
     citations: list[Citation]
     model: str
     usage: dict
-    grounding: str  # generated | quoted | dont-know | empty-knowledge-base | plugin
+    grounding: Grounding
     session_id: str
     plugin: str | None = None
     dropped: dict = field(default_factory=dict)
@@ -60,13 +77,43 @@ class Reply:
         return data
 
 
+@dataclass
+class TaskResult:
+    """A plugin task's output, as chat text too, with the response id when the bot logs replies."""
+
+    plugin: str
+    output: object
+    text: str
+    model: str
+    usage: dict
+    citations: list[Citation] = field(default_factory=list)
+    id: str | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class ReplyLog(Protocol):
+    """Where a bot logs its replies and the feedback on them, so feedback can name a reply by id.
+    The ranking store (`botkit.feedback.reply_log`) is one: `Bot.from_config` and the HTTP server
+    wire it in; a plain `Bot()` logs nothing."""
+
+    def log_reply(self, prompt: str, reply: Reply | TaskResult, *, decoding: dict | None = None,
+                  history: list[dict] | None = None) -> str:
+        """Store `reply` to `prompt` (after the conversation `history`) and return its response id."""
+
+    def record_feedback(self, response_id: str, rating: int | str | None = None, *, other_id: str | None = None,
+                        verdict: str | None = None, reason: str = "", annotator: str = "api") -> dict:
+        """Thumbs on a logged reply, or a preference between it (a) and `other_id` (b)."""
+
+
 class Bot:
     """A brand chatbot over one BOTKIT_HOME. The model and embeddings load on first use."""
 
-    def __init__(self, settings: Settings | None = None, engine=None, embedder=None, log_replies: bool = False):
+    def __init__(self, settings: Settings | None = None, engine=None, embedder=None, reply_log: ReplyLog | None = None):
         self.settings = settings or load_settings()
         # Logged replies get an id (Reply.id) that feedback (thumbs, preferences) can name.
-        self.log_replies, self.log_origin = log_replies, "chat"
+        self.reply_log = reply_log
         self._engine = engine
         self._embedder = embedder
         self.db = open_database(self.settings.database_path)
@@ -76,38 +123,40 @@ class Bot:
     @classmethod
     def from_config(cls, config=None, *, engine=None, embedder=None) -> Bot:
         """A bot from a config YAML path, a dict of settings or `Settings` (None: BOTKIT_HOME / env).
-        Its replies are logged in the ranking store, so `record_feedback(reply.id, ...)` works."""
-        from botkit.api import settings_from
+        Its replies are logged (in the ranking store, through the `open_reply_log` hook), so
+        `record_feedback(reply.id, ...)` works."""
+        bot = cls(settings_from(config), engine=engine, embedder=embedder)
+        bot.reply_log = open_reply_log(bot)
+        return bot
 
-        return cls(settings_from(config), engine=engine, embedder=embedder, log_replies=True)
-
-    @functools.cached_property
-    def store(self):
-        """The ranking store (thumbs, preferences, logged responses) in this bot's database."""
-        from botkit.feedback.store import RankingStore
-
-        return RankingStore(self.db)
-
-    def run_task(self, plugin: str, text: str, **options):
-        """Run a plugin's task; a `botkit.api.TaskResult` (output, text, model, usage, id when logged)."""
-        from botkit.api import run_task
-
-        return run_task(self, plugin, text, **options)
+    def run_task(self, plugin: str, text: str, **options) -> TaskResult:
+        """Run a plugin's task on `text` with this bot's model: how chat, the CLI, the HTTP API and
+        Python all run tasks. Logged (with an id) when the bot has a reply log."""
+        task = get_task(plugin)
+        parsed = task.parse_options(options)
+        text = (text or "").strip()
+        if not text:
+            raise BotkitError("the text is empty")
+        with metered() as usage:
+            output = task.build(self, parsed).invoke(text)
+        result = TaskResult(plugin, output, task.format(output), self.engine.name, usage, task.citations(output))
+        if self.reply_log is not None:
+            result.id = self.reply_log.log_reply(text, result, decoding=options or None)
+        return result
 
     def record_feedback(self, response_id: str, rating: int | None = None, *, other_id: str | None = None,
                         verdict: str | None = None, reason: str = "", annotator: str = "api") -> dict:
         """Thumbs (`rating` 1 or -1) on a logged reply, or a preference between it (a) and `other_id`
-        (b) with `verdict` a | b | tie | both-bad. Lands in the ranking store."""
-        from botkit.api import record_feedback
-
-        return record_feedback(self.store, response_id, rating, other_id=other_id, verdict=verdict,
-                               reason=reason, annotator=annotator)
+        (b) with `verdict` a | b | tie | both-bad. Lands where the bot logs its replies."""
+        if self.reply_log is None:
+            raise BotkitError("this bot does not log its replies, so there is nothing to give feedback on: "
+                              "use Bot.from_config(...)")
+        return self.reply_log.record_feedback(response_id, rating, other_id=other_id, verdict=verdict,
+                                              reason=reason, annotator=annotator)
 
     @property
     def engine(self):
         if self._engine is None:
-            from botkit.models.loading import load_engine
-
             s = self.settings
             self._engine = load_engine(s.model, s.cache_dir, adapter=s.adapter, device=s.device)
         return self._engine
@@ -115,15 +164,11 @@ class Bot:
     @property
     def embedder(self):
         if self._embedder is None:
-            from botkit.embeddings import Embedder
-
             self._embedder = Embedder()
         return self._embedder
 
     @functools.cached_property
-    def knowledge(self):
-        from botkit.knowledge.store import KnowledgeBase
-
+    def knowledge(self) -> KnowledgeBase:
         s = self.settings
         return KnowledgeBase(self.db, s.chroma_path, self.embedder, s.chunk_tokens, s.chunk_overlap)
 
@@ -142,10 +187,7 @@ class Bot:
         return FewShotExamples(load_examples(path), self.embedder, s.fewshot_k, s.fewshot_selection)
 
     @functools.cached_property
-    def router(self):
-        from botkit.plugins import get_tasks
-        from botkit.routing import IntentRouter
-
+    def router(self) -> IntentRouter:
         questions = [e["input"] for e in self.fewshot.examples if e["input"].rstrip().endswith("?")]
         return IntentRouter(get_tasks(), self.embedder, self.settings.route_threshold, questions)
 
@@ -171,7 +213,7 @@ class Bot:
         message = (message or "").strip()
         if not message:
             raise BotkitError("the message is empty")
-        options = self.settings.decoding.merged(**decoding) if decoding else self.settings.decoding
+        options = self._decoding(decoding)
         budget.ensure_fits(budget.PromptParts(self.brand.system_prompt(), message), self.engine.count_tokens,
                            self.token_limit)
         session_id = self.sessions.ensure(session_id, title=message)
@@ -182,10 +224,8 @@ class Bot:
             reply = self._run_plugin(route, session_id)
         else:
             reply = yield from self._answer(message, history, options, session_id)
-        if self.log_replies:
-            from botkit.api import log_reply
-
-            reply.id = log_reply(self, message, reply, options, history)
+        if self.reply_log is not None and reply.id is None:  # a plugin's reply was logged by run_task
+            reply.id = self.reply_log.log_reply(message, reply, decoding=options.model_dump(), history=history)
         self.sessions.append(session_id, "user", message)
         meta = reply.as_dict()
         meta.pop("text"), meta.pop("answer")
@@ -201,7 +241,7 @@ class Bot:
         """`answer` for many questions with one batched generate call (candidate generation)."""
         if any(not (q or "").strip() for q in questions):
             raise BotkitError("a question is empty")
-        options = self.settings.decoding.merged(**decoding) if decoding else self.settings.decoding
+        options = self._decoding(decoding)
         plans = [self._plan(q.strip(), [], "") for q in questions]
         asks = [p for p in plans if isinstance(p, _Prompt)]
         generations = iter(self.engine.generate_batch([p.messages for p in asks], options) if asks else [])
@@ -245,6 +285,13 @@ class Bot:
         return _Prompt(message, messages, dropped, [e for e in evidence if numbering[e.chunk.id] <= kept],
                        numbering, session_id)
 
+    def _decoding(self, changes: dict) -> DecodingOptions:
+        """The configured decoding with `changes`; an unknown or bad option is a BotkitError."""
+        try:
+            return self.settings.decoding.merged(**changes) if changes else self.settings.decoding
+        except ValidationError as exc:
+            raise BotkitError(validation_message(exc, "decoding option", DecodingOptions.model_fields)) from None
+
     def _retrieval_query(self, message: str, history: list[dict]) -> str:
         # A short follow-up ("and how much is it?") needs the previous question to retrieve well.
         previous = [m["content"] for m in history if m["role"] == "user"]
@@ -253,14 +300,10 @@ class Bot:
         return message
 
     def _run_plugin(self, route, session_id: str) -> Reply:
-        from botkit.tasks import run_task
-
-        task = self.router.tasks[route.task]
-        with metered() as usage:
-            output = run_task(self, route.task, route.text, **route.options)
         # Best-of-N generates a batch and ranks it: there is nothing useful to stream before that.
-        return Reply(task.format(output), task.citations(output), self.engine.name, usage, "plugin", session_id,
-                     plugin=route.task, route=route.reason)
+        result = self.run_task(route.task, route.text, **route.options)
+        return Reply(result.text, result.citations, result.model, result.usage, "plugin", session_id,
+                     plugin=route.task, route=route.reason, id=result.id)
 
     def _canned(self, text: str, grounding: str, session_id: str) -> Reply:
         return Reply(text, [], self._model_name(), {"prompt_tokens": 0, "completion_tokens": 0}, grounding, session_id)

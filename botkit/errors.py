@@ -1,4 +1,11 @@
-"""The one exception type a user sees: its message is a complete, actionable sentence."""
+"""The one exception type a user sees: its message is a complete, actionable sentence; and the one
+way a pydantic validation error becomes such a sentence."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from pydantic import ValidationError
 
 
 class BotkitError(Exception):
@@ -6,3 +13,14 @@ class BotkitError(Exception):
 
     The CLI prints it as one line and exits with status 1; the Python API lets it propagate.
     """
+
+
+def validation_message(exc: ValidationError, what: str, allowed: Iterable[str] = ()) -> str:
+    """The first problem of a pydantic error as one line: `unknown {what} 'x' ({what}s: ...)` for a
+    field the model forbids, else `bad {what} x: why`."""
+    first = exc.errors()[0]
+    where = ".".join(map(str, first["loc"])) or "value"
+    if first["type"] == "extra_forbidden":
+        names = ", ".join(allowed)
+        return f"unknown {what} '{where}'" + (f" ({what}s: {names})" if names else "")
+    return f"bad {what} {where}: {first['msg']}"

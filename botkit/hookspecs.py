@@ -41,6 +41,16 @@ def register_commands(cli: typer.Typer) -> None:
 
 
 @hookspec
+def register_engines(register: Callable[..., None]) -> None:
+    """Add inference engines: call `register(name, load)` once per engine, as llm's `register_models`.
+
+    `load(...)` returns a ready `botkit.models.engine.Engine` (generate, batch, stream, count tokens,
+    score); the `engine` setting names the one `botkit.models.loading.load_engine` uses. Built-in
+    engines register through this hook too.
+    """
+
+
+@hookspec
 def register_document_loaders(register: Callable[..., None]) -> None:
     """Teach `botkit ingest` a file type: call `register(load, ".ext", ...)` with the suffixes it reads.
 
@@ -77,4 +87,3 @@ def open_reply_log(bot: Bot) -> ReplyLog | None:
     `botkit.dialogue.ReplyLog`), or None to leave it to another plugin. The first answer is used; the
     ranking store answers this, so replies get ids that thumbs and preferences can name.
     """
-

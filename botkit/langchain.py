@@ -21,6 +21,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field, model_validator
 
+from botkit.api import stream_chat
 from botkit.errors import BotkitError
 
 
@@ -88,14 +89,13 @@ class BotkitChatModel(BaseChatModel):
                 delta = data["choices"][0]["delta"] if data["choices"] else {}
                 meta = {**data["botkit"], "model": data["model"]} if "botkit" in data else {}
                 if delta.get("content") or meta:
-                    chunk = ChatGenerationChunk(message=AIMessageChunk(delta.get("content") or "", response_metadata=meta))
+                    message = AIMessageChunk(delta.get("content") or "", response_metadata=meta)
+                    chunk = ChatGenerationChunk(message=message)
                     if run_manager and chunk.text:
                         run_manager.on_llm_new_token(chunk.text, chunk=chunk)
                     yield chunk
 
     def _local_reply(self, messages, stop, **kwargs):
-        from botkit.api import stream_chat
-
         decoding = dict(kwargs)
         if stop:
             decoding["stop"] = list(stop)
@@ -105,7 +105,7 @@ class BotkitChatModel(BaseChatModel):
         return reply
 
     def _post(self, messages, stop, *, stream: bool, **kwargs):
-        import httpx
+        import httpx  # deferred: only the HTTP backend needs it
 
         body = {"model": self.model, "messages": self._chat(messages), "stream": stream, **kwargs}
         if stop:

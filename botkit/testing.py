@@ -65,9 +65,7 @@ class TaskRunner:
         return self.bot.engine
 
     def __call__(self, name: str, text: str, **options):
-        from botkit.tasks import run_task
-
-        return run_task(self.bot, name, text, **options)
+        return self.bot.run_task(name, text, **options).output
 
 
 def make_task_runner(home, engine=None, embedder=None) -> TaskRunner:

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 import numpy as np
 from sklearn.metrics import cohen_kappa_score
 
-VERDICTS = ("a", "b", "tie", "both-bad")
+from botkit.feedback.store import VERDICTS
 
 
 def _by_pair(comparisons: Iterable[dict]) -> dict[int, dict[str, str]]:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from botkit.errors import BotkitError
+from botkit.feedback.reply_log import sources_of
 
 STRATEGIES = ("greedy", "beam", "sample")
 
@@ -78,16 +79,11 @@ def candidates(versions: list[str], decodings: list[str], seed: int | None = Non
     return out
 
 
-def _citations(citations) -> list[dict]:
-    return [{"source": c.source, "text": c.text, "score": round(float(c.score), 4)} for c in citations]
-
-
 def generate_pairs(store, settings, prompts: list[dict], cands: list[Candidate], *, embedder=None,
                    batch_size: int = 8, on_step: Callable[[int], None] = lambda n: None) -> GenerationReport:
     """Answer every prompt with every candidate, log the answers and pair them up (origin 'generate')."""
     from botkit.dialogue import Bot
     from botkit.plugins import get_tasks
-    from botkit.tasks import run_task
 
     if not prompts:
         raise BotkitError("no prompts to answer")
@@ -115,7 +111,7 @@ def generate_pairs(store, settings, prompts: list[dict], cands: list[Candidate],
             for i, reply in zip(chunk, bot.answer_batch([prompts[i]["prompt"] for i in chunk])):
                 # Few-shot examples were only in the prompt when the model was asked (not a canned reply).
                 asked = reply.grounding in ("generated", "quoted")
-                kept = {"sources": _citations(reply.citations),
+                kept = {"sources": sources_of(reply.citations),
                         "examples": bot.fewshot.select(prompts[i]["prompt"]) if asked else [], **log}
                 answers[i].append(store.log_response(prompts[i]["prompt"], reply.text, **kept))
                 if reply.draft.strip():
@@ -126,9 +122,9 @@ def generate_pairs(store, settings, prompts: list[dict], cands: list[Candidate],
                 task = tasks[p["plugin"]]
                 # Sampled copy differs only if each candidate samples with its own seed.
                 seeded = {"seed": n} if "seed" in task.Options.model_fields and "seed" not in p["options"] else {}
-                output = run_task(bot, p["plugin"], p["prompt"], **p["options"], **seeded)
+                result = bot.run_task(p["plugin"], p["prompt"], **p["options"], **seeded)
                 answers[i].append(store.log_response(
-                    p["prompt"], task.format(output), plugin=p["plugin"], sources=_citations(task.citations(output)),
+                    p["prompt"], result.text, plugin=p["plugin"], sources=sources_of(result.citations),
                     examples=task.examples, **log))
                 on_step(1)
     report.responses = sum(len(set(ids)) for ids in answers)

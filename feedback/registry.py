@@ -17,6 +17,10 @@ import sqlite_utils
 from botkit.config import load_settings, save_setting
 from botkit.database import open_database
 from botkit.errors import BotkitError
+from botkit.feedback.store import RankingStore
+from botkit.hookspecs import hookimpl
+from botkit.models.default import DEFAULT_ALIASES, DEFAULT_MODEL
+from botkit.models.loading import model_label, resolve_model
 from botkit.sessions import now
 
 VERSION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -129,17 +133,12 @@ class ModelRegistry:
         min_judgements = settings.promotion_min_judgements if min_judgements is None else min_judgements
         candidate, current = version_label(name), active_label(settings)
         wins, n = 0.0, 0
-        try:
-            from botkit.feedback.store import RankingStore
-        except ImportError:
-            RankingStore = None
-        if RankingStore is not None:
-            from botkit.feedback.ratings import win_rates
+        from botkit.feedback.ratings import win_rates  # deferred: scikit-learn, needed only to promote
 
-            rows = [c for c in RankingStore(self.db).comparisons() if {c["a_model"], c["b_model"]} == {candidate, current}]
-            for r in win_rates(rows):
-                if r["model"] == candidate:
-                    wins, n = r["win_rate"] * r["n"], r["n"]
+        rows = [c for c in RankingStore(self.db).comparisons() if {c["a_model"], c["b_model"]} == {candidate, current}]
+        for r in win_rates(rows):
+            if r["model"] == candidate:
+                wins, n = r["win_rate"] * r["n"], r["n"]
         win_rate = wins / n if n else None
         passed = n >= min_judgements and win_rate is not None and win_rate >= min_win_rate
         if passed:
@@ -216,8 +215,6 @@ def resolve_version(spec: str, cache_dir: Path) -> tuple[str, str] | None:
     adapter = Path(version["adapter_path"])
     if not (adapter / "adapter_config.json").exists():
         raise BotkitError(f"version {spec}'s adapter is missing from {adapter}")
-    from botkit.models.loading import resolve_model
-
     base, _ = resolve_model(version["base"], cache_dir)
     check_adapter_base(adapter, base, cache_dir)
     return base, str(adapter)
@@ -225,8 +222,6 @@ def resolve_version(spec: str, cache_dir: Path) -> tuple[str, str] | None:
 
 def check_adapter_base(adapter: Path, base: str, cache_dir: Path) -> None:
     """Raise when `adapter` was trained on another base model than `base` (a loadable dir or hub id)."""
-    from botkit.models.loading import resolve_model
-
     trained_on = json.loads((Path(adapter) / "adapter_config.json").read_text()).get("base_model_name_or_path")
     if not trained_on:
         return
@@ -241,29 +236,23 @@ def check_adapter_base(adapter: Path, base: str, cache_dir: Path) -> None:
 
 def version_label(name: str) -> str:
     """The model name a registered version's answers carry (the engine's name, see models.loading)."""
-    from botkit.models.loading import model_label
-
     version = registered_version(name)
     if version is None:
         return name
     base = version["base"]
-    return f"{_spec_label(base, model_label)}+{Path(version['adapter_path']).name}"
+    return f"{_spec_label(base)}+{Path(version['adapter_path']).name}"
 
 
 def active_label(settings) -> str:
     """The model name the active chat model's answers carry, without loading it."""
-    from botkit.models.loading import model_label
-
     if registered_version(settings.model):
         label = version_label(settings.model)
     else:
-        label = _spec_label(settings.model, model_label)
+        label = _spec_label(settings.model)
     return f"{label}+{Path(settings.adapter).name}" if settings.adapter else label
 
 
-def _spec_label(spec: str, model_label) -> str:
-    from botkit.models.default import DEFAULT_ALIASES, DEFAULT_MODEL
-
+def _spec_label(spec: str) -> str:
     if spec.lower() in DEFAULT_ALIASES:
         return DEFAULT_MODEL
     return model_label(spec)
@@ -281,3 +270,20 @@ def version_rows(active: str) -> list[dict]:
              "active": v["name"] == active, "base": v["base"], "parent": v["parent"], "metrics": v["metrics"],
              "data": v["data"], "created_at": v["created_at"]}
             for v in ModelRegistry(db, settings).versions()]
+
+
+class TrainedVersions:
+    """Registered versions as model specs: `botkit models use brand-dpo`, and rows in `botkit models list`."""
+
+    @staticmethod
+    def resolve(spec: str, cache_dir: Path) -> tuple[str, str] | None:
+        return resolve_version(spec, cache_dir)
+
+    @staticmethod
+    def list_models(active: str) -> list[dict]:
+        return version_rows(active)
+
+
+@hookimpl
+def register_model_sources(register):
+    register(TrainedVersions())

@@ -8,10 +8,9 @@ from typing import Literal
 from langchain_core.runnables import RunnableLambda
 from pydantic import Field
 
-from botkit.best_of_n import best_of_n_step
 from botkit.feedback.evaluation.copy import evaluate_copy
 from botkit.hookspecs import hookimpl
-from botkit.tasks import Task, TaskOptions, chat_prompt
+from botkit.tasks import Task, TaskOptions, best_of_n_step, chat_prompt
 
 # channel -> (headline limit, description limit), as the ad platforms count characters
 CHANNEL_LIMITS = {"search": (30, 90), "social": (40, 125), "display": (25, 90)}

@@ -8,10 +8,18 @@ import re
 from langchain_core.runnables import RunnableLambda
 from pydantic import Field
 
-from botkit.best_of_n import best_of_n_step, brand_similarity, first_line, penalized, trim_to_limit
 from botkit.feedback.evaluation.copy import evaluate_copy
 from botkit.hookspecs import hookimpl
-from botkit.tasks import Task, TaskOptions, chat_prompt
+from botkit.tasks import (
+    Task,
+    TaskOptions,
+    best_of_n_step,
+    chat_prompt,
+    copy_scorer,
+    first_line,
+    penalized,
+    trim_to_limit,
+)
 
 META_MIN, META_MAX = 120, 158
 
@@ -60,7 +68,7 @@ class SeoMeta(Task):
                   f"one or two sentences, {META_MIN} to {META_MAX - 8} characters"
                   + (f", containing the phrase \"{keyword}\"" if keyword else "") + ". Reply with the description only.")
         # Short or keyword-less candidates rank last, so the best-of-N keeps the ones that can be shown.
-        score = penalized(brand_similarity(bot.embedder, bot.brand.sample_copy), lambda t: (len(t) < META_MIN) + lacks(t))
+        score = penalized(copy_scorer(bot), lambda t: (len(t) < META_MIN) + lacks(t))
         metas = chat_prompt(system, self.examples) | best_of_n_step(bot, keep=options.n, limit=META_MAX, seed=options.seed,
                                                                     max_new_tokens=48, scorer=score, clean=fit_meta)
 

@@ -10,11 +10,10 @@ from typing import Literal
 from langchain_core.runnables import RunnableLambda, RunnableParallel, RunnablePassthrough
 from pydantic import Field
 
-from botkit.best_of_n import best_of_n_step, trim_to_limit
 from botkit.feedback.evaluation.copy import evaluate_copy
 from botkit.hookspecs import hookimpl
 from botkit.knowledge.terms import STOPWORDS, WORD, bare
-from botkit.tasks import Task, TaskOptions, chat_prompt
+from botkit.tasks import Task, TaskOptions, best_of_n_step, chat_prompt, trim_to_limit
 
 # platform -> (character limit, how to write for it, tokens to sample: a 135M model rambles if let)
 PLATFORMS = {

@@ -8,10 +8,19 @@ import re
 from langchain_core.runnables import RunnableLambda, RunnableParallel, RunnablePassthrough
 from pydantic import Field
 
-from botkit.best_of_n import best_of_n_step, brand_similarity, first_line, penalized, trim_to_limit
 from botkit.feedback.evaluation.copy import evaluate_copy
 from botkit.hookspecs import hookimpl
-from botkit.tasks import Task, TaskOptions, chat_model, chat_prompt
+from botkit.tasks import (
+    Task,
+    TaskOptions,
+    best_of_n_step,
+    chat_model,
+    chat_prompt,
+    copy_scorer,
+    first_line,
+    penalized,
+    trim_to_limit,
+)
 
 SUBJECT_LIMIT = 60
 PREVIEW_LIMIT = 90  # what most inboxes show after the subject
@@ -56,7 +65,7 @@ class SubjectLines(Task):
         audience = options.audience or bot.brand.audience or "our customers"
         system = (f"{bot.brand.system_prompt()} Write one email subject line for {audience.rstrip('.')}, "
                   f"under {SUBJECT_LIMIT} characters. Reply with the subject line only.")
-        score = penalized(brand_similarity(bot.embedder, bot.brand.sample_copy), lambda t: SPAM_PENALTY * len(spam_flags(t)))
+        score = penalized(copy_scorer(bot), lambda t: SPAM_PENALTY * len(spam_flags(t)))
 
         def rows(state: dict) -> list[dict]:
             subjects = state["subjects"]

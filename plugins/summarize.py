@@ -12,13 +12,11 @@ from langchain_core.exceptions import OutputParserException
 from langchain_core.runnables import RunnableLambda
 from pydantic import Field
 
-from botkit.best_of_n import repeats_itself
 from botkit.errors import BotkitError
 from botkit.grounding import figures_in, split_sentences
 from botkit.hookspecs import hookimpl
 from botkit.knowledge.terms import terms
-from botkit.structured import parsed_with_retries
-from botkit.tasks import Task, TaskOptions, chat_prompt
+from botkit.tasks import Task, TaskOptions, chat_prompt, parsed_with_retries, repeats_itself
 
 MAX_NOVEL = 0.34  # share of a point's content words the text may lack (inflections, linking words)
 BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")

@@ -10,6 +10,7 @@ import re
 from langchain_core.runnables import RunnableLambda
 from pydantic import Field
 
+from botkit.dialogue import Citation
 from botkit.grounding import split_sentences
 from botkit.hookspecs import hookimpl
 from botkit.tasks import Task, TaskOptions
@@ -67,8 +68,6 @@ class SupportReply(Task):
         return RunnableLambda(reply)
 
     def citations(self, output: dict) -> list:
-        from botkit.dialogue import Citation
-
         return [Citation(**c) for c in output["citations"]]
 
     def format(self, output: dict) -> str:

@@ -1,7 +1,7 @@
 """Best-of-N: limits enforced, repeats dropped, ranked by the scorer, regenerated then trimmed."""
 
-from botkit.best_of_n import best_of_n, brand_similarity, first_line, repeats_itself, trim_to_limit
 from botkit.decoding import DecodingOptions
+from botkit.tasks import best_of_n, brand_similarity, first_line, repeats_itself, trim_to_limit
 from botkit.testing import FakeEngine
 
 CHAT = [{"role": "user", "content": "write"}]

@@ -7,10 +7,9 @@ import re
 import pytest
 
 from botkit.default_plugins.ad_copy import CHANNEL_LIMITS
-from botkit.default_plugins.social_rewrite import PLATFORMS, keyword_hashtags, with_hashtags
 from botkit.default_plugins.seo_meta import fit_meta, with_keyword
+from botkit.default_plugins.social_rewrite import PLATFORMS, keyword_hashtags, with_hashtags
 from botkit.errors import BotkitError
-from botkit.tasks import run_task
 
 POST = "We are pleased to announce that our repair service now covers every Kettlebrook toaster, whatever its age."
 CLOSING_HASHTAGS = re.compile(r"\n\n(#[a-z]\w*)( #[a-z]\w*){2,4}$")
@@ -23,7 +22,7 @@ def assert_ranked(rows):
 @pytest.mark.parametrize("channel, n", [("search", 1), ("social", 3), ("display", 2)])
 def test_ad_copy_keeps_each_channels_limits(tiny_bot, channel, n):
     headline_limit, description_limit = CHANNEL_LIMITS[channel]
-    rows = run_task(tiny_bot, "ad_copy", "The Zephyr 3000 kettle, seven-year warranty", channel=channel, n=n)
+    rows = tiny_bot.run_task("ad_copy", "The Zephyr 3000 kettle, seven-year warranty", channel=channel, n=n).output
     assert len(rows) == n
     assert all(0 < len(r["headline"]) <= headline_limit and 0 < len(r["description"]) <= description_limit for r in rows)
     assert_ranked(rows)
@@ -31,7 +30,7 @@ def test_ad_copy_keeps_each_channels_limits(tiny_bot, channel, n):
 
 @pytest.mark.parametrize("platform", ["x", "linkedin", "instagram"])
 def test_social_rewrite_keeps_each_platforms_limit(tiny_bot, platform):
-    rows = run_task(tiny_bot, "social_rewrite", POST, platform=platform, n=2, seed=1)
+    rows = tiny_bot.run_task("social_rewrite", POST, platform=platform, n=2, seed=1).output
     assert len(rows) == 2
     assert all(0 < len(r["post"]) == r["characters"] <= PLATFORMS[platform][0] for r in rows)
     if platform == "instagram":
@@ -41,7 +40,7 @@ def test_social_rewrite_keeps_each_platforms_limit(tiny_bot, platform):
 
 @pytest.mark.parametrize("keyword", ["", "returns"])
 def test_seo_meta_keeps_the_length_and_the_keyword(tiny_bot, keyword):
-    rows = run_task(tiny_bot, "seo_meta", "Our returns page: any item within 30 days", keyword=keyword, n=3)
+    rows = tiny_bot.run_task("seo_meta", "Our returns page: any item within 30 days", keyword=keyword, n=3).output
     assert 1 <= len(rows) <= 3
     assert all(len(r["description"]) == r["characters"] <= 158 for r in rows)
     if any(r["characters"] >= 120 for r in rows):
@@ -107,21 +106,21 @@ def real_bot(settings, default_engine, embedder):
 
 @pytest.mark.e2e
 def test_default_model_ad_copy_keeps_search_limits(real_bot):
-    rows = run_task(real_bot, "ad_copy", "The Zephyr 3000 kettle: five temperature presets, seven-year warranty", n=2)
+    rows = real_bot.run_task("ad_copy", "The Zephyr 3000 kettle: five temperature presets, seven-year warranty", n=2).output
     assert len(rows) == 2 and all(0 < len(r["headline"]) <= 30 and 0 < len(r["description"]) <= 90 for r in rows)
     assert all("\n" not in r["headline"] + r["description"] for r in rows)
 
 
 @pytest.mark.e2e
 def test_default_model_instagram_rewrite_keeps_limit_and_hashtags(real_bot):
-    rows = run_task(real_bot, "social_rewrite", POST, platform="instagram", n=2)
+    rows = real_bot.run_task("social_rewrite", POST, platform="instagram", n=2).output
     assert len(rows) == 2 and all(len(r["post"]) <= 2200 and CLOSING_HASHTAGS.search(r["post"]) for r in rows)
 
 
 @pytest.mark.e2e
 def test_default_model_seo_meta_keeps_length_and_keyword(real_bot):
-    rows = run_task(real_bot, "seo_meta", "Our returns page: return any item within 30 days for a full refund",
-                    keyword="returns", n=2)
+    rows = real_bot.run_task("seo_meta", "Our returns page: return any item within 30 days for a full refund",
+                    keyword="returns", n=2).output
     assert rows and all(len(r["description"]) <= 158 and "returns" in r["description"].lower() for r in rows)
 
 

@@ -5,9 +5,8 @@ import re
 
 import pytest
 
-from botkit.dialogue import EMPTY_KB, Bot
+from botkit.dialogue import EMPTY_KB, Bot, Reply
 from botkit.errors import BotkitError
-
 
 SEVEN_YEARS = re.compile(r"seven[- ]years?|7[- ]years?", re.I)
 
@@ -49,16 +48,50 @@ def test_conversation_is_persisted_and_follow_ups_use_it(bot):
     assert SEVEN_YEARS.search(history[3].meta["citations"][0]["text"])
 
 
-def test_stream_yields_text_then_the_reply(bot):
-    items = list(bot.stream("What is the capacity of the Zephyr 3000?"))
-    assert all(isinstance(i, str) for i in items[:-1]) and items[-1].text
+def test_stream_yields_text_then_the_checked_reply_with_its_source(bot):
+    *pieces, reply = bot.stream("What is the capacity of the Zephyr 3000?")
+    assert pieces and all(isinstance(p, str) for p in pieces) and "".join(pieces).strip()
+    assert isinstance(reply, Reply) and "1.7 liters" in reply.text
+    assert reply.citations[0].source.endswith("zephyr-3000.md") and f"[{reply.citations[0].n}]" in reply.text
 
 
-def test_empty_message_and_bad_decoding_option_are_errors(bot):
-    with pytest.raises(BotkitError, match="empty"):
+def test_empty_message_and_bad_decoding_option_are_one_line_errors(bot):
+    with pytest.raises(BotkitError, match="the message is empty"):
         bot.respond("   ")
-    with pytest.raises(Exception, match="temprature"):
+    with pytest.raises(BotkitError, match=r"unknown decoding option 'temprature' \(decoding options: strategy, "):
         bot.respond("Warranty?", temprature=2)
+    with pytest.raises(BotkitError, match="bad decoding option max_new_tokens"):
+        bot.respond("Warranty?", max_new_tokens=0)
+
+
+class ListLog:
+    """A reply log kept in a list: any object with these two methods can be a bot's ReplyLog."""
+
+    def __init__(self):
+        self.logged, self.feedback = [], []
+
+    def log_reply(self, prompt, reply, *, decoding=None, history=None):
+        self.logged.append((prompt, reply.text, reply.plugin, history))
+        return f"r{len(self.logged)}"
+
+    def record_feedback(self, response_id, rating=None, **feedback):
+        self.feedback.append((response_id, rating))
+        return {"kind": "rating", "response_id": response_id}
+
+
+def test_a_bot_logs_replies_and_feedback_where_its_reply_log_says(settings, tiny_engine, embedder, knowledge_dir):
+    log = ListLog()
+    bot = Bot(settings, engine=tiny_engine, embedder=embedder, reply_log=log)
+    bot.knowledge.ingest(knowledge_dir)
+    first = bot.respond("How much does the Zephyr 3000 cost?")
+    follow = bot.respond("and the warranty?", first.session_id)
+    task = bot.respond("/subject n=1 Spring sale on kettles", first.session_id)
+    assert (first.id, follow.id, task.id) == ("r1", "r2", "r3")
+    assert log.logged[1][0] == "and the warranty?" and [m["role"] for m in log.logged[1][3]] == ["user", "assistant"]
+    # A task is logged with the text it worked on, not the /command that named it.
+    assert log.logged[2][0] == "Spring sale on kettles" and log.logged[2][2] == "subject_lines"
+    bot.record_feedback(follow.id, -1)
+    assert log.feedback == [("r2", -1)]
 
 
 def test_token_budget_trims_history_and_reports_it(settings, tiny_engine, embedder, knowledge_dir):

@@ -121,3 +121,29 @@ def test_long_documents_are_chunked_with_overlap(kb, tmp_path):
     # Overlap: consecutive chunks share text, so a fact on a boundary is never cut in half.
     assert any(sum(s in c for c in chunks) >= 2 for s in sentences)
     assert all(any(s in c for c in chunks) for s in sentences)
+
+
+def test_a_plugin_adds_a_file_type_and_replaces_a_builtin_loader(kb, tmp_path):
+    from botkit import hookimpl
+    from botkit.plugins import plugin_manager
+
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "kettle.rst").write_text("The Zephyr Mini holds 0.8 liters.\n")
+    (folder / "shop.txt").write_text("IGNORE THIS LINE\nThe Bath shop closes at 6 p.m.\n")
+
+    class NotesPlugin:
+        @hookimpl
+        def register_document_loaders(self, register):
+            register(lambda path: [path.read_text()], ".rst")
+            register(lambda path: [line for line in path.read_text().splitlines() if "IGNORE" not in line], ".txt")
+
+    with pytest.raises(BotkitError, match=r"unsupported file type '.rst' \(supported: .csv, .htm"):
+        kb.ingest(folder / "kettle.rst")
+    plugin_manager().register(NotesPlugin(), "notes")
+    try:
+        assert len(kb.ingest(folder).added) == 2
+    finally:
+        plugin_manager().unregister(name="notes")
+    assert "0.8 liters" in kb.search("How much water does the Zephyr Mini hold?", k=1)[0].text
+    assert all("IGNORE" not in c.text for c in kb.search("When does the Bath shop close?", k=2))

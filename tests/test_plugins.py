@@ -1,10 +1,11 @@
-"""The plugin machinery: loading, the env vars, task options, the CLI, and a third-party plugin
-installed from examples/ and discovered through its entry point."""
+"""The plugin machinery: loading, the env vars, task options, the hooks for scorers and model
+sources, the CLI, and a third-party plugin installed from examples/ and discovered through its
+entry point."""
 
-import importlib.metadata
 import inspect
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,8 +14,10 @@ import pytest
 
 from botkit import hookimpl, hookspecs
 from botkit.errors import BotkitError
-from botkit.plugins import DEFAULT_PLUGINS, get_tasks, load_plugin_manager
-from botkit.tasks import ModelStep, chat_prompt, parse_option_pairs
+from botkit.models.catalog import list_models
+from botkit.models.loading import resolve_model
+from botkit.plugins import DEFAULT_PLUGINS, ESSENTIAL_PLUGINS, get_tasks, load_plugin_manager, plugin_manager
+from botkit.tasks import ModelStep, chat_prompt
 from botkit.testing import FakeEngine
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "botkit-plugin-example"
@@ -23,17 +26,23 @@ EXAMPLE = Path(__file__).parent.parent / "examples" / "botkit-plugin-example"
 def test_builtin_plugins_load_like_any_other_and_every_hook_is_documented(monkeypatch):
     monkeypatch.delenv("BOTKIT_PLUGINS", raising=False)
     pm = load_plugin_manager()
-    assert {m.rsplit(".", 1)[-1] for m in DEFAULT_PLUGINS} <= {pm.get_name(p) for p in pm.get_plugins()}
+    loaded = {pm.get_name(p) for p in pm.get_plugins()}
+    assert {m.rsplit(".", 1)[-1] for m in DEFAULT_PLUGINS} | set(ESSENTIAL_PLUGINS) <= loaded
     assert "subject_lines" in get_tasks(pm)
-    for name, spec in inspect.getmembers(hookspecs, inspect.isfunction):
-        if name.startswith("register_"):
-            assert len((spec.__doc__ or "").strip()) > 40, f"{name} needs a docstring: it is the hook's documentation"
+    specs = [name for name, _ in inspect.getmembers(pm.hook) if not name.startswith("_")]
+    assert {"register_tasks", "register_document_loaders", "register_scorers", "register_model_sources"} <= set(specs)
+    for name in specs:
+        doc = getattr(hookspecs, name).__doc__ or ""
+        assert len(doc.strip()) > 40, f"{name} needs a docstring: it is the hook's documentation"
 
 
 @pytest.mark.parametrize("allow, expected", [("", set()), ("subject_lines", {"subject_lines"}), ("nothing_here", set())])
 def test_botkit_plugins_env_var_is_an_allow_list(monkeypatch, allow, expected):
     monkeypatch.setenv("BOTKIT_PLUGINS", allow)
-    assert set(get_tasks(load_plugin_manager())) == expected
+    pm = load_plugin_manager()
+    assert set(get_tasks(pm)) == expected
+    # The essential plugins load whatever the list says: botkit still reads documents and finds versions.
+    assert all(pm.has_plugin(name) for name in ESSENTIAL_PLUGINS)
 
 
 def test_trace_env_var_logs_hook_calls_to_stderr(monkeypatch, capsys):
@@ -72,12 +81,6 @@ def test_bad_requests_are_clear_errors(task_runner, name, text, options, message
     assert task_runner.engine.calls == []  # rejected before the model is asked anything
 
 
-def test_option_pairs_from_the_command_line():
-    assert parse_option_pairs(["n=3", "audience = tea lovers", "x=a=b"]) == {"n": "3", "audience": "tea lovers", "x": "a=b"}
-    with pytest.raises(BotkitError, match="expects key=value, got 'n'"):
-        parse_option_pairs(["n"])
-
-
 def test_model_step_batches_in_one_engine_call_and_streams(settings):
     engine = FakeEngine(["one two three"])
     step = ModelStep(engine, settings.decoding)
@@ -87,10 +90,67 @@ def test_model_step_batches_in_one_engine_call_and_streams(settings):
     assert "".join(chain.stream("hi")).strip() == "one two three"
 
 
+@pytest.fixture
+def registered():
+    """Registers plugin objects on the process-wide manager for one test, then removes them."""
+    added = []
+
+    def register(plugin, name):
+        plugin_manager().register(plugin, name)
+        added.append(plugin)
+
+    yield register
+    for plugin in added:
+        plugin_manager().unregister(plugin)
+
+
+def test_a_plugin_scorer_ranks_copy_before_the_builtin_brand_similarity(task_runner, registered):
+    short, long = "Spring kettles", "Our spring sale starts Monday on every kettle"
+    task_runner.engine.responses = [long, short]
+
+    class Longest:
+        @hookimpl
+        def register_scorers(self, register):
+            register("longest", lambda bot: lambda texts: [len(t) for t in texts])
+            register("reward_model", lambda bot: None)  # nothing trained yet: not available, skipped
+
+    # With the fake embeddings, brand similarity happens to put the short line first.
+    assert [r["subject"] for r in task_runner("subject_lines", "Spring sale", n=2)] == [short, long]
+    registered(Longest(), "longest")
+    assert [r["subject"] for r in task_runner("subject_lines", "Spring sale", n=2)] == [long, short]
+
+
+def test_a_plugin_model_source_makes_its_names_usable_as_models(settings, tiny_model_dir, registered):
+    class HouseModels:
+        @staticmethod
+        def resolve(spec, cache_dir):
+            return (str(tiny_model_dir), None) if spec == "house-model" else None
+
+        @staticmethod
+        def list_models(active):
+            return [{"name": "house-model", "kind": "chat", "status": "ours", "location": str(tiny_model_dir),
+                     "active": active == "house-model"}]
+
+    class Plugin:
+        @hookimpl
+        def register_model_sources(self, register):
+            register(HouseModels())
+
+    with pytest.raises(BotkitError, match="unknown model 'house-model'"):
+        resolve_model("house-model", settings.cache_dir)
+    registered(Plugin(), "house")
+    assert resolve_model("house-model", settings.cache_dir) == (str(tiny_model_dir), None)
+    assert {"name": "house-model", "kind": "chat", "status": "ours", "location": str(tiny_model_dir),
+            "active": False} in list_models()
+
+
 # --- the CLI, as a user runs it ---------------------------------------------------------------
 
-def botkit(*args, home, env=None, check=True):
+def botkit(*args, home, env=None, check=True, site=None):
+    """Runs the botkit CLI in a new process; `site` is a folder of extra installed packages."""
     full_env = {**os.environ, "BOTKIT_HOME": str(home), **(env or {})}
+    if site:
+        full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))
     full_env.pop("BOTKIT_CONFIG", None)
     proc = subprocess.run([sys.executable, "-m", "botkit", *args], capture_output=True, text=True, env=full_env, timeout=600)
     if check and proc.returncode != 0:
@@ -128,34 +188,35 @@ def test_cli_mistakes_are_one_line_errors(tmp_path, args, message):
 # --- a third-party plugin, installed from examples/ -------------------------------------------
 
 @pytest.fixture(scope="module")
-def example_plugin_installed():
-    """pip-installs the example plugin into this venv (editable, no deps, no network) for the tests,
-    and removes it afterwards unless it was already there."""
-    try:
-        importlib.metadata.distribution("botkit-plugin-example")
-        already = True
-    except importlib.metadata.PackageNotFoundError:
-        already = False
+def example_site(tmp_path_factory) -> Path:
+    """The example plugin pip-installed (no deps, no network) into a throwaway folder, never into this
+    venv; processes started with it on PYTHONPATH find its entry point. Built from a copy, so the
+    build leaves nothing in examples/."""
+    work = tmp_path_factory.mktemp("example-plugin")
+    shutil.copytree(EXAMPLE, work / "src")
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
-    subprocess.run([*pip, "install", "--no-deps", "--no-build-isolation", "--no-index", "-e", str(EXAMPLE)],
-                   check=True, capture_output=True, timeout=300)
-    yield EXAMPLE
-    if not already:
-        subprocess.run([*pip, "uninstall", "-y", "botkit-plugin-example"], check=True, capture_output=True, timeout=300)
+    subprocess.run([*pip, "install", "--no-deps", "--no-build-isolation", "--no-index",
+                    "--target", str(work / "site"), str(work / "src")], check=True, capture_output=True, timeout=300)
+    return work / "site"
 
 
-def test_third_party_plugin_is_discovered_through_its_entry_point(example_plugin_installed, tmp_path, tiny_model_dir):
-    names = {r["name"] for r in json.loads(botkit("plugins", "list", "--json", home=tmp_path).stdout)}
+def test_third_party_plugin_is_discovered_through_its_entry_point(example_site, tmp_path, tiny_model_dir):
+    assert "shout" not in {r["name"] for r in json.loads(botkit("plugins", "list", "--json", home=tmp_path).stdout)}
+    listed = botkit("plugins", "list", "--json", home=tmp_path, site=example_site).stdout
+    names = {r["name"] for r in json.loads(listed)}
     assert {"shout", "subject_lines"} <= names
-    only = json.loads(botkit("plugins", "list", "--json", home=tmp_path, env={"BOTKIT_PLUGINS": "shout"}).stdout)
+    only = json.loads(botkit("plugins", "list", "--json", home=tmp_path, env={"BOTKIT_PLUGINS": "shout"},
+                             site=example_site).stdout)
     assert [r["name"] for r in only] == ["shout"]
-    out = json.loads(botkit("run", "shout", "good morning", "--json", home=tmp_path,
+    out = json.loads(botkit("run", "shout", "good morning", "--json", home=tmp_path, site=example_site,
                             env={"BOTKIT_MODEL": str(tiny_model_dir)}).stdout)["output"]
     assert out.strip() and out == out.upper()
 
 
-def test_example_plugin_tests_pass_with_the_task_runner_fixture(example_plugin_installed):
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(example_plugin_installed)],
-                          capture_output=True, text=True, timeout=600)
+def test_example_plugin_tests_pass_with_the_task_runner_fixture(example_site, tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(example_site)}
+    test_file = example_site.parent / "src" / "test_shout.py"  # the copy: bytecode is written beside it
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test_file)],
+                          capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "1 passed" in proc.stdout

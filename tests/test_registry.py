@@ -12,7 +12,7 @@ from botkit.config import load_settings
 from botkit.errors import BotkitError
 from botkit.feedback.registry import ModelRegistry, version_label
 from botkit.feedback.store import RankingStore
-from botkit.model_catalog import list_models
+from botkit.models.catalog import list_models
 from botkit.models.loading import load_engine
 
 

@@ -12,7 +12,6 @@ import pytest
 
 from botkit import plugins
 from botkit.errors import BotkitError
-from botkit.tasks import run_task
 
 MODULE = "botkit.default_plugins.sentiment"
 DATA = Path(__file__).parent.parent / "examples" / "sentiment"
@@ -80,7 +79,7 @@ def test_trainer_beats_the_majority_baseline_on_the_test_split(trained, embedder
 
 def test_trained_mode_in_python_and_chat(trained, tiny_bot):
     out, _ = trained
-    result = run_task(tiny_bot, "sentiment", "Broke after two days and nobody answers my emails.", model=str(out))
+    result = tiny_bot.run_task("sentiment", "Broke after two days and nobody answers my emails.", model=str(out)).output
     assert result["label"] == "negative" and sum(result["scores"].values()) == pytest.approx(1, abs=1e-3)
     reply = tiny_bot.respond(f"/sentiment model={out} Absolutely love it, works perfectly!")
     assert reply.plugin == "sentiment" and reply.text.startswith("**positive**")
@@ -89,7 +88,7 @@ def test_trained_mode_in_python_and_chat(trained, tiny_bot):
 @pytest.mark.parametrize("mode", ["zero-shot", "few-shot"])
 def test_prompted_modes_always_give_a_label_on_the_tiny_model(tiny_bot, mode):
     for calibrate in (True, False):
-        result = run_task(tiny_bot, "sentiment", "The delivery was late again.", mode=mode, calibrate=calibrate)
+        result = tiny_bot.run_task("sentiment", "The delivery was late again.", mode=mode, calibrate=calibrate).output
         assert result["label"] in {"positive", "negative", "neutral"}
         assert sum(result["scores"].values()) == pytest.approx(1, abs=1e-3)
 
@@ -105,7 +104,8 @@ def test_default_model_few_shot_end_to_end(settings, default_engine, embedder):
     from botkit.dialogue import Bot
 
     bot = Bot(settings, engine=default_engine, embedder=embedder)
-    assert run_task(bot, "sentiment", "Terrible. It broke on day two and support never replied.", mode="few-shot")["label"] == "negative"
+    result = bot.run_task("sentiment", "Terrible. It broke on day two and support never replied.", mode="few-shot")
+    assert result.output["label"] == "negative"
 
 
 def test_bad_input_is_one_clear_error(tmp_path, tiny_bot, embedder):
@@ -125,13 +125,13 @@ def test_bad_input_is_one_clear_error(tmp_path, tiny_bot, embedder):
     with pytest.raises(BotkitError, match="too few examples to train: 2 negative, 0 neutral; need at least 5 of each"):
         train_classifier(few, tmp_path / "model", embedder)
     with pytest.raises(BotkitError, match="mode trained needs model=DIR"):
-        run_task(tiny_bot, "sentiment", "fine", mode="trained")
+        tiny_bot.run_task("sentiment", "fine", mode="trained")
     with pytest.raises(BotkitError, match="not a sentiment classifier"):
-        run_task(tiny_bot, "sentiment", "fine", model=str(tmp_path))
+        tiny_bot.run_task("sentiment", "fine", model=str(tmp_path))
     with pytest.raises(BotkitError, match="bad option mode"):
-        run_task(tiny_bot, "sentiment", "fine", mode="two-shot")
+        tiny_bot.run_task("sentiment", "fine", mode="two-shot")
     with pytest.raises(BotkitError, match="the text is empty"):
-        run_task(tiny_bot, "sentiment", "   ")
+        tiny_bot.run_task("sentiment", "   ")
 
 
 def botkit(*args, home):

@@ -3,21 +3,20 @@
 import pytest
 
 from botkit.default_plugins.subject_lines import spam_flags
-from botkit.tasks import run_task
 
 
 def test_tiny_model_variants_respect_n_and_the_60_character_limit(tiny_bot):
     for n in (1, 4):
-        rows = run_task(tiny_bot, "subject_lines", "Spring sale on kettles", n=n)
+        rows = tiny_bot.run_task("subject_lines", "Spring sale on kettles", n=n).output
         assert len(rows) == n
         assert all(0 < len(r["subject"]) <= 60 and r["preview"] is None for r in rows)
         assert [r["score"] for r in rows] == sorted((r["score"] for r in rows), reverse=True)
 
 
 def test_preview_text_and_same_seed_same_lines(tiny_bot):
-    rows = run_task(tiny_bot, "subject_lines", "A kettle recycling program", n=2, preview=True, seed=3)
+    rows = tiny_bot.run_task("subject_lines", "A kettle recycling program", n=2, preview=True, seed=3).output
     assert all(isinstance(r["preview"], str) and len(r["preview"]) <= 90 for r in rows)
-    again = run_task(tiny_bot, "subject_lines", "A kettle recycling program", n=2, preview=True, seed=3)
+    again = tiny_bot.run_task("subject_lines", "A kettle recycling program", n=2, preview=True, seed=3).output
     assert again == rows
 
 
@@ -39,6 +38,6 @@ def test_default_model_end_to_end_keeps_the_limits(settings, default_engine, emb
     from botkit.dialogue import Bot
 
     bot = Bot(settings, engine=default_engine, embedder=embedder)
-    rows = run_task(bot, "subject_lines", "Launch of the Zephyr Mini, a small travel kettle", n=3)
+    rows = bot.run_task("subject_lines", "Launch of the Zephyr Mini, a small travel kettle", n=3).output
     assert len(rows) == 3 and len({r["subject"].lower() for r in rows}) == 3
     assert all(0 < len(r["subject"]) <= 60 and "\n" not in r["subject"] for r in rows)

@@ -8,7 +8,6 @@ import pytest
 from botkit.default_plugins.summarize import supported
 from botkit.default_plugins.support_reply import questions_in
 from botkit.errors import BotkitError
-from botkit.tasks import run_task
 
 TICKET = ("Maria ordered a Zephyr Mini on March 3 and it arrived on March 9 with a cracked lid. She sent photos "
           "on March 10. Our agent offered a replacement lid, but Maria wants a full refund because the kettle "
@@ -57,7 +56,7 @@ def test_points_are_checked_against_the_text(point, reason):
 
 
 def test_tiny_model_summary_is_made_of_the_texts_sentences(tiny_bot):
-    out = run_task(tiny_bot, "summarize", TICKET, points=2)
+    out = tiny_bot.run_task("summarize", TICKET, points=2).output
     assert 1 <= len(out["points"]) <= 2
     assert all(not supported(p, TICKET) for p in out["points"])
 
@@ -77,8 +76,8 @@ def test_questions_are_split_out_of_an_email():
 
 def test_support_reply_answers_each_question_with_numbered_citations(tiny_bot, knowledge_dir):
     tiny_bot.knowledge.ingest(knowledge_dir)
-    out = run_task(tiny_bot, "support_reply", "How long is the warranty on the Zephyr 3000? Do you ship to Canada? "
-                   "Do you sell fridges?", customer="Dana")
+    out = tiny_bot.run_task("support_reply", "How long is the warranty on the Zephyr 3000? Do you ship to Canada? "
+                   "Do you sell fridges?", customer="Dana").output
     assert out["reply"].startswith("Hi Dana,\n\n") and out["reply"].endswith("Best regards,\nThe Kettlebrook team")
     assert [a["question"] for a in out["answers"]] == ["How long is the warranty on the Zephyr 3000?",
                                                        "Do you ship to Canada?", "Do you sell fridges?"]
@@ -107,6 +106,6 @@ def test_default_model_support_reply_gives_the_warranty_fact(real_bot, knowledge
 
 @pytest.mark.e2e
 def test_default_model_summary_points_are_supported(real_bot):
-    out = run_task(real_bot, "summarize", TICKET, points=3)
+    out = real_bot.run_task("summarize", TICKET, points=3).output
     assert 1 <= len(out["points"]) <= 3 and out["method"] in {"generated", "extracted"}
     assert all(not supported(p, TICKET) for p in out["points"])

@@ -16,7 +16,7 @@ from botkit.errors import BotkitError
 from botkit.feedback.registry import ModelRegistry
 from botkit.feedback.train_config import SFTRunConfig, load_config
 from botkit.feedback.train_sft import train_sft
-from botkit.model_catalog import list_models
+from botkit.models.catalog import list_models
 from tests.test_train_data import write_jsonl
 
 COPY = [{"prompt": f"Write a line about kettle model {i}.",

@@ -1,4 +1,6 @@
-"""Read a file into plain-text sections: Markdown, text, HTML, PDF, and CSV/JSONL question-answer pairs."""
+"""Read a file into plain-text sections: Markdown, text, HTML, PDF, and CSV/JSONL question-answer
+pairs. Each file type is a loader registered through the `register_document_loaders` hook, so a
+plugin can add a type or replace one of these."""
 
 from __future__ import annotations
 
@@ -7,11 +9,17 @@ import io
 from pathlib import Path
 
 from botkit.errors import BotkitError
+from botkit.hookspecs import hookimpl
 from botkit.jsonl import parse_jsonl
+from botkit.plugins import get_document_loaders
 
-SUPPORTED = {".md", ".markdown", ".txt", ".text", ".html", ".htm", ".pdf", ".csv", ".jsonl"}
 _QUESTION_KEYS = ("question", "q", "prompt", "input")
 _ANSWER_KEYS = ("answer", "a", "response", "output")
+
+
+def supported_suffixes() -> set[str]:
+    """The file suffixes some loader reads (".md", ".pdf", ...)."""
+    return set(get_document_loaders())
 
 
 def load_sections(path: Path) -> list[str]:
@@ -19,27 +27,45 @@ def load_sections(path: Path) -> list[str]:
 
     Raises BotkitError for empty, binary or unreadable files.
     """
+    loaders = get_document_loaders()
     suffix = path.suffix.lower()
-    if suffix not in SUPPORTED:
-        raise BotkitError(f"{path}: unsupported file type '{suffix}' (supported: {', '.join(sorted(SUPPORTED))})")
+    if suffix not in loaders:
+        raise BotkitError(f"{path}: unsupported file type '{suffix}' (supported: {', '.join(sorted(loaders))})")
     if path.stat().st_size == 0:
         raise BotkitError(f"{path}: file is empty")
-    if suffix == ".pdf":
-        sections = [_pdf_text(path)]
-    else:
-        text = _read_text(path)
-        if suffix in {".html", ".htm"}:
-            sections = [_html_text(text)]
-        elif suffix == ".csv":
-            sections = _qa_pairs(path, list(csv.DictReader(io.StringIO(text))))
-        elif suffix == ".jsonl":
-            sections = _qa_pairs(path, parse_jsonl(text, path))
-        else:
-            sections = [text]
-    sections = [s.strip() for s in sections if s and s.strip()]
+    sections = [s.strip() for s in loaders[suffix](path) if s and s.strip()]
     if not sections:
         raise BotkitError(f"{path}: no text found")
     return sections
+
+
+@hookimpl(trylast=True)
+def register_document_loaders(register):
+    register(load_text, ".md", ".markdown", ".txt", ".text")
+    register(load_html, ".html", ".htm")
+    register(load_pdf, ".pdf")
+    register(load_csv_pairs, ".csv")
+    register(load_jsonl_pairs, ".jsonl")
+
+
+def load_text(path: Path) -> list[str]:
+    return [_read_text(path)]
+
+
+def load_html(path: Path) -> list[str]:
+    return [_html_text(_read_text(path))]
+
+
+def load_pdf(path: Path) -> list[str]:
+    return [_pdf_text(path)]
+
+
+def load_csv_pairs(path: Path) -> list[str]:
+    return _qa_pairs(path, list(csv.DictReader(io.StringIO(_read_text(path)))))
+
+
+def load_jsonl_pairs(path: Path) -> list[str]:
+    return _qa_pairs(path, parse_jsonl(_read_text(path), path))
 
 
 def _read_text(path: Path) -> str:
@@ -53,7 +79,7 @@ def _read_text(path: Path) -> str:
 
 
 def _html_text(html: str) -> str:
-    from bs4 import BeautifulSoup
+    from bs4 import BeautifulSoup  # deferred, as pypdf below: only ingesting such a file needs it
 
     soup = BeautifulSoup(html, "html.parser")
     for tag in soup(["script", "style", "nav", "footer", "header"]):

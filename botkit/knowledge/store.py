@@ -18,7 +18,7 @@ import sqlite_utils
 from botkit.embeddings import Embedder
 from botkit.errors import BotkitError
 from botkit.knowledge.chunking import chunk_sections, make_splitter, title_of
-from botkit.knowledge.loaders import SUPPORTED, load_sections
+from botkit.knowledge.loaders import load_sections, supported_suffixes
 from botkit.knowledge.terms import terms
 
 COLLECTION = "knowledge"
@@ -96,9 +96,10 @@ class KnowledgeBase:
             raise BotkitError(f"{path}: no such file or folder")
         if path.is_file():
             return [path.resolve()]
+        suffixes = supported_suffixes()
         return sorted(
             p.resolve() for p in path.rglob("*")
-            if p.is_file() and p.suffix.lower() in SUPPORTED
+            if p.is_file() and p.suffix.lower() in suffixes
             and not any(part.startswith(".") for part in p.relative_to(path).parts)
         )
 

@@ -12,10 +12,12 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Path as PathParam, Request, Security
+from fastapi import Depends, FastAPI, Request, Security
+from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -28,7 +30,9 @@ from botkit.config import Settings
 from botkit.database import open_database
 from botkit.dialogue import Reply
 from botkit.errors import BotkitError
+from botkit.feedback.reply_log import record_feedback
 from botkit.feedback.store import RankingStore
+from botkit.plugins import describe_tasks, get_tasks
 from botkit.server import schemas
 from botkit.server.generation import BotPool, ModelNotFound, run_exclusive
 from botkit.server.keys import KeyStore
@@ -196,7 +200,7 @@ def create_app(settings: Settings, *, auth: bool = True, widget: bool = False, e
         """The models `model` can name: 'botkit' (the active model), the active model's names, the
         others loaded or downloaded here, and the trained chat versions (`botkit train ...`)."""
         from botkit.feedback.registry import version_rows
-        from botkit.model_catalog import hub_cached
+        from botkit.models.catalog import hub_cached
 
         versions = [v["name"] for v in version_rows("") if v["kind"] == "policy"]
         names = [*pool.active_names(), *pool.loaded(), *hub_cached(), *versions]
@@ -231,8 +235,6 @@ def create_app(settings: Settings, *, auth: bool = True, widget: bool = False, e
     @app.get("/v1/plugins", response_model=schemas.PluginList, responses=_errors(401), tags=["tasks"])
     def list_plugins(_: str = Depends(require(None))):
         """The tasks POST /v1/tasks/{plugin} runs, with their options."""
-        from botkit.tasks import describe_tasks
-
         return schemas.PluginList(data=describe_tasks())
 
     @app.post("/v1/tasks/{plugin}", response_model=schemas.TaskResponse, tags=["tasks"],
@@ -240,22 +242,20 @@ def create_app(settings: Settings, *, auth: bool = True, widget: bool = False, e
     async def run_task(plugin: Annotated[str, PathParam(examples=["subject_lines"])], body: schemas.TaskRequest,
                        request: Request, _: str = Depends(require("tasks"))):
         """Run a plugin's task on `text` with `options`; the output is logged with a response id."""
-        from botkit.plugins import get_tasks
-
         tasks = get_tasks()
         if plugin not in tasks:
             raise ApiError(404, f"unknown plugin '{plugin}' (plugins: {', '.join(sorted(tasks)) or 'none'})",
                            param="plugin", code="plugin_not_found")
         tasks[plugin].parse_options(body.options)  # bad options: 400 before queueing
         bot = await run_in_threadpool(pool.get, body.model)
-        items = run_exclusive(pool, bot, lambda: iter([api.run_task(bot, plugin, body.text, **body.options)]),
+        items = run_exclusive(pool, bot, lambda: iter([bot.run_task(plugin, body.text, **body.options)]),
                               limits.generation_timeout)
         result = await _unless_disconnected(request, _next(items))
         await items.aclose()
         usage = {"prompt_tokens": 0, "completion_tokens": 0, **result.usage}
         return schemas.TaskResponse(
             id=result.id, plugin=plugin, model=result.model, output=result.output, text=result.text,
-            citations=[_citation(c) for c in result.citations],
+            citations=result.citations,
             usage=schemas.Usage(**usage, total_tokens=usage["prompt_tokens"] + usage["completion_tokens"]))
 
     @app.post("/v1/feedback", response_model=schemas.FeedbackResponse, tags=["feedback"],
@@ -272,7 +272,7 @@ def create_app(settings: Settings, *, auth: bool = True, widget: bool = False, e
                         store.response(rid)
                     except BotkitError:
                         raise ApiError(404, f"unknown response '{rid}'", param=field, code="response_not_found") from None
-            result = api.record_feedback(store, body.response_id, body.rating, other_id=body.other_id,
+            result = record_feedback(store, body.response_id, body.rating, other_id=body.other_id,
                                          verdict=body.verdict, reason=body.reason, annotator=annotator,
                                          seconds=body.seconds)
         return schemas.FeedbackResponse(**result)
@@ -333,10 +333,6 @@ async def _unless_disconnected(request: Request, awaitable):
     return work.result()
 
 
-def _citation(c) -> schemas.Citation:
-    return schemas.Citation(n=c.n, source=c.source, title=c.title, chunk_id=c.chunk_id, text=c.text, score=c.score)
-
-
 def _usage(reply: Reply) -> schemas.Usage:
     prompt, completion = reply.usage.get("prompt_tokens", 0), reply.usage.get("completion_tokens", 0)
     return schemas.Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion)
@@ -348,7 +344,7 @@ def _info(reply: Reply) -> schemas.BotkitInfo:
 
 
 def _completion(reply: Reply) -> schemas.ChatCompletion:
-    message = schemas.AssistantMessage(content=reply.text, citations=[_citation(c) for c in reply.citations])
+    message = schemas.AssistantMessage(content=reply.text, citations=reply.citations)
     return schemas.ChatCompletion(id=reply.id, created=int(time.time()), model=reply.model,
                                   choices=[schemas.Choice(message=message)], usage=_usage(reply), botkit=_info(reply))
 
@@ -384,7 +380,7 @@ async def _sse(first, items: AsyncIterator, body: schemas.ChatCompletionRequest)
     yield chunk(rid, reply.model, {"role": "assistant", "content": ""})
     for piece in re.findall(r"\s*\S+", reply.text) or [reply.text]:
         yield chunk(rid, reply.model, {"content": piece})
-    info = _info(reply).model_dump() | {"citations": [_citation(c).model_dump() for c in reply.citations]}
+    info = _info(reply).model_dump() | {"citations": [asdict(c) for c in reply.citations]}
     yield chunk(rid, reply.model, {}, "stop", botkit=info)
     if body.stream_options and body.stream_options.include_usage:
         yield chunk(rid, reply.model, usage=_usage(reply).model_dump())

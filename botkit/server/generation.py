@@ -12,6 +12,8 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from botkit.config import Settings
 from botkit.dialogue import Bot
 from botkit.errors import BotkitError
+from botkit.feedback.reply_log import StoreReplyLog
+from botkit.feedback.store import RankingStore
 
 ACTIVE_ALIASES = ("botkit",)
 
@@ -38,8 +40,8 @@ class BotPool:
 
     @staticmethod
     def _bot(settings: Settings, engine=None, embedder=None) -> Bot:
-        bot = Bot(settings, engine=engine, embedder=embedder, log_replies=True)
-        bot.log_origin = "api"
+        bot = Bot(settings, engine=engine, embedder=embedder)
+        bot.reply_log = StoreReplyLog(RankingStore(bot.db), origin="api")
         return bot
 
     def active_names(self) -> list[str]:

@@ -9,6 +9,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
+from botkit.dialogue import Citation  # the one definition: the dialogue core's dataclass, served as is
+
 
 def _valid_unicode(text: str) -> str:
     # JSON can carry lone surrogates ("\ud800"); SQLite and tokenizers cannot store them.
@@ -65,13 +67,6 @@ class ChatCompletionRequest(BaseModel):
                                 "in `botkit.draft` of chunks with an empty delta (the checked answer follows as content).")
 
 
-class Citation(BaseModel):
-    n: int
-    source: str
-    title: str
-    chunk_id: str
-    text: str
-    score: float
 
 
 class AssistantMessage(BaseModel):

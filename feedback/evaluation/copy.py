@@ -12,7 +12,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
-from botkit.best_of_n import brand_similarity, repeats_itself
+from botkit.tasks import brand_similarity, repeats_itself
 from botkit.errors import BotkitError
 
 # One output row and the run's options -> what is wrong with it ([] when nothing is).
@@ -26,14 +26,12 @@ def copy_text(row: dict) -> str:
 
 def evaluate_copy(task, bot, dataset: list[dict], problems: Problems, on_progress=None, **options) -> dict:
     """Run `task` on each `{"text": ..., "options": {...}}` row (row options over `options`)."""
-    from botkit.tasks import run_task
-
     if not dataset:
         raise BotkitError("the dataset is empty")
     outputs, found, flawed, best, started = [], Counter(), 0, [], time.perf_counter()
     for done, item in enumerate(dataset, 1):
         merged = {**options, **item.get("options", {})}
-        rows = run_task(bot, task.name, item["text"], **merged)
+        rows = bot.run_task(task.name, item["text"], **merged).output
         parsed = task.parse_options(merged)
         for row in rows:
             text = copy_text(row)

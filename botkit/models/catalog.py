@@ -1,14 +1,16 @@
-"""What `botkit models` reports and does: list, pull and choose models."""
+"""What `botkit models` reports and does: list, pull and choose models (the chat and embedding
+models, hub downloads, and the names plugins add, such as trained versions)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from botkit.config import load_settings, save_setting
-from botkit.embeddings import EMBEDDING_MODEL, embedding_model_path
+from botkit.embeddings import EMBEDDING_MODEL, Embedder, embedding_model_path
 from botkit.errors import BotkitError
 from botkit.models.default import DEFAULT_ALIASES, DEFAULT_MODEL, default_gguf, default_model_dir, is_default_converted
 from botkit.models.loading import is_hub_id, resolve_model
+from botkit.plugins import get_model_sources
 
 
 def hub_cached() -> list[str]:
@@ -36,9 +38,8 @@ def list_models() -> list[dict]:
     for repo in hub_cached():
         rows.append({"name": repo, "kind": "hub", "status": "downloaded", "location": "huggingface cache",
                      "active": repo == active})
-    from botkit.feedback.registry import version_rows
-
-    rows.extend(version_rows(active))  # trained versions (botkit train ...)
+    for source in get_model_sources():  # e.g. trained versions (botkit train ...)
+        rows.extend(source.list_models(active))
     if active.lower() not in DEFAULT_ALIASES and not any(r["name"] == active for r in rows):
         rows.append({"name": active, "kind": "chat", "status": "configured", "location": active, "active": True})
     if settings.adapter:
@@ -52,8 +53,6 @@ def pull(model: str = "default") -> list[str]:
     settings = load_settings()
     if model.lower() in DEFAULT_ALIASES:
         path = default_model_dir(settings.cache_dir)
-        from botkit.embeddings import Embedder
-
         Embedder()
         return [f"{DEFAULT_MODEL} ready in {path}", f"{EMBEDDING_MODEL} ready in {embedding_model_path()}"]
     if not is_hub_id(model):

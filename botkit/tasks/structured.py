@@ -14,7 +14,7 @@ from langchain_core.exceptions import OutputParserException
 from langchain_core.runnables import RunnableLambda
 
 from botkit.errors import BotkitError
-from botkit.tasks import chat_model
+from botkit.tasks.model import chat_model
 
 T = TypeVar("T")
 

@@ -1,0 +1,56 @@
+"""The active model as a langchain-core Runnable (`chat_model`), and the chat prompts tasks build
+for it (`chat_prompt`): a task is prompt | model | parser."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, convert_to_openai_messages
+from langchain_core.prompt_values import PromptValue
+from langchain_core.prompts import ChatPromptTemplate
+from langchain_core.runnables import Runnable
+
+from botkit.decoding import DecodingOptions
+
+
+def chat_prompt(system: str, examples: list[dict] = (), human: str = "{text}") -> ChatPromptTemplate:
+    """System prompt, few-shot turns, then the user's text. Message objects keep braces in brand
+    copy from being read as template variables."""
+    shots = [m for ex in examples for m in (HumanMessage(ex["input"]), AIMessage(ex["output"]))]
+    return ChatPromptTemplate.from_messages([SystemMessage(system), *shots, ("human", human)])
+
+
+def to_chat(value) -> list[dict]:
+    """A prompt value, langchain messages, chat dicts or a bare string as engine chat messages."""
+    if isinstance(value, str):
+        return [{"role": "user", "content": value}]
+    if isinstance(value, PromptValue):
+        value = value.to_messages()
+    return [{"role": m["role"], "content": m["content"]} for m in convert_to_openai_messages(value)]
+
+
+class ModelStep(Runnable):
+    """The active engine as a Runnable: chat in, completion text out. `batch` is one batched
+    generate call (not a thread per input) and `stream` yields text as it is decoded."""
+
+    def __init__(self, engine, options: DecodingOptions):
+        self.engine, self.options = engine, options
+
+    def invoke(self, input, config=None, **kwargs) -> str:
+        return self.engine.generate(to_chat(input), self.options).text
+
+    def batch(self, inputs: list, config=None, *, return_exceptions: bool = False, **kwargs: Any) -> list[str]:
+        if not inputs:
+            return []
+        return [g.text for g in self.engine.generate_batch([to_chat(i) for i in inputs], self.options)]
+
+    def stream(self, input, config=None, **kwargs) -> Iterator[str]:
+        for piece in self.engine.stream(to_chat(input), self.options):
+            if isinstance(piece, str):
+                yield piece
+
+
+def chat_model(bot, **decoding) -> ModelStep:
+    """`bot`'s active model with its configured decoding, changed by `decoding` (validated)."""
+    return ModelStep(bot.engine, bot.settings.decoding.merged(**decoding))
