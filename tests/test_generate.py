@@ -2,23 +2,26 @@
 
 import shutil
 
+import pytest
+
 from botkit.feedback.generate import Candidate, generate_pairs
 from botkit.feedback.store import RankingStore
-from tests.conftest import SAMPLE_KNOWLEDGE
 
 PROMPTS = ["How much is the Zephyr 3000?", "How long does shipping to Canada take?", "Do you sell fridges?"]
 
 
-def _ingest_two_docs(bot, tmp_path):
+@pytest.fixture
+def tiny_bot(tiny_bot, tmp_path, sample_knowledge):
+    """The tiny bot over two of the sample brand's documents."""
     docs = tmp_path / "docs"
     docs.mkdir()
     for name in ("zephyr-3000.md", "shipping.md"):
-        shutil.copy(SAMPLE_KNOWLEDGE / name, docs / name)
-    bot.knowledge.ingest(docs)
+        shutil.copy(sample_knowledge / name, docs / name)
+    tiny_bot.knowledge.ingest(docs)
+    return tiny_bot
 
 
-def test_batched_answers_are_the_answers_chat_gives(tiny_bot, tmp_path, monkeypatch):
-    _ingest_two_docs(tiny_bot, tmp_path)
+def test_batched_answers_are_the_answers_chat_gives(tiny_bot, monkeypatch):
     direct = [tiny_bot.answer(p) for p in PROMPTS]
     calls, real = [], tiny_bot.engine.generate_batch
     monkeypatch.setattr(tiny_bot.engine, "generate_batch", lambda chats, o: calls.append(len(chats)) or real(chats, o))
@@ -30,18 +33,20 @@ def test_batched_answers_are_the_answers_chat_gives(tiny_bot, tmp_path, monkeypa
     assert batched[2].grounding == "dont-know"
 
 
-def test_generated_candidates_keep_sources_and_decoding(tiny_bot, tiny_engine, tmp_path):
-    _ingest_two_docs(tiny_bot, tmp_path)
+def test_generated_candidates_keep_sources_and_decoding(tiny_bot, tiny_engine):
     store = RankingStore(tiny_bot.db)
     cands = [Candidate("tiny", {"strategy": "greedy"}, engine=tiny_engine),
              Candidate("tiny", {"strategy": "sample", "seed": 3}, engine=tiny_engine)]
     report = generate_pairs(store, tiny_bot.settings, [{"prompt": PROMPTS[0], "plugin": None, "options": {}}], cands,
                             embedder=tiny_bot.embedder)
-    assert report.responses == 2 and report.pairs + report.identical == 1
-    assert report.versions == [f"{tiny_engine.name} (greedy)", f"{tiny_engine.name} (sample)"]  # one model, two decodings: two systems
-    if report.draft_pairs:  # the answers were the same quote: the pair holds the two drafts behind them
-        (pair,) = store.db.query("select a_id, b_id from pairs")
-        assert store.response(pair["a_id"])["text"] != store.response(pair["b_id"])["text"]
+    assert report.responses == 2
+    # One model, two decodings: two systems on the leaderboard.
+    assert report.versions == [f"{tiny_engine.name} (greedy)", f"{tiny_engine.name} (sample)"]
+    # One pair to rank, never two identical texts: when both shown answers are the same quote, the
+    # pair holds the two (different) drafts behind them instead.
+    (pair,) = store.db.query("select a_id, b_id from pairs")
+    a, b = store.response(pair["a_id"]), store.response(pair["b_id"])
+    assert report.pairs == 1 and report.identical == 0 and a["text"] != b["text"]
     rows = list(store.db.query("select id from responses"))
     row = store.response(rows[0]["id"])
     assert row["sources"] and row["sources"][0]["source"].endswith("zephyr-3000.md")
