@@ -30,18 +30,22 @@ def import_(file: Path = typer.Argument(..., help="TRL preference JSONL: prompt,
     if json_out:
         print_json(report)
         return
-    console.print(f"imported {report['pairs']} judged pairs (lines) by {', '.join(report['annotators']) or 'nobody'}", highlight=False)
+    console.print(f"imported {report['pairs']} judged pairs (lines) by {', '.join(report['annotators']) or 'nobody'}",
+                  highlight=False)
     if report["bad_lines"]:
         warn(f"skipped malformed line(s): {', '.join(map(str, report['bad_lines']))}")
 
 
 @feedback_app.command("export")
-def export(out: Path = typer.Argument(..., help="Where to write the JSONL (the test split goes beside it as OUT.test.jsonl)."),
+def export(out: Path = typer.Argument(..., help="Where to write the JSONL (the test split goes beside it as "
+                                                 "OUT.test.jsonl)."),
            format: str = typer.Option("trl", "--format", help="Only 'trl' (prompt/chosen/rejected) for now."),
-           ties: str = typer.Option("skip", help="Ties and both-bad need a winner for DPO/RM: 'skip' is the only choice for trl."),
+           ties: str = typer.Option("skip", help="Ties and both-bad need a winner for DPO/RM: 'skip' is the only "
+                                                 "choice for trl."),
            plugin: Optional[str] = typer.Option(None, help="Only pairs for this plugin's prompts."),
            since: Optional[str] = typer.Option(None, help="Only judgements made on or after this date (2026-01-31)."),
-           min_agreement: float = typer.Option(0.0, help="Keep pairs whose majority verdict has at least this share of annotators."),
+           min_agreement: float = typer.Option(0.0, help="Keep pairs whose majority verdict has at least this share "
+                                                         "of annotators."),
            min_annotators: int = typer.Option(1, help="Keep pairs judged by at least this many annotators."),
            test_fraction: float = typer.Option(0.0, help="Share of prompts held out as a test split."),
            seed: int = typer.Option(0, help="Changes which prompts the split holds out."),
@@ -70,9 +74,11 @@ def stats(json_out: bool = JSON):
     a = data["agreement"]
     if a["pairs_with_2plus"]:
         console.print(f"agreement: {a['agreeing']} of {a['pairs_with_2plus']} pairs judged by 2+ annotators got the "
-                      f"same verdict ({a['share']:.0%}); Krippendorff's alpha {fmt(a['krippendorff_alpha'])}", highlight=False)
+                      f"same verdict ({a['share']:.0%}); Krippendorff's alpha {fmt(a['krippendorff_alpha'])}",
+                      highlight=False)
         for k in a["cohen_kappa"]:
-            console.print(f"  Cohen's kappa {k['annotator_1']} / {k['annotator_2']}: {fmt(k['kappa'])} over {k['n']} pairs",
+            console.print(f"  Cohen's kappa {k['annotator_1']} / {k['annotator_2']}: {fmt(k['kappa'])} "
+                          f"over {k['n']} pairs",
                           highlight=False)
     print_table(("model version", "rating (BT)", "win rate", "wins", "losses", "ties", "both bad"),
                 ((r["model"], fmt(data["ratings"].get(r["model"]), ".0f"), fmt(r["win_rate"], ".0%"),
@@ -85,10 +91,13 @@ def stats(json_out: bool = JSON):
 
 
 @feedback_app.command("generate")
-def generate(prompts: Optional[Path] = typer.Argument(None, help='JSONL of {"prompt"} or {"text"}, optional "plugin" and "options".'),
-             versions: str = typer.Option("active", help="Comma-separated model versions: 'active', 'default', a model or adapter dir, a hub id."),
+def generate(prompts: Optional[Path] = typer.Argument(None, help='JSONL of {"prompt"} or {"text"}, optional "plugin" '
+                                                            'and "options".'),
+             versions: str = typer.Option("active", help="Comma-separated model versions: 'active', 'default', a "
+                                                         "model or adapter dir, a hub id."),
              decodings: str = typer.Option("greedy", help="Comma-separated strategies: greedy, beam, sample."),
-             from_chat: bool = typer.Option(False, "--from-chat", help="Use the user turns logged in chat instead of a file."),
+             from_chat: bool = typer.Option(False, "--from-chat",
+                                            help="Use the user turns logged in chat instead of a file."),
              limit: Optional[int] = typer.Option(None, help="At most this many prompts."),
              batch_size: int = typer.Option(8, help="Prompts answered per batched model call."),
              seed: Optional[int] = typer.Option(None, help="Seed for sampled decodings."),

@@ -108,5 +108,6 @@ def _print_report(report: dict, caption: str) -> None:
     rows.append(("[bold]macro[/bold]", f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}", report["n"]))
     print_table(("label", "precision", "recall", "F1", "support"), rows, caption=caption)
     console.print(f"accuracy {report['accuracy']:.3f}", highlight=False)
-    print_table(("true \\ predicted", *report["labels"]), (
-        (label, *counts) for label, counts in zip(report["labels"], report["confusion_matrix"])), title="confusion matrix")
+    print_table(("true \\ predicted", *report["labels"]),
+                ((label, *counts) for label, counts in zip(report["labels"], report["confusion_matrix"])),
+                title="confusion matrix")

@@ -8,13 +8,11 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from pydantic import ValidationError
 from rich.live import Live
 from rich.markdown import Markdown
 from rich.text import Text
 
-from botkit.cli.output import JSON, console, err, print_error, print_json, progress, validation_message
-from botkit.errors import BotkitError
+from botkit.cli.output import JSON, console, err, print_error, print_json, progress
 from botkit.repl import Shown, chat_loop
 
 
@@ -45,12 +43,7 @@ def ask(
                  top_p=top_p, num_beams=num_beams, repetition_penalty=repetition_penalty, seed=seed,
                  stop=stop or None)
     options = {k: v for k, v in given.items() if v is not None}
-    bot = load_bot()
-    try:  # a bad option is an error before any generation
-        bot.settings.decoding.merged(**options)
-    except ValidationError as exc:
-        raise BotkitError(validation_message(exc, "decoding option")) from None
-    reply = bot.respond(question, session, **options)
+    reply = load_bot().respond(question, session, **options)
     if json_out:
         print_json(reply.as_dict())
         return
@@ -134,7 +127,8 @@ def ingest(path: Path = typer.Argument(..., help="A file or folder: .md .txt .ht
         return
     console.print(
         f"{len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
-        f"{len(report.removed)} removed, {report.chunks} new chunks; {bot.knowledge.count()} chunks in the knowledge base."
+        f"{len(report.removed)} removed, {report.chunks} new chunks; "
+        f"{bot.knowledge.count()} chunks in the knowledge base."
     )
     for problem in report.errors:
         err.print(f"[yellow]skipped:[/yellow] {problem}")

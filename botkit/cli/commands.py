@@ -1,7 +1,8 @@
-"""The `botkit` command: every command group (one module each, some in other packages) gathered
-into one typer app, and `main`, which turns a user's mistake into one `error:` line. Commands are
-thin shells over library functions; they import those when they run, so `botkit --help` starts
-without loading models."""
+"""The `botkit` command: every command group (one module each; feedback, training, the server and
+plugins bring their own) gathered into one typer app, and `main`, which turns a user's mistake into
+one `error:` line. A command parses its options, calls a library function (the one tests call) and
+prints the result, as text or, with --json, as JSON. Library modules are imported when a command
+runs, so `botkit --help` starts without loading models."""
 
 from __future__ import annotations
 

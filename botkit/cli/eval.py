@@ -18,7 +18,8 @@ eval_app = typer.Typer(help="Measure answer quality, plugins, model versions and
 
 @eval_app.command("grounding")
 def eval_grounding(
-    questions: Optional[Path] = typer.Option(None, help="JSONL of {question, expected: [...], source}; the sample brand's by default."),
+    questions: Optional[Path] = typer.Option(
+        None, help="JSONL of {question, expected: [...], source}; the sample brand's by default."),
     out_of_scope: Optional[Path] = typer.Option(None, help="JSONL of {question} the knowledge base cannot answer."),
     json_out: bool = JSON,
 ):
@@ -46,7 +47,8 @@ def eval_grounding(
 @eval_app.command("task")
 def eval_task(
     plugin: str = typer.Argument(..., help="The task to evaluate (see `botkit plugins list`)."),
-    data: Path = typer.Argument(..., help='JSONL, one {"text": ..., "options": {...}} a line (sentiment: {"text", "label"}).'),
+    data: Path = typer.Argument(
+        ..., help='JSONL, one {"text": ..., "options": {...}} a line (sentiment: {"text", "label"}).'),
     option: Optional[list[str]] = OPTIONS,
     json_out: bool = JSON,
 ):
@@ -71,11 +73,13 @@ def eval_task(
 
 
 @eval_app.command("compare")
-def eval_compare(a: str = typer.Argument(..., help="The version to beat ('default', a trained version, any model spec)."),
-                 b: str = typer.Argument(..., help="The challenger version."),
-                 prompts: Path = typer.Option(..., "--prompts", help='JSONL of {"prompt"} (optional "plugin", "options").'),
-                 reward_model: Optional[str] = typer.Option(None, "--reward-model", help="A reward version (default: the newest)."),
-                 json_out: bool = JSON):
+def eval_compare(
+    a: str = typer.Argument(..., help="The version to beat ('default', a trained version, any model spec)."),
+    b: str = typer.Argument(..., help="The challenger version."),
+    prompts: Path = typer.Option(..., "--prompts", help='JSONL of {"prompt"} (optional "plugin", "options").'),
+    reward_model: Optional[str] = typer.Option(None, "--reward-model", help="A reward version (default: the newest)."),
+    json_out: bool = JSON,
+):
     """Answer prompts with A and B, score both with a reward model (B's win rate with a 95% interval,
     mean rewards, length bias) and queue the pairs on the Rank page for humans to confirm."""
     from botkit.feedback.evaluation.compare import compare_versions
@@ -90,13 +94,15 @@ def eval_compare(a: str = typer.Argument(..., help="The version to beat ('defaul
         return
     low, high = report["ci"]
     length, reward = report["length"], report["mean_reward"]
-    console.print(f"{report['b']} vs {report['a']} on {report['prompts']} prompts, scored by {report['reward_model']}:\n"
+    console.print(f"{report['b']} vs {report['a']} on {report['prompts']} prompts, "
+                  f"scored by {report['reward_model']}:\n"
                   f"  win rate of B: {report['win_rate']:.0%} (95% Wilson interval {low:.0%}-{high:.0%}; "
                   f"{report['wins']} wins, {report['losses']} losses, {report['ties']} ties)\n"
                   f"  mean reward: A {reward['a']:.3f}, B {reward['b']:.3f}\n"
                   f"  mean length: A {length['mean_chars_a']:.0f} chars, B {length['mean_chars_b']:.0f} chars; "
                   f"reward-length correlation {fmt(length['reward_length_spearman'])}; B's win rate among "
-                  f"{length['length_matched_pairs']} length-matched pairs {fmt(length['length_matched_win_rate'], '.0%')}\n"
+                  f"{length['length_matched_pairs']} length-matched pairs "
+                  f"{fmt(length['length_matched_win_rate'], '.0%')}\n"
                   f"  {report['queued_pairs']} blind pairs queued on the Rank page", highlight=False)
     if report["compared"]["identical"]:
         console.print(f"  {report['compared']['identical']} prompt(s) got the same answer and draft from both versions "

@@ -36,8 +36,10 @@ def models_pull(model: str = typer.Argument("default", help="'default' (the embe
 
 
 @models_app.command("use")
-def models_use(model: str = typer.Argument(..., help="'default', a hub id (org/name), a model directory or a .gguf file."),
-               adapter: Optional[str] = typer.Option(None, help="A PEFT adapter directory to apply on top.")):
+def models_use(
+    model: str = typer.Argument(..., help="'default', a hub id (org/name), a model directory or a .gguf file."),
+    adapter: Optional[str] = typer.Option(None, help="A PEFT adapter directory to apply on top."),
+):
     """Make MODEL the one chat answers with (saved in BOTKIT_HOME/config.yaml)."""
     from botkit.models.catalog import use
 
@@ -45,15 +47,20 @@ def models_use(model: str = typer.Argument(..., help="'default', a hub id (org/n
 
 
 @models_app.command("promote")
-def models_promote(version: str = typer.Argument(..., help="A registered policy version."),
-                   force: bool = typer.Option(False, "--force", help="Promote even when the gate blocks it."),
-                   min_win_rate: Optional[float] = typer.Option(None, help="Gate: the human win rate needed against the active model (default: setting promotion_min_win_rate, 0.5)."),
-                   min_judgements: Optional[int] = typer.Option(None, help="Gate: the human judgements needed against the active model (default: setting promotion_min_judgements, 10)."),
-                   json_out: bool = JSON):
+def models_promote(
+    version: str = typer.Argument(..., help="A registered policy version."),
+    force: bool = typer.Option(False, "--force", help="Promote even when the gate blocks it."),
+    min_win_rate: Optional[float] = typer.Option(None, help="Gate: the human win rate needed against the active "
+                                                 "model (default: setting promotion_min_win_rate, 0.5)."),
+    min_judgements: Optional[int] = typer.Option(None, help="Gate: the human judgements needed against the active "
+                                                 "model (default: setting promotion_min_judgements, 10)."),
+    json_out: bool = JSON,
+):
     """Make VERSION the model chat, plugins and the API answer with (gated by human judgements)."""
     from botkit.feedback.registry import ModelRegistry
 
-    result = ModelRegistry.open().promote(version, force=force, min_win_rate=min_win_rate, min_judgements=min_judgements)
+    result = ModelRegistry.open().promote(version, force=force, min_win_rate=min_win_rate,
+                                          min_judgements=min_judgements)
     if json_out:
         print_json(result)
         return

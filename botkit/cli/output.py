@@ -1,6 +1,7 @@
 """What every botkit command prints with: the `--json` option and its printer, rich tables and
-progress bars, the one-line `error:`, and the conversions of user input (key=value pairs, pydantic
-errors) into values or one readable line. Plugins' commands use it too."""
+progress bars, the one-line `error:`, and `--option key=value` pairs as a dict. Plugins' commands
+use it too. (A pydantic error becomes one line with `botkit.errors.validation_message`: the core
+needs it as well.)"""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from botkit.errors import BotkitError, validation_message  # noqa: F401 - re-exported for the CLI modules
+from botkit.errors import BotkitError
 
 # Set before any command imports transformers or huggingface_hub, which read them at import time:
 # their log lines and progress bars would bury a command's own output.

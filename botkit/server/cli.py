@@ -42,7 +42,8 @@ def keys_list(json_out: bool = JSON, revoked: bool = typer.Option(False, "--revo
         print_json(rows)
         return
     if not rows:
-        console.print("No API keys: create one with `botkit keys create --name NAME --scope chat,feedback`.", highlight=False)
+        console.print("No API keys: create one with `botkit keys create --name NAME --scope chat,feedback`.",
+                      highlight=False)
     for r in rows:
         state = f"revoked {r['revoked_at']}" if r["revoked_at"] else f"last used {r['last_used_at'] or 'never'}"
         console.print(f"{r['name']:<20} {r['prefix']}…  {','.join(r['scopes']):<24} created {r['created_at']}, {state}",
