@@ -1,59 +1,18 @@
-"""Training data and configs: the held-out split, left truncation of prompts, bad input, YAML configs.
-Also holds what the other training tests share: a separable synthetic preference (polite copy is
-preferred to SHOUTING copy) and a callback that records whether training changed the adapter."""
+"""Training data and settings: the held-out split, left truncation of prompts, bad input, and how a
+config is built from TRL's defaults, a profile, a YAML file and flags."""
 
 from __future__ import annotations
 
 import json
-import random
 
 import pytest
-from transformers import TrainerCallback
 
 from botkit.errors import BotkitError
-from botkit.feedback.train_config import DPORunConfig, RewardRunConfig, RLRunConfig, load_config
-from botkit.feedback.train_data import read_preference_file, split, truncate_prompt_left
-
-PRODUCTS = ["kettle", "toaster", "grinder", "gift card", "descaler", "travel mug", "teapot", "milk frother"]
-ASKS = ["Write a line about our {p}.", "Describe the {p} for a newsletter.", "Tell a customer about the {p}.",
-        "Give me ad copy for the {p}.", "Say something nice about the {p}."]
-POLITE = ["Thank you for choosing our {p}; we hope it brightens your mornings.",
-          "We would be delighted to help you find the right {p} for your kitchen.",
-          "Our {p} is made with care, and we are happy to answer any question.",
-          "Please enjoy the {p}, and let us know how we can make it even better."]
-SHOUTING = ["BUY THE {P} NOW!!! BEST DEAL EVER!!!", "THE {P} IS AMAZING, DON'T MISS OUT!!!",
-            "HURRY!!! {P} SALE ENDS TODAY!!!", "YOU NEED THIS {P} RIGHT NOW!!!"]
-
-
-def polite_vs_shouting(n: int, seed: int = 0) -> list[dict]:
-    """`n` TRL preference rows, each with its own prompt: the polite answer is chosen."""
-    rng = random.Random(seed)
-    rows = []
-    for i in range(n):
-        product = rng.choice(PRODUCTS)
-        rows.append({"prompt": rng.choice(ASKS).format(p=product) + f" (brief {seed}-{i})",
-                     "chosen": rng.choice(POLITE).format(p=product),
-                     "rejected": rng.choice(SHOUTING).format(P=product.upper())})
-    return rows
-
-
-def write_jsonl(path, rows) -> None:
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-
-
-class WeightWatch(TrainerCallback):
-    """Records the trainable (adapter) parameters before and after training."""
-
-    def on_train_begin(self, args, state, control, model=None, **kwargs):
-        self.before = {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
-
-    def on_train_end(self, args, state, control, model=None, **kwargs):
-        self.after = {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
-
-    def changed(self, part: str = "") -> list[str]:
-        import torch
-
-        return [n for n in self.before if part in n and not torch.equal(self.before[n], self.after[n])]
+from botkit.feedback.training.config import load_config
+from botkit.feedback.training.data import read_preference_file, split, truncate_prompt_left
+from botkit.feedback.training.dpo import DPORunConfig, dpo_rows
+from botkit.feedback.training.reward import RewardRunConfig
+from botkit.feedback.training.rl import RLRunConfig
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +22,7 @@ def tokenizer(tiny_model_dir):
     return AutoTokenizer.from_pretrained(tiny_model_dir)
 
 
-def test_split_is_deterministic_and_keeps_each_prompt_on_one_side():
+def test_split_is_deterministic_and_keeps_each_prompt_on_one_side(polite_vs_shouting):
     rows = polite_vs_shouting(30)
     rows += [dict(rows[0], chosen="Thanks, kindly.")]  # a second pair on the first prompt
     train, held = split(rows, 0.2, seed=0)
@@ -86,8 +45,6 @@ def test_long_prompts_are_cut_from_the_left(tokenizer):
 
 
 def test_dpo_rows_keep_responses_whole(tokenizer):
-    from botkit.feedback.train_dpo import dpo_rows
-
     config = load_config(DPORunConfig, max_length=64, max_prompt_length=48)
     row = {"prompt": "blah " * 400 + "Write about the kettle.", "chosen": "Our kettle is lovely and quiet.",
            "rejected": "BUY THE KETTLE NOW!!!"}
@@ -98,7 +55,7 @@ def test_dpo_rows_keep_responses_whole(tokenizer):
     assert len(ids) <= 64 + 8  # the chat template's closing tokens may add a few
 
 
-def test_bad_preference_files_are_named_precisely(tmp_path):
+def test_bad_preference_files_are_named_precisely(tmp_path, polite_vs_shouting, write_jsonl):
     rows = polite_vs_shouting(6)
     rows[2]["rejected"] = "  "
     write_jsonl(tmp_path / "pairs.jsonl", rows)
@@ -106,16 +63,41 @@ def test_bad_preference_files_are_named_precisely(tmp_path):
         read_preference_file(tmp_path / "pairs.jsonl")
 
 
-def test_config_precedence_profile_yaml_flags(tmp_path):
-    assert load_config(DPORunConfig).precompute_ref_log_probs is True  # cpu profile
-    gpu = load_config(DPORunConfig, profile="gpu")
-    assert gpu.bf16 and gpu.gradient_checkpointing and not gpu.precompute_ref_log_probs
+def test_settings_come_from_profile_then_yaml_then_flags(tmp_path):
+    cpu = load_config(DPORunConfig)
+    assert (cpu.profile, cpu.bf16, cpu.per_device_train_batch_size) == ("cpu", False, 4)
+    assert cpu.precompute_ref_log_probs  # the cpu profile's DPO section
+    assert cpu.learning_rate == 5e-5  # the cpu profile's DPO section over TRL's 1e-6
+    # This machine has no GPU, so the gpu profile's bf16 is switched off by a flag to read the rest.
+    gpu = load_config(DPORunConfig, profile="gpu", args=["--bf16", "false"])
+    assert gpu.activation_checkpointing and not gpu.precompute_ref_log_probs and gpu.per_device_train_batch_size == 16
     path = tmp_path / "rm.yaml"
-    path.write_text("learning_rate: 1e-4\nnum_train_epochs: 3\nprofile: gpu\n")
-    config = load_config(RewardRunConfig, path, None, num_train_epochs=1)
-    assert (config.learning_rate, config.num_train_epochs, config.profile) == (1e-4, 1, "gpu")
-    path.write_text("learning_rat: 1\n")
-    with pytest.raises(BotkitError, match="unknown rm setting.*learning_rat"):
-        load_config(RewardRunConfig, path)
-    with pytest.raises(BotkitError, match="num_generations"):
+    path.write_text("learning_rate: 1e-4\nnum_train_epochs: 3\nlora_r: 4\nprofile: gpu\nbf16: false\n")
+    config = load_config(RewardRunConfig, path, args=["--epochs", "1", "--backbone", "policy"])
+    assert (config.learning_rate, config.lora_r, config.profile) == (1e-4, 4, "gpu")  # the file over the profile
+    assert config.per_device_train_batch_size == 32  # the gpu profile's rm section, not overridden
+    assert (config.num_train_epochs, config.model) == (1, "policy")  # flags (and their aliases) over the file
+    assert load_config(RewardRunConfig, path, "cpu", bf16=None).per_device_train_batch_size == 16  # --profile wins
+
+
+@pytest.mark.parametrize(("where", "args", "message"), [
+    ("yaml", "learning_rat: 1\n", "unknown rm setting.*learning_rat"),
+    ("yaml", "learning_rate: fast\n", "invalid float value: 'fast'"),
+    ("flags", ["--learning-rat", "1"], r"unknown option\(s\) --learning-rat 1"),
+    ("flags", ["--max-steps", "ten"], "--max-steps: invalid int value: 'ten'"),
+    ("flags", ["--peft", "qlora"], "invalid choice: 'qlora'"),
+])
+def test_setting_mistakes_are_one_line_errors(tmp_path, where, args, message):
+    path = None
+    if where == "yaml":
+        path = tmp_path / "rm.yaml"
+        path.write_text(args)
+        args = []
+    with pytest.raises(BotkitError, match=message) as caught:
+        load_config(RewardRunConfig, path, args=args)
+    assert "\n" not in str(caught.value)
+
+
+def test_rl_group_size_must_divide_the_batch():
+    with pytest.raises(BotkitError, match="divisible by num_generations"):
         load_config(RLRunConfig, num_generations=3)

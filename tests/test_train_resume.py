@@ -14,10 +14,9 @@ from transformers import TrainerCallback
 
 from botkit.errors import BotkitError
 from botkit.feedback.registry import ModelRegistry
-from botkit.feedback.train_config import SFTRunConfig, load_config
-from botkit.feedback.train_sft import train_sft
+from botkit.feedback.training.config import load_config
+from botkit.feedback.training.sft import SFTRunConfig, train_sft
 from botkit.models.catalog import list_models
-from tests.test_train_data import write_jsonl
 
 COPY = [{"prompt": f"Write a line about kettle model {i}.",
          "completion": f"The Heron {i} pours slowly, so every cup tastes the way you like it."} for i in range(10)]
@@ -40,7 +39,7 @@ def _wait_for(path, proc, timeout=180):
         time.sleep(0.2)
 
 
-def test_killed_run_is_not_registered_and_resumes(settings, tiny_model_dir, tmp_path):
+def test_killed_run_is_not_registered_and_resumes(settings, tiny_model_dir, tmp_path, write_jsonl):
     data, fast = tmp_path / "copy.jsonl", tmp_path / "fast.yaml"
     write_jsonl(data, COPY)
     fast.write_text("save_steps: 1\nlearning_rate: 0.01\n")

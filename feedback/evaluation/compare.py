@@ -51,7 +51,7 @@ def compare_versions(version_a: str, version_b: str, prompts: list[dict], *, rew
     from botkit.config import load_settings
     from botkit.database import open_database
     from botkit.feedback.generate import candidates, generate_pairs
-    from botkit.feedback.train_rm import RewardScorer
+    from botkit.feedback.training.reward import RewardScorer
 
     settings = settings or load_settings()
     if version_a == version_b:

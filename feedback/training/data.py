@@ -28,7 +28,8 @@ def read_preference_file(path: Path) -> list[dict]:
     empty = [(n, f"empty {side}") for n, row in good for side in ("chosen", "rejected") if not row[side].strip()]
     bad = sorted(bad + empty)
     if bad:
-        shown = "; ".join(f"line {n}: {why}" for n, why in bad[:5]) + (f"; and {len(bad) - 5} more" if len(bad) > 5 else "")
+        shown = "; ".join(f"line {n}: {why}" for n, why in bad[:5])
+        shown += f"; and {len(bad) - 5} more" if len(bad) > 5 else ""
         raise BotkitError(f"{path}: {len(bad)} unusable line(s) ({shown}); fix or remove them")
     return [{"prompt": row["messages"] or row["prompt"], "chosen": row["chosen"], "rejected": row["rejected"]}
             for _, row in good]
@@ -74,11 +75,36 @@ def read_sft_file(path: Path) -> list[dict]:
 def read_prompt_file(path: Path) -> list[dict]:
     """Prompts for online RL: rows with a `prompt` (string or messages); preference files work too."""
     rows = read_jsonl(Path(path), ("prompt",))
-    empty = [n for n, r in enumerate(rows, 1) if not r["prompt"] or (isinstance(r["prompt"], str) and not r["prompt"].strip())]
+    empty = [n for n, r in enumerate(rows, 1)
+             if not r["prompt"] or (isinstance(r["prompt"], str) and not r["prompt"].strip())]
     if empty:
         raise BotkitError(f"{path}: empty prompt on line(s) {', '.join(map(str, empty[:10]))}")
     unique = {json.dumps(r["prompt"], sort_keys=True): r["prompt"] for r in rows}
     return [{"prompt": p} for p in unique.values()]
+
+
+def preferences_from(path: Path | None, settings) -> tuple[list[dict], str]:
+    """(rows, source) for the reward model and DPO: a preference file, or the store's judged pairs
+    when `path` is None."""
+    if path:
+        return read_preference_file(path), str(path)
+    return preferences_from_store(settings), "the ranking store"
+
+
+def examples_from(path: Path | None, settings) -> tuple[list[dict], str]:
+    """(rows, source) for SFT: a file of examples, or the store's winning answers (the voice to imitate)."""
+    if path:
+        return read_sft_file(path), str(path)
+    pairs = preferences_from_store(settings)
+    return [{"prompt": p["prompt"], "completion": p["chosen"]} for p in pairs], "the ranking store"
+
+
+def prompts_from(path: Path | None, settings) -> tuple[list[dict], str]:
+    """(rows, source) for online RL: a prompt file, or each prompt of the store's judged pairs once."""
+    if path:
+        return read_prompt_file(path), str(path)
+    unique = {json.dumps(p["prompt"], sort_keys=True): p["prompt"] for p in preferences_from_store(settings)}
+    return [{"prompt": p} for p in unique.values()], "the ranking store"
 
 
 def require(rows: list, minimum: int, what: str, source: str) -> None:
@@ -131,7 +157,8 @@ def truncate_prompt_left(prompt, tokenizer, max_tokens: int):
         return prompt if len(ids) <= max_tokens else tokenizer.decode(ids[-max_tokens:])
 
     def length(messages) -> int:
-        return len(tokenizer.apply_chat_template(messages, tokenize=True, add_generation_prompt=True, return_dict=True)["input_ids"])
+        ids = tokenizer.apply_chat_template(messages, tokenize=True, add_generation_prompt=True, return_dict=True)
+        return len(ids["input_ids"])
 
     messages = [dict(m) for m in prompt]
     system = [m for m in messages[:1] if m["role"] == "system"]

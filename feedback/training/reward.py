@@ -1,6 +1,7 @@
 """`botkit train rm`: a reward model from pairwise preferences with TRL's RewardTrainer, on the
 packaged MiniLM (fast on a CPU: the default) or the chat model's own base, with a LoRA or prompt-tuning
-adapter and a scalar head. `RewardScorer` scores (prompt, response) pairs for eval, RL and ranking.
+adapter and a scalar head. `RewardScorer` scores (prompt, response) pairs for RL and ranking;
+`score_pairs` measures a registered reward version on preference pairs (`botkit eval rm`).
 
 We tokenize ourselves, because RewardTrainer drops over-long pairs instead of truncating them: the
 prompt is cut from the left so the responses being compared are never cut.
@@ -8,14 +9,32 @@ prompt is cut from the left so the responses being compared are never cut.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
+
+from trl import RewardConfig
 
 from botkit.errors import BotkitError
-from botkit.feedback.train_config import RewardRunConfig
-from botkit.feedback.train_data import as_chat, prompt_as_text, require, snapshot, split, truncate_prompt_left
-from botkit.feedback.train_run import Run, peft_config
+from botkit.feedback.training.adapters import peft_config
+from botkit.feedback.training.base import Built, train_version
+from botkit.feedback.training.config import BotkitFields
+from botkit.feedback.training.data import as_chat, prompt_as_text, require, truncate_prompt_left
 
 MINILM = "minilm"
+
+
+@dataclass
+class RewardRunConfig(RewardConfig, BotkitFields):
+    """TRL's RewardConfig with botkit's fields; the backbone is an encoder by default, not the chat model."""
+
+    model: str = field(default=MINILM, metadata={
+        "aliases": ["--backbone"],
+        "help": "Backbone: 'minilm' (the packaged all-MiniLM-L6-v2, fast on CPU), 'policy' (the chat model's "
+                "base) or any model spec."})
+
+    method: ClassVar[str] = "rm"
+    min_examples: ClassVar[int] = 8
 
 
 def backbone_dir(spec: str, settings) -> tuple[str, str]:
@@ -89,13 +108,15 @@ class RewardScorer:
         settings = settings or load_settings()
         version = ModelRegistry.open(settings).version(name)
         if version["kind"] != "reward":
-            raise BotkitError(f"{name} is a {version['method']} policy version, not a reward model (train one with `botkit train rm`)")
+            raise BotkitError(f"{name} is a {version['method']} policy version, not a reward model "
+                              "(train one with `botkit train rm`)")
         _, directory = backbone_dir(version["base"], settings)
         model, tokenizer = load_backbone(directory)
         try:
             model = PeftModel.from_pretrained(model, version["adapter_path"])
         except (RuntimeError, ValueError, KeyError) as exc:
-            raise BotkitError(f"reward adapter {name} does not fit its base {version['base']}: {str(exc).splitlines()[0]}") from exc
+            raise BotkitError(f"reward adapter {name} does not fit its base {version['base']}: "
+                              f"{str(exc).splitlines()[0]}") from exc
         config = version["config"]
         return cls(model, tokenizer, config["max_length"], config["max_prompt_length"], name)
 
@@ -140,33 +161,30 @@ def train_reward_model(config: RewardRunConfig, rows: list[dict], out: str, *, s
                        settings=None, callbacks=()) -> dict:
     """Train on preference `rows` (prompt, chosen, rejected) and register reward version `out`;
     its metrics hold the held-out pairwise accuracy."""
-    from trl import RewardConfig, RewardTrainer
+    def build(train, heldout, settings) -> Built:
+        from trl import RewardTrainer
 
-    from botkit.config import load_settings
-
-    settings = settings or load_settings()
-    require(rows, config.min_examples, "preference pairs", source)
-    train, heldout = split(rows, config.test_fraction, config.seed)
-    with Run(out, config, snapshot(train, heldout, source), resume=resume, settings=settings,
-             callbacks=callbacks) as run:
         base, directory = backbone_dir(config.model, settings)
         model, tokenizer = load_backbone(directory)
-        args = run.arguments(RewardConfig, max_length=config.max_length, eos_token=tokenizer.eos_token,
-                             center_rewards_coefficient=config.center_rewards_coefficient)
-        trainer = RewardTrainer(model=model, args=args, processing_class=tokenizer,
+        config.eos_token = tokenizer.eos_token
+        trainer = RewardTrainer(model=model, args=config, processing_class=tokenizer,
                                 train_dataset=tokenized(train, tokenizer, config),
-                                peft_config=peft_config(config, "SEQ_CLS"), callbacks=run.callbacks())
-        run.fit(trainer)
-        scorer = RewardScorer(trainer.model, tokenizer, config.max_length, config.max_prompt_length, out)
+                                peft_config=peft_config(config, "SEQ_CLS"))
+        return Built(trainer, base)
+
+    def measure(trainer, train, heldout) -> dict:
+        scorer = RewardScorer(trainer.model, trainer.processing_class, config.max_length, config.max_prompt_length, out)
         held = scorer.pairwise(heldout)
-        metrics = {"heldout_accuracy": held["accuracy"], "heldout_pairs": held["n"],
-                   "heldout_mean_margin": held["mean_margin"], "train_pairs": len(train),
-                   "steps": trainer.state.global_step}
-        run.save_heldout(heldout)
-        return run.finish(trainer, kind="reward", base=base, metrics=metrics, parent=None)
+        return {"heldout_accuracy": held["accuracy"], "heldout_pairs": held["n"],
+                "heldout_mean_margin": held["mean_margin"], "train_pairs": len(train),
+                "steps": trainer.state.global_step}
+
+    return train_version(config, rows, out, kind="reward", what="preference pairs", build=build, measure=measure,
+                         source=source, resume=resume, settings=settings, callbacks=callbacks)
 
 
-def evaluate_reward_model(name: str, rows: list[dict], settings=None) -> dict:
-    """`botkit eval rm`: pairwise accuracy of reward version `name` on preference rows."""
+def score_pairs(version: str, rows: list[dict], settings=None) -> dict:
+    """`version`, pairwise `accuracy` (chosen scored above rejected), `n` and `mean_margin` of the
+    registered reward version on preference rows (`prompt`, `chosen`, `rejected`)."""
     require(rows, 1, "preference pairs", "the file")
-    return {"version": name, **RewardScorer.load(name, settings).pairwise(rows)}
+    return {"version": version, **RewardScorer.load(version, settings).pairwise(rows)}

@@ -1,0 +1,138 @@
+"""`botkit train sft|rm|dpo|rl|runs`: thin commands over the `train_*` functions. Every setting of a
+method's config (TRL's and botkit's) is a flag, parsed by TRL's parser; `--help` lists them all."""
+
+from __future__ import annotations
+
+import warnings
+from importlib import import_module
+from pathlib import Path
+from typing import Optional
+
+import typer
+from typer.core import TyperCommand
+
+from botkit.cli.output import JSON, console, logs_to_stderr, print_json
+from botkit.errors import BotkitError
+
+train_app = typer.Typer(help="Train adapters from your copy and rankings; each run becomes a model version.",
+                        no_args_is_help=True)
+
+DATA = typer.Option(None, "--data", help="A JSONL file (TRL format).")
+FROM_STORE = typer.Option(False, "--from-store", help="Use the ranking store's judged pairs.")
+OUT = typer.Option(..., "--out", help="Name of the new model version (saved in BOTKIT_HOME/models/NAME).")
+PROFILE = typer.Option(None, "--profile", help="cpu (default: float32, small batches) or gpu (bf16, larger batches).")
+CONFIG = typer.Option(None, "--config", help="A YAML file of settings (any listed below); flags override it.")
+RESUME = typer.Option(False, "--resume", help="Continue an interrupted run of --out from its last checkpoint.")
+SETTINGS_HELP = """
+Settings: TRL's config for the method plus botkit's fields, each as --name VALUE (or --name-with-dashes),
+or as a `name: value` line in --config FILE.yaml; --epochs is num_train_epochs, --batch-size is
+per_device_train_batch_size. Precedence: defaults < --profile < --config < flags. The defaults shown
+are the cpu profile's; output_dir is always the run's own (BOTKIT_HOME/models/NAME/checkpoints).
+
+"""
+
+
+def _settings_command(config: str) -> dict:
+    """typer.command() arguments for a train command: the flags typer does not know go to TRL's
+    parser, and --help also lists every setting of `config` ('module:Class', imported only then)."""
+    class TrainCommand(TyperCommand):
+        def format_help(self, ctx, formatter):
+            from botkit.feedback.training.config import SettingsParser
+
+            super().format_help(ctx, formatter)  # typer's rich help prints itself; the settings follow
+            module, name = config.split(":")
+            formatter.write(SETTINGS_HELP + SettingsParser(getattr(import_module(module), name)).help())
+
+    return {"cls": TrainCommand, "context_settings": {"allow_extra_args": True, "ignore_unknown_options": True}}
+
+
+def _train(ctx: typer.Context, config_class, train, read, *, data: Path | None, from_store: bool, out: str,
+           profile: str | None, config: Path | None, resume: bool, json_out: bool) -> None:
+    """Settings from ctx.args, rows from `read` (a file or the store), then `train` and its report."""
+    from botkit.config import load_settings
+    from botkit.feedback.training.config import load_config
+
+    if bool(data) == bool(from_store):
+        raise BotkitError("give exactly one of --data FILE.jsonl or --from-store")
+    run_config = load_config(config_class, config, profile, args=ctx.args)
+    settings = load_settings()
+    rows, source = read(data, settings)
+    with logs_to_stderr(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        version = train(run_config, rows, out, source=source, resume=resume, settings=settings)
+    if json_out:
+        print_json(version)
+        return
+    console.print(f"[bold]{version['name']}[/bold] registered ({version['kind']}, {version['method']}) "
+                  f"in {version['adapter_path']}")
+    for key, value in version["metrics"].items():
+        console.print(f"  {key}: {round(value, 4) if isinstance(value, float) else value}", highlight=False)
+
+
+@train_app.command("sft", **_settings_command("botkit.feedback.training.sft:SFTRunConfig"))
+def sft(ctx: typer.Context, data: Optional[Path] = DATA, from_store: bool = FROM_STORE, out: str = OUT,
+        profile: Optional[str] = PROFILE, config: Optional[Path] = CONFIG, resume: bool = RESUME,
+        json_out: bool = JSON):
+    """Fine-tune the chat model on your copy (text, prompt/completion or messages lines; from the
+    store: the winning answers); reports held-out loss and perplexity."""
+    from botkit.feedback.training.data import examples_from
+    from botkit.feedback.training.sft import SFTRunConfig, train_sft
+
+    _train(ctx, SFTRunConfig, train_sft, examples_from, data=data, from_store=from_store, out=out, profile=profile,
+           config=config, resume=resume, json_out=json_out)
+
+
+@train_app.command("rm", **_settings_command("botkit.feedback.training.reward:RewardRunConfig"))
+def rm(ctx: typer.Context, data: Optional[Path] = DATA, from_store: bool = FROM_STORE, out: str = OUT,
+       profile: Optional[str] = PROFILE, config: Optional[Path] = CONFIG, resume: bool = RESUME,
+       json_out: bool = JSON):
+    """Train a reward model on preference pairs (--backbone minilm, policy or a model); reports
+    held-out pairwise accuracy."""
+    from botkit.feedback.training.data import preferences_from
+    from botkit.feedback.training.reward import RewardRunConfig, train_reward_model
+
+    _train(ctx, RewardRunConfig, train_reward_model, preferences_from, data=data, from_store=from_store, out=out,
+           profile=profile, config=config, resume=resume, json_out=json_out)
+
+
+@train_app.command("dpo", **_settings_command("botkit.feedback.training.dpo:DPORunConfig"))
+def dpo(ctx: typer.Context, data: Optional[Path] = DATA, from_store: bool = FROM_STORE, out: str = OUT,
+        profile: Optional[str] = PROFILE, config: Optional[Path] = CONFIG, resume: bool = RESUME,
+        json_out: bool = JSON):
+    """DPO on preference pairs with a LoRA adapter; reports held-out reward accuracy and margin."""
+    from botkit.feedback.training.data import preferences_from
+    from botkit.feedback.training.dpo import DPORunConfig, train_dpo
+
+    _train(ctx, DPORunConfig, train_dpo, preferences_from, data=data, from_store=from_store, out=out,
+           profile=profile, config=config, resume=resume, json_out=json_out)
+
+
+@train_app.command("rl", **_settings_command("botkit.feedback.training.rl:RLRunConfig"))
+def rl(ctx: typer.Context, data: Optional[Path] = DATA, from_store: bool = FROM_STORE, out: str = OUT,
+       profile: Optional[str] = PROFILE, config: Optional[Path] = CONFIG, resume: bool = RESUME,
+       json_out: bool = JSON):
+    """Online RL (GRPO) against a trained reward version (--reward-model, default: the newest), with
+    a KL penalty --beta to the base; reports held-out reward and win rate against the base."""
+    from botkit.feedback.training.data import prompts_from
+    from botkit.feedback.training.rl import RLRunConfig, train_rl
+
+    _train(ctx, RLRunConfig, train_rl, prompts_from, data=data, from_store=from_store, out=out, profile=profile,
+           config=config, resume=resume, json_out=json_out)
+
+
+@train_app.command("runs")
+def runs(json_out: bool = JSON):
+    """List training runs: running, finished, failed or interrupted (killed; resume with --resume)."""
+    from botkit.feedback.registry import ModelRegistry
+
+    rows = ModelRegistry.open().runs()
+    if json_out:
+        print_json(rows)
+        return
+    for r in rows:
+        typer.echo(f"{r['name']:24} {r['method']:4} {r['status']:12} {r['started_at']}  {r['error'] or ''}")
+
+
+def add_training_commands(app: typer.Typer, *groups: typer.Typer) -> None:
+    """Add the `train` group to `app` (the other groups are the `models` and `eval` modules' now)."""
+    app.add_typer(train_app, name="train")

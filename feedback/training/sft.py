@@ -1,0 +1,67 @@
+"""`botkit train sft`: supervised fine-tuning of the brand-voice model on the brand's own copy, with
+TRL's SFTTrainer and a LoRA (or prompt-tuning) adapter. Held-out metrics: loss and perplexity."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import ClassVar
+
+from trl import SFTConfig
+
+from botkit.errors import BotkitError
+from botkit.feedback.training.adapters import load_policy, new_adapter
+from botkit.feedback.training.base import Built, train_version
+from botkit.feedback.training.config import BotkitFields
+from botkit.feedback.training.data import as_chat, truncate_prompt_left
+
+
+@dataclass
+class SFTRunConfig(SFTConfig, BotkitFields):
+    """TRL's SFTConfig with botkit's fields (base model, parent, PEFT, held-out split)."""
+
+    method: ClassVar[str] = "sft"
+
+
+def sft_examples(rows: list[dict], tokenizer, config: SFTRunConfig) -> list[dict]:
+    """Rows in one TRL format: plain `text`, or a conversational prompt (cut from the left) + completion."""
+    if any("text" in r for r in rows):
+        if not all("text" in r for r in rows):
+            raise BotkitError("mix of plain 'text' lines and prompt/response lines: use one kind per file")
+        return [{"text": r["text"]} for r in rows]
+    out = []
+    for r in rows:
+        if "messages" in r:
+            if r["messages"][-1].get("role") != "assistant" or len(r["messages"]) < 2:
+                raise BotkitError("a 'messages' example must end with the assistant's answer after a user turn")
+            prompt, completion = r["messages"][:-1], r["messages"][-1]["content"]
+        else:
+            prompt, completion = r["prompt"], r["completion"]
+        out.append({"prompt": truncate_prompt_left(as_chat(prompt), tokenizer, config.max_prompt_length),
+                    "completion": [{"role": "assistant", "content": completion}]})
+    return out
+
+
+def train_sft(config: SFTRunConfig, rows: list[dict], out: str, *, source: str, resume: bool = False,
+              settings=None, callbacks=()) -> dict:
+    """Fine-tune on `rows` (see data.read_sft_file) and register the adapter as policy version `out`."""
+    def build(train, heldout, settings) -> Built:
+        from datasets import Dataset
+        from trl import SFTTrainer
+
+        policy = load_policy(config, settings)
+        trainer = SFTTrainer(model=policy.model, args=config, processing_class=policy.tokenizer,
+                             train_dataset=Dataset.from_list(sft_examples(train, policy.tokenizer, config)),
+                             eval_dataset=Dataset.from_list(sft_examples(heldout, policy.tokenizer, config)),
+                             peft_config=new_adapter(config, policy))
+        return Built(trainer, policy.base, policy.parent)
+
+    def measure(trainer, train, heldout) -> dict:
+        scores = trainer.evaluate()
+        train_losses = [h["train_loss"] for h in trainer.state.log_history if "train_loss" in h]
+        return {"heldout_loss": scores["eval_loss"], "heldout_perplexity": math.exp(min(scores["eval_loss"], 50)),
+                "heldout_token_accuracy": scores.get("eval_mean_token_accuracy"),
+                "train_loss": train_losses[-1] if train_losses else None, "steps": trainer.state.global_step}
+
+    return train_version(config, rows, out, kind="policy", what="examples", build=build, measure=measure,
+                         source=source, resume=resume, settings=settings, callbacks=callbacks)
