@@ -1,0 +1,113 @@
+"""The llama.cpp engine on the default model's own GGUF (Q4_1): generation, streaming, stop strings,
+seeds, batching, token counts, scoring, and a model version's LoRA adapter converted to GGUF."""
+
+import importlib.util
+
+import pytest
+
+from botkit.decoding import DecodingOptions
+from botkit.models.engine import Generation
+
+pytestmark = [pytest.mark.e2e,
+              pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None, reason="llama-cpp-python is not installed")]
+
+BLUE = [{"role": "user", "content": "Repeat exactly: The kettle is blue."}]
+GREEDY = DecodingOptions(max_new_tokens=24)
+
+
+@pytest.fixture(scope="module")
+def engine(default_dir):
+    from botkit.config import load_settings
+    from botkit.models.loading import load_engine
+
+    return load_engine("default", settings=load_settings())  # engine: auto picks llama.cpp on CPU
+
+
+def test_auto_runs_the_default_gguf_on_llamacpp_and_answers(engine):
+    from botkit.models.default import DEFAULT_MODEL, default_gguf
+    from botkit.models.llamacpp import LlamaCppEngine
+
+    assert isinstance(engine, LlamaCppEngine) and engine.gguf == default_gguf() and engine.name == DEFAULT_MODEL
+    assert engine.context_window == 8192
+    out = engine.generate(BLUE, GREEDY)
+    assert "blue" in out.text.lower() and out.finish_reason == "stop" and out.prompt_tokens == engine.count_tokens(BLUE)
+
+
+def test_chat_template_and_token_counts_match_transformers(engine, default_dir):
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(default_dir)
+    chat = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Héllo, what's new? 🙂"}]
+    rendered = tok.apply_chat_template(chat, tokenize=False, add_generation_prompt=True)
+    assert engine.render(chat) == rendered
+    assert engine.count_tokens(chat) == len(tok(rendered, add_special_tokens=False)["input_ids"])
+
+
+def test_stream_pieces_add_up_to_the_answer(engine):
+    *pieces, last = list(engine.stream(BLUE, GREEDY))
+    assert isinstance(last, Generation) and len(pieces) > 2
+    assert "".join(pieces).strip() == last.text == engine.generate(BLUE, GREEDY).text
+
+
+def test_stop_strings_end_the_answer_before_them(engine):
+    out = engine.generate(BLUE, GREEDY.merged(stop=["blue"]))
+    assert "blue" not in out.text.lower() and out.finish_reason == "stop"
+    streamed = "".join(p for p in engine.stream(BLUE, GREEDY.merged(stop=["blue"])) if isinstance(p, str))
+    assert "blue" not in streamed.lower()
+    short = engine.generate(BLUE, DecodingOptions(max_new_tokens=2))
+    assert short.completion_tokens == 2 and short.finish_reason == "length"
+
+
+def test_seeds_make_sampling_reproducible(engine):
+    chat = [{"role": "user", "content": "Write a tagline for a kettle."}]
+    sample = DecodingOptions(strategy="sample", temperature=1.0, max_new_tokens=16, seed=11)
+    assert engine.generate(chat, sample).text == engine.generate(chat, sample).text
+    texts = {engine.generate(chat, sample.merged(seed=s)).text for s in range(4)}
+    assert len(texts) > 1
+
+
+def test_a_batch_decodes_each_chat_as_it_would_alone(engine):
+    chats = [BLUE, [{"role": "user", "content": "Name a colour."}], BLUE,
+             [{"role": "user", "content": "Say hello to Ann."}]]
+    alone = [engine.generate(c, GREEDY).text for c in chats]
+    assert [g.text for g in engine.generate_batch(chats, GREEDY)] == alone
+    sampled = engine.generate_batch([chats[1]] * 4, DecodingOptions(strategy="sample", temperature=1.2, seed=5,
+                                                                     max_new_tokens=12))
+    assert len({g.text for g in sampled}) > 1  # copies of one prompt sample apart
+
+
+def test_scores_rank_the_answer_the_chat_asks_for(engine):
+    scores = engine.score(BLUE, ["The kettle is blue.", "Bananas grow in Iceland."])
+    assert scores[0] > scores[1] + 5 and all(s < 0 for s in scores)
+    again = engine.score([{"role": "user", "content": "Name a colour."}], ["Blue", "Banana"])
+    assert again[0] > again[1]
+
+
+def test_a_lora_version_gives_the_same_greedy_tokens_as_transformers_and_peft(engine, default_dir, tmp_path):
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    from botkit.config import load_settings
+    from botkit.models.gguf_lora import GGUF_NAME
+    from botkit.models.loading import load_engine
+
+    torch.manual_seed(0)
+    model = get_peft_model(AutoModelForCausalLM.from_pretrained(default_dir),
+                           LoraConfig(r=8, lora_alpha=16, init_lora_weights=False,
+                                      target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "up_proj", "down_proj"]))
+    for name, param in model.named_parameters():  # a small random delta: big enough to change answers
+        if "lora_B" in name:
+            param.data.normal_(0, 0.02)
+    adapter = tmp_path / "brand-v1"
+    model.save_pretrained(adapter)
+    settings = load_settings()
+    on_llama = load_engine(str(adapter), settings=settings)
+    on_hf = load_engine(str(adapter), engine="transformers", settings=settings)
+    assert (adapter / GGUF_NAME).exists() and on_llama.name == on_hf.name == "SmolLM2-135M-Instruct+brand-v1"
+    prompts = [BLUE, [{"role": "user", "content": "What is a kettle for?"}],
+               [{"role": "user", "content": "Write a haiku about tea."}]]
+    options = DecodingOptions(max_new_tokens=12, repetition_penalty=1.0)
+    adapted = [on_llama.generate(p, options).text for p in prompts]
+    assert adapted == [on_hf.generate(p, options).text for p in prompts]
+    assert adapted != [engine.generate(p, options).text for p in prompts]  # the adapter changes answers
