@@ -3,14 +3,11 @@
 
 from __future__ import annotations
 
-
 import pytest
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
 from botkit.langchain import BotkitChatModel, BotkitRetriever
-
-
 
 
 def test_chat_model_answers_with_citations_and_a_response_id(bot):

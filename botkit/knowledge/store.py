@@ -8,9 +8,9 @@ chunks of files that disappeared from an ingested folder.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 import sqlite_utils

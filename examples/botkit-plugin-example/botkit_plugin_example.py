@@ -1,6 +1,7 @@
 """A minimal botkit plugin: the `shout` task says the user's text back in capitals."""
 
 from langchain_core.runnables import RunnableLambda
+
 from botkit import hookimpl
 from botkit.tasks import Task, chat_model, chat_prompt
 

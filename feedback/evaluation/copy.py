@@ -12,8 +12,8 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
-from botkit.tasks import brand_similarity, repeats_itself
 from botkit.errors import BotkitError
+from botkit.tasks import brand_similarity, repeats_itself
 
 # One output row and the run's options -> what is wrong with it ([] when nothing is).
 Problems = Callable[[dict, object], list[str]]
