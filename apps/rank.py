@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from botkit.apps.signin import ranking_store, require_annotator
-from botkit.feedback.store import RankingStore
+from botkit.feedback.store import VERDICTS, RankingStore
 
 OTHER = {"a": "b", "b": "a"}
 # (label, screen verdict, keyboard shortcut): "left"/"right" become the pair's a/b when recorded.
@@ -86,7 +86,7 @@ def own_judgements(store: RankingStore, annotator: str) -> None:
         key = "own-" + hashlib.sha1(rows[["verdict", "reason"]].to_json().encode()).hexdigest()[:12]
         st.data_editor(rows, key=key, on_change=save_edits, args=(store, mine, key), hide_index=True,
                        disabled=["prompt", "answer A", "answer B"], width="stretch", column_config={
-                           "verdict": st.column_config.SelectboxColumn(options=["a", "b", "tie", "both-bad"],
+                           "verdict": st.column_config.SelectboxColumn(options=list(VERDICTS),
                                                                        required=True)})
 
 

@@ -44,9 +44,10 @@ def register_commands(cli: typer.Typer) -> None:
 def register_engines(register: Callable[..., None]) -> None:
     """Add inference engines: call `register(name, load)` once per engine, as llm's `register_models`.
 
-    `load(...)` returns a ready `botkit.models.engine.Engine` (generate, batch, stream, count tokens,
-    score); the `engine` setting names the one `botkit.models.loading.load_engine` uses. Built-in
-    engines register through this hook too.
+    `load(spec, settings, adapter=None)` returns a ready `botkit.models.engine.Engine` (generate,
+    batch, stream, count tokens, score) for a model spec; the `engine` setting names the one
+    `botkit.models.loading.load_engine` uses. The built-in engines (transformers, llamacpp, openai,
+    vllm) register through this hook too; two engines with one name is an error.
     """
 
 

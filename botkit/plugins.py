@@ -23,9 +23,10 @@ from botkit import hookspecs
 from botkit.errors import BotkitError
 
 # The features botkit itself is built from, registered through the same hooks as any plugin.
-# They are not filtered by BOTKIT_PLUGINS: without them botkit cannot read a document or load a
-# trained version. The feedback loop plugs into the core here; the core never imports it.
+# They are not filtered by BOTKIT_PLUGINS: without them botkit cannot run a model, read a document
+# or load a trained version. The feedback loop plugs into the core here; the core never imports it.
 ESSENTIAL_PLUGINS = (
+    "botkit.models.builtin_engines",
     "botkit.knowledge.loaders",
     "botkit.tasks.scoring",
     "botkit.feedback.registry",

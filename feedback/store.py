@@ -10,6 +10,7 @@ import random
 import threading
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Literal, get_args
 
 import sqlite_utils
 
@@ -17,7 +18,9 @@ from botkit.database import open_database
 from botkit.errors import BotkitError
 from botkit.sessions import now
 
-VERDICTS = ("a", "b", "tie", "both-bad")
+# A blind comparison's outcome: side a better, side b better, a tie, or both answers bad.
+Verdict = Literal["a", "b", "tie", "both-bad"]
+VERDICTS: tuple[str, ...] = get_args(Verdict)
 ORIGINS = ("chat", "api", "import", "generate", "compare")
 GOLD_SHARE = 0.1  # about one pair in ten is a gold pair with a known answer, to check raters
 

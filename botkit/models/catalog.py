@@ -15,7 +15,7 @@ from botkit.plugins import get_model_sources
 
 def hub_cached() -> list[str]:
     try:
-        from huggingface_hub import scan_cache_dir
+        from huggingface_hub import scan_cache_dir  # deferred, as below: slow to import, rarely needed
 
         return sorted(r.repo_id for r in scan_cache_dir().repos if r.repo_type == "model")
     except Exception:  # no cache dir yet, or an unreadable one: nothing to list

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
 from botkit.dialogue import Citation  # the one definition: the dialogue core's dataclass, served as is
+from botkit.feedback.store import Verdict
 
 
 def _valid_unicode(text: str) -> str:
@@ -164,7 +165,7 @@ class FeedbackRequest(BaseModel):
     response_id: Text = Field(min_length=1, max_length=100)
     rating: Literal[1, -1, "up", "down"] | None = None
     other_id: Text | None = Field(None, min_length=1, max_length=100)
-    verdict: Literal["a", "b", "tie", "both-bad"] | None = None
+    verdict: Verdict | None = None
     reason: Text = Field("", max_length=10_000)
     seconds: float | None = Field(None, ge=0, le=86_400, description="How long the judgement took.")
 
