@@ -31,9 +31,9 @@ def main() -> None:
     os.environ["BOTKIT_HOME"] = tempfile.mkdtemp(prefix="bench-rm-")
     from train_timing import StepTimer, sample_pairs
 
-    from botkit.feedback.train_config import RewardRunConfig, load_config
-    from botkit.feedback.train_data import split
-    from botkit.feedback.train_rm import RewardScorer, train_reward_model
+    from botkit.feedback.training.config import load_config
+    from botkit.feedback.training.data import split
+    from botkit.feedback.training.reward import RewardRunConfig, RewardScorer, train_reward_model
 
     rows = sample_pairs(args.pairs)
     config = load_config(RewardRunConfig, max_steps=args.steps)

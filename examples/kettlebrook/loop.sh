@@ -14,8 +14,10 @@ cd "$(dirname "$0")/../.."
 BOTKIT=${BOTKIT:-.venv/bin/botkit}
 PY=${PY:-.venv/bin/python}
 PROFILE=${PROFILE:-cpu}
-# The sample has ~46 training pairs after the held-out split: the defaults (2 reward-model epochs =
-# 6 steps; DPO at 5e-5) barely move either model on so little data, so the recipe trains longer/harder.
+# The sample has ~46 training pairs after the held-out split: the profile's defaults
+# (feedback/training/profiles/cpu.yaml: 2 reward-model epochs = 6 steps; DPO at 5e-5) barely move
+# either model on so little data, so the recipe trains longer/harder. Any other setting of the method
+# (`botkit train dpo --help`) can be added to its line below as a flag.
 RM_EPOCHS=${RM_EPOCHS:-10}
 DPO_STEPS=${DPO_STEPS:-24}   # two epochs of the training pairs at batch 4
 DPO_LR=${DPO_LR:-5e-4}
