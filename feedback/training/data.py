@@ -1,8 +1,9 @@
 """Training data for every method: read (TRL-format files or the ranking store), check, split into
 train and held-out deterministically, fingerprint, and cut long prompts from the left.
 
-The split hashes the prompt (as the store's export does), so one prompt never lands on both sides;
-it ranks prompts by that hash and holds out the lowest, so even a small file gets a held-out set.
+The split ranks prompts by a seeded hash and holds out the lowest, so one prompt never lands on both
+sides and even a small file gets a held-out set. (`feedback export --test-fraction` picks its test
+prompts by a hash threshold instead: the two splits are not the same.)
 """
 
 from __future__ import annotations
