@@ -184,7 +184,10 @@ def versions_section(settings) -> None:
     # Promote and roll back run as callbacks, before the page draws, so what follows shows their effect.
     kind, text = st.session_state.pop("notice", (None, None))
     if kind:
-        (st.error if kind == "error" else st.success)(text, icon=":material/block:" if kind == "error" else ":material/check:")
+        if kind == "error":
+            st.error(text, icon=":material/block:")
+        else:
+            st.success(text, icon=":material/check:")
     registry = ModelRegistry.open(settings)
     versions = registry.versions()
     active = load_settings().model

@@ -82,7 +82,9 @@ def _model_registry(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_knowledge_and_sessions, _ranking_store, _api_keys, _model_registry]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+    _knowledge_and_sessions, _ranking_store, _api_keys, _model_registry,
+]
 
 
 def open_database(path: Path) -> sqlite_utils.Database:

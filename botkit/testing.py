@@ -76,7 +76,8 @@ def make_task_runner(home, engine=None, embedder=None) -> TaskRunner:
     from botkit.dialogue import Bot
 
     settings = load_settings(home=home)
-    return TaskRunner(Bot(settings, engine=engine or FakeEngine(), embedder=embedder or DeterministicFakeEmbedding(size=64)))
+    embedder = embedder or DeterministicFakeEmbedding(size=64)
+    return TaskRunner(Bot(settings, engine=engine or FakeEngine(), embedder=embedder))
 
 
 @pytest.fixture

@@ -55,7 +55,8 @@ def preference_stats(store) -> dict:
     comparisons = store.comparisons()
     agreement = simple_agreement(comparisons)
     alpha = krippendorff_alpha(comparisons)
-    agreement.update(krippendorff_alpha=None if alpha is None else round(alpha, 4), cohen_kappa=cohen_kappas(comparisons))
+    agreement.update(krippendorff_alpha=None if alpha is None else round(alpha, 4),
+                     cohen_kappa=cohen_kappas(comparisons))
     return {"counts": counts, "verdicts": dict(Counter(c["verdict"] for c in comparisons)), "agreement": agreement,
             "win_rates": model_tallies(comparisons),
             "ratings": {m: round(r, 1) for m, r in bradley_terry(comparisons).items()},

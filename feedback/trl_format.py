@@ -88,7 +88,8 @@ def import_trl(store, path: Path, *, annotator: str = "import", keep_good: bool 
     `annotator`). A file with bad lines imports nothing unless `keep_good`; all or nothing per file."""
     good, bad = read_preferences(path)
     if bad and not keep_good:
-        shown = "; ".join(f"line {n}: {why}" for n, why in bad[:5]) + (f"; and {len(bad) - 5} more" if len(bad) > 5 else "")
+        shown = "; ".join(f"line {n}: {why}" for n, why in bad[:5])
+        shown += f"; and {len(bad) - 5} more" if len(bad) > 5 else ""
         raise BotkitError(f"{path}: {len(bad)} malformed line(s), nothing imported ({shown}); "
                           "fix them or pass --keep-good to import the rest")
     names = set()
@@ -112,7 +113,8 @@ def _since(value: str | None) -> str | None:
     try:
         when = datetime.fromisoformat(value)
     except ValueError:
-        raise BotkitError(f"--since expects a date or time like 2026-01-31 or 2026-01-31T09:00, not '{value}'") from None
+        raise BotkitError(
+            f"--since expects a date or time like 2026-01-31 or 2026-01-31T09:00, not '{value}'") from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
     return when.astimezone(timezone.utc).isoformat(timespec="seconds")

@@ -35,7 +35,8 @@ def test_oldest_history_goes_first_then_examples_then_sources():
     messages, dropped = fit(parts(), words, full - 60)
     assert dropped["history_messages"] == 4 and dropped["examples"] >= 1 and dropped["sources"] == 0
 
-    messages, dropped = fit(parts(), words, words(PromptParts("You are helpful.", "How long is the warranty?", sources=["[1] " + "fact " * 10]).messages()))
+    minimal = PromptParts("You are helpful.", "How long is the warranty?", sources=["[1] " + "fact " * 10])
+    messages, dropped = fit(parts(), words, words(minimal.messages()))
     assert dropped == {"history_messages": 4, "examples": 2, "sources": 1}
     assert "[1] fact" in messages[-1]["content"] and "[2]" not in messages[-1]["content"]
 

@@ -34,7 +34,8 @@ def brand_home(tmp_path_factory):
 
 
 def test_ask_json_answers_with_the_fact_and_cites_its_document(brand_home):
-    out = json.loads(botkit("ask", "How long is the warranty on the Zephyr 3000 kettle?", "--json", home=brand_home).stdout)
+    asked = botkit("ask", "How long is the warranty on the Zephyr 3000 kettle?", "--json", home=brand_home)
+    out = json.loads(asked.stdout)
     assert FACT.search(out["answer"])
     assert out["model"] == "SmolLM2-135M-Instruct"
     assert set(out["usage"]) >= {"prompt_tokens", "completion_tokens"} and out["usage"]["prompt_tokens"] > 0

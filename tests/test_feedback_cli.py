@@ -39,7 +39,8 @@ def test_import_stats_export_as_a_user_runs_them(home, tmp_path):
     assert (agreement["pairs_with_2plus"], agreement["agreeing"], agreement["share"]) == (15, 12, 0.8)
     assert 0 < agreement["krippendorff_alpha"] < 1 and len(agreement["cohen_kappa"]) == 3
     table = run("stats").stdout
-    assert "No comparisons between two different model versions" in table and "maya" in table and "12 of 15" in table and "kappa" in table
+    assert "No comparisons between two different model versions" in table
+    assert "maya" in table and "12 of 15" in table and "kappa" in table
 
     out = tmp_path / "prefs.jsonl"
     report = json.loads(run("export", out, "--format", "trl", "--test-fraction", "0.2", "--seed", "3", "--json").stdout)

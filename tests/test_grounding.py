@@ -3,9 +3,11 @@ import pytest
 from botkit.grounding import Evidence, check_answer, clean_answer, quote_answer, select_evidence
 from botkit.knowledge.store import Chunk
 
-WARRANTY = Chunk("c1", "# Zephyr 3000\n\nThe Zephyr 3000 holds 1.7 liters. Every Zephyr 3000 comes with a seven-year warranty.",
+WARRANTY = Chunk("c1", "# Zephyr 3000\n\nThe Zephyr 3000 holds 1.7 liters. "
+                       "Every Zephyr 3000 comes with a seven-year warranty.",
                  "/kb/zephyr.md", "Zephyr 3000", 0.6)
-HOURS = Chunk("c2", "The Portland shop is open Monday to Saturday from 9 a.m. to 6 p.m. and on Sunday from 11 a.m. to 4 p.m.",
+HOURS = Chunk("c2", "The Portland shop is open Monday to Saturday from 9 a.m. to 6 p.m. "
+                    "and on Sunday from 11 a.m. to 4 p.m.",
               "/kb/stores.md", "Stores", 0.5)
 QUESTION = "How long is the warranty on the Zephyr 3000 kettle?"
 

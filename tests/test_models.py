@@ -38,7 +38,8 @@ def test_a_non_gguf_file_is_rejected(tmp_path):
 
 
 def test_hub_ids_pass_through_without_network(tmp_path):
-    assert resolve_model("HuggingFaceTB/SmolLM2-360M-Instruct", tmp_path) == ("HuggingFaceTB/SmolLM2-360M-Instruct", None)
+    hub_id = "HuggingFaceTB/SmolLM2-360M-Instruct"
+    assert resolve_model(hub_id, tmp_path) == (hub_id, None)
 
 
 def _save_lora(base_dir, out_dir):

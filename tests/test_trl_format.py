@@ -74,8 +74,8 @@ def test_malformed_lines_are_named_and_nothing_is_imported(store, tmp_path):
     with pytest.raises(BotkitError) as caught:
         store.import_trl(path)
     message = str(caught.value)
-    for expected in ("line 2: not a JSON object", "line 4: missing rejected", "line 5: chosen and rejected are identical",
-                     "line 7: 'chosen' must be", "--keep-good"):
+    for expected in ("line 2: not a JSON object", "line 4: missing rejected",
+                     "line 5: chosen and rejected are identical", "line 7: 'chosen' must be", "--keep-good"):
         assert expected in message
     assert store.db["responses"].count == 0 and store.annotators() == []
     report = store.import_trl(path, keep_good=True, annotator="ops")
@@ -109,10 +109,12 @@ def test_minimum_agreement_keeps_the_majority_verdict(store, tmp_path):
     _judge(store, "alone?", {"maya": "one"})
     loose = store.export_trl(tmp_path / "loose.jsonl", min_agreement=0.6)
     (split, _) = sorted(read(tmp_path / "loose.jsonl"), key=lambda r: r["prompt"], reverse=True)
-    assert loose["train"] == 2 and split["chosen"] == "answer two" and split["provenance"]["annotators"] == ["maya", "theo"]
+    assert loose["train"] == 2 and split["chosen"] == "answer two"
+    assert split["provenance"]["annotators"] == ["maya", "theo"]
     assert split["provenance"]["agreement"] == pytest.approx(2 / 3, abs=1e-3)
     strict = store.export_trl(tmp_path / "strict.jsonl", min_agreement=0.75, min_annotators=2)
-    assert strict["train"] == 0 and strict["skipped"]["low-agreement"] == 1 and strict["skipped"]["too-few-annotators"] == 1
+    assert strict["train"] == 0
+    assert strict["skipped"]["low-agreement"] == 1 and strict["skipped"]["too-few-annotators"] == 1
 
 
 def test_filters_by_plugin_and_date(store, tmp_path):

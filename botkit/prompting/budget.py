@@ -16,7 +16,8 @@ from botkit.errors import BotkitError
 
 EXAMPLE_PROMPT = ChatPromptTemplate.from_messages([("human", "{input}"), ("ai", "{output}")])
 GROUNDED_TURN = ChatPromptTemplate.from_messages(
-    [("human", "Sources:\n{sources}\n\nQuestion: {question}\nAnswer in one or two sentences using only the sources, and cite them like [1].")]
+    [("human", "Sources:\n{sources}\n\nQuestion: {question}\n"
+               "Answer in one or two sentences using only the sources, and cite them like [1].")]
 )
 PLAIN_TURN = ChatPromptTemplate.from_messages([("human", "{question}")])
 _ROLES = {"human": "user", "ai": "assistant", "system": "system"}
