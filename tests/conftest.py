@@ -29,7 +29,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 # Tiers: `make test-fast` runs `-m "not e2e and not browser and not slow"`. Marked here by file and
 # fixture, so a new test lands in its tier without anyone remembering a mark.
-SLOW_MODULES = {  # real training or several CLI subprocesses: over a few seconds each (pytest --durations)
+SLOW_MODULES = {  # real training: over a few seconds a test (pytest --durations)
+    "test_train_sft.py", "test_train_dpo.py", "test_train_rm.py", "test_train_rl.py", "test_train_resume.py",
 }
 
 
@@ -324,3 +325,24 @@ def botkit_server(start_server, tiny_model_dir):
         return server
 
     return serve
+
+
+@pytest.fixture(scope="session")
+def botkit_cli():
+    """`botkit_cli(*args, home, env=None, check=True, site=None, input=None)` runs the botkit CLI in a
+    new process over `home` (never the user's BOTKIT_CONFIG); `site` is a folder of extra installed
+    packages. With `check`, a non-zero exit fails the test with the command's stderr."""
+
+    def run(*args: str, home: Path, env: dict | None = None, check: bool = True, site: Path | None = None,
+            input: str | None = None) -> subprocess.CompletedProcess:
+        full_env = {**os.environ, "BOTKIT_HOME": str(home), **(env or {})}
+        if site:
+            full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))
+        full_env.pop("BOTKIT_CONFIG", None)
+        proc = subprocess.run([sys.executable, "-m", "botkit", *args], capture_output=True, text=True, env=full_env,
+                              input=input, timeout=600)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"botkit {' '.join(args)} exited {proc.returncode}:\n{proc.stderr}")
+        return proc
+
+    return run

@@ -2,10 +2,8 @@
 baseline on the held-out test split, the prompted modes on the tiny and the default model, the
 `botkit sentiment` commands a plugin adds to the CLI, and bad input."""
 
+import functools
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,17 +11,12 @@ import pytest
 from botkit import plugins
 from botkit.errors import BotkitError
 
-MODULE = "botkit.default_plugins.sentiment"
 DATA = Path(__file__).parent.parent / "examples" / "sentiment"
-# The CLI in a subprocess, with the plugin loaded even where DEFAULT_PLUGINS does not list it yet.
-LAUNCH = (f"import sys, botkit.plugins as p; p.DEFAULT_PLUGINS += (() if {MODULE!r} in p.DEFAULT_PLUGINS else ({MODULE!r},)); "
-          "from botkit.cli import main; sys.argv[0] = 'botkit'; main()")
 
 
 @pytest.fixture(autouse=True)
-def sentiment_plugin(monkeypatch):
-    if MODULE not in plugins.DEFAULT_PLUGINS:
-        monkeypatch.setattr(plugins, "DEFAULT_PLUGINS", (*plugins.DEFAULT_PLUGINS, MODULE))
+def every_plugin(monkeypatch):
+    """The built-in plugins, sentiment among them, whatever BOTKIT_PLUGINS the test run has."""
     monkeypatch.delenv("BOTKIT_PLUGINS", raising=False)
     plugins.plugin_manager.cache_clear()
     yield
@@ -49,7 +42,8 @@ def test_metrics_match_hand_computed_values():
     gold = ["positive", "positive", "negative", "neutral", "neutral", "negative"]
     pred = ["positive", "negative", "negative", "neutral", "positive", "negative"]
     r = classification_report(gold, pred)
-    assert r["confusion_matrix"] == [[1, 1, 0], [0, 2, 0], [1, 0, 1]] and r["labels"] == ["positive", "negative", "neutral"]
+    assert r["confusion_matrix"] == [[1, 1, 0], [0, 2, 0], [1, 0, 1]]
+    assert r["labels"] == ["positive", "negative", "neutral"]
     assert r["per_class"]["positive"] == {"precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 2}
     assert r["per_class"]["negative"] == pytest.approx({"precision": 2 / 3, "recall": 1.0, "f1": 0.8, "support": 2})
     assert r["per_class"]["neutral"] == pytest.approx({"precision": 1.0, "recall": 0.5, "f1": 2 / 3, "support": 2})
@@ -59,6 +53,7 @@ def test_metrics_match_hand_computed_values():
     assert never["per_class"]["neutral"]["precision"] == 0.0 and never["per_class"]["negative"]["f1"] == 0.0
 
 
+@pytest.mark.slow  # embeds hundreds of reviews with MiniLM
 def test_trainer_beats_the_majority_baseline_on_the_test_split(trained, embedder):
     from botkit.default_plugins.sentiment_classifier import SentimentClassifier, classification_report
 
@@ -73,10 +68,12 @@ def test_trainer_beats_the_majority_baseline_on_the_test_split(trained, embedder
     assert report["accuracy"] >= baseline["accuracy"] + 0.35
     assert report["macro"]["f1"] >= baseline["macro"]["f1"] + 0.5
     saved = json.loads((out / "metrics.json").read_text())
-    assert not set(saved["train_lines"]) & set(saved["heldout_lines"]) and saved["heldout"]["n"] == len(saved["heldout_lines"])
+    assert not set(saved["train_lines"]) & set(saved["heldout_lines"])
+    assert saved["heldout"]["n"] == len(saved["heldout_lines"])
     assert saved["embedding_model"] == "all-MiniLM-L6-v2" and saved["train_seconds"] > 0
 
 
+@pytest.mark.slow  # embeds hundreds of reviews with MiniLM
 def test_trained_mode_in_python_and_chat(trained, tiny_bot):
     out, _ = trained
     result = tiny_bot.run_task("sentiment", "Broke after two days and nobody answers my emails.", model=str(out)).output
@@ -117,11 +114,13 @@ def test_bad_input_is_one_clear_error(tmp_path, tiny_bot, embedder):
     with pytest.raises(BotkitError) as exc:
         read_examples(bad)
     message = str(exc.value)
-    assert "line 2: malformed" in message and "line 3: label 'happy' is not one of positive, negative, neutral" in message
+    assert "line 2: malformed" in message
+    assert "line 3: label 'happy' is not one of positive, negative, neutral" in message
     assert "line 4: empty text" in message and "line 5: malformed" in message and "--skip-bad" in message
     kept, skipped = read_examples(bad, skip_bad=True)
     assert [r["line"] for r in kept] == [1] and skipped == 4
-    few = [{"line": i, "text": f"text {i}", "label": label} for i, label in enumerate(["positive"] * 9 + ["negative"] * 2)]
+    labels = ["positive"] * 9 + ["negative"] * 2
+    few = [{"line": i, "text": f"text {i}", "label": label} for i, label in enumerate(labels)]
     with pytest.raises(BotkitError, match="too few examples to train: 2 negative, 0 neutral; need at least 5 of each"):
         train_classifier(few, tmp_path / "model", embedder)
     with pytest.raises(BotkitError, match="mode trained needs model=DIR"):
@@ -134,33 +133,29 @@ def test_bad_input_is_one_clear_error(tmp_path, tiny_bot, embedder):
         tiny_bot.run_task("sentiment", "   ")
 
 
-def botkit(*args, home):
-    env = {**os.environ, "BOTKIT_HOME": str(home)}
-    env.pop("BOTKIT_CONFIG", None)
-    return subprocess.run([sys.executable, "-c", LAUNCH, *args], capture_output=True, text=True, env=env, timeout=300)
-
-
-def test_cli_train_eval_predict_json(tmp_path):
+@pytest.mark.slow  # trains and predicts through three CLI subprocesses
+def test_cli_train_eval_predict_json(tmp_path, botkit_cli):
+    botkit = functools.partial(botkit_cli, home=tmp_path)
     train = rows(DATA / "train.jsonl")
     small = [r for label in ("positive", "negative", "neutral") for r in [t for t in train if t["label"] == label][:20]]
     data = tmp_path / "small.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in small) + "{broken\n")
     model = tmp_path / "model"
 
-    refused = botkit("sentiment", "train", str(data), "--out", str(model), home=tmp_path)
+    refused = botkit("sentiment", "train", str(data), "--out", str(model), check=False)
     assert refused.returncode == 1 and "Traceback" not in refused.stderr
     assert refused.stderr.strip().startswith("error:") and "line 61: malformed" in refused.stderr
 
-    done = botkit("sentiment", "train", str(data), "--out", str(model), "--skip-bad", "--json", home=tmp_path)
-    assert done.returncode == 0, done.stderr
+    done = botkit("sentiment", "train", str(data), "--out", str(model), "--skip-bad", "--json")
     metrics = json.loads(done.stdout)
     assert metrics["heldout"]["n"] == 12 and metrics["train_seconds"] > 0 and "skipped 1 bad line" in done.stderr
 
-    report = json.loads(botkit("sentiment", "eval", str(DATA / "test.jsonl"), "--model", str(model), "--json", home=tmp_path).stdout)
+    evaluated = botkit("sentiment", "eval", str(DATA / "test.jsonl"), "--model", str(model), "--json")
+    report = json.loads(evaluated.stdout)
     assert set(report) == {"per_class", "macro", "accuracy", "confusion_matrix", "labels", "n"}
     assert report["n"] == 144 and report["accuracy"] > 0.6 and sum(map(sum, report["confusion_matrix"])) == 144
 
     texts = tmp_path / "texts.jsonl"
     texts.write_text('{"text": "Love it, thank you!"}\n{"text": ""}\n{"text": "It broke and support ignored me."}\n')
-    predicted = botkit("sentiment", "predict", str(texts), "--model", str(model), "--skip-bad", "--json", home=tmp_path)
+    predicted = botkit("sentiment", "predict", str(texts), "--model", str(model), "--skip-bad", "--json")
     assert [(r["line"], r["label"]) for r in json.loads(predicted.stdout)] == [(1, "positive"), (3, "negative")]
