@@ -20,7 +20,7 @@ from botkit.decoding import DecodingOptions
 from botkit.models.engine_settings import cpu_threads
 
 CHAT = [{"role": "system", "content": "You are a helpful assistant for Kettlebrook, a maker of kettles."},
-        {"role": "user", "content": "Write a long, detailed story about a family who buys their first electric kettle."}]
+        {"role": "user", "content": "Write a long, detailed story about a family who buys their first kettle."}]
 
 
 def timed_stream(engine, options: DecodingOptions) -> tuple[float, float, int]:

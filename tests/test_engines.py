@@ -26,9 +26,9 @@ def test_a_stream_never_shows_text_a_stop_string_will_cut():
 
 
 def test_scoring_by_generation_picks_the_label_the_model_writes():
-    engine = FakeEngine(["Negative, clearly."])
-    assert score_by_generation(engine, [{"role": "user", "content": "meh"}], ["positive", "negative"]) == [-math.inf, 0.0]
-    assert score_by_generation(FakeEngine(["No idea"]), [{"role": "user", "content": "x"}], ["a b", "c"]) == [-math.inf] * 2
+    chat = [{"role": "user", "content": "meh"}]
+    assert score_by_generation(FakeEngine(["Negative, clearly."]), chat, ["positive", "negative"]) == [-math.inf, 0.0]
+    assert score_by_generation(FakeEngine(["No idea"]), chat, ["a b", "c"]) == [-math.inf] * 2
 
 
 def test_transformers_scores_reuse_the_shared_prefix_without_changing_them(tiny_engine):
@@ -60,7 +60,8 @@ def test_engine_setting_picks_the_engine_and_names_the_choices(tiny_model_dir, s
     engine = loading.load_engine(str(tiny_model_dir), settings=settings.model_copy(update={"engine": "transformers"}))
     assert isinstance(engine, TransformersEngine)
     assert isinstance(loading.load_engine(str(tiny_model_dir), settings=settings), TransformersEngine)  # auto: no GGUF
-    with pytest.raises(BotkitError, match=r"unknown engine 'nope' \(engines: auto, llamacpp, openai, transformers, vllm\)"):
+    choices = r"\(engines: auto, llamacpp, openai, transformers, vllm\)"
+    with pytest.raises(BotkitError, match=r"unknown engine 'nope' " + choices):
         loading.load_engine(str(tiny_model_dir), engine="nope", settings=settings)
     with pytest.raises(BotkitError, match="engine llamacpp runs GGUF files|needs llama-cpp-python"):
         loading.load_engine(str(tiny_model_dir), engine="llamacpp", settings=settings)

@@ -8,8 +8,8 @@ import pytest
 from botkit.decoding import DecodingOptions
 from botkit.models.engine import Generation
 
-pytestmark = [pytest.mark.e2e,
-              pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None, reason="llama-cpp-python is not installed")]
+NO_LLAMA = importlib.util.find_spec("llama_cpp") is None
+pytestmark = [pytest.mark.e2e, pytest.mark.skipif(NO_LLAMA, reason="llama-cpp-python is not installed")]
 
 BLUE = [{"role": "user", "content": "Repeat exactly: The kettle is blue."}]
 GREEDY = DecodingOptions(max_new_tokens=24)

@@ -135,6 +135,27 @@ class LlamaCppEngine:
                 yield piece
         yield self._result(seq)
 
+    def stream_batch(self, chats: list[Messages], options: DecodingOptions) -> Iterator[tuple[int, str | Generation]]:
+        """Several chats decoded together, streamed: (index, text piece) as tokens come, then
+        (index, Generation) once that chat is done. For serving concurrent requests in one batch."""
+        prompts = [self._chat_tokens(c) for c in chats]
+        done = 0
+        while done < len(prompts):
+            group = self._fitting(prompts[done:done + self.max_batch], options)
+            with self._lock:
+                seqs = self._start(group, options, first_seed=done)
+                finished = set()
+                for s, piece in self._decode(seqs, options):
+                    yield done + s.seq_id, piece
+                    for t in seqs:
+                        if t.finish and t.seq_id not in finished:
+                            finished.add(t.seq_id)
+                            yield done + t.seq_id, self._result(t)
+                for t in seqs:
+                    if t.seq_id not in finished:
+                        yield done + t.seq_id, self._result(t)
+            done += len(group)
+
     def _fitting(self, prompts: list[list[int]], options: DecodingOptions) -> list[list[int]]:
         """The longest head of `prompts` whose prompts and replies fit the cache together."""
         for n in range(len(prompts), 0, -1):
@@ -243,11 +264,11 @@ class LlamaCppEngine:
         if options.repetition_penalty != 1.0:
             # Like transformers: prompt tokens count as repeated too.
             sampler.add_penalties(self._n_vocab, self.context_window, options.repetition_penalty, 0.0, 0.0)
-        if options.strategy == "sample":
+        if options.strategy == "sample":  # transformers' order: temperature, then top-k, then top-p
+            sampler.add_temp(options.temperature)
             if options.top_k:
                 sampler.add_top_k(options.top_k)
             sampler.add_top_p(options.top_p, 1)
-            sampler.add_temp(options.temperature)
             seed = (options.seed + index) & 0xFFFFFFFF if options.seed is not None else self._llama.LLAMA_DEFAULT_SEED
             sampler.add_dist(seed)
         else:  # greedy; llama.cpp has no beam search, so beam decodes greedily here
