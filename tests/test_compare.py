@@ -15,18 +15,17 @@ from botkit.errors import BotkitError
 from botkit.feedback.evaluation.compare import compare_versions, wilson_interval
 from botkit.feedback.registry import ModelRegistry, active_label, version_label
 from botkit.feedback.store import RankingStore
-from botkit.feedback.train_config import DPORunConfig, RewardRunConfig, load_config
-from botkit.feedback.train_dpo import train_dpo
-from botkit.feedback.train_rm import train_reward_model
+from botkit.feedback.training.config import load_config
+from botkit.feedback.training.dpo import DPORunConfig, train_dpo
+from botkit.feedback.training.reward import RewardRunConfig, train_reward_model
 from tests.conftest import SAMPLE_KNOWLEDGE
-from tests.test_train_data import polite_vs_shouting, write_jsonl
 
 PROMPTS = ["How much is the Zephyr 3000?", "How long is the Zephyr 3000 warranty?", "How much water does it hold?",
            "How long does shipping to Canada take?", "How much is express shipping?"]
 
 
 @pytest.fixture
-def versions(settings, tiny_model_dir, tiny_bot, tmp_path):
+def versions(settings, tiny_model_dir, tiny_bot, tmp_path, polite_vs_shouting):
     """The tiny base as the active model, a 2-step DPO version of it, a 2-step reward model and a
     small knowledge base (without one every answer is the same canned reply)."""
     docs = tmp_path / "docs"
@@ -110,7 +109,7 @@ def test_the_gate_blocks_until_humans_prefer_the_challenger(versions, settings, 
     assert load_settings().model == challenger
 
 
-def test_cli_compare_json_and_missing_reward_model(settings, tiny_model_dir, tmp_path):
+def test_cli_compare_json_and_missing_reward_model(settings, tiny_model_dir, tmp_path, write_jsonl):
     from botkit.cli import app
 
     write_jsonl(tmp_path / "prompts.jsonl", [{"prompt": p} for p in PROMPTS[:2]])
@@ -119,7 +118,7 @@ def test_cli_compare_json_and_missing_reward_model(settings, tiny_model_dir, tmp
     assert result.exit_code != 0 and "botkit train rm" in str(result.exception)
 
 
-def test_cli_compare_prints_json(versions, tmp_path):
+def test_cli_compare_prints_json(versions, tmp_path, write_jsonl):
     from botkit.cli import app
 
     base, challenger = versions
