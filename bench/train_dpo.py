@@ -30,8 +30,8 @@ def main() -> None:
     os.environ["BOTKIT_HOME"] = tempfile.mkdtemp(prefix="bench-dpo-")
     from train_timing import StepTimer, sample_pairs
 
-    from botkit.feedback.train_config import DPORunConfig, load_config
-    from botkit.feedback.train_dpo import train_dpo
+    from botkit.feedback.training.config import load_config
+    from botkit.feedback.training.dpo import DPORunConfig, train_dpo
 
     config = load_config(DPORunConfig, profile=args.profile, max_steps=args.steps,
                          per_device_train_batch_size=args.batch)
@@ -41,7 +41,7 @@ def main() -> None:
         version = train_dpo(config, pairs, "bench-dpo", source="bench", callbacks=[timer])
     total = time.perf_counter() - start
     result = {"profile": args.profile, "batch": config.per_device_train_batch_size, "max_length": config.max_length,
-              "gradient_checkpointing": config.gradient_checkpointing,
+              "activation_checkpointing": config.activation_checkpointing,
               "precompute_ref_log_probs": config.precompute_ref_log_probs, "steps": args.steps,
               "seconds_per_step": round(timer.per_step(), 2), "step_times_s": [round(t, 2) for t in timer.times],
               "whole_run_s": round(total, 1), "heldout_reward_accuracy": version["metrics"]["heldout_reward_accuracy"]}
