@@ -60,7 +60,7 @@ def require_annotator() -> str:
                 st.button("Sign out", on_click=sign_out, icon=":material/logout:")
         return name
 
-    st.subheader("Sign in to rank")
+    st.subheader("Sign in")  # the gate of the Rank, Data and Train pages alike
     if "is_logged_in" in st.user:
         st.button("Log in", on_click=st.login, type="primary")
         st.stop()
