@@ -81,12 +81,14 @@ class ClassifierStep(Runnable):
     def batch(self, inputs: list, config=None, *, return_exceptions: bool = False, **kwargs: Any) -> list[dict]:
         probs = self.classifier.predict_proba(list(inputs))
         labels = self.classifier.labels
-        return [{"label": labels[int(p.argmax())], "scores": {k: round(float(v), 4) for k, v in zip(labels, p)}} for p in probs]
+        return [{"label": labels[int(p.argmax())], "scores": {k: round(float(v), 4) for k, v in zip(labels, p)}}
+                for p in probs]
 
 
 class Sentiment(Task):
     name = "sentiment"
-    description = "Classify a text's sentiment as positive, negative or neutral (prompted or with a trained classifier)."
+    description = ("Classify a text's sentiment as positive, negative or neutral "
+                   "(prompted or with a trained classifier).")
     dataset_fields = ("text", "label")
     intents = [
         "What is the sentiment of this review?",
@@ -113,7 +115,8 @@ class Sentiment(Task):
         mode = options.mode or ("trained" if options.model else "few-shot")
         if mode == "trained":
             if not options.model:
-                raise BotkitError("mode trained needs model=DIR: make one with `botkit sentiment train FILE.jsonl --out DIR`")
+                raise BotkitError("mode trained needs model=DIR: "
+                                  "make one with `botkit sentiment train FILE.jsonl --out DIR`")
             return ClassifierStep(SentimentClassifier.load(options.model, bot.embedder))
         prompt = chat_prompt(SYSTEM, self.examples if mode == "few-shot" else [])
         calibration = [to_chat(prompt.invoke(ex["input"])) for ex in self.examples] if options.calibrate else []

@@ -11,7 +11,8 @@ import typer
 from botkit.cli.output import JSON, console, print_json, print_table, progress, warn
 
 sentiment_app = typer.Typer(help="Train, measure and run the sentiment classifier.", no_args_is_help=True)
-SKIP_BAD = typer.Option(False, "--skip-bad", help="Keep the good lines of a file with bad ones (and say how many were skipped).")
+SKIP_BAD = typer.Option(False, "--skip-bad",
+                        help="Keep the good lines of a file with bad ones (and say how many were skipped).")
 MODE = typer.Option(None, help="zero-shot | few-shot | trained (default: trained with --model, else few-shot).")
 MODEL = typer.Option(None, "--model", help="A classifier directory made by `botkit sentiment train`.")
 
@@ -43,9 +44,11 @@ def _options(mode: Optional[str], model: Optional[Path]) -> dict:
 
 
 @sentiment_app.command("train")
-def train(file: Path = typer.Argument(..., help='JSONL, one {"text": ..., "label": "positive"|"negative"|"neutral"} a line.'),
+def train(file: Path = typer.Argument(
+              ..., help='JSONL, one {"text": ..., "label": "positive"|"negative"|"neutral"} a line.'),
           out: Path = typer.Option(..., "--out", help="Directory to save the classifier and its metrics in."),
-          heldout: float = typer.Option(0.2, min=0.05, max=0.5, help="Share of each label held out to measure the model."),
+          heldout: float = typer.Option(0.2, min=0.05, max=0.5,
+                                        help="Share of each label held out to measure the model."),
           seed: int = typer.Option(0, help="Seed of the held-out split."),
           skip_bad: bool = SKIP_BAD, json_out: bool = JSON):
     """Train a classifier (logistic regression on MiniLM embeddings) and report held-out metrics."""
@@ -74,7 +77,8 @@ def _prepare(file: Path, labeled: bool, skip_bad: bool, mode: Optional[str], mod
 
 @sentiment_app.command("eval")
 def evaluate(file: Path = typer.Argument(..., help='JSONL, one {"text": ..., "label": ...} a line.'),
-             model: Optional[Path] = MODEL, mode: Optional[str] = MODE, skip_bad: bool = SKIP_BAD, json_out: bool = JSON):
+             model: Optional[Path] = MODEL, mode: Optional[str] = MODE, skip_bad: bool = SKIP_BAD,
+             json_out: bool = JSON):
     """Precision, recall and F1 per class, macro averages, accuracy and the confusion matrix on FILE."""
     rows, task, bot, options, progress, advance = _prepare(file, True, skip_bad, mode, model, json_out)
     with progress:
@@ -87,7 +91,8 @@ def evaluate(file: Path = typer.Argument(..., help='JSONL, one {"text": ..., "la
 
 @sentiment_app.command("predict")
 def predict(file: Path = typer.Argument(..., help='JSONL, one {"text": ...} a line.'),
-            model: Optional[Path] = MODEL, mode: Optional[str] = MODE, skip_bad: bool = SKIP_BAD, json_out: bool = JSON):
+            model: Optional[Path] = MODEL, mode: Optional[str] = MODE, skip_bad: bool = SKIP_BAD,
+            json_out: bool = JSON):
     """Label every text of FILE."""
     rows, task, bot, options, progress, advance = _prepare(file, False, skip_bad, mode, model, json_out)
     with progress:

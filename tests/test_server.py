@@ -77,7 +77,8 @@ def prepare_home(home: Path, embedder, docs_dir: Path) -> dict[str, str]:
     settings = load_settings(home=home)
     Bot(settings, embedder=embedder).knowledge.ingest(docs_dir)
     keys = KeyStore(open_database(settings.database_path))
-    return {"support-desk": keys.create("support-desk", "chat,feedback"), "feedback-only": keys.create("feedback-only", "feedback"),
+    return {"support-desk": keys.create("support-desk", "chat,feedback"),
+            "feedback-only": keys.create("feedback-only", "feedback"),
             "admin": keys.create("admin", "admin")}
 
 
@@ -178,7 +179,8 @@ def test_feedback_by_response_id_lands_in_the_store(live):
     winner = judged[0]["a_text"] if judged[0]["verdict"] == "a" else judged[0]["b_text"]
     assert winner == "Kettles that last."
 
-    unknown = httpx.post(live.url + "/v1/feedback", headers=auth, json={"response_id": "r_0000000000000000", "rating": 1})
+    unknown = httpx.post(live.url + "/v1/feedback", headers=auth,
+                         json={"response_id": "r_0000000000000000", "rating": 1})
     assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "response_not_found"
     no_scope = httpx.post(live.url + "/v1/feedback", json={"response_id": a, "rating": 1},
                           headers={"Authorization": f"Bearer {live.keys['admin'][:-2]}xx"})
@@ -213,7 +215,8 @@ def test_tasks_and_plugins(live):
 ])
 def test_bad_input_gets_a_json_error_never_a_500(live, body, status):
     response = httpx.post(live.url + "/v1/chat/completions", content=body, timeout=30,
-                          headers={"Authorization": f"Bearer {live.keys['support-desk']}", "Content-Type": "application/json"})
+                          headers={"Authorization": f"Bearer {live.keys['support-desk']}",
+                                   "Content-Type": "application/json"})
     assert response.status_code == status, response.text
     assert response.json()["error"]["message"]
 
@@ -289,7 +292,8 @@ def test_langchain_chat_model_over_http(live):
     assert "seven years" in message.content
     assert message.response_metadata["response_id"].startswith("r_")
     assert message.response_metadata["citations"][0]["source"].endswith("warranty.md")
-    chain = ChatPromptTemplate.from_messages([("human", "How long is the warranty on the {product}?")]) | model | StrOutputParser()
+    prompt = ChatPromptTemplate.from_messages([("human", "How long is the warranty on the {product}?")])
+    chain = prompt | model | StrOutputParser()
     assert "".join(chain.stream({"product": "Zephyr 3000"})) == message.content
     with pytest.raises(Exception, match="401"):
         BotkitChatModel(base_url=live.url, api_key="bk_wrong").invoke(QUESTION)

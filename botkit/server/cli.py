@@ -23,7 +23,8 @@ def _keys():
 
 @keys_app.command("create")
 def keys_create(name: str = typer.Option(..., "--name", help="Who uses the key; also the annotator of its feedback."),
-                scope: str = typer.Option("chat,feedback", "--scope", help="Comma-separated: chat, tasks, feedback, admin."),
+                scope: str = typer.Option("chat,feedback", "--scope",
+                                          help="Comma-separated: chat, tasks, feedback, admin."),
                 json_out: bool = JSON):
     """Create a key. It is printed once and stored only as a hash: keep it somewhere safe."""
     key = _keys().create(name, scope)
@@ -59,7 +60,8 @@ def keys_revoke(name: str = typer.Argument(..., help="The key's name (see `botki
 
 def serve(host: Optional[str] = typer.Option(None, help="Interface (default: server.host, 127.0.0.1)."),
           port: Optional[int] = typer.Option(None, help="Port (default: server.port, 8000)."),
-          no_auth: bool = typer.Option(False, "--no-auth", help="Accept requests without a key (local development only)."),
+          no_auth: bool = typer.Option(False, "--no-auth",
+                                       help="Accept requests without a key (local development only)."),
           widget: bool = typer.Option(False, "--widget", help="Also serve the example support widget at /widget/.")):
     """Serve the HTTP API: OpenAI-compatible /v1/chat/completions, /v1/tasks, /v1/feedback, /healthz, /docs."""
     import uvicorn

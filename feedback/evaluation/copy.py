@@ -35,7 +35,8 @@ def evaluate_copy(task, bot, dataset: list[dict], problems: Problems, on_progres
         parsed = task.parse_options(merged)
         for row in rows:
             text = copy_text(row)
-            wrong = problems(row, parsed) + (["repeats itself"] if repeats_itself(text) else []) + ([] if text else ["empty"])
+            wrong = problems(row, parsed) + (["repeats itself"] if repeats_itself(text) else [])
+            wrong += [] if text else ["empty"]
             found.update(wrong)
             flawed += bool(wrong)
             outputs.append(text)
