@@ -13,15 +13,15 @@ from streamlit.testing.v1 import AppTest
 
 from botkit.config import load_settings
 from botkit.feedback.registry import ModelRegistry
-from botkit.feedback.train_config import DPORunConfig, load_config
-from botkit.feedback.train_dpo import train_dpo
-from tests.test_train_data import polite_vs_shouting
+from botkit.feedback.training.config import load_config
+from botkit.feedback.training.dpo import DPORunConfig, train_dpo
 
 MAIN = Path(__file__).parents[1] / "apps" / "main.py"
+pytestmark = pytest.mark.slow  # every test here trains (a few DPO steps, or a reward model in a subprocess)
 
 
 @pytest.fixture
-def finished(settings, tiny_model_dir):
+def finished(settings, tiny_model_dir, polite_vs_shouting):
     """A tiny DPO version trained for 3 steps, logged every step."""
     config = load_config(DPORunConfig, model=str(tiny_model_dir), max_steps=3, learning_rate=1e-2,
                          max_length=96, max_prompt_length=48)
@@ -68,7 +68,7 @@ def test_promote_is_blocked_by_the_gate_then_forced_then_rolled_back(finished):
     assert "rolled back tiny-dpo" in texts(at.success) and load_settings().model == "default"
 
 
-def test_a_run_started_on_the_page_trains_in_its_own_process(settings):
+def test_a_run_started_on_the_page_trains_in_its_own_process(settings, polite_vs_shouting):
     at = page()
     at.text_input[0].input("bad/name")
     at.button[0].click().run()  # the form's submit button
