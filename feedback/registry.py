@@ -102,7 +102,8 @@ class ModelRegistry:
 
     def start_run(self, name: str, method: str, run_dir: Path) -> None:
         existing = self.run(name)
-        if existing and existing["status"] == "running" and existing["pid"] != os.getpid() and pid_alive(existing["pid"]):
+        running = existing and existing["status"] == "running"
+        if running and existing["pid"] != os.getpid() and pid_alive(existing["pid"]):
             raise BotkitError(f"{name} is being trained right now by process {existing['pid']}")
         self.db["training_runs"].upsert({"name": name, "method": method, "status": "running", "pid": os.getpid(),
                                          "run_dir": str(run_dir), "started_at": now(), "updated_at": now(),
@@ -147,7 +148,8 @@ class ModelRegistry:
             reason = (f"{candidate} has {n} human judgement(s) against {current}, the gate needs {min_judgements}: "
                       "compare them (`botkit eval compare`) and rank the pairs in the app's Rank page")
         else:
-            reason = f"{candidate} won {win_rate:.0%} of {n} judgements against {current}, the gate needs {min_win_rate:.0%}"
+            reason = (f"{candidate} won {win_rate:.0%} of {n} judgements against {current}, "
+                      f"the gate needs {min_win_rate:.0%}")
         return {"candidate": candidate, "current": current, "win_rate": win_rate, "judgements": n,
                 "min_win_rate": min_win_rate, "min_judgements": min_judgements, "passed": passed, "reason": reason}
 

@@ -82,7 +82,8 @@ class RankingStore:
     def _known_annotator(self, name: str) -> str:
         name = (name or "").strip()
         if not self._one("SELECT 1 AS x FROM annotators WHERE name = ?", [name]):
-            raise BotkitError(f"unknown annotator '{name}': add them first (annotators: {', '.join(self.annotators()) or 'none'})")
+            known = ", ".join(self.annotators()) or "none"
+            raise BotkitError(f"unknown annotator '{name}': add them first (annotators: {known})")
         return name
 
     # prompts, responses, pairs ------------------------------------------------------------------

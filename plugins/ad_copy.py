@@ -29,12 +29,15 @@ class AdCopy(Task):
     description = "Write ad headlines and descriptions within a channel's limits (search, social or display)."
     # One headline and one description per example: each prompt takes its own line of the output.
     examples = [
-        {"input": "The Zephyr 3000 kettle", "output": "A kettle you buy once\nFive temperature presets and a seven-year warranty. Tea, coffee, boil."},
-        {"input": "Our kettle recycling program", "output": "Your old kettle, sent off well\nSend us any old kettle, any brand, and we'll recycle it properly."},
+        {"input": "The Zephyr 3000 kettle",
+         "output": "A kettle you buy once\nFive temperature presets and a seven-year warranty. Tea, coffee, boil."},
+        {"input": "Our kettle recycling program",
+         "output": "Your old kettle, sent off well\nSend us any old kettle, any brand, and we'll recycle it properly."},
     ]
 
     class Options(TaskOptions):
-        channel: Literal["search", "social", "display"] = Field("search", description="Where the ad runs: its character limits.")
+        channel: Literal["search", "social", "display"] = Field(
+            "search", description="Where the ad runs: its character limits.")
         n: int = Field(3, ge=1, le=10, description="How many headline and description pairs.")
         seed: int = Field(0, description="Sampling seed: the same seed gives the same ads.")
 
@@ -45,8 +48,8 @@ class AdCopy(Task):
             system = (f"{bot.brand.system_prompt()} Write one {what} for a {options.channel} ad, "
                       f"under {limit} characters. Reply with the {what} only.")
             shots = [{"input": ex["input"], "output": ex["output"].splitlines()[part]} for ex in self.examples]
-            return chat_prompt(system, shots) | best_of_n_step(bot, keep=options.n, limit=limit, seed=options.seed + part,
-                                                               max_new_tokens=tokens)
+            return chat_prompt(system, shots) | best_of_n_step(
+                bot, keep=options.n, limit=limit, seed=options.seed + part, max_new_tokens=tokens)
 
         headlines = best(0, "headline", headline_limit, 16)
         descriptions = best(1, "description", description_limit, 40)

@@ -51,9 +51,11 @@ class SeoMeta(Task):
     description = "Write SEO meta descriptions (120-158 characters) for a web page, containing a target keyword."
     examples = [
         {"input": "Product page of the Zephyr 3000 kettle",
-         "output": "The Zephyr 3000 electric kettle: five temperature presets for tea and coffee, a 1.7 liter jug and a seven-year warranty. Built to last, for years."},
+         "output": "The Zephyr 3000 electric kettle: five temperature presets for tea and coffee, a 1.7 liter jug "
+                   "and a seven-year warranty. Built to last, for years."},
         {"input": "Our repair service page",
-         "output": "Kettlebrook repairs what it makes: send us your kettle, toaster or grinder and we'll fix it with standard parts we still sell. Simple and steady."},
+         "output": "Kettlebrook repairs what it makes: send us your kettle, toaster or grinder and we'll fix it "
+                   "with standard parts we still sell. Simple and steady."},
     ]
 
     class Options(TaskOptions):
@@ -66,11 +68,12 @@ class SeoMeta(Task):
         lacks = (lambda t: keyword.lower() not in t.lower()) if keyword else (lambda t: False)
         system = (f"{bot.brand.system_prompt()} Write the meta description search results show for the user's page: "
                   f"one or two sentences, {META_MIN} to {META_MAX - 8} characters"
-                  + (f", containing the phrase \"{keyword}\"" if keyword else "") + ". Reply with the description only.")
+                  + (f", containing the phrase \"{keyword}\"" if keyword else "")
+                  + ". Reply with the description only.")
         # Short or keyword-less candidates rank last, so the best-of-N keeps the ones that can be shown.
         score = penalized(copy_scorer(bot), lambda t: (len(t) < META_MIN) + lacks(t))
-        metas = chat_prompt(system, self.examples) | best_of_n_step(bot, keep=options.n, limit=META_MAX, seed=options.seed,
-                                                                    max_new_tokens=48, scorer=score, clean=fit_meta)
+        metas = chat_prompt(system, self.examples) | best_of_n_step(
+            bot, keep=options.n, limit=META_MAX, seed=options.seed, max_new_tokens=48, scorer=score, clean=fit_meta)
 
         def rows(candidates) -> list[dict]:
             candidates = [c for c in candidates if not lacks(c.text)] or candidates
@@ -90,7 +93,8 @@ class SeoMeta(Task):
         return evaluate_copy(self, bot, dataset, problems, on_progress, **options)
 
     def format(self, output: list[dict]) -> str:
-        return "\n".join(f"{i}. {row['description']} _({row['characters']} characters)_" for i, row in enumerate(output, 1))
+        return "\n".join(f"{i}. {row['description']} _({row['characters']} characters)_"
+                         for i, row in enumerate(output, 1))
 
 
 @hookimpl

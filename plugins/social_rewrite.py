@@ -27,7 +27,8 @@ NOT_TAGS = STOPWORDS | {"rewrite", "post", "platform", "instagram", "linkedin", 
 
 def clean_post(text: str) -> str:
     """The post without a leading label or wrapping quotes, runs of blank lines collapsed."""
-    text = re.sub(r"^\s*(?:here(?:'s| is)[^\n:]*:|(?:rewritten |new )?(?:post|caption|tweet)\s*:)", "", text, flags=re.I)
+    text = re.sub(r"^\s*(?:here(?:'s| is)[^\n:]*:|(?:rewritten |new )?(?:post|caption|tweet)\s*:)", "", text,
+                  flags=re.I)
     return re.sub(r"\n{3,}", "\n\n", text).strip().strip("\"'“”").strip()
 
 
@@ -58,16 +59,20 @@ class SocialRewrite(Task):
         "Rewrite this as an Instagram caption with hashtags",
         "Adapt this announcement into a social media post",
     ]
-    description = "Rewrite a post for X (<= 280 characters), LinkedIn or Instagram (with hashtags) in the brand's voice."
+    description = ("Rewrite a post for X (<= 280 characters), LinkedIn or Instagram (with hashtags) "
+                   "in the brand's voice.")
     examples = [
         {"input": "We are pleased to announce that the Zephyr Mini travel kettle is now available for purchase.",
-         "output": "The Zephyr Mini is here: a small kettle for big trips. Folds flat, boils anywhere, lasts for years."},
+         "output": "The Zephyr Mini is here: a small kettle for big trips. Folds flat, boils anywhere, "
+                   "lasts for years."},
         {"input": "Our repair service now covers toasters bought more than five years ago.",
-         "output": "Old toaster acting up? We'll fix it, even if you bought it more than five years ago. Well-made things deserve a second life."},
+         "output": "Old toaster acting up? We'll fix it, even if you bought it more than five years ago. "
+                   "Well-made things deserve a second life."},
     ]
 
     class Options(TaskOptions):
-        platform: Literal["x", "linkedin", "instagram"] = Field("x", description="Where the post goes: its length and tone.")
+        platform: Literal["x", "linkedin", "instagram"] = Field(
+            "x", description="Where the post goes: its length and tone.")
         n: int = Field(3, ge=1, le=10, description="How many rewrites.")
         seed: int = Field(0, description="Sampling seed: the same seed gives the same posts.")
 
@@ -82,7 +87,8 @@ class SocialRewrite(Task):
             texts = [c.text for c in state["posts"]]
             if options.platform == "instagram":
                 texts = [with_hashtags(t, state["text"], limit) for t in texts]
-            return [{"post": t, "characters": len(t), "score": round(c.score, 3)} for t, c in zip(texts, state["posts"])]
+            return [{"post": t, "characters": len(t), "score": round(c.score, 3)}
+                    for t, c in zip(texts, state["posts"])]
 
         return RunnableParallel(text=RunnablePassthrough(), posts=posts) | RunnableLambda(rows)
 

@@ -69,9 +69,10 @@ class SubjectLines(Task):
 
         def rows(state: dict) -> list[dict]:
             subjects = state["subjects"]
-            previews = self._previews(bot, state["text"], [c.text for c in subjects]) if options.preview else [None] * len(subjects)
-            return [{"subject": c.text, "preview": p, "spam_flags": spam_flags(f"{c.text} {p or ''}"), "score": round(c.score, 3)}
-                    for c, p in zip(subjects, previews)]
+            texts = [c.text for c in subjects]
+            previews = self._previews(bot, state["text"], texts) if options.preview else [None] * len(subjects)
+            return [{"subject": c.text, "preview": p, "spam_flags": spam_flags(f"{c.text} {p or ''}"),
+                     "score": round(c.score, 3)} for c, p in zip(subjects, previews)]
 
         subjects = chat_prompt(system, self.examples) | best_of_n_step(
             bot, keep=options.n, limit=SUBJECT_LIMIT, seed=options.seed, max_new_tokens=32, scorer=score)
@@ -101,7 +102,8 @@ class SubjectLines(Task):
         system = (f"{bot.brand.system_prompt()} Write the preview text an inbox shows after an email's subject: "
                   f"one sentence under {PREVIEW_LIMIT} characters that adds to the subject.")
         prompt = chat_prompt(system, human="Email about: {text}\nSubject: {subject}")
-        drafts = chat_model(bot, max_new_tokens=40).batch([prompt.invoke({"text": text, "subject": s}) for s in subjects])
+        prompts = [prompt.invoke({"text": text, "subject": s}) for s in subjects]
+        drafts = chat_model(bot, max_new_tokens=40).batch(prompts)
         # An empty draft falls back to the brand's tagline: a preview is never left blank once asked for.
         return [trim_to_limit(first_line(d) or bot.brand.tagline, PREVIEW_LIMIT) for d in drafts]
 

@@ -92,7 +92,8 @@ class Summarize(Task):
 
     def build(self, bot, options: Options):
         system = (f"Summarize the user's text in at most {options.points} short bullet points, one sentence each, "
-                  "using only facts stated in the text. Reply with the bullet points only, each line starting with '- '.")
+                  "using only facts stated in the text. "
+                  "Reply with the bullet points only, each line starting with '- '.")
         prompt = chat_prompt(system, self.examples)
 
         def summarize(text: str) -> dict:

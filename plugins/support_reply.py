@@ -34,7 +34,8 @@ class SupportReply(Task):
         "Write a response to the customer who wrote this",
         "Help me reply to this complaint",
     ]
-    description = "Draft a reply to a customer email or ticket, each question answered from the knowledge base with citations."
+    description = ("Draft a reply to a customer email or ticket, each question answered from the knowledge base "
+                   "with citations.")
 
     class Options(TaskOptions):
         customer: str = Field("", max_length=60, description="The customer's name, for the greeting.")

@@ -24,7 +24,8 @@ def test_ad_copy_keeps_each_channels_limits(tiny_bot, channel, n):
     headline_limit, description_limit = CHANNEL_LIMITS[channel]
     rows = tiny_bot.run_task("ad_copy", "The Zephyr 3000 kettle, seven-year warranty", channel=channel, n=n).output
     assert len(rows) == n
-    assert all(0 < len(r["headline"]) <= headline_limit and 0 < len(r["description"]) <= description_limit for r in rows)
+    assert all(0 < len(r["headline"]) <= headline_limit and 0 < len(r["description"]) <= description_limit
+               for r in rows)
     assert_ranked(rows)
 
 
@@ -61,8 +62,10 @@ def test_bad_option_values_are_clear_errors(task_runner, task, options, message)
 
 
 def test_seo_meta_drops_candidates_without_the_keyword_or_adds_it(task_runner):
-    long_with = "Easy returns at Kettlebrook: send any kettle, toaster or grinder back within 30 days for a full refund, and we pay the postage."
-    long_without = "Changed your mind? Send any kettle, toaster or grinder back within 30 days for a full refund, and we will pay for the postage too."
+    long_with = ("Easy returns at Kettlebrook: send any kettle, toaster or grinder back within 30 days for a full "
+                 "refund, and we pay the postage.")
+    long_without = ("Changed your mind? Send any kettle, toaster or grinder back within 30 days for a full refund, and "
+                    "we will pay for the postage too.")
     task_runner.engine.responses = [long_with, long_without]
     assert [r["description"] for r in task_runner("seo_meta", "returns page", keyword="returns", n=2)] == [long_with]
     task_runner.engine.responses = [long_without]
@@ -71,8 +74,9 @@ def test_seo_meta_drops_candidates_without_the_keyword_or_adds_it(task_runner):
 
 
 def test_seo_meta_drops_short_candidates_when_long_ones_exist(task_runner):
-    task_runner.engine.responses = ["Kettles that last.", "Kettlebrook makes kettles, toasters and grinders built to last "
-                                    "for years: standard screws, parts we still sell and a seven-year warranty on every kettle."]
+    task_runner.engine.responses = ["Kettles that last.",
+                                    "Kettlebrook makes kettles, toasters and grinders built to last for years: "
+                                    "standard screws, parts we still sell and a seven-year warranty on every kettle."]
     rows = task_runner("seo_meta", "home page", n=2)
     assert len(rows) == 1 and rows[0]["characters"] >= 120
 
@@ -90,7 +94,8 @@ def test_meta_and_hashtag_helpers():
 
 def test_chat_commands_run_each_plugin_and_format_it(task_runner):
     task_runner.engine.responses = ["Built to last for years"]
-    for command, plugin in [("/adcopy n=1 channel=display", "ad_copy"), ("/rewrite n=1 platform=instagram", "social_rewrite"),
+    for command, plugin in [("/adcopy n=1 channel=display", "ad_copy"),
+                            ("/rewrite n=1 platform=instagram", "social_rewrite"),
                             ("/meta n=1 keyword=kettle", "seo_meta")]:
         reply = task_runner.bot.respond(f"{command} The Zephyr 3000 kettle, built to last")
         assert reply.plugin == plugin and reply.text.startswith("1. ")
@@ -106,7 +111,8 @@ def real_bot(settings, default_engine, embedder):
 
 @pytest.mark.e2e
 def test_default_model_ad_copy_keeps_search_limits(real_bot):
-    rows = real_bot.run_task("ad_copy", "The Zephyr 3000 kettle: five temperature presets, seven-year warranty", n=2).output
+    brief = "The Zephyr 3000 kettle: five temperature presets, seven-year warranty"
+    rows = real_bot.run_task("ad_copy", brief, n=2).output
     assert len(rows) == 2 and all(0 < len(r["headline"]) <= 30 and 0 < len(r["description"]) <= 90 for r in rows)
     assert all("\n" not in r["headline"] + r["description"] for r in rows)
 
@@ -120,12 +126,13 @@ def test_default_model_instagram_rewrite_keeps_limit_and_hashtags(real_bot):
 @pytest.mark.e2e
 def test_default_model_seo_meta_keeps_length_and_keyword(real_bot):
     rows = real_bot.run_task("seo_meta", "Our returns page: return any item within 30 days for a full refund",
-                    keyword="returns", n=2).output
+                             keyword="returns", n=2).output
     assert rows and all(len(r["description"]) <= 158 and "returns" in r["description"].lower() for r in rows)
 
 
 def test_evaluate_reports_limits_spam_and_distinct_variants(task_runner):
-    task_runner.engine.responses = ["FREE kettles for winners", "Tea, exactly how you like it", "Tea, exactly how you like it"]
+    task_runner.engine.responses = ["FREE kettles for winners", "Tea, exactly how you like it",
+                                    "Tea, exactly how you like it"]
     report = task_runner.bot.router.tasks["subject_lines"].evaluate(
         task_runner.bot, [{"text": "Spring sale"}, {"text": "Recycling", "options": {"n": 1}}], n=2)
     assert report["inputs"] == 2 and report["outputs"] == 3  # the second brief asked for one line

@@ -31,7 +31,8 @@ def docs(tmp_path):
     (d / "page.html").write_text("<html><head><script>var x=1;</script></head><body><h1>Delivery</h1>"
                                  "<p>Parcels to Norway take eight days.</p></body></html>")
     (d / "faq.csv").write_text('question,answer\n"Do you ship to Mars?","No, we only ship on Earth."\n')
-    (d / "more.jsonl").write_text(json.dumps({"question": "Is the lid dishwasher safe?", "answer": "Yes, the lid is dishwasher safe."}) + "\n")
+    pair = {"question": "Is the lid dishwasher safe?", "answer": "Yes, the lid is dishwasher safe."}
+    (d / "more.jsonl").write_text(json.dumps(pair) + "\n")
     _pdf(d / "manual.pdf", "The descaling light turns orange after 120 boils.")
     return d
 

@@ -36,7 +36,8 @@ def test_builtin_plugins_load_like_any_other_and_every_hook_is_documented(monkey
         assert len(doc.strip()) > 40, f"{name} needs a docstring: it is the hook's documentation"
 
 
-@pytest.mark.parametrize("allow, expected", [("", set()), ("subject_lines", {"subject_lines"}), ("nothing_here", set())])
+@pytest.mark.parametrize("allow, expected",
+                         [("", set()), ("subject_lines", {"subject_lines"}), ("nothing_here", set())])
 def test_botkit_plugins_env_var_is_an_allow_list(monkeypatch, allow, expected):
     monkeypatch.setenv("BOTKIT_PLUGINS", allow)
     pm = load_plugin_manager()
@@ -69,7 +70,8 @@ def test_two_tasks_with_one_name_is_an_error():
 
 
 @pytest.mark.parametrize("name, text, options, message", [
-    ("subject_lines", "kettles", {"bogus": 1}, "unknown option 'bogus' for subject_lines (options: n, preview, audience, seed)"),
+    ("subject_lines", "kettles", {"bogus": 1},
+     "unknown option 'bogus' for subject_lines (options: n, preview, audience, seed)"),
     ("subject_lines", "kettles", {"n": "many"}, "bad option n for subject_lines"),
     ("subject_lines", "   ", {}, "the text is empty"),
     ("no_such_task", "kettles", {}, "unknown plugin 'no_such_task' (plugins: "),
@@ -152,7 +154,8 @@ def botkit(*args, home, env=None, check=True, site=None):
     if site:
         full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))
     full_env.pop("BOTKIT_CONFIG", None)
-    proc = subprocess.run([sys.executable, "-m", "botkit", *args], capture_output=True, text=True, env=full_env, timeout=600)
+    proc = subprocess.run([sys.executable, "-m", "botkit", *args], capture_output=True, text=True, env=full_env,
+                          timeout=600)
     if check and proc.returncode != 0:
         raise AssertionError(f"botkit {' '.join(args)} failed:\n{proc.stderr}")
     return proc
