@@ -5,6 +5,7 @@ Plugin tasks run through `Bot.run_task`; replies are logged where the bot's `Rep
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Literal, Protocol
@@ -17,13 +18,7 @@ from botkit.database import open_database
 from botkit.decoding import DecodingOptions
 from botkit.embeddings import Embedder
 from botkit.errors import BotkitError, validation_message
-from botkit.grounding import (
-    check_answer,
-    cited_numbers,
-    clean_answer,
-    quote_answer,
-    select_evidence,
-)
+from botkit.grounding import cited_numbers, select_evidence
 from botkit.knowledge.store import KnowledgeBase
 from botkit.knowledge.terms import unknown_share
 from botkit.models.engine import Generation
@@ -34,6 +29,7 @@ from botkit.prompting.brand import load_brand, sample_brand_dir
 from botkit.prompting.fewshot import FewShotExamples, load_examples
 from botkit.routing import IntentRouter
 from botkit.sessions import SessionStore
+from botkit.streaming import CheckedAnswer
 from botkit.usage import metered
 
 EMPTY_KB = "My knowledge base is empty, so I can't answer from your documents yet: add some with `botkit ingest PATH`."
@@ -70,11 +66,19 @@ class Reply:
     route: str = ""  # why a plugin answered (explicit command or intent match)
     check: str = ""  # why the draft was kept or replaced
     id: str | None = None  # the response id in the ranking store, set when the reply is logged (for feedback)
+    finish_reason: Literal["stop", "length"] = "stop"  # "length": the answer ends where max_new_tokens cut the draft
 
     def as_dict(self) -> dict:
         data = asdict(self)
         data["answer"] = self.text
         return data
+
+
+@dataclass
+class Draft:
+    """A piece of the model's unchecked draft, which `Bot.stream(..., drafts=True)` also yields."""
+
+    text: str
 
 
 @dataclass
@@ -119,6 +123,9 @@ class Bot:
         self.db = open_database(self.settings.database_path)
         self.sessions = SessionStore(self.db)
         self.brand = load_brand(self.settings.brand)
+        # Concurrent answers (the HTTP server) take turns for the database, retrieval and checks;
+        # their generations run side by side (the server batches them).
+        self._turns = threading.RLock()
 
     @classmethod
     def from_config(cls, config=None, *, engine=None, embedder=None) -> Bot:
@@ -204,32 +211,36 @@ class Bot:
                 reply = item
         return reply
 
-    def stream(self, message: str, session_id: str | None = None, **decoding) -> Iterator[str | Reply]:
-        """Yield text pieces as the model writes them, then the final, checked `Reply`.
+    def stream(self, message: str, session_id: str | None = None, *, system: str = "", drafts: bool = False,
+               **decoding) -> Iterator[str | Draft | Reply]:
+        """Yield the answer as it passes the grounding check, sentence by sentence, then the `Reply`.
 
-        The final text can differ from the streamed one: an answer the sources do not support is
-        replaced by a quote of the sources. UIs should show `Reply.text` once it arrives.
+        Every streamed piece is final: a sentence is sent once it is checked against the sources, and
+        when the model's draft cannot be kept the quote of the sources streams instead, so the pieces
+        add up to `Reply.text`. `system` adds instructions after the brand's system prompt;
+        `drafts=True` also yields the model's unchecked words as `Draft` pieces.
         """
         message = (message or "").strip()
         if not message:
             raise BotkitError("the message is empty")
         options = self._decoding(decoding)
-        budget.ensure_fits(budget.PromptParts(self.brand.system_prompt(), message), self.engine.count_tokens,
-                           self.token_limit)
-        session_id = self.sessions.ensure(session_id, title=message)
-        history = [{"role": m.role, "content": m.content} for m in self.sessions.history(session_id)]
-
-        route = self.router.route(message)
+        with self._turns:
+            budget.ensure_fits(budget.PromptParts(self._system_prompt(system), message), self.engine.count_tokens,
+                               self.token_limit)
+            session_id = self.sessions.ensure(session_id, title=message)
+            history = [{"role": m.role, "content": m.content} for m in self.sessions.history(session_id)]
+            route = self.router.route(message)
         if route:
             reply = self._run_plugin(route, session_id)
         else:
-            reply = yield from self._answer(message, history, options, session_id)
-        if self.reply_log is not None and reply.id is None:  # a plugin's reply was logged by run_task
-            reply.id = self.reply_log.log_reply(message, reply, decoding=options.model_dump(), history=history)
-        self.sessions.append(session_id, "user", message)
-        meta = reply.as_dict()
-        meta.pop("text"), meta.pop("answer")
-        self.sessions.append(session_id, "assistant", reply.text, meta)
+            reply = yield from self._answer(message, history, options, session_id, system, drafts)
+        with self._turns:
+            if self.reply_log is not None and reply.id is None:  # a plugin's reply was logged by run_task
+                reply.id = self.reply_log.log_reply(message, reply, decoding=options.model_dump(), history=history)
+            self.sessions.append(session_id, "user", message)
+            meta = reply.as_dict()
+            meta.pop("text"), meta.pop("answer")
+            self.sessions.append(session_id, "assistant", reply.text, meta)
         yield reply
 
     def answer(self, question: str, **decoding) -> Reply:
@@ -247,20 +258,37 @@ class Bot:
         generations = iter(self.engine.generate_batch([p.messages for p in asks], options) if asks else [])
         return [p if isinstance(p, Reply) else self._finish(p, next(generations)) for p in plans]
 
-    def _answer(self, message: str, history: list[dict], options: DecodingOptions, session_id: str):
-        """Plan, stream the generation, check it: yields text pieces, returns the Reply."""
-        plan = self._plan(message, history, session_id)
+    def _answer(self, message: str, history: list[dict], options: DecodingOptions, session_id: str,
+                system: str = "", drafts: bool = False):
+        """Plan, then check the draft sentence by sentence as it streams: yields the checked text (and
+        `Draft` pieces when asked), stops generating once the answer is complete, returns the Reply."""
+        with self._turns:
+            plan = self._plan(message, history, session_id, system)
         if isinstance(plan, Reply):
             return plan
-        generation = None
-        for piece in self.engine.stream(plan.messages, options):
-            if isinstance(piece, Generation):
-                generation = piece
-            else:
-                yield piece
-        return self._finish(plan, generation)
+        answer, generation = self._checker(plan), None
+        pieces = self.engine.stream(plan.messages, options)
+        try:
+            for piece in pieces:
+                if isinstance(piece, Generation):
+                    generation = piece
+                    break
+                if drafts:
+                    yield Draft(piece)
+                with self._turns:
+                    checked = answer.feed(piece)
+                yield from checked
+                if answer.done:
+                    break
+        finally:
+            if hasattr(pieces, "close"):
+                pieces.close()  # an answer complete before the draft is: the rest is never generated
+        with self._turns:
+            checked = answer.finish()
+        yield from checked
+        return self._reply(plan, answer, generation)
 
-    def _plan(self, message: str, history: list[dict], session_id: str) -> Reply | _Prompt:
+    def _plan(self, message: str, history: list[dict], session_id: str, system: str = "") -> Reply | _Prompt:
         """Retrieve and select evidence, then either a canned Reply (nothing to answer from) or the
         prompt to generate from, fitted to the token budget."""
         if self.knowledge.count() == 0:
@@ -278,12 +306,17 @@ class Bot:
             n = numbering.setdefault(e.chunk.id, len(numbering) + 1)
             by_chunk.setdefault(n, []).append(e.sentence)
         sources = [f"[{n}] {' '.join(sents)}" for n, sents in by_chunk.items()]
-        parts = budget.PromptParts(system=self.brand.system_prompt(), question=message,
+        parts = budget.PromptParts(system=self._system_prompt(system), question=message,
                                    examples=self.fewshot.select(message), sources=sources, history=history)
         messages, dropped = budget.fit(parts, self.engine.count_tokens, self.token_limit)
         kept = len(sources) - dropped["sources"]  # sources are dropped from the end
         return _Prompt(message, messages, dropped, [e for e in evidence if numbering[e.chunk.id] <= kept],
                        numbering, session_id)
+
+    def _system_prompt(self, extra: str = "") -> str:
+        """The brand's system prompt, with a caller's instructions (an API client's system message) after it."""
+        prompt = self.brand.system_prompt()
+        return f"{prompt}\n\n{extra.strip()}" if extra.strip() else prompt
 
     def _decoding(self, changes: dict) -> DecodingOptions:
         """The configured decoding with `changes`; an unknown or bad option is a BotkitError."""
@@ -312,21 +345,30 @@ class Bot:
         return self._engine.name if self._engine is not None else self.settings.model
 
     def _finish(self, plan: _Prompt, generation: Generation) -> Reply:
-        """Check the model's answer against the evidence: keep it with its citation, or quote the sources."""
-        evidence, number = plan.evidence, (lambda chunk: plan.numbering[chunk.id])
-        answer = clean_answer(generation.text, self.settings.answer_sentences)
-        check = check_answer(answer, plan.message, evidence, self.embedder, allowed=self.brand.name)
-        if check.supported:
-            # The check anchors the answer on the best source sentence, so that is what it cites.
-            text, grounding = f"{answer} [{number(evidence[0].chunk)}]", "generated"
-        else:
-            text, grounding = quote_answer(evidence, number), "quoted"
-        chunks = {number(e.chunk): e.chunk for e in evidence}
+        """Check a whole draft (a batched generation) the way `_answer` checks a streamed one."""
+        answer = self._checker(plan)
+        answer.feed(generation.text)
+        answer.finish()
+        return self._reply(plan, answer, generation)
+
+    def _checker(self, plan: _Prompt) -> CheckedAnswer:
+        return CheckedAnswer(plan.message, plan.evidence, self.embedder, lambda chunk: plan.numbering[chunk.id],
+                             allowed=self.brand.name, max_sentences=self.settings.answer_sentences)
+
+    def _reply(self, plan: _Prompt, answer: CheckedAnswer, generation: Generation | None) -> Reply:
+        """The checked answer with its citations; `generation` is None when the draft was stopped early."""
+        chunks = {plan.numbering[e.chunk.id]: e.chunk for e in plan.evidence}
         citations = [Citation(n, chunks[n].source, chunks[n].title, chunks[n].id, chunks[n].text, chunks[n].score)
-                     for n in sorted(set(cited_numbers(text)) & set(chunks))]
+                     for n in sorted(set(cited_numbers(answer.text)) & set(chunks))]
+        if generation is None:
+            count_text = getattr(self.engine, "count_text", lambda text: len(text.split()))
+            generation = Generation(answer.draft.strip(), self.engine.count_tokens(plan.messages),
+                                    count_text(answer.draft.strip()))
         usage = {"prompt_tokens": generation.prompt_tokens, "completion_tokens": generation.completion_tokens}
-        return Reply(text, citations, self.engine.name, usage, grounding, plan.session_id, dropped=plan.dropped,
-                     draft=generation.text, check=check.reason)
+        cut = generation.finish_reason == "length" and answer.used_tail
+        return Reply(answer.text, citations, self.engine.name, usage, answer.grounding, plan.session_id,
+                     dropped=plan.dropped, draft=generation.text, check=answer.reason,
+                     finish_reason="length" if cut else "stop")
 
 
 @dataclass

@@ -17,6 +17,9 @@ from botkit.knowledge.terms import STOPWORDS, WORD, bare, content_words, stem, t
 
 # A sentence ends at . ! ? followed by a capital, but not after "a.m." / "e.g." style abbreviations.
 _SENTENCE_END = re.compile(r"(?<=[.!?])(?<![a-z]\.[a-z]\.)\s+(?=[A-Z0-9\"'(\[$£€])")
+# Where a sentence of a model's draft ends: any whitespace after . ! ? (the draft's next sentence may
+# start in lower case), but not after "a.m." / "e.g." style abbreviations.
+DRAFT_SENTENCE_END = re.compile(r"(?<=[.!?])(?<![a-z]\.[a-z]\.)\s+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _CITATION = re.compile(r"\[(\d+)\]")
 _NUMBER_WORDS = {
@@ -122,16 +125,28 @@ def _number_contexts(text: str, skip: set[float] = frozenset()) -> set[str]:
     return found
 
 
+def strip_citations(text: str) -> str:
+    """`text` without [n] citations (a model copies them from the prompt, often in the wrong place)."""
+    return _CITATION.sub("", text)
+
+
+def clean_sentence(sentence: str) -> str:
+    """One draft sentence without citations and the filler a small model wraps facts in ("The answer
+    to your question is: ..."), capitalised; "" for a sentence of pure padding ("I'm sorry for any confusion.")."""
+    sentence = " ".join(strip_citations(re.sub(r"\[\d*$", "", sentence)).split())
+    sentence = _FILLER.sub("", sentence.strip(" :;-")).strip()
+    if not sentence or _PADDING.match(sentence):
+        return ""
+    return sentence[:1].upper() + sentence[1:]
+
+
 def clean_answer(text: str, max_sentences: int = 2) -> str:
-    """Keep the first sentences of a draft, without the padding a small model wraps facts in
-    ("I'm sorry for any confusion.", "The answer to your question is: ...")."""
-    text = text.strip().split("\n\n")[0]
-    text = _CITATION.sub("", re.sub(r"\[\d*$", "", text))
+    """Keep the first sentences of a draft's first paragraph, cleaned, without repeats."""
     kept: list[str] = []
-    for sentence in re.split(r"(?<=[.!?])(?<![a-z]\.[a-z]\.)\s+", " ".join(text.split())):
-        sentence = _FILLER.sub("", sentence.strip(" :;-")).strip()
-        if sentence and not _PADDING.match(sentence) and sentence.lower() not in {k.lower() for k in kept}:
-            kept.append(sentence[:1].upper() + sentence[1:])
+    for sentence in DRAFT_SENTENCE_END.split(" ".join(strip_citations(text.strip().split("\n\n")[0]).split())):
+        sentence = clean_sentence(sentence)
+        if sentence and sentence.lower() not in {k.lower() for k in kept}:
+            kept.append(sentence)
         if len(kept) == max_sentences:
             break
     return " ".join(kept)
@@ -141,12 +156,15 @@ def clean_answer(text: str, max_sentences: int = 2) -> str:
 class Check:
     supported: bool
     reason: str
+    # The answer may still pass once it says more (its next sentence may carry the key figure or
+    # the source's negation); a wrong figure or name can never be fixed by adding text.
+    incomplete: bool = False
 
 
 def check_answer(answer: str, question: str, evidence: list[Evidence], embedder, allowed: str = "") -> Check:
     """Is every fact in `answer` backed by `evidence`? `allowed` adds words always fine (brand name)."""
     if not answer.strip():
-        return Check(False, "empty answer")
+        return Check(False, "empty answer", incomplete=True)
     if len(answer.split()) > 90:
         return Check(False, "answer too long to verify")
     source_text = " ".join(e.sentence for e in evidence)
@@ -162,16 +180,17 @@ def check_answer(answer: str, question: str, evidence: list[Evidence], embedder,
     out_of_context = _number_contexts(answer_plain, figures_in(question)) - _number_contexts(source_text)
     if out_of_context:
         return Check(False, f"figures used in a different context than the sources: {sorted(out_of_context)[:3]}")
-    if bool(_NEGATION.search(answer_plain)) != bool(_NEGATION.search(evidence[0].sentence)):
-        return Check(False, "the answer and the source disagree on a negation")
+    negated, source_negated = bool(_NEGATION.search(answer_plain)), bool(_NEGATION.search(evidence[0].sentence))
+    if negated != source_negated:
+        return Check(False, "the answer and the source disagree on a negation", incomplete=source_negated)
     key_numbers = figures_in(evidence[0].sentence) - figures_in(question)
     if key_numbers and not (key_numbers & figures_in(answer_plain)):
-        return Check(False, "the answer leaves out the source's key figure")
+        return Check(False, "the answer leaves out the source's key figure", incomplete=True)
     known = {stem(w) for w in content_words(f"{source_text} {question} {allowed}")}
     words = content_words(answer_plain)
     novel = [w for w in words if stem(w) not in known]
     if words and len(novel) / len(words) > 0.25:
-        return Check(False, f"words not in the sources: {novel[:5]}")
+        return Check(False, f"words not in the sources: {novel[:5]}", incomplete=True)
     # Names must match exactly (a tiny model misspells them: "Zephyre", "Zepher").
     exact = {bare(w) for w in WORD.findall(f"{source_text} {question} {allowed}")}
     names = {w for w in re.findall(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z]+", answer_plain)}
@@ -181,7 +200,7 @@ def check_answer(answer: str, question: str, evidence: list[Evidence], embedder,
         return Check(False, f"names not in the sources: {unknown_names[:5]}")
     similarity = float(embedder.similarity(answer_plain, [source_text])[0])
     if similarity < 0.5:
-        return Check(False, f"answer drifts from the sources (similarity {similarity:.2f})")
+        return Check(False, f"answer drifts from the sources (similarity {similarity:.2f})", incomplete=True)
     return Check(True, "supported")
 
 
