@@ -1,0 +1,148 @@
+"""Answers checked sentence by sentence as the model writes them (botkit.streaming through Bot.stream):
+what streams is only checked text, it streams before the draft is done, a failing sentence gives way
+to the quote of the sources, and streamed and batched answers agree."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from botkit.dialogue import Bot, Draft, Reply
+from botkit.grounding import select_evidence
+from botkit.knowledge.store import Chunk
+from botkit.models.engine import Generation
+from botkit.streaming import CheckedAnswer
+
+QUESTION = "How long is the warranty on the Zephyr 3000?"
+GOOD = "The Zephyr 3000 electric kettle is covered for seven years."
+
+
+class DraftingEngine:
+    """Writes `draft` word by word, counting the words it has produced (`written`), and says
+    "length" when it ran out of `max_new_tokens` words."""
+
+    name, context_window = "drafting", 2048
+
+    def __init__(self, draft: str):
+        self.draft, self.written = draft, 0
+
+    def count_tokens(self, messages):
+        return sum(len(m["content"].split()) + 4 for m in messages)
+
+    def stream(self, messages, options):
+        words = re.findall(r"\S+\s*", self.draft)
+        for word in words[:options.max_new_tokens]:
+            self.written += 1
+            yield word
+        finish = "length" if len(words) > options.max_new_tokens else "stop"
+        yield Generation(self.draft, self.count_tokens(messages), min(len(words), options.max_new_tokens), finish)
+
+    def generate_batch(self, chats, options):
+        out = []
+        for chat in chats:
+            *_, generation = self.stream(chat, options)
+            out.append(generation)
+        return out
+
+
+@pytest.fixture
+def ask(settings, embedder, docs):
+    """ask(draft, **settings) -> (streamed items, the engine) for QUESTION over the sample documents."""
+    knowledge = {}
+
+    def run(draft: str, drafts: bool = False, decoding: dict | None = None, **changes):
+        engine = DraftingEngine(draft)
+        bot = Bot(settings.model_copy(update=changes), engine=engine, embedder=embedder)
+        if "kb" not in knowledge:
+            bot.knowledge.ingest(docs)
+            knowledge["kb"] = True
+        items = []
+        for item in bot.stream(QUESTION, drafts=drafts, **(decoding or {})):
+            items.append((item, engine.written))
+        return items, engine
+
+    return run
+
+
+def texts(items) -> list[str]:
+    return [item for item, _ in items if isinstance(item, str)]
+
+
+def reply_of(items) -> Reply:
+    return items[-1][0]
+
+
+def test_a_checked_sentence_streams_before_the_draft_is_done_and_generation_stops(ask):
+    rambling = f"{GOOD} It is also the best kettle in the whole wide world, say our many happy customers."
+    items, engine = ask(rambling, answer_sentences=1)
+    first, written = next((item, n) for item, n in items if isinstance(item, str))
+    assert first == GOOD
+    assert written == len(GOOD.split())  # sent as soon as its last word ("years. ") was written
+    assert engine.written < len(rambling.split())  # the rest was never generated
+    reply = reply_of(items)
+    assert "".join(texts(items)) == reply.text == f"{GOOD} [1]"
+    assert reply.grounding == "generated" and reply.citations[0].source.endswith("warranty.md")
+
+
+def test_a_failing_sentence_is_replaced_by_the_quote(ask):
+    items, _ = ask("The Zephyr 3000 is covered for five years. Call us!")
+    streamed = texts(items)
+    reply = reply_of(items)
+    assert reply.grounding == "quoted" and "five" not in "".join(streamed)
+    assert streamed == [reply.text] and "covered for seven years" in reply.text and reply.text.endswith("]")
+    assert "numbers not in the sources" in reply.check
+
+
+def test_a_later_unsupported_sentence_is_left_out(ask):
+    items, _ = ask(f"{GOOD} It also includes free descaling by Zeus Corp forever.", answer_sentences=2)
+    reply = reply_of(items)
+    assert texts(items) == [GOOD, " [1]"]
+    assert reply.grounding == "generated" and "left out" in reply.check
+
+
+def test_a_sentence_is_held_until_the_next_one_brings_the_key_figure(ask):
+    items, _ = ask("The Zephyr 3000 has a warranty. It is covered for seven years.", answer_sentences=2)
+    assert texts(items) == ["The Zephyr 3000 has a warranty. It is covered for seven years.", " [1]"]
+
+
+def test_the_model_draft_streams_apart_on_request(ask):
+    items, _ = ask(GOOD, drafts=True)
+    assert "".join(i.text for i, _ in items if isinstance(i, Draft)) == GOOD
+    assert "".join(texts(items)) == reply_of(items).text
+
+
+def test_an_answer_cut_by_max_tokens_says_length(ask):
+    items, _ = ask("The Zephyr 3000 electric kettle is covered for seven years from the date", decoding={"max_new_tokens": 11})
+    reply = reply_of(items)
+    assert reply.grounding == "generated" and reply.finish_reason == "length"
+    items, _ = ask(GOOD)
+    assert reply_of(items).finish_reason == "stop"
+
+
+@pytest.mark.parametrize("draft", [
+    GOOD,
+    f"I'm sorry for any confusion. {GOOD}",
+    "The Zephyr 3000 is covered for five years.",
+    f"{GOOD}\n\nAnything else? Visit zeus.example!",
+    "",
+])
+def test_streamed_and_batched_answers_agree(ask, settings, embedder, draft):
+    items, _ = ask(draft)
+    bot = Bot(settings, engine=DraftingEngine(draft), embedder=embedder)
+    (batched,) = bot.answer_batch([QUESTION])
+    assert "".join(texts(items)) == reply_of(items).text == batched.text
+
+
+WARRANTY = Chunk("c1", "Every Zephyr 3000 comes with a seven-year warranty. It holds 1.7 liters.", "/kb/zephyr.md",
+                 "Zephyr 3000", 0.6)
+
+
+def test_sentences_split_across_pieces_and_citations(embedder):
+    evidence = select_evidence(QUESTION, [WARRANTY], embedder)
+    answer = CheckedAnswer(QUESTION, evidence, embedder, lambda chunk: 1, max_sentences=1)
+    sent = [answer.feed(piece) for piece in ["Every Zephyr 3000 comes with a seven", "-year warranty.[1", "] It holds"]]
+    assert sent == [[], [], ["Every Zephyr 3000 comes with a seven-year warranty."]]
+    assert answer.done  # one sentence was asked for: no more draft is wanted
+    assert answer.feed(" 1.7 liters.") == [] and answer.finish() == [" [1]"]
+    assert answer.text == "Every Zephyr 3000 comes with a seven-year warranty. [1]"
