@@ -96,17 +96,20 @@ def test_a_lora_version_gives_the_same_greedy_tokens_as_transformers_and_peft(en
     model = get_peft_model(AutoModelForCausalLM.from_pretrained(default_dir),
                            LoraConfig(r=8, lora_alpha=16, init_lora_weights=False,
                                       target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "up_proj", "down_proj"]))
-    for name, param in model.named_parameters():  # a small random delta: big enough to change answers
+    # Big enough to change answers; a conversion that skipped llama.cpp's q/k row order then
+    # agrees on 1 of these 4 prompts instead of 4.
+    for name, param in model.named_parameters():
         if "lora_B" in name:
-            param.data.normal_(0, 0.02)
+            param.data.normal_(0, 0.1)
     adapter = tmp_path / "brand-v1"
     model.save_pretrained(adapter)
     settings = load_settings()
     on_llama = load_engine(str(adapter), settings=settings)
     on_hf = load_engine(str(adapter), engine="transformers", settings=settings)
     assert (adapter / GGUF_NAME).exists() and on_llama.name == on_hf.name == "SmolLM2-135M-Instruct+brand-v1"
-    prompts = [BLUE, [{"role": "user", "content": "What is a kettle for?"}],
-               [{"role": "user", "content": "Write a haiku about tea."}]]
+    prompts = [[{"role": "user", "content": q}] for q in
+               ("What is a kettle for?", "Write a haiku about tea.", "Repeat exactly: The kettle is blue.",
+                "Name three colours.")]
     options = DecodingOptions(max_new_tokens=12, repetition_penalty=1.0)
     adapted = [on_llama.generate(p, options).text for p in prompts]
     assert adapted == [on_hf.generate(p, options).text for p in prompts]

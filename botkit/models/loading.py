@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import re
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -158,6 +159,8 @@ def _say_once(message: str) -> None:
 
 
 def _cuda() -> bool:
+    if not Path("/proc/driver/nvidia/version").exists() and "torch" not in sys.modules:
+        return False  # no NVIDIA driver: skip importing torch just to hear so
     import torch
 
     return torch.cuda.is_available()
