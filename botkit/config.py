@@ -30,6 +30,10 @@ class ServerSettings(BaseModel):
     max_body_bytes: int = Field(1_000_000, ge=1024, description="Larger request bodies get 413.")
     generation_timeout: float = Field(120.0, gt=0, description="Seconds a request may wait and generate before 504.")
     max_tokens: int = Field(1024, ge=1, description="Largest max_tokens a client may ask for (400 above it).")
+    max_queue: int = Field(16, ge=1, description="Requests in progress at once (generating or waiting); more get 429 "
+                           "with Retry-After.")
+    max_batch: int = Field(8, ge=1, le=64, description="Concurrent requests generated together in one batched call.")
+    batch_window: float = Field(0.005, ge=0, le=1, description="Seconds a lone request waits for others to batch with.")
     cors_origins: list[str] = Field(
         default_factory=list,
         description="Web origins allowed to call the API from a browser.",

@@ -347,3 +347,225 @@ def test_a_promotion_reaches_the_server_without_a_restart(home, tiny_model_dir, 
     second = pool.get("botkit")
     assert second is not first and second.settings.model == f"{tiny_model_dir}/"
     assert second.respond("Hello?").text  # the new active bot answers
+
+
+# --- Serving mechanics on a scripted engine, in-process: batching, the queue bound, streaming, conventions.
+
+GOOD = "The Zephyr 3000 electric kettle is covered for seven years."
+MORE = "It is covered for seven years from the date of purchase."
+
+
+class ScriptedEngine:
+    """Writes `draft` for every chat, one word every `delay` seconds (a batch of chats takes as long
+    as one); `chats` holds what it was given and `batches` the size of each call."""
+
+    name, context_window = "scripted", 4096
+
+    def __init__(self, draft: str = GOOD, delay: float = 0.0):
+        self.draft, self.delay = draft, delay
+        self.chats: list[list[dict]] = []
+        self.batches: list[int] = []
+
+    def count_tokens(self, messages):
+        return sum(len(m["content"].split()) + 4 for m in messages)
+
+    def stream(self, messages, options):
+        from botkit.models.engine import Generation
+
+        self.chats.append(messages)
+        self.batches.append(1)
+        words = self.draft.split(" ")
+        for i, word in enumerate(words):
+            time.sleep(self.delay)
+            yield word + (" " if i < len(words) - 1 else "")
+        yield Generation(self.draft, self.count_tokens(messages), len(words))
+
+    def generate_batch(self, chats, options):
+        from botkit.models.engine import Generation
+
+        self.chats += chats
+        self.batches.append(len(chats))
+        time.sleep(self.delay * len(self.draft.split(" ")))
+        # Each chat's own question, so an answer given to the wrong request would show.
+        return [Generation(self.draft, self.count_tokens(c), len(self.draft.split())) for c in chats]
+
+
+@pytest.fixture(scope="module")
+def served_home(tmp_path_factory, embedder):
+    root = tmp_path_factory.mktemp("served")
+    prepare_home(root / "home", embedder, root / "docs")
+    return root / "home"
+
+
+def app_on(home, engine, embedder, **server):
+    from botkit.server.app import create_app
+
+    settings = load_settings(home=home)
+    settings = settings.model_copy(update={"server": settings.server.model_copy(update=server)})
+    return create_app(settings, auth=False, engine=engine, embedder=embedder)
+
+
+class InProcessServer:
+    """uvicorn on a free port in a thread, so responses really stream (TestClient buffers them)."""
+
+    def __init__(self, app):
+        import uvicorn
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    def stop(self):
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def serve(served_home, embedder):
+    servers = []
+
+    def start(engine, **server):
+        servers.append(InProcessServer(app_on(served_home, engine, embedder, **server)))
+        return servers[-1]
+
+    yield start
+    for s in servers:
+        s.stop()
+
+
+def ask_body(question=QUESTION, **extra):
+    return {"model": "botkit", "messages": [{"role": "user", "content": question}], **extra}
+
+
+def test_checked_sentences_stream_as_they_pass_before_the_answer_is_done(served_home, embedder):
+    from botkit.server.app import create_app
+
+    engine = ScriptedEngine(f"{GOOD} {MORE}", delay=0.1)
+    settings = load_settings(home=served_home).model_copy(update={"answer_sentences": 2})
+    server = InProcessServer(create_app(settings, auth=False, engine=engine, embedder=embedder))
+    try:
+        arrivals, started = [], time.monotonic()
+        with httpx.stream("POST", server.url + "/v1/chat/completions", json=ask_body(stream=True), timeout=60) as r:
+            for line in r.iter_lines():
+                if line.startswith("data: {"):
+                    chunk = json.loads(line[6:])
+                    for choice in chunk["choices"]:
+                        arrivals.append((time.monotonic() - started, choice["delta"].get("content"),
+                                         choice["finish_reason"]))
+    finally:
+        server.stop()
+    contents = [(t, c) for t, c, _ in arrivals if c]
+    assert [c for _, c in contents] == [GOOD, f" {MORE}", " [1]"]
+    # The first sentence was sent while the model was still writing the second (11 words, 0.1 s each).
+    assert contents[1][0] - contents[0][0] > 0.8
+    assert arrivals[-1][2] == "stop"
+
+
+def test_requests_past_the_queue_bound_get_429_with_retry_after(serve):
+    server = serve(ScriptedEngine(delay=0.3), max_queue=2)
+    results: list[httpx.Response] = []
+    threads = [threading.Thread(target=lambda: results.append(
+        httpx.post(server.url + "/v1/chat/completions", json=ask_body(), timeout=60))) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    statuses = sorted(r.status_code for r in results)
+    assert statuses == [200, 200, 429, 429, 429]
+    busy = [r for r in results if r.status_code == 429]
+    assert all(int(r.headers["Retry-After"]) >= 1 and r.json()["error"]["code"] == "server_busy" for r in busy)
+    # The bound is on requests in progress, not a ban: once they finished, the next one is served.
+    assert httpx.post(server.url + "/v1/chat/completions", json=ask_body(), timeout=60).status_code == 200
+
+
+def test_concurrent_requests_share_batched_calls_and_each_gets_its_own_answer(serve):
+    engine = ScriptedEngine(delay=0.3)  # 3 s an answer: the others are planned and waiting meanwhile
+    server = serve(engine)
+    questions = [QUESTION, "How do I descale my kettle?", "How much is standard shipping?",
+                 "What is the price of the Morning Set?", "Do you ship to Canada?"]
+
+    def answer(q):
+        r = httpx.post(server.url + "/v1/chat/completions", json=ask_body(q), timeout=120)
+        assert r.status_code == 200, r.text
+        return r.json()["choices"][0]["message"]["content"]
+
+    alone = [answer(q) for q in questions]
+    together: dict[int, str] = {}
+    threads = [threading.Thread(target=lambda i=i: together.__setitem__(i, answer(questions[i])))
+               for i in range(len(questions))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert [together[i] for i in range(len(questions))] == alone
+    assert max(engine.batches) > 1  # some of the concurrent requests were generated in one call
+    # Each chat in a batch was its own question's prompt.
+    asked = [c[-1]["content"] for c in engine.chats[len(questions):]]
+    assert sorted(q for q in questions if any(q in a for a in asked)) == sorted(questions)
+
+
+def test_a_system_message_is_added_after_the_brand_prompt(served_home, embedder):
+    from fastapi.testclient import TestClient
+
+    from botkit.prompting.brand import load_brand
+
+    engine = ScriptedEngine()
+    with TestClient(app_on(served_home, engine, embedder)) as http:
+        body = {"messages": [{"role": "system", "content": "Answer in one short sentence."},
+                             {"role": "developer", "content": "Be warm."}, {"role": "user", "content": QUESTION}]}
+        assert http.post("/v1/chat/completions", json=body).status_code == 200
+    brand = load_brand(load_settings(home=served_home).brand).system_prompt()
+    assert engine.chats[-1][0] == {"role": "system", "content": f"{brand}\n\nAnswer in one short sentence.\n\nBe warm."}
+
+
+@pytest.mark.parametrize("extra, param", [
+    ({"tools": [{"type": "function", "function": {"name": "f", "parameters": {}}}]}, "tools"),
+    ({"tool_choice": {"type": "function", "function": {"name": "f"}}}, "tools"),
+    ({"functions": [{"name": "f"}]}, "tools"),
+    ({"response_format": {"type": "json_object"}}, "response_format"),
+    ({"logprobs": True}, "logprobs"),
+    ({"top_logprobs": 2}, "logprobs"),
+    ({"n": 2}, "n"),
+    ({"messages": [{"role": "user", "content": QUESTION}, {"role": "tool", "content": "42"},
+                   {"role": "user", "content": QUESTION}]}, "messages"),
+])
+def test_unsupported_openai_fields_are_a_400_not_ignored(served_home, embedder, extra, param):
+    from fastapi.testclient import TestClient
+
+    engine = ScriptedEngine()
+    with TestClient(app_on(served_home, engine, embedder)) as http:
+        response = http.post("/v1/chat/completions", json={**ask_body(), **extra})
+        assert response.status_code == 400, response.text
+        assert response.json()["error"]["param"] == param and response.json()["error"]["code"] == "unsupported_parameter"
+        assert engine.chats == []  # refused before any work
+        fine = http.post("/v1/chat/completions", json=ask_body(response_format={"type": "text"}, tool_choice="none"))
+        assert fine.status_code == 200
+
+
+def test_embeddings_in_openai_shape(served_home, embedder):
+    import base64
+
+    import numpy as np
+    from fastapi.testclient import TestClient
+
+    texts = ["How long is the warranty?", "Descaling the kettle"]
+    with TestClient(app_on(served_home, ScriptedEngine(), embedder)) as http:
+        body = http.post("/v1/embeddings", json={"model": "all-MiniLM-L6-v2", "input": texts}).json()
+        packed = http.post("/v1/embeddings", json={"input": texts[0], "encoding_format": "base64"}).json()
+        unknown = http.post("/v1/embeddings", json={"model": "text-embedding-3-small", "input": "x"})
+        long = http.post("/v1/embeddings", json={"input": "kettle " * 400})
+        empty = http.post("/v1/embeddings", json={"input": ["fine", " "]})
+    assert body["object"] == "list" and body["model"] == "all-MiniLM-L6-v2" and body["usage"]["prompt_tokens"] > 0
+    vectors = np.array([d["embedding"] for d in body["data"]])
+    assert vectors.shape == (2, 384) and [d["index"] for d in body["data"]] == [0, 1]
+    assert np.allclose(vectors, embedder.encode(texts), atol=1e-5)
+    unpacked = np.frombuffer(base64.b64decode(packed["data"][0]["embedding"]), dtype="<f4")
+    assert np.allclose(unpacked, vectors[0], atol=1e-5)
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "model_not_found"
+    assert long.status_code == 400 and "at most 256" in long.json()["error"]["message"]
+    assert empty.status_code == 400

@@ -5,9 +5,9 @@ shape (never a bare 500 for bad input)."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
-import re
 import threading
 import time
 import uuid
@@ -19,22 +19,23 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, Request, Security
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import ValidationError
+from sse_starlette import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from botkit import api
 from botkit.config import Settings
 from botkit.database import open_database
-from botkit.dialogue import Reply
+from botkit.dialogue import Draft, Reply
 from botkit.errors import BotkitError
 from botkit.feedback.reply_log import record_feedback
 from botkit.feedback.store import RankingStore
 from botkit.plugins import describe_tasks, get_tasks
 from botkit.server import schemas
-from botkit.server.generation import BotPool, ModelNotFound, run_exclusive
+from botkit.server.generation import BotPool, ModelNotFound, ServerBusy, run_request
 from botkit.server.keys import KeyStore
 
 log = logging.getLogger("botkit.server")
@@ -59,6 +60,7 @@ ERRORS = {status: {"model": schemas.Error, "description": text} for status, text
     403: "The API key lacks the scope this endpoint needs",
     404: "Unknown model, plugin or response id",
     413: "Request body too large",
+    429: "The server is busy (its queue of requests is full): retry after the Retry-After header's seconds",
     504: "Generation did not finish in time",
 }.items()}
 
@@ -155,6 +157,11 @@ def create_app(settings: Settings, *, auth: bool = True, widget: bool = False, e
         first = exc.errors()[0]
         return _error_response(ApiError(400, f"{'.'.join(map(str, first['loc']))}: {first['msg']}"))
 
+    @app.exception_handler(ServerBusy)
+    async def busy(request, exc: ServerBusy):
+        return _error_response(ApiError(429, str(exc), type="rate_limit_error", code="server_busy",
+                                        headers={"Retry-After": str(exc.retry_after)}))
+
     @app.exception_handler(asyncio.TimeoutError)
     async def too_slow(request, exc):
         return _error_response(ApiError(504, f"no answer within {limits.generation_timeout:g} s", type="timeout",
@@ -209,28 +216,50 @@ def create_app(settings: Settings, *, auth: bool = True, widget: bool = False, e
     @app.post("/v1/chat/completions", response_model=schemas.ChatCompletion, tags=["chat"],
               responses={200: {"content": {"text/event-stream": {"schema": SSE_EVENT}},
                                "description": "A chat completion, or with stream=true server-sent chunks"},
-                         **_errors(400, 401, 403, 404, 413, 504)})
+                         **_errors(400, 401, 403, 404, 413, 429, 504)})
     async def chat_completions(body: schemas.ChatCompletionRequest, request: Request,
                                _: str = Depends(require("chat"))):
         """OpenAI's chat completions. The answer is grounded in the knowledge base and checked against
-        it; its citations are in `choices[0].message.citations` (streaming: `botkit.citations` of the
-        last chunk). `id` is the response id that POST /v1/feedback names."""
+        it, sentence by sentence (streaming: each content chunk is a checked sentence); its citations
+        are in `choices[0].message.citations` (streaming: `botkit.citations` of the last chunk). `id` is
+        the response id that POST /v1/feedback names (streaming: `botkit.response_id` of the last chunk).
+        `system` (and `developer`) messages are added after the brand's system prompt."""
+        _refuse_unsupported(body)
         decoding = _decoding(body, limits.max_tokens)
         messages = [m.model_dump() for m in body.messages]
         api.split_chat(messages)  # a chat that does not end with the user is a 400 before any work
+        system = "\n\n".join(api.text_of(m["content"]) for m in messages if m["role"] in ("system", "developer"))
         bot = await run_in_threadpool(pool.get, body.model)
         bot.settings.decoding.merged(**decoding)
-        items = run_exclusive(pool, bot, lambda: api.stream_chat(bot, messages, body.session_id, **decoding),
-                              limits.generation_timeout)
+        items = run_request(pool, lambda: api.stream_chat(bot, messages, body.session_id, system=system,
+                                                          drafts=body.include_draft, **decoding),
+                            limits.generation_timeout)
         first = await _unless_disconnected(request, _next(items))
         if body.stream:
-            return StreamingResponse(_sse(first, items, body), media_type="text/event-stream",
-                                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+            return EventSourceResponse(_chunks(first, items, body, bot.engine.name), ping=10)
         reply = first
         while not isinstance(reply, Reply):
             reply = await _unless_disconnected(request, _next(items))
         await items.aclose()
         return _completion(reply)
+
+    @app.post("/v1/embeddings", response_model=schemas.EmbeddingList, tags=["chat"],
+              responses=_errors(400, 401, 403, 404, 413, 429, 504))
+    async def embeddings(body: schemas.EmbeddingRequest, request: Request, _: str = Depends(require("chat"))):
+        """OpenAI's embeddings, from the embedding model botkit retrieves with (all-MiniLM-L6-v2,
+        384 dimensions; `model` may also be 'botkit'). Each input is at most 256 tokens."""
+        if body.model not in schemas.EMBEDDING_MODELS:
+            raise ApiError(404, f"the embedding model here is '{schemas.EMBEDDING_MODELS[0]}', not '{body.model}'",
+                           param="model", code="model_not_found")
+        texts = [body.input] if isinstance(body.input, str) else body.input
+        if body.dimensions is not None and body.dimensions != EMBEDDING_DIMENSIONS:
+            raise ApiError(400, f"dimensions must be {EMBEDDING_DIMENSIONS} for this model", param="dimensions")
+        items = run_request(pool, lambda: iter([_embed(pool.embedder, texts)]), limits.generation_timeout)
+        vectors, tokens = await _unless_disconnected(request, _next(items))
+        await items.aclose()
+        data = [schemas.Embedding(index=i, embedding=_encoded(v, body.encoding_format)) for i, v in enumerate(vectors)]
+        return schemas.EmbeddingList(data=data, model=schemas.EMBEDDING_MODELS[0],
+                                     usage=schemas.EmbeddingUsage(prompt_tokens=tokens, total_tokens=tokens))
 
     @app.get("/v1/plugins", response_model=schemas.PluginList, responses=_errors(401), tags=["tasks"])
     def list_plugins(_: str = Depends(require(None))):
@@ -238,7 +267,7 @@ def create_app(settings: Settings, *, auth: bool = True, widget: bool = False, e
         return schemas.PluginList(data=describe_tasks())
 
     @app.post("/v1/tasks/{plugin}", response_model=schemas.TaskResponse, tags=["tasks"],
-              responses=_errors(400, 401, 403, 404, 413, 504))
+              responses=_errors(400, 401, 403, 404, 413, 429, 504))
     async def run_task(plugin: Annotated[str, PathParam(examples=["subject_lines"])], body: schemas.TaskRequest,
                        request: Request, _: str = Depends(require("tasks"))):
         """Run a plugin's task on `text` with `options`; the output is logged with a response id."""
@@ -248,8 +277,8 @@ def create_app(settings: Settings, *, auth: bool = True, widget: bool = False, e
                            param="plugin", code="plugin_not_found")
         tasks[plugin].parse_options(body.options)  # bad options: 400 before queueing
         bot = await run_in_threadpool(pool.get, body.model)
-        items = run_exclusive(pool, bot, lambda: iter([bot.run_task(plugin, body.text, **body.options)]),
-                              limits.generation_timeout)
+        items = run_request(pool, lambda: iter([bot.run_task(plugin, body.text, **body.options)]),
+                            limits.generation_timeout)
         result = await _unless_disconnected(request, _next(items))
         await items.aclose()
         usage = {"prompt_tokens": 0, "completion_tokens": 0, **result.usage}
@@ -282,6 +311,42 @@ def create_app(settings: Settings, *, auth: bool = True, widget: bool = False, e
 
         app.mount("/widget", StaticFiles(directory=widget_dir(), html=True), name="widget")
     return app
+
+
+EMBEDDING_DIMENSIONS = 384
+EMBEDDING_MAX_TOKENS = 256  # what all-MiniLM-L6-v2 reads; longer inputs would be cut silently
+
+
+def _refuse_unsupported(body: schemas.ChatCompletionRequest) -> None:
+    """OpenAI fields botkit cannot honour are a 400, never silently ignored."""
+    def refuse(param: str, why: str):
+        raise ApiError(400, f"{param} is not supported here: {why}", param=param, code="unsupported_parameter")
+
+    if body.tools or body.functions or any(c not in (None, "none") for c in (body.tool_choice, body.function_call)):
+        refuse("tools", "botkit answers from its knowledge base and calls no tools")
+    if any(m.role == "tool" for m in body.messages):
+        refuse("messages", "tool messages (botkit calls no tools)")
+    if body.response_format is not None and body.response_format.get("type") != "text":
+        refuse("response_format", "answers are checked text with citations (use POST /v1/tasks for structured output)")
+    if body.logprobs or body.top_logprobs is not None:
+        refuse("logprobs", "the checked answer is not the model's raw output, so it has no token log-probabilities")
+    if body.n != 1:
+        refuse("n", "one answer per request (send the request again for another)")
+
+
+def _embed(embedder, texts: list[str]) -> tuple[list, int]:
+    counts = [len(embedder.tokenizer(t, add_special_tokens=True)["input_ids"]) for t in texts]
+    for i, n in enumerate(counts):
+        if n > EMBEDDING_MAX_TOKENS:
+            raise BotkitError(f"input[{i}] is {n} tokens; the embedding model reads at most {EMBEDDING_MAX_TOKENS}")
+    return embedder.encode(texts), sum(counts)
+
+
+def _encoded(vector, encoding_format: str):
+    """A vector as a list of floats, or base64 of its float32 bytes (what the openai client asks for)."""
+    if encoding_format == "base64":
+        return base64.b64encode(vector.astype("<f4").tobytes()).decode()
+    return vector.tolist()
 
 
 def _decoding(body: schemas.ChatCompletionRequest, max_tokens: int) -> dict:
@@ -346,42 +411,45 @@ def _info(reply: Reply) -> schemas.BotkitInfo:
 def _completion(reply: Reply) -> schemas.ChatCompletion:
     message = schemas.AssistantMessage(content=reply.text, citations=reply.citations)
     return schemas.ChatCompletion(id=reply.id, created=int(time.time()), model=reply.model,
-                                  choices=[schemas.Choice(message=message)], usage=_usage(reply), botkit=_info(reply))
+                                  choices=[schemas.Choice(message=message, finish_reason=reply.finish_reason)],
+                                  usage=_usage(reply), botkit=_info(reply))
 
 
-def _event(data: dict) -> str:
-    return f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
+async def _chunks(first, items: AsyncIterator, body: schemas.ChatCompletionRequest, model: str) -> AsyncIterator[dict]:
+    """Chat completion chunks as server-sent events. Content deltas carry only checked text, as each
+    sentence passes, so what an OpenAI client concatenates is exactly the final answer; the model's
+    unchecked draft goes in `botkit.draft` on request."""
+    created, cid = int(time.time()), f"chatcmpl-{uuid.uuid4().hex[:24]}"
 
-
-async def _sse(first, items: AsyncIterator, body: schemas.ChatCompletionRequest) -> AsyncIterator[str]:
-    """Chat completion chunks. Content deltas carry the checked answer only, so what an OpenAI client
-    concatenates is exactly the final answer; the unchecked draft goes in `botkit.draft` on request."""
-    created = int(time.time())
-
-    def chunk(cid, model, delta=None, finish=None, **extra):
+    def chunk(delta=None, finish=None, **extra) -> dict:
         choices = [] if delta is None else [{"index": 0, "delta": delta, "finish_reason": finish}]
-        return _event({"id": cid, "object": "chat.completion.chunk", "created": created, "model": model,
-                       "choices": choices, **extra})
+        return {"data": json.dumps({"id": cid, "object": "chat.completion.chunk", "created": created, "model": model,
+                                    "choices": choices, **extra}, ensure_ascii=False)}
 
-    draft_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
-    item = first
+    item, started = first, False
     try:
         while not isinstance(item, Reply):
-            if body.include_draft:
-                yield chunk(draft_id, body.model, {}, botkit={"draft": item})
+            if isinstance(item, Draft):
+                yield chunk({}, botkit={"draft": item.text})
+            else:
+                if not started:
+                    yield chunk({"role": "assistant", "content": ""})
+                    started = True
+                yield chunk({"content": item})
             item = await _next(items)
-    except (asyncio.TimeoutError, BotkitError, ApiError) as exc:
+    except (asyncio.TimeoutError, BotkitError, ApiError, ServerBusy) as exc:
         # The status line is sent: report the failure the way OpenAI streams do, then stop.
         message = "no answer within the time limit" if isinstance(exc, asyncio.TimeoutError) else str(exc)
-        yield _event({"error": {"message": message, "type": "server_error", "param": None, "code": None}})
+        yield {"data": json.dumps({"error": {"message": message, "type": "server_error", "param": None, "code": None}})}
         return
-    await items.aclose()
-    reply, rid = item, item.id
-    yield chunk(rid, reply.model, {"role": "assistant", "content": ""})
-    for piece in re.findall(r"\s*\S+", reply.text) or [reply.text]:
-        yield chunk(rid, reply.model, {"content": piece})
+    finally:
+        await items.aclose()
+    reply = item
+    if not started:  # a canned reply or a plugin's output: one piece
+        yield chunk({"role": "assistant", "content": ""})
+        yield chunk({"content": reply.text})
     info = _info(reply).model_dump() | {"citations": [asdict(c) for c in reply.citations]}
-    yield chunk(rid, reply.model, {}, "stop", botkit=info)
+    yield chunk({}, reply.finish_reason, botkit=info)
     if body.stream_options and body.stream_options.include_usage:
-        yield chunk(rid, reply.model, usage=_usage(reply).model_dump())
-    yield "data: [DONE]\n\n"
+        yield chunk(usage=_usage(reply).model_dump())
+    yield {"data": "[DONE]"}

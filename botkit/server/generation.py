@@ -1,19 +1,22 @@
-"""The server's bots and how requests reach them: one request at a time per model (queued on a lock,
-never interleaved), each on its own worker thread so the event loop (and /healthz) stays free, and
-stopped as soon as its client leaves or its time is up."""
+"""The server's bots and how requests reach them: each request runs on its own worker thread (so the
+event loop and /healthz stay free), concurrent requests to one model share batched generate calls
+(`BatchingEngine`), at most `server.max_queue` are in at once (past that: 429), and a request stops
+as soon as its client leaves or its time is up."""
 
 from __future__ import annotations
 
 import asyncio
+import math
 import threading
-from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
 
 from botkit.config import Settings
 from botkit.dialogue import Bot
+from botkit.embeddings import Embedder
 from botkit.errors import BotkitError
 from botkit.feedback.reply_log import StoreReplyLog
 from botkit.feedback.store import RankingStore
+from botkit.server.batching import BatchingEngine
 
 ACTIVE_ALIASES = ("botkit",)
 
@@ -22,26 +25,85 @@ class ModelNotFound(BotkitError):
     """A `model` that names nothing loadable here."""
 
 
+class ServerBusy(Exception):
+    """The queue is full: the request is refused at once (429) rather than left to time out."""
+
+    def __init__(self, limit: int, retry_after: int):
+        super().__init__(f"the server is busy ({limit} requests in progress): retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
+class SharedEmbedder(Embedder):
+    """The embedder, one call at a time: requests on worker threads share it, and a fast tokenizer
+    used by two threads at once fails ("Already borrowed")."""
+
+    def __init__(self, embedder: Embedder):
+        self.__dict__.update(embedder.__dict__)
+        self._lock = threading.Lock()
+
+    def encode(self, texts: list[str], progress: bool = False):
+        with self._lock:
+            return super().encode(texts, progress)
+
+
+class Admission:
+    """Counts requests in the server (waiting for the model or generating) and refuses those past
+    `limit`, with the seconds after which a place is likely free."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.inside = 0
+        self._seconds = 2.0  # running mean of a request's time in the server
+        self._lock = threading.Lock()
+
+    def enter(self) -> None:
+        with self._lock:
+            if self.inside >= self.limit:
+                # Little's law: with `inside` requests each in for `_seconds`, one leaves every
+                # _seconds / inside seconds on average.
+                raise ServerBusy(self.limit, max(1, math.ceil(self._seconds / self.inside)))
+            self.inside += 1
+
+    def leave(self, seconds: float) -> None:
+        with self._lock:
+            self.inside -= 1
+            self._seconds = 0.8 * self._seconds + 0.2 * seconds
+
+
 class BotPool:
     """The active model's bot, plus bots for other models asked for by name, loaded on first use.
-    Every bot logs its replies (origin "api") so feedback can name them."""
+    Every bot logs its replies (origin "api") so feedback can name them, and generates through a
+    `BatchingEngine` so concurrent requests share its model."""
 
     def __init__(self, settings: Settings, engine=None, embedder=None, follow_promotions: bool = False):
         self.settings = settings
+        limits = settings.server
+        self.admission = Admission(limits.max_queue)
         # Follow `botkit models promote/rollback` (they rewrite the config's model and adapter): the
         # next request after a promotion is answered by the new version, without a restart.
         self.follow_promotions = follow_promotions
-        self.active = self._bot(settings, engine, embedder)
+        self._embedder = SharedEmbedder(embedder) if isinstance(embedder, Embedder) else embedder
+        self.active = self._bot(settings, engine)
         self._others: dict[str, Bot] = {}
-        self._locks: dict[int, FairLock] = {id(self.active): FairLock()}
         self._loading = threading.Lock()
-        self.waiting = 0  # requests queued or generating (worker threads alive), for /healthz
-        self._count = threading.Lock()
 
-    @staticmethod
-    def _bot(settings: Settings, engine=None, embedder=None) -> Bot:
-        bot = Bot(settings, engine=engine, embedder=embedder)
+    @property
+    def waiting(self) -> int:
+        """Requests in the server right now (queued or generating), for /healthz."""
+        return self.admission.inside
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = SharedEmbedder(Embedder())
+        return self._embedder
+
+    def _bot(self, settings: Settings, engine=None) -> Bot:
+        bot = Bot(settings, engine=engine, embedder=self.embedder)
         bot.reply_log = StoreReplyLog(RankingStore(bot.db), origin="api")
+        limits = self.settings.server
+        # Loaded here, so a bad model fails at once; wrapped so concurrent requests share it.
+        bot._engine = BatchingEngine(bot.engine, max_batch=limits.max_batch, window=limits.batch_window)
         return bot
 
     def active_names(self) -> list[str]:
@@ -61,14 +123,12 @@ class BotPool:
         with self._loading:
             if model not in self._others:
                 settings = self.settings.model_copy(update={"model": model, "adapter": None})
-                bot = self._bot(settings, embedder=self.active.embedder)
                 try:
-                    bot.engine  # noqa: B018 - load now, so a bad name fails here and not mid-answer
+                    bot = self._bot(settings)  # loads now, so a bad name fails here and not mid-answer
                 except Exception as exc:  # any failure to load a named model means: not available here
                     message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                     raise ModelNotFound(f"the model '{model}' is not available here: {message}") from None
                 self._others[model] = bot
-                self._locks[id(bot)] = FairLock()
             return self._others[model]
 
     def _follow(self) -> None:
@@ -78,93 +138,58 @@ class BotPool:
         if (current.model, current.adapter) == (self.settings.model, self.settings.adapter):
             return
         with self._loading:
-            bot = self._bot(current, embedder=self.active.embedder)
-            bot.engine  # noqa: B018 - load before switching, so requests never wait on a half-loaded model
-            self._locks[id(bot)] = FairLock()
+            if (current.model, current.adapter) == (self.settings.model, self.settings.adapter):
+                return  # another request switched meanwhile
+            # Loaded before switching, so requests never wait on a half-loaded model.
+            bot, old = self._bot(current), self.active
             self.settings, self.active = current, bot
-
-    def lock(self, bot: Bot) -> FairLock:
-        return self._locks[id(bot)]
+            old.engine.close()  # its scheduler ends once the requests already queued are answered
 
 
-class FairLock:
-    """A lock granted in arrival order. threading.Lock is not fair: under load one request could wait
-    far past its turn (and time out) while later ones go first. Waiters that give up leave the line."""
-
-    def __init__(self):
-        self._changed = threading.Condition()
-        self._line: deque = deque()
-        self._held = False
-
-    def acquire(self, cancelled: threading.Event) -> bool:
-        me = object()
-        with self._changed:
-            self._line.append(me)
-            while self._held or self._line[0] is not me:
-                if cancelled.is_set():
-                    self._line.remove(me)
-                    self._changed.notify_all()
-                    return False
-                self._changed.wait(0.1)
-            self._line.popleft()
-            self._held = True
-            return True
-
-    def release(self) -> None:
-        with self._changed:
-            self._held = False
-            self._changed.notify_all()
-
-
-async def run_exclusive(pool: BotPool, bot: Bot, work: Callable[[], Iterator], timeout: float) -> AsyncIterator:
-    """Iterate `work()` on a worker thread while holding `bot`'s lock; yield its items on the event loop.
+async def run_request(pool: BotPool, work: Callable[[], Iterator], timeout: float) -> AsyncIterator:
+    """Admit a request (ServerBusy past the queue bound), iterate `work()` on a worker thread and
+    yield its items on the event loop.
 
     Leaving early (client gone, asyncio.TimeoutError after `timeout` seconds in all) closes the
-    iterator on its thread, which stops generation at the next token and frees the lock."""
+    iterator on its thread, which stops generation at the next token."""
+    pool.admission.enter()
     loop = asyncio.get_running_loop()
-    queue: asyncio.Queue = asyncio.Queue()
+    items_queue: asyncio.Queue = asyncio.Queue()
     cancelled = threading.Event()
+    started = loop.time()
 
     def hand_over(kind, value=None):
         try:
-            loop.call_soon_threadsafe(queue.put_nowait, (kind, value))
+            loop.call_soon_threadsafe(items_queue.put_nowait, (kind, value))
         except RuntimeError:  # the event loop is gone (server shutting down): nobody is listening
             pass
 
     def worker():
         try:
-            if not pool.lock(bot).acquire(cancelled):
+            if cancelled.is_set():
                 return
+            items = work()
             try:
-                if cancelled.is_set():
-                    return
-                items = work()
-                try:
-                    for item in items:
-                        if cancelled.is_set():
-                            break
-                        hand_over("item", item)
-                finally:
-                    close = getattr(items, "close", None)
-                    if close:
-                        close()
+                for item in items:
+                    if cancelled.is_set():
+                        break
+                    hand_over("item", item)
             finally:
-                pool.lock(bot).release()
+                close = getattr(items, "close", None)
+                if close:
+                    close()
         except BaseException as exc:  # handed to the request, which turns it into an HTTP error
             hand_over("error", exc)
         else:
             hand_over("end")
         finally:
-            with pool._count:
-                pool.waiting -= 1
+            pool.admission.leave(loop.time() - started)
 
-    with pool._count:
-        pool.waiting += 1
     threading.Thread(target=worker, daemon=True, name="botkit-request").start()
     deadline = loop.time() + timeout
     try:
         while True:
-            kind, value = await asyncio.wait_for(queue.get(), max(deadline - loop.time(), 0.001))
+            kind, value = await asyncio.wait_for(items_queue.get(), max(deadline - loop.time(), 0.001))
             if kind == "end":
                 return
             if kind == "error":

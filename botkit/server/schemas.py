@@ -1,13 +1,13 @@
 """Request and response bodies of the HTTP API. The chat ones follow OpenAI's chat completions
-format (unknown OpenAI fields are accepted and ignored, so existing clients work unchanged);
-botkit's additions are named in their descriptions. Requests are validated strictly (no "1" for 1,
-no 0 for false), as OpenAI's own API does."""
+format: fields botkit cannot honour (tools, response_format, logprobs, n > 1) are declared so they
+get a 400, other unknown fields are ignored; botkit's additions are named in their descriptions.
+Requests are validated strictly (no "1" for 1, no 0 for false), as OpenAI's own API does."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from botkit.dialogue import Citation  # the one definition: the dialogue core's dataclass, served as is
 from botkit.feedback.store import Verdict
@@ -61,13 +61,62 @@ class ChatCompletionRequest(BaseModel):
     top_p: float | None = Field(None, gt=0, le=1)
     seed: int | None = Field(None, ge=0, le=2**32 - 1)
     stop: Text | list[Text] | None = Field(None, description="Up to 4 stop sequences.")
-    n: int = Field(1, ge=1, le=1, description="Only one choice per request.")
+    n: int = Field(1, ge=1, description="Only 1: one choice per request (more is a 400).")
+    tools: list[Any] | None = Field(None, description="Not supported (400): botkit calls no tools.")
+    tool_choice: Any = Field(None, description="Not supported (400) unless 'none'.")
+    functions: list[Any] | None = Field(None, description="Not supported (400).")
+    function_call: Any = Field(None, description="Not supported (400) unless 'none'.")
+    response_format: dict[str, Any] | None = Field(None, description="Only {'type': 'text'}; others are a 400.")
+    logprobs: StrictBool | None = Field(None, description="Not supported (400): the checked answer is not raw output.")
+    top_logprobs: int | None = Field(None, description="Not supported (400).")
     session_id: Text | None = Field(None, min_length=1, max_length=64, description="botkit: continue this stored "
                                     "conversation (its history is used; only the last message is new).")
     include_draft: StrictBool = Field(False, description="botkit, streaming: also send the model's draft as it is written, "
                                 "in `botkit.draft` of chunks with an empty delta (the checked answer follows as content).")
 
 
+
+
+EMBEDDING_MODELS = ("all-MiniLM-L6-v2", "botkit")
+
+
+class EmbeddingRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore", strict=True, json_schema_extra={"examples": [
+        {"model": "all-MiniLM-L6-v2", "input": ["How long is the warranty?"]}]})
+
+    input: Text | list[Text] = Field(description="A text or up to 2048 texts (not token ids), each non-empty.")
+    model: Text = Field(EMBEDDING_MODELS[0], max_length=500, description="all-MiniLM-L6-v2 (or 'botkit').")
+    encoding_format: Literal["float", "base64"] = "float"
+    dimensions: int | None = Field(None, ge=1, description="Only 384, the model's own.")
+    user: Text | None = Field(None, max_length=500)
+
+    @field_validator("input")
+    @classmethod
+    def _non_empty(cls, value):
+        texts = [value] if isinstance(value, str) else value
+        if not 1 <= len(texts) <= 2048:
+            raise ValueError("give 1 to 2048 texts")
+        if any(not t.strip() for t in texts):
+            raise ValueError("a text is empty")
+        return value
+
+
+class Embedding(BaseModel):
+    object: Literal["embedding"] = "embedding"
+    index: int
+    embedding: list[float] | str = Field(description="The vector, or base64 of its little-endian float32 bytes.")
+
+
+class EmbeddingUsage(BaseModel):
+    prompt_tokens: int
+    total_tokens: int
+
+
+class EmbeddingList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[Embedding]
+    model: str
+    usage: EmbeddingUsage
 
 
 class AssistantMessage(BaseModel):

@@ -1,0 +1,124 @@
+"""One model shared by concurrent requests: calls that arrive together (within a few milliseconds, or
+while the model was busy) go into one batched `generate_batch` call; a request alone streams."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from botkit.decoding import DecodingOptions
+from botkit.models.engine import Generation, Messages
+
+_END = object()  # a job's last item
+_CLOSE = object()  # stops the scheduler
+
+
+@dataclass
+class _Job:
+    messages: Messages
+    options: DecodingOptions
+    streaming: bool
+    out: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
+    cancelled: threading.Event = field(default_factory=threading.Event)
+
+
+class BatchingEngine:
+    """An `Engine` in front of another, for many threads at once. One scheduler thread runs the
+    engine: it takes the first waiting call, waits `window` seconds for others, and serves up to
+    `max_batch` calls with the same decoding options by one `generate_batch`. A lone streaming call
+    keeps its token-by-token stream (and stops generating when its reader leaves)."""
+
+    def __init__(self, engine, max_batch: int = 8, window: float = 0.005):
+        self.engine, self.max_batch, self.window = engine, max_batch, window
+        self._jobs: queue.Queue = queue.Queue()
+        self.batches: list[int] = []  # sizes of the last calls, for tests and /healthz-style reports
+        threading.Thread(target=self._schedule, daemon=True, name="botkit-batcher").start()
+
+    def __getattr__(self, name: str):
+        # name, context_window, count_tokens, count_text, score...: the engine's own (thread-safe) parts.
+        return getattr(self.engine, name)
+
+    def close(self) -> None:
+        """Stop the scheduler once the calls already waiting are served (the engine is replaced)."""
+        self._jobs.put(_CLOSE)
+
+    def stream(self, messages: Messages, options: DecodingOptions) -> Iterator[str | Generation]:
+        job = _Job(messages, options, streaming=True)
+        self._jobs.put(job)
+        try:
+            while (item := job.out.get()) is not _END:
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            job.cancelled.set()
+
+    def generate_batch(self, chats: list[Messages], options: DecodingOptions) -> list[Generation]:
+        jobs = [_Job(chat, options, streaming=False) for chat in chats]
+        for job in jobs:
+            self._jobs.put(job)
+        results = []
+        for job in jobs:
+            item = job.out.get()
+            if isinstance(item, BaseException):
+                raise item
+            results.append(item)
+        return results
+
+    def generate(self, messages: Messages, options: DecodingOptions) -> Generation:
+        return self.generate_batch([messages], options)[0]
+
+    def _schedule(self) -> None:
+        while True:
+            waiting = [self._jobs.get()]
+            deadline = time.monotonic() + self.window
+            while waiting[-1] is not _CLOSE:
+                try:
+                    waiting.append(self._jobs.get(timeout=max(deadline - time.monotonic(), 0)))
+                except queue.Empty:
+                    break
+            closing = waiting[-1] is _CLOSE
+            jobs = [j for j in waiting if j is not _CLOSE and not j.cancelled.is_set()]
+            groups: dict[str, list[_Job]] = {}
+            for job in jobs:
+                groups.setdefault(job.options.model_dump_json(), []).append(job)
+            for group in groups.values():
+                for start in range(0, len(group), self.max_batch):
+                    self._run(group[start:start + self.max_batch])
+            if closing:
+                return
+
+    def _run(self, jobs: list[_Job]) -> None:
+        self.batches = [*self.batches[-99:], len(jobs)]
+        try:
+            if len(jobs) == 1 and jobs[0].streaming:
+                self._stream(jobs[0])
+                return
+            generations = self.engine.generate_batch([j.messages for j in jobs], jobs[0].options)
+        except Exception as exc:  # handed to every caller, in its own thread
+            for job in jobs:
+                job.out.put(exc)
+            return
+        for job, generation in zip(jobs, generations):
+            if job.streaming:
+                if generation.text:
+                    job.out.put(generation.text)
+                job.out.put(generation)
+                job.out.put(_END)
+            else:
+                job.out.put(generation)
+
+    def _stream(self, job: _Job) -> None:
+        pieces = self.engine.stream(job.messages, job.options)
+        try:
+            for piece in pieces:
+                if job.cancelled.is_set():
+                    break  # its reader left: stop generating for nobody
+                job.out.put(piece)
+        finally:
+            if hasattr(pieces, "close"):
+                pieces.close()
+        job.out.put(_END)
