@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from botkit.decoding import DecodingOptions
 from botkit.models.engine import Generation, Messages
+from botkit.usage import record
 
 _END = object()  # a job's last item
 _CLOSE = object()  # stops the scheduler
@@ -29,7 +30,8 @@ class BatchingEngine:
     """An `Engine` in front of another, for many threads at once. One scheduler thread runs the
     engine: it takes the first waiting call, waits `window` seconds for others, and serves up to
     `max_batch` calls with the same decoding options by one `generate_batch`. A lone streaming call
-    keeps its token-by-token stream (and stops generating when its reader leaves)."""
+    keeps its token-by-token stream (and stops generating when its reader leaves). Token usage is
+    recorded in the caller's thread, so `botkit.usage.metered` blocks count their own calls."""
 
     def __init__(self, engine, max_batch: int = 8, window: float = 0.005):
         self.engine, self.max_batch, self.window = engine, max_batch, window
@@ -52,6 +54,8 @@ class BatchingEngine:
             while (item := job.out.get()) is not _END:
                 if isinstance(item, BaseException):
                     raise item
+                if isinstance(item, Generation):
+                    record(item.prompt_tokens, item.completion_tokens)
                 yield item
         finally:
             job.cancelled.set()
@@ -65,6 +69,7 @@ class BatchingEngine:
             item = job.out.get()
             if isinstance(item, BaseException):
                 raise item
+            record(item.prompt_tokens, item.completion_tokens)
             results.append(item)
         return results
 
