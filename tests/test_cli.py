@@ -67,7 +67,8 @@ def test_models_use_switches_and_validates(tmp_path, tiny_model_dir, botkit_cli)
     assert any(r["active"] and r["location"] == str(tiny_model_dir) for r in rows)
     bad = botkit_cli("models", "use", "./no/such/model", home=tmp_path, check=False)
     assert bad.returncode == 1 and "unknown model" in bad.stderr and "Traceback" not in bad.stderr
-    assert botkit_cli("models", "use", "default", home=tmp_path).returncode == 0
+    back = json.loads(botkit_cli("models", "use", "default", "--json", home=tmp_path).stdout)
+    assert back["model"] == "default" and back["adapter"] is None and "Now using default" in back["message"]
 
 
 @pytest.mark.parametrize("args, message", [

@@ -72,3 +72,15 @@ def test_a_table_without_rows_says_so_instead(capsys):
     print_table(("model", "tags"), [("brand-v1", ["dpo", "lora"])])
     out = capsys.readouterr().out
     assert "brand-v1" in out and "dpo, lora" in out
+
+
+def test_revoking_a_key_reports_json(home):
+    from typer.testing import CliRunner
+
+    from botkit.cli import app
+
+    runner = CliRunner()
+    assert runner.invoke(app, ["keys", "create", "--name", "desk", "--json"]).exit_code == 0
+    revoked = runner.invoke(app, ["keys", "revoke", "desk", "--json"])
+    assert revoked.exit_code == 0 and json.loads(revoked.stdout) == {"revoked": "desk"}
+    assert json.loads(runner.invoke(app, ["keys", "list", "--json"]).stdout) == []

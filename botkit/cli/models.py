@@ -27,23 +27,35 @@ def models_list(json_out: bool = JSON):
 
 
 @models_app.command("pull")
-def models_pull(model: str = typer.Argument("default", help="'default' (the embedded models) or a hub id.")):
+def models_pull(model: str = typer.Argument("default", help="'default' (the embedded models) or a hub id."),
+                json_out: bool = JSON):
     """Prepare a model ahead of time (convert the embedded default once, or download a hub model)."""
     from botkit.models.catalog import pull
 
-    for line in pull(model):
-        console.print(line)
+    done = pull(model)
+    if json_out:
+        print_json({"model": model, "done": done})
+        return
+    for line in done:
+        console.print(line, highlight=False)
 
 
 @models_app.command("use")
 def models_use(
     model: str = typer.Argument(..., help="'default', a hub id (org/name), a model directory or a .gguf file."),
     adapter: Optional[str] = typer.Option(None, help="A PEFT adapter directory to apply on top."),
+    json_out: bool = JSON,
 ):
     """Make MODEL the one chat answers with (saved in BOTKIT_HOME/config.yaml)."""
+    from botkit.config import load_settings
     from botkit.models.catalog import use
 
-    console.print(use(model, adapter))
+    message = use(model, adapter)
+    if json_out:
+        saved = load_settings()
+        print_json({"model": saved.model, "adapter": saved.adapter, "message": message})
+        return
+    console.print(message, highlight=False)
 
 
 @models_app.command("promote")

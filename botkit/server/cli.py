@@ -52,9 +52,13 @@ def keys_list(json_out: bool = JSON, revoked: bool = typer.Option(False, "--revo
 
 
 @keys_app.command("revoke")
-def keys_revoke(name: str = typer.Argument(..., help="The key's name (see `botkit keys list`).")):
+def keys_revoke(name: str = typer.Argument(..., help="The key's name (see `botkit keys list`)."),
+                json_out: bool = JSON):
     """Revoke a key: requests with it get 401 from now on."""
     _keys().revoke(name)
+    if json_out:
+        print_json({"revoked": name})
+        return
     console.print(f"Revoked '{name}'.", highlight=False, markup=False)
 
 
