@@ -84,8 +84,8 @@ def recent_conversations(bot: Bot) -> None:
 
 
 def answer(bot: Bot, prompt: str, index: int) -> None:
-    """Stream the model's words into a placeholder, then replace them with the checked reply, which
-    becomes message `index` of the conversation and a logged candidate response for ranking."""
+    """Stream the answer into a placeholder as each sentence passes the grounding check, then show the
+    reply, which becomes message `index` of the conversation and a logged candidate response for ranking."""
     with st.chat_message("user"):
         st.markdown(prompt)
     with st.chat_message("assistant"):
@@ -101,7 +101,7 @@ def answer(bot: Bot, prompt: str, index: int) -> None:
         except BotkitError as exc:
             placeholder.error(str(exc), icon=":material/error:")
             return
-        # The streamed draft may be replaced by a quote of the sources: only the reply is the answer.
+        # The streamed pieces add up to the reply's text; a plugin's output arrives whole, as markdown.
         placeholder.markdown(reply.text)
         meta = reply.as_dict()
         show_details(meta)

@@ -236,7 +236,8 @@ def create_app(settings: Settings, *, auth: bool = True, widget: bool = False, e
                             limits.generation_timeout)
         first = await _unless_disconnected(request, _next(items))
         if body.stream:
-            return EventSourceResponse(_chunks(first, items, body, bot.engine.name), ping=10)
+            # sep: plain newlines, which every SSE reader splits on (the widget's too).
+            return EventSourceResponse(_chunks(first, items, body, bot.engine.name), ping=10, sep="\n")
         reply = first
         while not isinstance(reply, Reply):
             reply = await _unless_disconnected(request, _next(items))

@@ -72,11 +72,7 @@
     add("user", question);
     const li = add("bot", "");
     const text = li.querySelector(".text");
-    const draft = document.createElement("span");
-    draft.className = "draft";
-    text.appendChild(draft);
-    const body = { model: "botkit", stream: true, include_draft: true,
-                   messages: [{ role: "user", content: question }] };
+    const body = { model: "botkit", stream: true, messages: [{ role: "user", content: question }] };
     if (sessionId) body.session_id = sessionId;
     const response = await fetch(api("/v1/chat/completions"), { method: "POST", headers: headers(), body: JSON.stringify(body) });
     if (!response.ok) {
@@ -99,8 +95,7 @@
         const chunk = JSON.parse(event.slice(6));
         if (chunk.error) { text.textContent = "Error: " + chunk.error.message; text.className = "text error"; return; }
         const delta = (chunk.choices[0] || {}).delta || {};
-        if (chunk.botkit && chunk.botkit.draft) draft.textContent += chunk.botkit.draft;
-        if (delta.content) { answer += delta.content; text.textContent = answer; }  // the checked answer replaces the draft
+        if (delta.content) { answer += delta.content; text.textContent = answer; }  // each piece is a checked sentence
         if (chunk.botkit && chunk.botkit.response_id) final = chunk.botkit;
       }
       log.scrollTop = log.scrollHeight;
