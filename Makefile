@@ -61,7 +61,7 @@ test: setup browser lint
 	$(call PYTEST)
 
 # The unit tier for the inner loop (tiny model, fakes, SQLite, MiniLM): no real default model, no browser,
-# no real training (markers applied in tests/conftest.py). Under 3 minutes on 2 cores.
+# no real training, no multi-process tests (markers applied in tests/conftest.py).
 test-fast: setup
 	$(call PYTEST,-m "not e2e and not browser and not slow")
 

@@ -31,6 +31,16 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 # fixture, so a new test lands in its tier without anyone remembering a mark.
 SLOW_MODULES = {  # real training: over a few seconds a test (pytest --durations)
     "test_train_sft.py", "test_train_dpo.py", "test_train_rm.py", "test_train_rl.py", "test_train_resume.py",
+    "test_compare.py",  # its `versions` fixture trains a DPO policy and a reward model for each test
+}
+SLOW_TESTS = {  # several processes (each imports torch) or a long fuzzing run: 15-110 s each under load
+    "test_schemathesis_finds_no_server_errors", "test_cli_eval_task_on_the_tiny_model",
+    "test_a_running_bot_sees_documents_ingested_by_another_process",
+    "test_generate_pairs_two_versions_from_a_prompt_file", "test_cli_run_on_the_tiny_model",
+    "test_third_party_plugin_is_discovered_through_its_entry_point",
+    "test_example_plugin_tests_pass_with_the_task_runner_fixture",
+    "test_eight_writers_lose_nothing_and_duplicate_nothing", "test_concurrent_processes_lose_no_messages",
+    "test_a_mistyped_flag_is_one_error_line",
 }
 
 
@@ -40,7 +50,7 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
         if "default_engine" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.e2e)
-        if item.path.name in SLOW_MODULES:
+        if item.path.name in SLOW_MODULES or getattr(item, "originalname", item.name) in SLOW_TESTS:
             item.add_marker(pytest.mark.slow)
 
 
