@@ -1,12 +1,14 @@
-"""Load on `botkit serve`: requests/s and p50/p95 latency of a short chat completion (max_tokens 16)
-with N concurrent clients (asyncio + httpx), on the default model unless told otherwise.
+"""Load on `botkit serve`: requests/s, p50/p95 latency, errors and 429s of short chat completions
+(max_tokens 16) with 8 and 32 concurrent clients, the time to the first streamed token of an answer,
+and the server's peak RSS; on the default model unless told otherwise.
 
-    python bench/serve_load.py [--clients 8] [--requests 48] [--model default] [--json]
+    python bench/serve_load.py [--clients 8 32] [--requests 48] [--engine auto] [--json]
     python bench/serve_load.py --url http://127.0.0.1:8000 --key bk_...   # an already running server
 
 Without --url it makes a throwaway BOTKIT_HOME, ingests the sample brand, creates a key and starts
-`botkit serve` on a free port. Latency counts from sending to the last byte of the answer; the
-questions are the sample brand's evaluation questions, in turn.
+`botkit serve` on a free port. Latency counts from sending to the last byte of the answer; a client
+told 429 waits Retry-After seconds and asks again (each 429 is counted). The questions are the
+sample brand's evaluation questions, in turn. Peak RSS is the server's high-water mark (VmHWM).
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ import asyncio
 import json
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -34,8 +35,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(model: str, home: Path) -> tuple[subprocess.Popen, str, str]:
-    env = {**os.environ, "BOTKIT_HOME": str(home), "BOTKIT_MODEL": model}
+def start_server(model: str, engine: str, home: Path) -> tuple[subprocess.Popen, str, str]:
+    env = {**os.environ, "BOTKIT_HOME": str(home), "BOTKIT_MODEL": model, "BOTKIT_ENGINE": engine}
     env.pop("BOTKIT_CONFIG", None)
     botkit = [sys.executable, "-m", "botkit"]
     subprocess.run([*botkit, "ingest", str(sample_brand_dir() / "knowledge"), "--json"], env=env, check=True,
@@ -47,7 +48,7 @@ def start_server(model: str, home: Path) -> tuple[subprocess.Popen, str, str]:
     log = (home / "serve.log").open("w")
     proc = subprocess.Popen([*botkit, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
+    deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit(f"botkit serve exited:\n{(home / 'serve.log').read_text()[-2000:]}")
@@ -57,54 +58,112 @@ def start_server(model: str, home: Path) -> tuple[subprocess.Popen, str, str]:
         except httpx.HTTPError:
             time.sleep(0.5)
     proc.terminate()
-    raise SystemExit("botkit serve did not come up in 180 s")
+    raise SystemExit("botkit serve did not come up in 300 s")
 
 
-async def run_load(url: str, key: str, clients: int, requests: int, max_tokens: int) -> dict:
+def questions() -> list[str]:
     lines = (sample_brand_dir() / "eval" / "questions.jsonl").read_text().splitlines()
-    questions = [json.loads(line)["question"] for line in lines if line.strip()]
+    return [json.loads(line)["question"] for line in lines if line.strip()]
+
+
+def percentile(values: list[float], share: float) -> float | None:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))], 2) if ordered else None
+
+
+async def run_load(http: httpx.AsyncClient, clients: int, requests: int, max_tokens: int) -> dict:
+    asked = questions()
     queue: asyncio.Queue = asyncio.Queue()
     for i in range(requests):
-        queue.put_nowait(questions[i % len(questions)])
-    latencies, errors, tokens = [], {}, 0
+        queue.put_nowait(asked[i % len(asked)])
+    latencies, errors, busy, tokens = [], {}, 0, 0
 
-    async def client(http: httpx.AsyncClient):
-        nonlocal tokens
+    async def client():
+        nonlocal tokens, busy
         while not queue.empty():
             question = queue.get_nowait()
-            started = time.perf_counter()
-            response = await http.post("/v1/chat/completions", json={
-                "model": "botkit", "max_tokens": max_tokens, "messages": [{"role": "user", "content": question}]})
+            body = {"model": "botkit", "max_tokens": max_tokens, "messages": [{"role": "user", "content": question}]}
+            started = time.perf_counter()  # latency includes waiting out 429s, as a client sees it
+            try:
+                response = await http.post("/v1/chat/completions", json=body)
+                while response.status_code == 429:
+                    busy += 1
+                    await asyncio.sleep(float(response.headers.get("Retry-After", "1")))
+                    response = await http.post("/v1/chat/completions", json=body)
+            except httpx.HTTPError as exc:
+                errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
+                continue
             if response.status_code == 200:
                 latencies.append(time.perf_counter() - started)
                 tokens += response.json()["usage"]["completion_tokens"]
             else:
-                errors[response.status_code] = errors.get(response.status_code, 0) + 1
+                errors[str(response.status_code)] = errors.get(str(response.status_code), 0) + 1
 
-    async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=600) as http:
-        # Warm-up: the first answer loads lazily built parts (few-shot index, vocabulary).
-        await http.post("/v1/chat/completions", json={"model": "botkit", "max_tokens": max_tokens,
-                                                       "messages": [{"role": "user", "content": questions[0]}]})
-        started = time.perf_counter()
-        await asyncio.gather(*(client(http) for _ in range(clients)))
-        elapsed = time.perf_counter() - started
-        model = (await http.get("/healthz")).json()["model"]
-    latencies.sort()
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(clients)))
+    elapsed = time.perf_counter() - started
     return {
-        "model": model, "clients": clients, "requests": requests, "max_tokens": max_tokens, "errors": errors,
+        "clients": clients, "requests": requests, "max_tokens": max_tokens, "errors": errors, "429s": busy,
         "seconds": round(elapsed, 2), "requests_per_second": round(len(latencies) / elapsed, 3),
-        "p50_seconds": round(statistics.median(latencies), 2) if latencies else None,
-        "p95_seconds": round(latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))], 2) if latencies else None,
+        "p50_seconds": percentile(latencies, 0.5), "p95_seconds": percentile(latencies, 0.95),
         "completion_tokens_per_second": round(tokens / elapsed, 1),
     }
 
 
+async def first_token_times(http: httpx.AsyncClient, n: int) -> dict:
+    """Streamed answers one at a time: seconds to the first content chunk, and to the last."""
+    firsts, wholes, grounding = [], [], {}
+    for question in questions()[:n]:
+        started, first = time.perf_counter(), None
+        body = {"model": "botkit", "stream": True, "messages": [{"role": "user", "content": question}]}
+        async with http.stream("POST", "/v1/chat/completions", json=body) as response:
+            async for line in response.aiter_lines():
+                if not line.startswith("data: {"):
+                    continue
+                chunk = json.loads(line[6:])
+                if first is None and any(c["delta"].get("content") for c in chunk.get("choices", [])):
+                    first = time.perf_counter() - started
+                if "grounding" in chunk.get("botkit", {}):
+                    kind = chunk["botkit"]["grounding"]
+                    grounding[kind] = grounding.get(kind, 0) + 1
+        wholes.append(time.perf_counter() - started)
+        if first is not None:
+            firsts.append(first)
+    return {"streamed": n, "ttft_p50_seconds": percentile(firsts, 0.5), "ttft_p95_seconds": percentile(firsts, 0.95),
+            "whole_p50_seconds": percentile(wholes, 0.5), "grounding": grounding}
+
+
+def peak_rss_mb(pid: int) -> float | None:
+    """The process's resident-set high-water mark (Linux), in MB."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
+
+
+async def measure(url: str, key: str, args) -> dict:
+    async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=600) as http:
+        # Warm-up: the first answer loads lazily built parts (few-shot index, vocabulary).
+        await http.post("/v1/chat/completions", json={"model": "botkit", "max_tokens": args.max_tokens,
+                                                       "messages": [{"role": "user", "content": questions()[0]}]})
+        health = (await http.get("/healthz")).json()
+        result = {"model": health["model"], "streaming": await first_token_times(http, args.streamed), "load": []}
+        for clients in args.clients:
+            result["load"].append(await run_load(http, clients, max(args.requests, clients * 2), args.max_tokens))
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--requests", type=int, default=48)
+    parser.add_argument("--clients", type=int, nargs="+", default=[8, 32])
+    parser.add_argument("--requests", type=int, default=48, help="per run (at least 2 per client)")
     parser.add_argument("--max-tokens", type=int, default=16)
+    parser.add_argument("--streamed", type=int, default=12, help="streamed answers timed one at a time")
     parser.add_argument("--model", default="default", help="model for the server this script starts")
+    parser.add_argument("--engine", default="auto", help="engine for the server this script starts")
     parser.add_argument("--url", help="an already running botkit serve")
     parser.add_argument("--key", help="its API key (scope chat)")
     parser.add_argument("--json", action="store_true")
@@ -114,19 +173,24 @@ def main() -> None:
         if args.url:
             url, key = args.url, args.key or ""
         else:
-            proc, url, key = start_server(args.model, Path(tmp))
+            proc, url, key = start_server(args.model, args.engine, Path(tmp))
         try:
-            result = asyncio.run(run_load(url, key, args.clients, args.requests, args.max_tokens))
+            result = asyncio.run(measure(url, key, args))
+            result["server_peak_rss_mb"] = peak_rss_mb(proc.pid) if proc else None
         finally:
             if proc:
                 proc.terminate()
                 proc.wait(timeout=30)
     if args.json:
         print(json.dumps(result, indent=2))
-    else:
-        print(f"{result['model']}: {result['clients']} clients, {result['requests']} requests (max_tokens "
-              f"{result['max_tokens']}): {result['requests_per_second']} requests/s, p50 {result['p50_seconds']} s, "
-              f"p95 {result['p95_seconds']} s, {result['errors']} errors")
+        return
+    s = result["streaming"]
+    print(f"{result['model']}: first streamed token p50 {s['ttft_p50_seconds']} s (whole answer p50 "
+          f"{s['whole_p50_seconds']} s, {s['grounding']}); server peak RSS {result['server_peak_rss_mb']} MB")
+    for r in result["load"]:
+        print(f"  {r['clients']} clients, {r['requests']} requests (max_tokens {r['max_tokens']}): "
+              f"{r['requests_per_second']} requests/s, p50 {r['p50_seconds']} s, p95 {r['p95_seconds']} s, "
+              f"{r['429s']} 429s, errors {r['errors'] or 0}")
 
 
 if __name__ == "__main__":

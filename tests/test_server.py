@@ -489,6 +489,23 @@ def test_requests_past_the_queue_bound_get_429_with_retry_after(serve):
     assert httpx.post(server.url + "/v1/chat/completions", json=ask_body(), timeout=60).status_code == 200
 
 
+def test_admission_refuses_past_the_bound_and_what_would_time_out():
+    from botkit.server.generation import Admission, ServerBusy
+
+    bounded = Admission(limit=2, timeout=100)
+    bounded.enter(), bounded.enter()
+    with pytest.raises(ServerBusy):
+        bounded.enter()
+    paced = Admission(limit=16, timeout=10)
+    for _ in range(4):
+        paced.enter()
+    paced.leave(8.0)  # four in for 8 s: 0.5 answered a second
+    paced.enter()  # 4 ahead of it: ~8 s, within the time limit
+    with pytest.raises(ServerBusy) as refused:
+        paced.enter()  # ~10 s: it would time out, so it is refused now
+    assert refused.value.retry_after == 2
+
+
 def test_concurrent_requests_share_batched_calls_and_each_gets_its_own_answer(serve):
     engine = ScriptedEngine(delay=0.3)  # 3 s an answer: the others are planned and waiting meanwhile
     server = serve(engine)

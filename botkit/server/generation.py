@@ -28,8 +28,8 @@ class ModelNotFound(BotkitError):
 class ServerBusy(Exception):
     """The queue is full: the request is refused at once (429) rather than left to time out."""
 
-    def __init__(self, limit: int, retry_after: int):
-        super().__init__(f"the server is busy ({limit} requests in progress): retry after {retry_after} s")
+    def __init__(self, inside: int, retry_after: int):
+        super().__init__(f"the server is busy ({inside} requests in progress): retry after {retry_after} s")
         self.retry_after = retry_after
 
 
@@ -47,27 +47,30 @@ class SharedEmbedder(Embedder):
 
 
 class Admission:
-    """Counts requests in the server (waiting for the model or generating) and refuses those past
-    `limit`, with the seconds after which a place is likely free."""
+    """Counts requests in the server (waiting for the model or generating) and refuses more than
+    `limit`, or any whose wait would likely run past `timeout` at the recent pace: a request is
+    either admitted and answered, or told at once (429) when to come back, never left to time out."""
 
-    def __init__(self, limit: int):
-        self.limit = limit
+    def __init__(self, limit: int, timeout: float):
+        self.limit, self.timeout = limit, timeout
         self.inside = 0
-        self._seconds = 2.0  # running mean of a request's time in the server
+        self.rate: float | None = None  # requests answered per second lately (unknown until some are)
         self._lock = threading.Lock()
 
     def enter(self) -> None:
         with self._lock:
-            if self.inside >= self.limit:
-                # Little's law: with `inside` requests each in for `_seconds`, one leaves every
-                # _seconds / inside seconds on average.
-                raise ServerBusy(self.limit, max(1, math.ceil(self._seconds / self.inside)))
+            expected = (self.inside + 1) / self.rate if self.rate else 0.0
+            if self.inside >= self.limit or (self.inside and expected > 0.8 * self.timeout):
+                # One place frees every 1 / rate seconds on average.
+                raise ServerBusy(self.inside, max(1, math.ceil(1 / self.rate)) if self.rate else 1)
             self.inside += 1
 
     def leave(self, seconds: float) -> None:
         with self._lock:
+            # Little's law: `inside` requests, each in for `seconds`, leave at inside / seconds a second.
+            pace = self.inside / max(seconds, 1e-3)
+            self.rate = pace if self.rate is None else 0.7 * self.rate + 0.3 * pace
             self.inside -= 1
-            self._seconds = 0.8 * self._seconds + 0.2 * seconds
 
 
 class BotPool:
@@ -78,7 +81,7 @@ class BotPool:
     def __init__(self, settings: Settings, engine=None, embedder=None, follow_promotions: bool = False):
         self.settings = settings
         limits = settings.server
-        self.admission = Admission(limits.max_queue)
+        self.admission = Admission(limits.max_queue, limits.generation_timeout)
         # Follow `botkit models promote/rollback` (they rewrite the config's model and adapter): the
         # next request after a promotion is answered by the new version, without a restart.
         self.follow_promotions = follow_promotions
