@@ -564,7 +564,8 @@ def test_unsupported_openai_fields_are_a_400_not_ignored(served_home, embedder, 
     with TestClient(app_on(served_home, engine, embedder)) as http:
         response = http.post("/v1/chat/completions", json={**ask_body(), **extra})
         assert response.status_code == 400, response.text
-        assert response.json()["error"]["param"] == param and response.json()["error"]["code"] == "unsupported_parameter"
+        error = response.json()["error"]
+        assert error["param"] == param and error["code"] == "unsupported_parameter"
         assert engine.chats == []  # refused before any work
         fine = http.post("/v1/chat/completions", json=ask_body(response_format={"type": "text"}, tool_choice="none"))
         assert fine.status_code == 200
