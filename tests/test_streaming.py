@@ -113,7 +113,8 @@ def test_the_model_draft_streams_apart_on_request(ask):
 
 
 def test_an_answer_cut_by_max_tokens_says_length(ask):
-    items, _ = ask("The Zephyr 3000 electric kettle is covered for seven years from the date", decoding={"max_new_tokens": 11})
+    items, _ = ask("The Zephyr 3000 electric kettle is covered for seven years from the date",
+                   decoding={"max_new_tokens": 11})
     reply = reply_of(items)
     assert reply.grounding == "generated" and reply.finish_reason == "length"
     items, _ = ask(GOOD)

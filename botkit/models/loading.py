@@ -70,7 +70,8 @@ def resolve_model(spec: str, cache_dir: Path) -> tuple[str, str | None]:
     if _HUB_ID.match(spec) and not spec.startswith((".", "/", "~")):
         return spec, None
     raise BotkitError(
-        f"unknown model '{spec}': use 'default', a trained version (botkit models list), a Hugging Face hub id (org/name), a model directory or a .gguf file"
+        f"unknown model '{spec}': use 'default', a trained version (botkit models list), "
+        "a Hugging Face hub id (org/name), a model directory or a .gguf file"
     )
 
 

@@ -301,7 +301,8 @@ def create_app(settings: Settings, *, auth: bool = True, widget: bool = False, e
                     try:
                         store.response(rid)
                     except BotkitError:
-                        raise ApiError(404, f"unknown response '{rid}'", param=field, code="response_not_found") from None
+                        raise ApiError(404, f"unknown response '{rid}'", param=field,
+                                       code="response_not_found") from None
             result = record_feedback(store, body.response_id, body.rating, other_id=body.other_id,
                                          verdict=body.verdict, reason=body.reason, annotator=annotator,
                                          seconds=body.seconds)

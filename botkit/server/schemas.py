@@ -71,8 +71,9 @@ class ChatCompletionRequest(BaseModel):
     top_logprobs: int | None = Field(None, description="Not supported (400).")
     session_id: Text | None = Field(None, min_length=1, max_length=64, description="botkit: continue this stored "
                                     "conversation (its history is used; only the last message is new).")
-    include_draft: StrictBool = Field(False, description="botkit, streaming: also send the model's draft as it is written, "
-                                "in `botkit.draft` of chunks with an empty delta (the checked answer follows as content).")
+    include_draft: StrictBool = Field(False, description="botkit, streaming: also send the model's draft as it is "
+                                "written, in `botkit.draft` of chunks with an empty delta (the checked answer follows "
+                                "as content).")
 
 
 
@@ -122,7 +123,8 @@ class EmbeddingList(BaseModel):
 class AssistantMessage(BaseModel):
     role: Literal["assistant"] = "assistant"
     content: str
-    citations: list[Citation] = Field(default_factory=list, description="botkit: the sources the answer cites, [n] in the text.")
+    citations: list[Citation] = Field(default_factory=list,
+                                      description="botkit: the sources the answer cites, [n] in the text.")
 
 
 class Choice(BaseModel):
