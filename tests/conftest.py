@@ -69,9 +69,24 @@ def settings(home):
 
 @pytest.fixture(scope="session")
 def embedder():
+    """The real MiniLM embedder, remembering every text's vector for the session: tests ingest the
+    same sample documents again and again, and MiniLM is the slowest part of that on 2 cores."""
+    import numpy as np
+
     from botkit.embeddings import Embedder
 
-    return Embedder()
+    class RememberingEmbedder(Embedder):
+        def __init__(self):
+            super().__init__()
+            self._seen: dict[str, np.ndarray] = {}
+
+        def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
+            new = list(dict.fromkeys(t for t in texts if t not in self._seen))
+            if new:
+                self._seen.update(zip(new, super().encode(new, progress)))
+            return super().encode([]) if not texts else np.stack([self._seen[t] for t in texts])
+
+    return RememberingEmbedder()
 
 
 @pytest.fixture(scope="session")
