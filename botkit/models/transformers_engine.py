@@ -116,8 +116,9 @@ class TransformersEngine:
             if tail := scanner.flush():
                 yield tail
         finally:
+            # Also when the consumer stops early: a thread left inside torch at exit aborts the process.
             abandoned.set()
-        thread.join()
+            thread.join()
         if "error" in result:
             raise result["error"]
         width = batch["input_ids"].shape[1]
