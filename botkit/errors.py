@@ -15,12 +15,13 @@ class BotkitError(Exception):
     """
 
 
-def validation_message(exc: ValidationError, what: str, allowed: Iterable[str] = ()) -> str:
-    """The first problem of a pydantic error as one line: `unknown {what} 'x' ({what}s: ...)` for a
-    field the model forbids, else `bad {what} x: why`."""
+def validation_message(exc: ValidationError, what: str, allowed: Iterable[str] = (), of: str = "") -> str:
+    """The first problem of a pydantic error as one line: `unknown {what} 'x' [for OF] ({what}s: ...)` for
+    a field the model forbids, else `bad {what} x [for OF]: why`."""
     first = exc.errors()[0]
     where = ".".join(map(str, first["loc"])) or "value"
+    owner = f" for {of}" if of else ""
     if first["type"] == "extra_forbidden":
         names = ", ".join(allowed)
-        return f"unknown {what} '{where}'" + (f" ({what}s: {names})" if names else "")
-    return f"bad {what} {where}: {first['msg']}"
+        return f"unknown {what} '{where}'{owner}" + (f" ({what}s: {names})" if names else "")
+    return f"bad {what} {where}{owner}: {first['msg']}"

@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from botkit.errors import BotkitError
+from botkit.errors import BotkitError, validation_message
 
 
 def sample_brand_dir() -> Path:
@@ -54,6 +54,4 @@ def load_brand(path: Path | None = None) -> BrandProfile:
     except yaml.YAMLError as exc:
         raise BotkitError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from exc
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(map(str, first["loc"])) or "file"
-        raise BotkitError(f"{path}: {where}: {first['msg']}") from exc
+        raise BotkitError(f"{path}: {validation_message(exc, 'field', BrandProfile.model_fields)}") from None

@@ -12,7 +12,7 @@ from typing import ClassVar
 from langchain_core.runnables import Runnable
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from botkit.errors import BotkitError
+from botkit.errors import BotkitError, validation_message
 
 
 class TaskOptions(BaseModel):
@@ -58,12 +58,8 @@ class Task:
         try:
             return self.Options.model_validate(raw)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(map(str, first["loc"]))
-            if first["type"] == "extra_forbidden":
-                allowed = ", ".join(self.Options.model_fields) or "none"
-                raise BotkitError(f"unknown option '{where}' for {self.name} (options: {allowed})") from None
-            raise BotkitError(f"bad option {where} for {self.name}: {first['msg']}") from None
+            allowed = list(self.Options.model_fields) or ["none"]
+            raise BotkitError(validation_message(exc, "option", allowed, of=self.name)) from None
 
     def describe(self) -> dict:
         options = [{"name": name, "type": _type_name(f.annotation), "help": f.description or "",
