@@ -6,9 +6,7 @@ OpenAPI document."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -20,74 +18,21 @@ import pytest
 
 from botkit.config import load_settings
 from botkit.database import open_database
-from botkit.dialogue import Bot
 from botkit.feedback.store import RankingStore
-from botkit.prompting.brand import sample_brand_dir
 from botkit.server.keys import KeyStore
 
 openai = pytest.importorskip("openai", reason="the openai client is in the test extra")
 
 QUESTION = "How long is the warranty on the Zephyr 3000?"
-DOCS = ("warranty.md", "care-and-descaling.md", "shipping.md", "pricing-and-bundles.md")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class LiveServer:
-    """A `botkit serve` subprocess over `home`, killed on stop; `keys` maps key names to keys."""
-
-    def __init__(self, home: Path, model_dir: Path, log: Path, *args: str, env: dict | None = None):
-        self.home, self.port, self.log = home, free_port(), log
-        self.url = f"http://127.0.0.1:{self.port}"
-        environment = {**os.environ, "BOTKIT_HOME": str(home), "BOTKIT_MODEL": str(model_dir), **(env or {})}
-        environment.pop("BOTKIT_CONFIG", None)
-        with log.open("w") as out:
-            self.proc = subprocess.Popen([sys.executable, "-m", "botkit", "serve", "--port", str(self.port), *args],
-                                         env=environment, stdout=out, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"botkit serve exited with {self.proc.returncode}:\n{log.read_text()[-3000:]}")
-            try:
-                if httpx.get(self.url + "/healthz", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.3)
-        self.stop()
-        pytest.fail(f"botkit serve did not come up:\n{log.read_text()[-3000:]}")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
-
-def prepare_home(home: Path, embedder, docs_dir: Path) -> dict[str, str]:
-    """Ingest four sample documents into `home` and create keys; returns {name: key}."""
-    docs_dir.mkdir(parents=True, exist_ok=True)
-    for name in DOCS:
-        shutil.copy(sample_brand_dir() / "knowledge" / name, docs_dir)
-    settings = load_settings(home=home)
-    Bot(settings, embedder=embedder).knowledge.ingest(docs_dir)
-    keys = KeyStore(open_database(settings.database_path))
-    return {"support-desk": keys.create("support-desk", "chat,feedback"),
-            "feedback-only": keys.create("feedback-only", "feedback"),
-            "admin": keys.create("admin", "admin")}
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory, tiny_model_dir, embedder):
+def live(tmp_path_factory, prepare_served_home, botkit_server):
+    """`botkit serve` on the tiny model over a home with four documents; `keys` maps key names to keys."""
     root = tmp_path_factory.mktemp("serve")
-    keys = prepare_home(root / "home", embedder, root / "docs")
-    server = LiveServer(root / "home", tiny_model_dir, root / "serve.log",
-                        env={"BOTKIT_SERVER__MAX_TOKENS": "1024", "BOTKIT_SERVER__GENERATION_TIMEOUT": "60"})
+    keys = prepare_served_home(root / "home", root / "docs")
+    server = botkit_server(root / "home", root / "serve.log",
+                           env={"BOTKIT_SERVER__MAX_TOKENS": "1024", "BOTKIT_SERVER__GENERATION_TIMEOUT": "60"})
     server.keys = keys
     try:
         yield server
@@ -397,9 +342,9 @@ class ScriptedEngine:
 
 
 @pytest.fixture(scope="module")
-def served_home(tmp_path_factory, embedder):
+def served_home(tmp_path_factory, prepare_served_home):
     root = tmp_path_factory.mktemp("served")
-    prepare_home(root / "home", embedder, root / "docs")
+    prepare_served_home(root / "home", root / "docs")
     return root / "home"
 
 
@@ -417,14 +362,15 @@ class InProcessServer:
     def __init__(self, app):
         import uvicorn
 
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        # Port 0: the system picks a free port; read it back once uvicorn is listening.
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
         deadline = time.monotonic() + 30
         while not self.server.started and time.monotonic() < deadline:
             time.sleep(0.05)
+        self.port = self.server.servers[0].sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
 
     def stop(self):
         self.server.should_exit = True
