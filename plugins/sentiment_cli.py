@@ -66,44 +66,47 @@ def train(file: Path = typer.Argument(
     console.print(f"trained in {metrics['train_seconds']:.1f} s; saved to {out}", highlight=False)
 
 
-def _prepare(file: Path, labeled: bool, skip_bad: bool, mode: Optional[str], model: Optional[Path], json_out: bool):
-    """Rows, task, bot, validated options and a progress bar: what eval and predict both start with."""
-    rows = _read(file, labeled, skip_bad)
-    task, bot = _task_and_bot()
-    options = _options(mode, model)
-    task.parse_options(options)  # a bad --mode is an error before any model loads
-    return (rows, task, bot, options, *_progress("Classifying", len(rows), json_out))
+def _over_file(name: str, file_help: str, labeled: bool, show):
+    """Add `run(task, bot, rows, advance, options)` as `botkit sentiment NAME FILE [--model] [--mode]
+    [--skip-bad] [--json]`, its docstring the command's help: --json prints what it returns, else `show`."""
+
+    def register(run):
+        def command(file: Path = typer.Argument(..., help=file_help), model: Optional[Path] = MODEL,
+                    mode: Optional[str] = MODE, skip_bad: bool = SKIP_BAD, json_out: bool = JSON):
+            rows = _read(file, labeled, skip_bad)
+            task, bot = _task_and_bot()
+            options = _options(mode, model)
+            task.parse_options(options)  # a bad --mode is an error before any model loads
+            progress, advance = _progress("Classifying", len(rows), json_out)
+            with progress:
+                result = run(task, bot, rows, advance, options)
+            if json_out:
+                print_json(result)
+            else:
+                show(result)
+
+        command.__doc__ = run.__doc__
+        sentiment_app.command(name)(command)
+        return run
+
+    return register
 
 
-@sentiment_app.command("eval")
-def evaluate(file: Path = typer.Argument(..., help='JSONL, one {"text": ..., "label": ...} a line.'),
-             model: Optional[Path] = MODEL, mode: Optional[str] = MODE, skip_bad: bool = SKIP_BAD,
-             json_out: bool = JSON):
+@_over_file("eval", 'JSONL, one {"text": ..., "label": ...} a line.', labeled=True,
+            show=lambda report: _print_report(report, f"{report['n']} examples"))
+def evaluate(task, bot, rows: list[dict], advance, options: dict) -> dict:
     """Precision, recall and F1 per class, macro averages, accuracy and the confusion matrix on FILE."""
-    rows, task, bot, options, progress, advance = _prepare(file, True, skip_bad, mode, model, json_out)
-    with progress:
-        report = task.evaluate(bot, rows, advance, **options)
-    if json_out:
-        print_json(report)
-        return
-    _print_report(report, f"{report['n']} examples")
+    return task.evaluate(bot, rows, advance, **options)
 
 
-@sentiment_app.command("predict")
-def predict(file: Path = typer.Argument(..., help='JSONL, one {"text": ...} a line.'),
-            model: Optional[Path] = MODEL, mode: Optional[str] = MODE, skip_bad: bool = SKIP_BAD,
-            json_out: bool = JSON):
+@_over_file("predict", 'JSONL, one {"text": ...} a line.', labeled=False,
+            show=lambda out: print_table(("line", "label", "confidence", "text"),
+                                         ((r["line"], r["label"], f"{r['confidence']:.2f}", r["text"]) for r in out)))
+def predict(task, bot, rows: list[dict], advance, options: dict) -> list[dict]:
     """Label every text of FILE."""
-    rows, task, bot, options, progress, advance = _prepare(file, False, skip_bad, mode, model, json_out)
-    with progress:
-        results = task.classify(bot, [r["text"] for r in rows], advance, **options)
-    out = [{"line": r["line"], "text": r["text"], "label": p["label"], "confidence": p["scores"][p["label"]]}
-           for r, p in zip(rows, results)]
-    if json_out:
-        print_json(out)
-        return
-    print_table(("line", "label", "confidence", "text"),
-                ((row["line"], row["label"], f"{row['confidence']:.2f}", row["text"]) for row in out))
+    results = task.classify(bot, [r["text"] for r in rows], advance, **options)
+    return [{"line": r["line"], "text": r["text"], "label": p["label"], "confidence": p["scores"][p["label"]]}
+            for r, p in zip(rows, results)]
 
 
 def _print_report(report: dict, caption: str) -> None:
