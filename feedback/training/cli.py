@@ -69,55 +69,42 @@ def _train(ctx: typer.Context, config_class, train, read, *, data: Path | None, 
         console.print(f"  {key}: {round(value, 4) if isinstance(value, float) else value}", highlight=False)
 
 
-@train_app.command("sft", **_settings_command("botkit.feedback.training.sft:SFTRunConfig"))
-def sft(ctx: typer.Context, data: Optional[Path] = DATA, from_store: bool = FROM_STORE, out: str = OUT,
-        profile: Optional[str] = PROFILE, config: Optional[Path] = CONFIG, resume: bool = RESUME,
-        json_out: bool = JSON):
-    """Fine-tune the chat model on your copy (text, prompt/completion or messages lines; from the
-    store: the winning answers); reports held-out loss and perplexity."""
-    from botkit.feedback.training.data import examples_from
-    from botkit.feedback.training.sft import SFTRunConfig, train_sft
-
-    _train(ctx, SFTRunConfig, train_sft, examples_from, data=data, from_store=from_store, out=out, profile=profile,
-           config=config, resume=resume, json_out=json_out)
-
-
-@train_app.command("rm", **_settings_command("botkit.feedback.training.reward:RewardRunConfig"))
-def rm(ctx: typer.Context, data: Optional[Path] = DATA, from_store: bool = FROM_STORE, out: str = OUT,
-       profile: Optional[str] = PROFILE, config: Optional[Path] = CONFIG, resume: bool = RESUME,
-       json_out: bool = JSON):
-    """Train a reward model on preference pairs (--backbone minilm, policy or a model); reports
-    held-out pairwise accuracy."""
-    from botkit.feedback.training.data import preferences_from
-    from botkit.feedback.training.reward import RewardRunConfig, train_reward_model
-
-    _train(ctx, RewardRunConfig, train_reward_model, preferences_from, data=data, from_store=from_store, out=out,
-           profile=profile, config=config, resume=resume, json_out=json_out)
+# command -> (its config 'module:Class', that module's train function, the reader of feedback.training.data
+# that gives its rows from --data or the store, its --help)
+METHODS = {
+    "sft": ("botkit.feedback.training.sft:SFTRunConfig", "train_sft", "examples_from",
+            "Fine-tune the chat model on your copy (text, prompt/completion or messages lines; from the\n"
+            "store: the winning answers); reports held-out loss and perplexity."),
+    "rm": ("botkit.feedback.training.reward:RewardRunConfig", "train_reward_model", "preferences_from",
+           "Train a reward model on preference pairs (--backbone minilm, policy or a model); reports\n"
+           "held-out pairwise accuracy."),
+    "dpo": ("botkit.feedback.training.dpo:DPORunConfig", "train_dpo", "preferences_from",
+            "DPO on preference pairs with a LoRA adapter; reports held-out reward accuracy and margin."),
+    "rl": ("botkit.feedback.training.rl:RLRunConfig", "train_rl", "prompts_from",
+           "Online RL (GRPO) against a trained reward version (--reward-model, default: the newest), with\n"
+           "a KL penalty --beta to the base; reports held-out reward and win rate against the base."),
+}
 
 
-@train_app.command("dpo", **_settings_command("botkit.feedback.training.dpo:DPORunConfig"))
-def dpo(ctx: typer.Context, data: Optional[Path] = DATA, from_store: bool = FROM_STORE, out: str = OUT,
-        profile: Optional[str] = PROFILE, config: Optional[Path] = CONFIG, resume: bool = RESUME,
-        json_out: bool = JSON):
-    """DPO on preference pairs with a LoRA adapter; reports held-out reward accuracy and margin."""
-    from botkit.feedback.training.data import preferences_from
-    from botkit.feedback.training.dpo import DPORunConfig, train_dpo
+def _add_method(name: str, config_class: str, train: str, read: str, doc: str) -> None:
+    """Add `botkit train NAME`; the method's module (which imports torch and TRL) loads only when it runs."""
 
-    _train(ctx, DPORunConfig, train_dpo, preferences_from, data=data, from_store=from_store, out=out,
-           profile=profile, config=config, resume=resume, json_out=json_out)
+    def command(ctx: typer.Context, data: Optional[Path] = DATA, from_store: bool = FROM_STORE, out: str = OUT,
+                profile: Optional[str] = PROFILE, config: Optional[Path] = CONFIG, resume: bool = RESUME,
+                json_out: bool = JSON):
+        from botkit.feedback.training import data as readers
+
+        module, class_name = config_class.split(":")
+        method = import_module(module)
+        _train(ctx, getattr(method, class_name), getattr(method, train), getattr(readers, read), data=data,
+               from_store=from_store, out=out, profile=profile, config=config, resume=resume, json_out=json_out)
+
+    command.__doc__ = doc
+    train_app.command(name, **_settings_command(config_class))(command)
 
 
-@train_app.command("rl", **_settings_command("botkit.feedback.training.rl:RLRunConfig"))
-def rl(ctx: typer.Context, data: Optional[Path] = DATA, from_store: bool = FROM_STORE, out: str = OUT,
-       profile: Optional[str] = PROFILE, config: Optional[Path] = CONFIG, resume: bool = RESUME,
-       json_out: bool = JSON):
-    """Online RL (GRPO) against a trained reward version (--reward-model, default: the newest), with
-    a KL penalty --beta to the base; reports held-out reward and win rate against the base."""
-    from botkit.feedback.training.data import prompts_from
-    from botkit.feedback.training.rl import RLRunConfig, train_rl
-
-    _train(ctx, RLRunConfig, train_rl, prompts_from, data=data, from_store=from_store, out=out, profile=profile,
-           config=config, resume=resume, json_out=json_out)
+for _name, _method in METHODS.items():
+    _add_method(_name, *_method)
 
 
 @train_app.command("runs")
