@@ -111,13 +111,21 @@ def _tokens(text: str) -> list[str]:
     return [str(_NUMBER_WORDS[w]) if w in _NUMBER_WORDS else w for w in words]
 
 
+def _figure(token: str) -> float | str:
+    """A figure's value, or the token itself for one that is no number ("3.5.6", a version)."""
+    try:
+        return float(token.replace(",", ""))
+    except ValueError:
+        return token
+
+
 def _number_contexts(text: str, skip: set[float] = frozenset()) -> set[str]:
     """Each figure with its neighbours ("holds 1.7", "1.7 liters"): a figure copied from a source
     but attached to another thing ("open Sunday at 10") loses its neighbours."""
     tokens = _tokens(text)
     found = set()
     for i, token in enumerate(tokens):
-        if token[0].isdigit() and float(token.replace(",", "")) not in skip:
+        if token[0].isdigit() and _figure(token) not in skip:
             if i > 0:
                 found.add(f"{tokens[i - 1]} {token}")
             if i + 1 < len(tokens):

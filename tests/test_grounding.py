@@ -69,3 +69,13 @@ def test_quote_answer_cites_each_sentence(evidence):
 def test_quote_merges_sentences_of_one_source():
     ev = [Evidence("A is 1.", WARRANTY, 0.8), Evidence("B is 2.", WARRANTY, 0.79)]
     assert quote_answer(ev, lambda c: 1) == "A is 1. B is 2. [1]"
+
+
+def test_version_numbers_are_checked_not_a_crash(embedder):
+    # "3.5.6" is no float: the check once raised ValueError, and `eval grounding` lost its whole report.
+    release = Chunk("c3", "Lumen Notes 4.9.3 needs Firefox 115 or later.", "/kb/notes.md", "Release notes", 0.6)
+    question = "Which Firefox does Lumen Notes 4.9.3 need?"
+    evidence = select_evidence(question, [release], embedder)
+    assert check_answer("Lumen Notes 4.9.3 needs Firefox 115 or later.", question, evidence, embedder).supported
+    moved = check_answer("Lumen Notes needs Firefox 4.9.3 or later.", question, evidence, embedder)
+    assert not moved.supported
