@@ -41,7 +41,11 @@ SLOW_TESTS = {  # several processes (each imports torch) or a long fuzzing run: 
     "test_example_plugin_tests_pass_with_the_task_runner_fixture",
     "test_eight_writers_lose_nothing_and_duplicate_nothing", "test_concurrent_processes_lose_no_messages",
     "test_a_mistyped_flag_is_one_error_line",
+    # many requests through a real server at once (batching, the queue bound): 10-25 s on a quiet machine
+    "test_concurrent_requests_share_batched_calls_and_each_gets_its_own_answer",
+    "test_requests_past_the_queue_bound_get_429_with_retry_after",
 }
+SLOW_FIXTURES = {"botkit_server"}  # a `botkit serve` process of its own
 
 
 def pytest_collection_modifyitems(items):
@@ -50,7 +54,9 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
         if "default_engine" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.e2e)
-        if item.path.name in SLOW_MODULES or getattr(item, "originalname", item.name) in SLOW_TESTS:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if (item.path.name in SLOW_MODULES or getattr(item, "originalname", item.name) in SLOW_TESTS
+                or fixtures & SLOW_FIXTURES):
             item.add_marker(pytest.mark.slow)
 
 
