@@ -5,7 +5,10 @@ import re
 
 import pytest
 
-from tests.conftest import SAMPLE_KNOWLEDGE
+from botkit.prompting.brand import sample_brand_dir
+
+SAMPLE_KNOWLEDGE = sample_brand_dir() / "knowledge"
+
 
 pytestmark = pytest.mark.e2e
 FACT = re.compile(r"seven[- ]years?|7[- ]years?", re.I)

@@ -18,10 +18,12 @@ from botkit.feedback.store import RankingStore
 from botkit.feedback.training.config import load_config
 from botkit.feedback.training.dpo import DPORunConfig, train_dpo
 from botkit.feedback.training.reward import RewardRunConfig, train_reward_model
-from tests.conftest import SAMPLE_KNOWLEDGE
+from botkit.prompting.brand import sample_brand_dir
 
 PROMPTS = ["How much is the Zephyr 3000?", "How long is the Zephyr 3000 warranty?", "How much water does it hold?",
            "How long does shipping to Canada take?", "How much is express shipping?"]
+
+SAMPLE_KNOWLEDGE = sample_brand_dir() / "knowledge"
 
 
 @pytest.fixture

@@ -140,15 +140,13 @@ def test_evaluate_reports_limits_spam_and_distinct_variants(task_runner):
     assert report["distinct"] < 1  # the same line was the best for both briefs
 
 
-def test_cli_eval_task_on_the_tiny_model(tmp_path, tiny_model_dir):
-    from tests.test_plugins import botkit
-
+def test_cli_eval_task_on_the_tiny_model(tmp_path, tiny_model_dir, botkit_cli):
     data = tmp_path / "briefs.jsonl"
     data.write_text('{"text": "The Zephyr 3000 kettle"}\n{"text": "Spring sale", "options": {"channel": "display"}}\n')
-    out = json.loads(botkit("eval", "task", "ad_copy", str(data), "-o", "n=2", "--json", home=tmp_path,
-                            env={"BOTKIT_MODEL": str(tiny_model_dir)}).stdout)
+    out = json.loads(botkit_cli("eval", "task", "ad_copy", str(data), "-o", "n=2", "--json", home=tmp_path,
+                                env={"BOTKIT_MODEL": str(tiny_model_dir)}).stdout)
     assert out["task"] == "ad_copy" and out["inputs"] == 2 and out["outputs"] == 4
     assert {"within_limits", "distinct", "best_brand_similarity", "seconds_per_input"} <= set(out)
     data.write_text('{"txt": "oops"}\n')
-    proc = botkit("eval", "task", "ad_copy", str(data), home=tmp_path, check=False)
+    proc = botkit_cli("eval", "task", "ad_copy", str(data), home=tmp_path, check=False)
     assert proc.returncode == 1 and "line(s) 1" in proc.stderr and "Traceback" not in proc.stderr

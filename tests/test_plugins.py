@@ -148,29 +148,16 @@ def test_a_plugin_model_source_makes_its_names_usable_as_models(settings, tiny_m
 
 # --- the CLI, as a user runs it ---------------------------------------------------------------
 
-def botkit(*args, home, env=None, check=True, site=None):
-    """Runs the botkit CLI in a new process; `site` is a folder of extra installed packages."""
-    full_env = {**os.environ, "BOTKIT_HOME": str(home), **(env or {})}
-    if site:
-        full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))
-    full_env.pop("BOTKIT_CONFIG", None)
-    proc = subprocess.run([sys.executable, "-m", "botkit", *args], capture_output=True, text=True, env=full_env,
-                          timeout=600)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"botkit {' '.join(args)} failed:\n{proc.stderr}")
-    return proc
-
-
-def test_cli_plugins_list_json_shows_tasks_with_typed_options(tmp_path):
-    rows = json.loads(botkit("plugins", "list", "--json", home=tmp_path).stdout)
+def test_cli_plugins_list_json_shows_tasks_with_typed_options(tmp_path, botkit_cli):
+    rows = json.loads(botkit_cli("plugins", "list", "--json", home=tmp_path).stdout)
     subject = next(r for r in rows if r["name"] == "subject_lines")
     assert subject["description"]
     assert {"name": "n", "type": "int", "default": 5, "help": "How many subject lines."} in subject["options"]
 
 
-def test_cli_run_on_the_tiny_model(tmp_path, tiny_model_dir):
-    proc = botkit("run", "subject_lines", "Spring sale on kettles", "--option", "n=2", "-o", "preview=true", "--json",
-                  home=tmp_path, env={"BOTKIT_MODEL": str(tiny_model_dir)})
+def test_cli_run_on_the_tiny_model(tmp_path, botkit_cli, tiny_model_dir):
+    proc = botkit_cli("run", "subject_lines", "Spring sale on kettles", "--option", "n=2", "-o", "preview=true",
+                      "--json", home=tmp_path, env={"BOTKIT_MODEL": str(tiny_model_dir)})
     out = json.loads(proc.stdout)
     assert out["plugin"] == "subject_lines" and len(out["output"]) == 2
     assert all(len(row["subject"]) <= 60 and row["preview"] is not None for row in out["output"])
@@ -182,8 +169,8 @@ def test_cli_run_on_the_tiny_model(tmp_path, tiny_model_dir):
     (("run", "subject_lines", " "), "the text is empty"),
     (("run", "subject_lines", "hi", "-o", "n"), "--option expects key=value"),
 ])
-def test_cli_mistakes_are_one_line_errors(tmp_path, args, message):
-    proc = botkit(*args, home=tmp_path, check=False)
+def test_cli_mistakes_are_one_line_errors(tmp_path, botkit_cli, args, message):
+    proc = botkit_cli(*args, home=tmp_path, check=False)
     assert proc.returncode == 1 and message in proc.stderr
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
 
@@ -203,15 +190,15 @@ def example_site(tmp_path_factory) -> Path:
     return work / "site"
 
 
-def test_third_party_plugin_is_discovered_through_its_entry_point(example_site, tmp_path, tiny_model_dir):
-    assert "shout" not in {r["name"] for r in json.loads(botkit("plugins", "list", "--json", home=tmp_path).stdout)}
-    listed = botkit("plugins", "list", "--json", home=tmp_path, site=example_site).stdout
+def test_third_party_plugin_is_discovered_through_its_entry_point(example_site, tmp_path, botkit_cli, tiny_model_dir):
+    assert "shout" not in {r["name"] for r in json.loads(botkit_cli("plugins", "list", "--json", home=tmp_path).stdout)}
+    listed = botkit_cli("plugins", "list", "--json", home=tmp_path, site=example_site).stdout
     names = {r["name"] for r in json.loads(listed)}
     assert {"shout", "subject_lines"} <= names
-    only = json.loads(botkit("plugins", "list", "--json", home=tmp_path, env={"BOTKIT_PLUGINS": "shout"},
+    only = json.loads(botkit_cli("plugins", "list", "--json", home=tmp_path, env={"BOTKIT_PLUGINS": "shout"},
                              site=example_site).stdout)
     assert [r["name"] for r in only] == ["shout"]
-    out = json.loads(botkit("run", "shout", "good morning", "--json", home=tmp_path, site=example_site,
+    out = json.loads(botkit_cli("run", "shout", "good morning", "--json", home=tmp_path, site=example_site,
                             env={"BOTKIT_MODEL": str(tiny_model_dir)}).stdout)["output"]
     assert out.strip() and out == out.upper()
 

@@ -7,8 +7,10 @@ import shutil
 
 import pytest
 
+from botkit.prompting.brand import sample_brand_dir
 from botkit.repl import chat_loop
-from tests.conftest import SAMPLE_KNOWLEDGE
+
+SAMPLE_KNOWLEDGE = sample_brand_dir() / "knowledge"
 
 
 @pytest.fixture(scope="module")
