@@ -10,6 +10,8 @@ import argparse
 import json
 import time
 
+from decode import pinned_settings  # bench/ is on sys.path when a bench script runs
+
 from botkit.decoding import DecodingOptions
 from botkit.models.engine_settings import cpu_threads
 
@@ -37,15 +39,9 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     threads = cpu_threads(args.threads)
-
-    import torch
-
-    torch.set_num_threads(threads)
-    from botkit.config import load_settings
+    settings = pinned_settings(threads)
     from botkit.models.loading import llamacpp_installed, load_engine
 
-    settings = load_settings()
-    settings = settings.model_copy(update={"engines": settings.engines.model_copy(update={"threads": threads})})
     # min_new_tokens is not an option: a high max and sampling keep replies long enough to compare.
     options = DecodingOptions(strategy="sample", max_new_tokens=args.tokens, seed=7)
     result = {"threads": threads, "tokens": args.tokens, "engines": {}}

@@ -83,6 +83,17 @@ def hf_naive(tokens: int) -> float:
     return (out.shape[1] - ids["input_ids"].shape[1]) / (time.perf_counter() - start)
 
 
+def pinned_settings(threads: int):
+    """botkit's settings with every engine (and torch in this process) on `threads` CPU threads."""
+    import torch
+
+    from botkit.config import load_settings
+
+    torch.set_num_threads(threads)
+    settings = load_settings()
+    return settings.model_copy(update={"engines": settings.engines.model_copy(update={"threads": threads})})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, default=128)
@@ -91,15 +102,9 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     threads = cpu_threads(args.threads)
-
-    import torch
-
-    torch.set_num_threads(threads)
-    from botkit.config import load_settings
+    settings = pinned_settings(threads)
     from botkit.models.loading import llamacpp_installed, load_engine
 
-    settings = load_settings()
-    settings = settings.model_copy(update={"engines": settings.engines.model_copy(update={"threads": threads})})
     plain = DecodingOptions(max_new_tokens=args.tokens, repetition_penalty=1.0)
     result = {"threads": threads, "tokens": args.tokens, "machine": f"{platform.machine()}, {threads} threads",
               "engines": {}}
