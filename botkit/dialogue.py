@@ -18,7 +18,8 @@ from botkit.database import open_database
 from botkit.decoding import DecodingOptions
 from botkit.embeddings import Embedder
 from botkit.errors import BotkitError, validation_message
-from botkit.grounding import cited_numbers, select_evidence
+from botkit.evidence import select_evidence
+from botkit.grounding import cited_numbers
 from botkit.knowledge.store import KnowledgeBase
 from botkit.knowledge.terms import unknown_share
 from botkit.models.engine import Generation

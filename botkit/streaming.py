@@ -7,10 +7,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from botkit.evidence import Evidence
 from botkit.grounding import (
     DRAFT_SENTENCE_END,
     Check,
-    Evidence,
     check_answer,
     clean_sentence,
     quote_answer,

@@ -13,7 +13,8 @@ from langchain_core.runnables import RunnableLambda
 from pydantic import Field
 
 from botkit.errors import BotkitError
-from botkit.grounding import figures_in, split_sentences
+from botkit.evidence import split_sentences
+from botkit.grounding import figures_in
 from botkit.hookspecs import hookimpl
 from botkit.knowledge.terms import terms
 from botkit.tasks import Task, TaskOptions, chat_prompt, parsed_with_retries, repeats_itself

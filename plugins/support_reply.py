@@ -11,7 +11,7 @@ from langchain_core.runnables import RunnableLambda
 from pydantic import Field
 
 from botkit.dialogue import Citation
-from botkit.grounding import split_sentences
+from botkit.evidence import split_sentences
 from botkit.hookspecs import hookimpl
 from botkit.tasks import Task, TaskOptions
 

@@ -1,6 +1,7 @@
 import pytest
 
-from botkit.grounding import Evidence, check_answer, clean_answer, quote_answer, select_evidence
+from botkit.evidence import Evidence, select_evidence
+from botkit.grounding import check_answer, clean_answer, quote_answer
 from botkit.knowledge.store import Chunk
 
 WARRANTY = Chunk("c1", "# Zephyr 3000\n\nThe Zephyr 3000 holds 1.7 liters. "

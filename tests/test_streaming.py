@@ -9,7 +9,7 @@ import re
 import pytest
 
 from botkit.dialogue import Bot, Draft, Reply
-from botkit.grounding import select_evidence
+from botkit.evidence import select_evidence
 from botkit.knowledge.store import Chunk
 from botkit.models.engine import Generation
 from botkit.streaming import CheckedAnswer
