@@ -36,8 +36,19 @@ class ServerSettings(BaseModel):
     batch_window: float = Field(0.005, ge=0, le=1, description="Seconds a lone request waits for others to batch with.")
     cors_origins: list[str] = Field(
         default_factory=list,
-        description="Web origins allowed to call the API from a browser.",
+        description="Web origins allowed to call the API from a browser (widget keys add their own origins).",
     )
+    requests_per_minute: int = Field(600, ge=1, description="Requests a key may make a minute, unless the key "
+                                     "sets its own (botkit keys create --rpm); more get 429 with Retry-After.")
+    tokens_per_minute: int = Field(200_000, ge=1, description="Tokens a key may use a minute (prompt estimated "
+                                   "from its characters, plus max_tokens), unless the key sets its own (--tpm).")
+    widget_requests_per_minute: int = Field(10, ge=1, description="Requests a minute per visitor (client address) "
+                                            "of a public widget key.")
+    max_messages: int = Field(64, ge=1, description="Messages a chat completion request may carry (400 above).")
+    metrics: Literal["admin", "public", "off"] = Field("admin", description="Who may read /metrics: keys with the "
+                                                       "admin scope, anyone (a private network), or nobody.")
+    log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Server log level; the "
+                                                                   "access log (one line a request) is at info.")
 
 
 def default_home() -> Path:

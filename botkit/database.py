@@ -82,8 +82,16 @@ def _model_registry(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
+def _api_key_limits(db: sqlite_utils.Database) -> None:
+    """Per-key limits of botkit.server.keys: requests and tokens a minute (NULL: the server's default),
+    the web origins a widget key may be used from, and a widget key itself (public by design)."""
+    for column in ("requests_per_minute INTEGER", "tokens_per_minute INTEGER", "origins TEXT NOT NULL DEFAULT '[]'",
+                   "public_key TEXT"):
+        db.execute(f"ALTER TABLE api_keys ADD COLUMN {column}")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
-    _knowledge_and_sessions, _ranking_store, _api_keys, _model_registry,
+    _knowledge_and_sessions, _ranking_store, _api_keys, _model_registry, _api_key_limits,
 ]
 
 

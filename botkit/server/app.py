@@ -1,30 +1,24 @@
 """The FastAPI application behind `botkit serve`: OpenAI-compatible chat completions, plugin tasks and
-feedback into the ranking store, with API keys, body limits, timeouts and JSON errors in OpenAI's
-shape (never a bare 500 for bad input)."""
+feedback into the ranking store, with API keys, rate limits, body limits, timeouts, an access log,
+Prometheus metrics and JSON errors in OpenAI's shape (never a bare 500 for bad input)."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
 import json
-import logging
 import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import asdict
-from pathlib import Path
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Request, Security
+from fastapi import Depends, FastAPI, Request
 from fastapi import Path as PathParam
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import ValidationError
+from fastapi.responses import Response
 from sse_starlette import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException
 
 from botkit import api
 from botkit.config import Settings
@@ -35,77 +29,17 @@ from botkit.feedback.reply_log import record_feedback
 from botkit.feedback.store import RankingStore
 from botkit.plugins import describe_tasks, get_tasks
 from botkit.server import schemas
-from botkit.server.generation import BotPool, ModelNotFound, ServerBusy, run_request
+from botkit.server.access import Access, KeyOriginsCORS
+from botkit.server.generation import BotPool, ServerBusy, run_request
+from botkit.server.http_errors import ApiError, BodyLimit, errors, install_error_handlers
 from botkit.server.keys import KeyStore
-
-log = logging.getLogger("botkit.server")
-
-
-class ApiError(HTTPException):
-    """An HTTP error with OpenAI's error body. An HTTPException, so FastAPI passes it through."""
-
-    def __init__(self, status: int, message: str, type: str = "invalid_request_error", code: str | None = None,
-                 param: str | None = None, headers: dict | None = None):
-        super().__init__(status, message, headers)
-        self.body = schemas.Error(error=schemas.ErrorBody(message=message, type=type, param=param, code=code))
-
-
-def _error_response(exc: ApiError) -> JSONResponse:
-    return JSONResponse(exc.body.model_dump(), status_code=exc.status_code, headers=exc.headers)
-
-
-ERRORS = {status: {"model": schemas.Error, "description": text} for status, text in {
-    400: "Invalid request (malformed JSON, bad values, a message too long for the model)",
-    401: "Missing, unknown or revoked API key",
-    403: "The API key lacks the scope this endpoint needs",
-    404: "Unknown model, plugin or response id",
-    413: "Request body too large",
-    429: "The server is busy (its queue of requests is full): retry after the Retry-After header's seconds",
-    504: "Generation did not finish in time",
-}.items()}
-
+from botkit.server.observability import AccessLog, Metrics, note_usage
+from botkit.server.ratelimit import estimate_tokens
 
 # One server-sent event: its data is a chat.completion.chunk as JSON, the last one "[DONE]".
 SSE_EVENT = {"type": "object", "required": ["data"], "properties": {
     "data": {"type": "string", "description": "A chat.completion.chunk as JSON, or [DONE] at the end"},
     "event": {"type": "string"}, "id": {"type": "string"}}}
-
-
-def _errors(*statuses: int) -> dict:
-    return {s: ERRORS[s] for s in statuses}
-
-
-class BodyLimit:
-    """Refuses request bodies over `max_bytes` with 413, whether or not they announce their length."""
-
-    def __init__(self, app, max_bytes: int):
-        self.app, self.max_bytes = app, max_bytes
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        too_large = ApiError(413, f"the request body is over {self.max_bytes} bytes", code="request_too_large")
-        length = dict(scope["headers"]).get(b"content-length", b"")
-        if length.isdigit() and int(length) > self.max_bytes:
-            return await _error_response(too_large)(scope, receive, send)
-        received = 0
-
-        async def limited():
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise too_large  # an HTTPException: FastAPI lets it through to our handler
-            return message
-
-        await self.app(scope, limited, send)
-
-
-def widget_dir() -> Path:
-    import botkit.examples
-
-    return Path(botkit.examples.__file__).parent / "support-widget"
 
 
 def create_app(settings: Settings, *, auth: bool = True, widget: bool = False, engine=None, embedder=None) -> FastAPI:
@@ -116,85 +50,20 @@ def create_app(settings: Settings, *, auth: bool = True, widget: bool = False, e
     db = open_database(settings.database_path)
     db_lock = threading.Lock()  # one connection for keys and feedback, shared by the threadpool
     keys, store = KeyStore(db), RankingStore(db)
+    access = Access(keys, db_lock, limits, auth=auth)
+    require = access.require
+    metrics = Metrics(lambda: pool.waiting)
 
     app = FastAPI(title="botkit", version="0.1.0", description=(
         "An OpenAI-compatible chat API over a botkit brand bot, plus plugin tasks and feedback. "
-        "Send `Authorization: Bearer <key>` (keys come from `botkit keys create`)."))
-    app.state.pool = pool
+        "Send `Authorization: Bearer <key>` (keys come from `botkit keys create`). Every key has rate limits "
+        "(requests and tokens a minute: 429 with Retry-After); every response carries an X-Request-ID."))
+    app.state.pool, app.state.metrics = pool, metrics
+    # Outermost last: the access log sees every response, 413s and CORS refusals included.
     app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
-    if limits.cors_origins:
-        from fastapi.middleware.cors import CORSMiddleware
-
-        app.add_middleware(CORSMiddleware, allow_origins=limits.cors_origins, allow_methods=["GET", "POST"],
-                           allow_headers=["Authorization", "Content-Type"])
-
-    # Errors: always OpenAI's JSON shape.
-    @app.exception_handler(HTTPException)
-    async def http_error(request, exc: HTTPException):
-        if isinstance(exc, ApiError):
-            return _error_response(exc)
-        return _error_response(ApiError(exc.status_code, str(exc.detail), headers=exc.headers,
-                                        type="invalid_request_error" if exc.status_code < 500 else "server_error"))
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(request, exc: RequestValidationError):
-        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
-        where = ".".join(str(p) for p in first["loc"] if p != "body")
-        if first.get("type") == "json_invalid":
-            return _error_response(ApiError(400, "the body is not valid JSON", code="json_invalid"))
-        return _error_response(ApiError(400, f"{where}: {first['msg']}", param=where or None, code=first.get("type")))
-
-    @app.exception_handler(ModelNotFound)
-    async def unknown_model(request, exc):
-        return _error_response(ApiError(404, str(exc), param="model", code="model_not_found"))
-
-    @app.exception_handler(BotkitError)
-    async def user_mistake(request, exc):
-        return _error_response(ApiError(400, str(exc)))
-
-    @app.exception_handler(ValidationError)
-    async def bad_values(request, exc: ValidationError):
-        first = exc.errors()[0]
-        return _error_response(ApiError(400, f"{'.'.join(map(str, first['loc']))}: {first['msg']}"))
-
-    @app.exception_handler(ServerBusy)
-    async def busy(request, exc: ServerBusy):
-        return _error_response(ApiError(429, str(exc), type="rate_limit_error", code="server_busy",
-                                        headers={"Retry-After": str(exc.retry_after)}))
-
-    @app.exception_handler(asyncio.TimeoutError)
-    async def too_slow(request, exc):
-        return _error_response(ApiError(504, f"no answer within {limits.generation_timeout:g} s", type="timeout",
-                                        code="timeout"))
-
-    @app.exception_handler(Exception)
-    async def server_error(request, exc):
-        log.exception("unexpected error")
-        return _error_response(ApiError(500, f"internal error: {type(exc).__name__}", type="server_error"))
-
-    # API keys.
-    bearer = HTTPBearer(auto_error=False, description="An API key from `botkit keys create`.")
-
-    def require(scope: str | None):
-        def check(credentials: HTTPAuthorizationCredentials | None = Security(bearer)) -> str:
-            """The annotator name requests act as: the key's name."""
-            if not auth:
-                return "anonymous"
-            challenge = {"WWW-Authenticate": "Bearer"}
-            if credentials is None:
-                raise ApiError(401, "missing API key: send 'Authorization: Bearer <key>' (botkit keys create)",
-                               type="authentication_error", code="missing_api_key", headers=challenge)
-            with db_lock:
-                key = keys.verify(credentials.credentials)
-            if key is None:
-                raise ApiError(401, "unknown or revoked API key", type="authentication_error",
-                               code="invalid_api_key", headers=challenge)
-            if scope and not key.allows(scope):
-                raise ApiError(403, f"the key '{key.name}' lacks the '{scope}' scope (it has: {', '.join(key.scopes)})",
-                               type="permission_error", code="insufficient_scope")
-            return key.name
-
-        return check
+    app.add_middleware(KeyOriginsCORS, access=access)
+    app.add_middleware(AccessLog, metrics=metrics)
+    install_error_handlers(app, limits.generation_timeout)
 
     # Endpoints.
     @app.get("/healthz", response_model=schemas.Health, tags=["server"])
@@ -202,7 +71,7 @@ def create_app(settings: Settings, *, auth: bool = True, widget: bool = False, e
         """Liveness: answers at once, even while a model is generating."""
         return schemas.Health(model=pool.active.engine.name, queued=pool.waiting, auth=auth)
 
-    @app.get("/v1/models", response_model=schemas.ModelList, responses=_errors(401), tags=["chat"])
+    @app.get("/v1/models", response_model=schemas.ModelList, responses=errors(401, 429), tags=["chat"])
     def list_models(_: str = Depends(require(None))):
         """The models `model` can name: 'botkit' (the active model), the active model's names, the
         others loaded or downloaded here, and the trained chat versions (`botkit train ...`)."""
@@ -216,7 +85,7 @@ def create_app(settings: Settings, *, auth: bool = True, widget: bool = False, e
     @app.post("/v1/chat/completions", response_model=schemas.ChatCompletion, tags=["chat"],
               responses={200: {"content": {"text/event-stream": {"schema": SSE_EVENT}},
                                "description": "A chat completion, or with stream=true server-sent chunks"},
-                         **_errors(400, 401, 403, 404, 413, 429, 504)})
+                         **errors(400, 401, 403, 404, 413, 429, 504)})
     async def chat_completions(body: schemas.ChatCompletionRequest, request: Request,
                                _: str = Depends(require("chat"))):
         """OpenAI's chat completions. The answer is grounded in the knowledge base and checked against
@@ -225,10 +94,16 @@ def create_app(settings: Settings, *, auth: bool = True, widget: bool = False, e
         the response id that POST /v1/feedback names (streaming: `botkit.response_id` of the last chunk).
         `system` (and `developer`) messages are added after the brand's system prompt."""
         _refuse_unsupported(body)
+        if len(body.messages) > limits.max_messages:
+            raise ApiError(400, f"at most {limits.max_messages} messages a request (this one has "
+                           f"{len(body.messages)}): continue a long chat with session_id",
+                           param="messages", code="too_many_messages")
         decoding = _decoding(body, limits.max_tokens)
         messages = [m.model_dump() for m in body.messages]
         api.split_chat(messages)  # a chat that does not end with the user is a 400 before any work
         system = "\n\n".join(api.text_of(m["content"]) for m in messages if m["role"] in ("system", "developer"))
+        access.charge(request, estimate_tokens([api.text_of(m["content"]) for m in messages],
+                                               decoding.get("max_new_tokens", settings.decoding.max_new_tokens)))
         bot = await run_in_threadpool(pool.get, body.model)
         bot.settings.decoding.merged(**decoding)
         items = run_request(pool, lambda: api.stream_chat(bot, messages, body.session_id, system=system,
@@ -237,15 +112,16 @@ def create_app(settings: Settings, *, auth: bool = True, widget: bool = False, e
         first = await _unless_disconnected(request, _next(items))
         if body.stream:
             # sep: plain newlines, which every SSE reader splits on (the widget's too).
-            return EventSourceResponse(_chunks(first, items, body, bot.engine.name), ping=10, sep="\n")
+            return EventSourceResponse(_chunks(first, items, body, bot.engine.name, request), ping=10, sep="\n")
         reply = first
         while not isinstance(reply, Reply):
             reply = await _unless_disconnected(request, _next(items))
         await items.aclose()
+        _note_reply(request, reply)
         return _completion(reply)
 
     @app.post("/v1/embeddings", response_model=schemas.EmbeddingList, tags=["chat"],
-              responses=_errors(400, 401, 403, 404, 413, 429, 504))
+              responses=errors(400, 401, 403, 404, 413, 429, 504))
     async def embeddings(body: schemas.EmbeddingRequest, request: Request, _: str = Depends(require("chat"))):
         """OpenAI's embeddings, from the embedding model botkit retrieves with (all-MiniLM-L6-v2,
         384 dimensions; `model` may also be 'botkit'). Each input is at most 256 tokens."""
@@ -255,20 +131,22 @@ def create_app(settings: Settings, *, auth: bool = True, widget: bool = False, e
         texts = [body.input] if isinstance(body.input, str) else body.input
         if body.dimensions is not None and body.dimensions != EMBEDDING_DIMENSIONS:
             raise ApiError(400, f"dimensions must be {EMBEDDING_DIMENSIONS} for this model", param="dimensions")
+        access.charge(request, estimate_tokens(texts))
         items = run_request(pool, lambda: iter([_embed(pool.embedder, texts)]), limits.generation_timeout)
         vectors, tokens = await _unless_disconnected(request, _next(items))
         await items.aclose()
+        note_usage(request, schemas.EMBEDDING_MODELS[0], tokens)
         data = [schemas.Embedding(index=i, embedding=_encoded(v, body.encoding_format)) for i, v in enumerate(vectors)]
         return schemas.EmbeddingList(data=data, model=schemas.EMBEDDING_MODELS[0],
                                      usage=schemas.EmbeddingUsage(prompt_tokens=tokens, total_tokens=tokens))
 
-    @app.get("/v1/plugins", response_model=schemas.PluginList, responses=_errors(401), tags=["tasks"])
+    @app.get("/v1/plugins", response_model=schemas.PluginList, responses=errors(401, 429), tags=["tasks"])
     def list_plugins(_: str = Depends(require(None))):
         """The tasks POST /v1/tasks/{plugin} runs, with their options."""
         return schemas.PluginList(data=describe_tasks())
 
     @app.post("/v1/tasks/{plugin}", response_model=schemas.TaskResponse, tags=["tasks"],
-              responses=_errors(400, 401, 403, 404, 413, 429, 504))
+              responses=errors(400, 401, 403, 404, 413, 429, 504))
     async def run_task(plugin: Annotated[str, PathParam(examples=["subject_lines"])], body: schemas.TaskRequest,
                        request: Request, _: str = Depends(require("tasks"))):
         """Run a plugin's task on `text` with `options`; the output is logged with a response id."""
@@ -277,19 +155,21 @@ def create_app(settings: Settings, *, auth: bool = True, widget: bool = False, e
             raise ApiError(404, f"unknown plugin '{plugin}' (plugins: {', '.join(sorted(tasks)) or 'none'})",
                            param="plugin", code="plugin_not_found")
         tasks[plugin].parse_options(body.options)  # bad options: 400 before queueing
+        access.charge(request, estimate_tokens([body.text], settings.decoding.max_new_tokens))
         bot = await run_in_threadpool(pool.get, body.model)
         items = run_request(pool, lambda: iter([bot.run_task(plugin, body.text, **body.options)]),
                             limits.generation_timeout)
         result = await _unless_disconnected(request, _next(items))
         await items.aclose()
         usage = {"prompt_tokens": 0, "completion_tokens": 0, **result.usage}
+        note_usage(request, result.model, usage["prompt_tokens"], usage["completion_tokens"])
         return schemas.TaskResponse(
             id=result.id, plugin=plugin, model=result.model, output=result.output, text=result.text,
             citations=result.citations,
             usage=schemas.Usage(**usage, total_tokens=usage["prompt_tokens"] + usage["completion_tokens"]))
 
     @app.post("/v1/feedback", response_model=schemas.FeedbackResponse, tags=["feedback"],
-              responses=_errors(400, 401, 403, 404, 413))
+              responses=errors(400, 401, 403, 404, 413, 429))
     def feedback(body: schemas.FeedbackRequest, annotator: str = Depends(require("feedback"))):
         """Thumbs on a response (`response_id`, `rating` 1/-1 or up/down, `reason`), or a preference
         between two responses to the same prompt (`response_id` as a, `other_id` as b, `verdict`
@@ -308,10 +188,18 @@ def create_app(settings: Settings, *, auth: bool = True, widget: bool = False, e
                                          seconds=body.seconds)
         return schemas.FeedbackResponse(**result)
 
-    if widget:
-        from fastapi.staticfiles import StaticFiles
+    if limits.metrics != "off":
+        reader = [] if limits.metrics == "public" else [Depends(require("admin"))]
 
-        app.mount("/widget", StaticFiles(directory=widget_dir(), html=True), name="widget")
+        @app.get("/metrics", include_in_schema=False, dependencies=reader)
+        def prometheus_metrics():
+            """Prometheus text format: requests, latency, tokens and queue depth (server.metrics says who reads)."""
+            return Response(metrics.render(), media_type="text/plain; version=1.0.0; charset=utf-8")
+
+    if widget:
+        from botkit.server.widget import mount_widget
+
+        mount_widget(app, keys, db_lock)
     return app
 
 
@@ -400,6 +288,10 @@ async def _unless_disconnected(request: Request, awaitable):
     return work.result()
 
 
+def _note_reply(request: Request, reply: Reply) -> None:
+    note_usage(request, reply.model, reply.usage.get("prompt_tokens", 0), reply.usage.get("completion_tokens", 0))
+
+
 def _usage(reply: Reply) -> schemas.Usage:
     prompt, completion = reply.usage.get("prompt_tokens", 0), reply.usage.get("completion_tokens", 0)
     return schemas.Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion)
@@ -417,7 +309,8 @@ def _completion(reply: Reply) -> schemas.ChatCompletion:
                                   usage=_usage(reply), botkit=_info(reply))
 
 
-async def _chunks(first, items: AsyncIterator, body: schemas.ChatCompletionRequest, model: str) -> AsyncIterator[dict]:
+async def _chunks(first, items: AsyncIterator, body: schemas.ChatCompletionRequest, model: str,
+                  request: Request) -> AsyncIterator[dict]:
     """Chat completion chunks as server-sent events. Content deltas carry only checked text, as each
     sentence passes, so what an OpenAI client concatenates is exactly the final answer; the model's
     unchecked draft goes in `botkit.draft` on request."""
@@ -447,6 +340,7 @@ async def _chunks(first, items: AsyncIterator, body: schemas.ChatCompletionReque
     finally:
         await items.aclose()
     reply = item
+    _note_reply(request, reply)
     if not started:  # a canned reply or a plugin's output: one piece
         yield chunk({"role": "assistant", "content": ""})
         yield chunk({"content": reply.text})

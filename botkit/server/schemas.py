@@ -51,7 +51,8 @@ class ChatCompletionRequest(BaseModel):
 
     model: Text = Field("botkit", max_length=500, description="'botkit' (or the active model's name) for the active "
                         "model; otherwise any model `botkit models use` accepts that is available on the server.")
-    messages: list[ChatMessage] = Field(min_length=1, max_length=200)
+    messages: list[ChatMessage] = Field(min_length=1, description="At most `server.max_messages` (64 by default; "
+                                        "more is a 400): continue a long chat with session_id.")
     stream: StrictBool = False
     stream_options: StreamOptions | None = None
     max_tokens: int | None = Field(None, ge=1)

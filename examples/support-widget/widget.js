@@ -1,20 +1,29 @@
 // A support chat widget over `botkit serve`: streams the answer (OpenAI-compatible SSE), shows its
-// citations and sends thumbs feedback by response id. Plain JS, no build step.
+// citations and, where its key allows, sends thumbs feedback by response id. Plain JS, no build step.
+//
+// Its key is a public widget key (`botkit keys create --scope widget --origin ...`: chat only, from the
+// page's origin, rate-limited per visitor), never a secret key and never in the page URL: from the
+// widget element's data-key attribute, else from the server's /widget/config for this page's origin.
 (function () {
-  const params = new URLSearchParams(location.search);
-  const serverInput = document.getElementById("bk-server");
-  const keyInput = document.getElementById("bk-key");
+  const widget = document.getElementById("botkit-widget");
   const log = document.getElementById("bk-log");
   const form = document.getElementById("bk-form");
   const input = document.getElementById("bk-input");
-  // A real support tool would keep the key on its own server and proxy; here it comes from ?key=
-  // or the Connection box, remembered in localStorage.
-  serverInput.value = params.get("server") || localStorage.getItem("botkit.server") || "";
-  keyInput.value = params.get("key") || localStorage.getItem("botkit.key") || "";
+  const server = (widget.dataset.server || location.origin).replace(/\/$/, "");
+  const config = { key: widget.dataset.key || "", feedback: widget.dataset.feedback === "true" };
   let sessionId = null;
 
-  const api = (path) => (serverInput.value.trim() || location.origin).replace(/\/$/, "") + path;
-  const headers = () => ({ "Content-Type": "application/json", "Authorization": "Bearer " + keyInput.value.trim() });
+  const api = (path) => server + path;
+  const headers = () => ({ "Content-Type": "application/json", "Authorization": "Bearer " + config.key });
+
+  async function configure() {
+    if (config.key) return;
+    const response = await fetch(api("/widget/config"));
+    if (!response.ok) throw new Error(await errorText(response));
+    Object.assign(config, await response.json());
+  }
+  const ready = configure();
+  ready.catch(() => {});  // reported on the first question, in the chat
 
   function add(role, text) {
     const li = document.createElement("li");
@@ -69,6 +78,7 @@
   }
 
   async function ask(question) {
+    await ready;
     add("user", question);
     const li = add("bot", "");
     const text = li.querySelector(".text");
@@ -104,7 +114,7 @@
     sessionId = final.session_id;
     li.dataset.responseId = final.response_id;
     showCitations(li, final.citations || []);
-    showFeedback(li, final.response_id);
+    if (config.feedback) showFeedback(li, final.response_id);
   }
 
   form.addEventListener("submit", (event) => {
@@ -112,8 +122,6 @@
     const question = input.value.trim();
     if (!question) return;
     input.value = "";
-    localStorage.setItem("botkit.server", serverInput.value.trim());
-    localStorage.setItem("botkit.key", keyInput.value.trim());
     ask(question).catch((e) => add("bot error", "Error: " + e.message));
   });
 })();
