@@ -51,6 +51,27 @@ class ServerSettings(BaseModel):
                                                                    "access log (one line a request) is at info.")
 
 
+class FeedbackSettings(BaseModel):
+    """Preference data: which annotators are trusted and what exports keep (BOTKIT_FEEDBACK__<FIELD>)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min_gold_accuracy: float = Field(0.7, ge=0, le=1, description="Annotators right on fewer gold pairs than this "
+                                     "share are flagged: left out of exports and training unless included.")
+    min_gold_pairs: int = Field(5, ge=1, description="Gold pairs an annotator must have judged before their "
+                                "gold accuracy can flag them.")
+    min_agreement: float = Field(0.6, ge=0, le=1, description="Annotators who agree with the other (unflagged) "
+                                 "annotators on fewer shared pairs than this share are flagged.")
+    min_shared_pairs: int = Field(10, ge=1, description="Judgements on pairs others judged too an annotator needs "
+                                  "before their agreement can flag them.")
+    redact_pii: bool = Field(True, description="Replace e-mail addresses, phone numbers and card numbers in "
+                             "exported and trained-on text with [email], [phone], [card].")
+    phone_region: str = Field("US", min_length=2, max_length=2, description="Country (ISO code) whose phone "
+                              "numbers written without a +country prefix are recognised.")
+    pii_keep: list[str] = Field(default_factory=list, description="E-mail addresses and phone numbers never "
+                                "redacted: the brand's own public contact details.")
+
+
 def default_home() -> Path:
     return Path(os.environ.get("BOTKIT_HOME") or user_data_dir("botkit"))
 
@@ -108,6 +129,7 @@ class Settings(BaseSettings):
     )
     decoding: DecodingOptions = Field(default_factory=DecodingOptions)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    feedback: FeedbackSettings = Field(default_factory=FeedbackSettings)
     passcode: str = Field(
         "",
         description="Shared passcode annotators type to sign in to the app; empty: none asked. "

@@ -1,23 +1,27 @@
 """Preference data in TRL's format (`prompt`, `chosen`, `rejected`, as strings or chat message lists):
 import into the ranking store, and export one row per judged pair with its provenance.
 
-Export rules (README "Preference data"): a pair's verdict is the majority of its annotators; ties and
-both-bad verdicts are skipped, because DPO and reward models need a winner; the train/test split
-hashes the prompt, so one prompt never lands on both sides.
+Export rules (README "Preference data"): flagged annotators' verdicts (annotator_quality.py) are left
+out unless included; a pair's verdict is the majority of its remaining annotators; ties and both-bad
+verdicts are skipped, because DPO and reward models need a winner; PII is redacted (redaction.py)
+unless turned off; the train/test split is `heldout`'s, the one training uses, so one prompt never
+lands on both sides and `train --from-store` holds out the same prompts.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
+from botkit.config import FeedbackSettings
 from botkit.errors import BotkitError
+from botkit.feedback.heldout import split_by_prompt
 from botkit.jsonl import parse_jsonl
 
-SKIP_REASONS = ("tie", "both-bad", "no-majority", "low-agreement", "too-few-annotators")
+SKIP_REASONS = ("tie", "both-bad", "no-majority", "low-agreement", "too-few-annotators", "flagged-annotators",
+                "identical-after-redaction")
 
 
 def _completion(value, field: str) -> str:
@@ -120,12 +124,6 @@ def _since(value: str | None) -> str | None:
     return when.astimezone(timezone.utc).isoformat(timespec="seconds")
 
 
-def in_test_split(key: str, fraction: float, seed: int) -> bool:
-    """Deterministic: the same prompt (key) and seed always fall on the same side."""
-    digest = hashlib.sha256(f"{seed}\x00{key}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64 < fraction
-
-
 def majority(verdicts: list[str]) -> tuple[str | None, float]:
     """The most common verdict (None when the top is shared) and the share of annotators who gave it."""
     counts = Counter(verdicts).most_common()
@@ -135,8 +133,16 @@ def majority(verdicts: list[str]) -> tuple[str | None, float]:
 
 
 def export_trl(store, out_path: Path, *, ties: str = "skip", plugin: str | None = None, since: str | None = None,
-               min_agreement: float = 0.0, test_fraction: float = 0.0, seed: int = 0, min_annotators: int = 1) -> dict:
-    """Write one `prompt`/`chosen`/`rejected` row per judged pair, with provenance. See the module docstring."""
+               min_agreement: float = 0.0, test_fraction: float = 0.0, seed: int = 0, min_annotators: int = 1,
+               include_flagged: bool = False, redact: bool | None = None,
+               settings: FeedbackSettings | None = None) -> dict:
+    """Write one `prompt`/`chosen`/`rejected` row per judged pair, with provenance. See the module docstring.
+    `settings` (botkit's `feedback` settings) set the annotator thresholds and, when `redact` is None,
+    whether PII is redacted."""
+    from botkit.feedback.annotator_quality import flagged_annotators
+    from botkit.feedback.redaction import Redactor
+
+    settings = settings or FeedbackSettings()
     if ties == "include":
         raise BotkitError("TRL preference rows need a winner, so ties and both-bad pairs cannot be included; "
                           "they are skipped and counted (--ties skip)")
@@ -147,13 +153,20 @@ def export_trl(store, out_path: Path, *, ties: str = "skip", plugin: str | None 
     if not 0 <= test_fraction < 1:
         raise BotkitError("--test-fraction must be at least 0 and below 1")
     since = _since(since)
+    # Quality is judged on everything an annotator did, not only the pairs this export selects.
+    flagged = {} if include_flagged else flagged_annotators(store.comparisons(), settings)
     by_pair: dict[int, list[dict]] = {}
     for c in store.comparisons(plugin=plugin):
         if since is None or c["updated_at"] >= since:
             by_pair.setdefault(c["pair_id"], []).append(c)
     skipped = Counter()
-    splits: dict[str, list[dict]] = {"train": [], "test": []}
+    redact = settings.redact_pii if redact is None else redact
+    redactor = Redactor(settings.phone_region, settings.pii_keep) if redact else None
+    rows = []
     for pair_id, judged in by_pair.items():
+        if not (judged := [c for c in judged if c["annotator"] not in flagged]):
+            skipped["flagged-annotators"] += 1
+            continue
         verdict, agreement = majority([c["verdict"] for c in judged])
         reason = ("too-few-annotators" if len(judged) < min_annotators else "no-majority" if verdict is None
                   else "low-agreement" if agreement < min_agreement else verdict if verdict in ("tie", "both-bad")
@@ -165,23 +178,31 @@ def export_trl(store, out_path: Path, *, ties: str = "skip", plugin: str | None 
         win, lose = ("a", "b") if verdict == "a" else ("b", "a")
         messages = json.loads(first["messages"]) if first["messages"] else None
         as_completion = (lambda t: [{"role": "assistant", "content": t}]) if messages else (lambda t: t)
-        split = "test" if test_fraction and in_test_split(first["prompt_key"], test_fraction, seed) else "train"
-        splits[split].append({
-            "prompt": messages or first["prompt"],
-            "chosen": as_completion(first[f"{win}_text"]),
-            "rejected": as_completion(first[f"{lose}_text"]),
+        clean = redactor.value if redactor else (lambda value: value)
+        chosen, rejected = clean(as_completion(first[f"{win}_text"])), clean(as_completion(first[f"{lose}_text"]))
+        if chosen == rejected:  # the answers differed only in PII: no preference is left to learn
+            skipped["identical-after-redaction"] += 1
+            continue
+        rows.append({
+            "prompt": clean(messages or first["prompt"]),
+            "chosen": chosen,
+            "rejected": rejected,
             "provenance": {"pair_id": pair_id, "annotators": [c["annotator"] for c in winners],
                            "judged_at": max(c["updated_at"] for c in winners), "agreement": round(agreement, 4),
                            "judgements": len(judged), "chosen_model": first[f"{win}_model"],
                            "rejected_model": first[f"{lose}_model"], "plugin": first["plugin"]},
         })
+    # Split the rows as written (redacted), exactly as training reading this file would.
+    train, test = split_by_prompt(rows, test_fraction, seed)
+    splits = {"train": train, "test": test}
     test_path = out_path.with_name(f"{out_path.stem}.test{out_path.suffix or '.jsonl'}") if test_fraction else None
     _write_jsonl(out_path, splits["train"])
     if test_path:
         _write_jsonl(test_path, splits["test"])
     return {"train": len(splits["train"]), "test": len(splits["test"]),
             "skipped": {r: skipped[r] for r in SKIP_REASONS}, "path": str(out_path),
-            "test_path": str(test_path) if test_path else None}
+            "test_path": str(test_path) if test_path else None,
+            "flagged_annotators": flagged, "redacted": dict(redactor.counts) if redactor else None}
 
 
 def _write_jsonl(path: Path, rows: list[dict]) -> None:

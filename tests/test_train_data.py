@@ -101,3 +101,29 @@ def test_setting_mistakes_are_one_line_errors(tmp_path, where, args, message):
 def test_rl_group_size_must_divide_the_batch():
     with pytest.raises(BotkitError, match="divisible by num_generations"):
         load_config(RLRunConfig, num_generations=3)
+
+
+def test_export_and_training_from_the_store_hold_out_the_same_prompts(settings, tmp_path):
+    """`feedback export --test-fraction F --seed S` and `train --from-store --test_fraction F --seed S`
+    keep the same prompts apart, conversational prompts included."""
+    from botkit.feedback.store import RankingStore
+    from botkit.feedback.training.data import preferences_from_store
+
+    store = RankingStore.open(settings)
+    maya = store.add_annotator("maya")
+    for n in range(24):
+        chat = [{"role": "user", "content": "Hi!"}, {"role": "assistant", "content": "Hello."},
+                {"role": "user", "content": f"Tell me about kettle {n}."}] if n % 3 == 0 else None
+        for k in range(2):  # two pairs on each prompt
+            ask = f"Tell me about kettle {n}."
+            a = store.log_response(ask, f"Kettle {n} is lovely {k}.", model="v1", messages=chat)
+            b = store.log_response(ask, f"KETTLE {n}!!! {k}", model="v2", messages=chat)
+            pair = store.add_pair(a, b)
+            store.record_comparison(pair, maya, "a" if store.pair(pair)["a_id"] == a else "b")
+    config = load_config(RewardRunConfig, test_fraction=0.25, seed=3)
+    store.export_trl(tmp_path / "prefs.jsonl", test_fraction=config.test_fraction, seed=config.seed)
+    exported = [json.loads(line) for line in (tmp_path / "prefs.test.jsonl").read_text().splitlines()]
+    train, held = split(preferences_from_store(settings), config.test_fraction, config.seed)
+    assert len(exported) == len(held) == 12  # 6 of 24 prompts, two pairs each
+    assert sorted(json.dumps(r["prompt"]) for r in exported) == sorted(json.dumps(r["prompt"]) for r in held)
+    assert any(isinstance(r["prompt"], list) for r in train + held)

@@ -6,6 +6,7 @@ import pytest
 from botkit.database import open_database
 from botkit.errors import BotkitError
 from botkit.feedback.store import RankingStore
+from botkit.feedback.trl_format import export_trl
 from botkit.prompting.brand import sample_brand_dir
 
 SAMPLE = sample_brand_dir() / "feedback" / "sample_pairs.jsonl"
@@ -38,11 +39,14 @@ def test_sample_file_round_trips(store, tmp_path):
     again = store.import_trl(SAMPLE)  # importing twice duplicates nothing
     assert again["pairs"] == len(source) and store.db["comparisons"].count == len(source)
 
-    out = store.export_trl(tmp_path / "prefs.jsonl")
+    out = export_trl(store, tmp_path / "prefs.jsonl", redact=False)
     rows = read(tmp_path / "prefs.jsonl")
     # the three pairs whose two annotators disagree have no majority and are left out
     assert out["train"] == len(rows) == 57 and out["skipped"]["no-majority"] == 3
-    assert triples(rows) <= triples(source)
+    assert triples(rows) <= triples(source) and out["redacted"] is None
+    # By default the brand's phone numbers and e-mail address in the answers are redacted like a customer's.
+    assert store.export_trl(tmp_path / "redacted.jsonl")["redacted"] == {"phone": 2, "email": 1}
+    assert "1-800-555-0147" not in (tmp_path / "redacted.jsonl").read_text()
     plugins = {r["provenance"]["plugin"] for r in rows}
     assert plugins == {None, "ad_copy", "subject_lines", "social_rewrite"}
     first = rows[0]["provenance"]

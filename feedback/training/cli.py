@@ -19,6 +19,8 @@ train_app = typer.Typer(help="Train adapters from your copy and rankings; each r
 
 DATA = typer.Option(None, "--data", help="A JSONL file (TRL format).")
 FROM_STORE = typer.Option(False, "--from-store", help="Use the ranking store's judged pairs.")
+INCLUDE_FLAGGED = typer.Option(False, "--include-flagged", help="With --from-store: keep the verdicts of annotators "
+                               "flagged for low gold accuracy or agreement (left out by default).")
 OUT = typer.Option(..., "--out", help="Name of the new model version (saved in BOTKIT_HOME/models/NAME).")
 PROFILE = typer.Option(None, "--profile", help="cpu (default: float32, small batches) or gpu (bf16, larger batches).")
 CONFIG = typer.Option(None, "--config", help="A YAML file of settings (any listed below); flags override it.")
@@ -47,16 +49,19 @@ def _settings_command(config: str) -> dict:
 
 
 def _train(ctx: typer.Context, config_class, train, read, *, data: Path | None, from_store: bool, out: str,
-           profile: str | None, config: Path | None, resume: bool, json_out: bool) -> None:
+           profile: str | None, config: Path | None, resume: bool, json_out: bool, include_flagged: bool = False
+           ) -> None:
     """Settings from ctx.args, rows from `read` (a file or the store), then `train` and its report."""
     from botkit.config import load_settings
     from botkit.feedback.training.config import load_config
 
     if bool(data) == bool(from_store):
         raise BotkitError("give exactly one of --data FILE.jsonl or --from-store")
+    if include_flagged and not from_store:
+        raise BotkitError("--include-flagged applies to --from-store (a file's rows are used as they are)")
     run_config = load_config(config_class, config, profile, args=ctx.args)
     settings = load_settings()
-    rows, source = read(data, settings)
+    rows, source = read(data, settings, include_flagged=include_flagged)
     with logs_to_stderr(), warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         version = train(run_config, rows, out, source=source, resume=resume, settings=settings)
@@ -91,13 +96,14 @@ def _add_method(name: str, config_class: str, train: str, read: str, doc: str) -
 
     def command(ctx: typer.Context, data: Optional[Path] = DATA, from_store: bool = FROM_STORE, out: str = OUT,
                 profile: Optional[str] = PROFILE, config: Optional[Path] = CONFIG, resume: bool = RESUME,
-                json_out: bool = JSON):
+                include_flagged: bool = INCLUDE_FLAGGED, json_out: bool = JSON):
         from botkit.feedback.training import data as readers
 
         module, class_name = config_class.split(":")
         method = import_module(module)
         _train(ctx, getattr(method, class_name), getattr(method, train), getattr(readers, read), data=data,
-               from_store=from_store, out=out, profile=profile, config=config, resume=resume, json_out=json_out)
+               from_store=from_store, out=out, profile=profile, config=config, resume=resume, json_out=json_out,
+               include_flagged=include_flagged)
 
     command.__doc__ = doc
     train_app.command(name, **_settings_command(config_class))(command)

@@ -1,20 +1,20 @@
 """Training data for every method: read (TRL-format files or the ranking store), check, split into
 train and held-out deterministically, fingerprint, and cut long prompts from the left.
 
-The split ranks prompts by a seeded hash and holds out the lowest, so one prompt never lands on both
-sides and even a small file gets a held-out set. (`feedback export --test-fraction` picks its test
-prompts by a hash threshold instead: the two splits are not the same.)
+The split is `feedback.heldout`'s, the one `feedback export --test-fraction` uses: a prompt is held
+out when its seeded hash falls under the fraction, so one prompt never lands on both sides, the
+exported test file and `--from-store` hold out the same prompts, and even a small file gets one.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
 import tempfile
 from pathlib import Path
 
 from botkit.errors import BotkitError
+from botkit.feedback import heldout
 from botkit.jsonl import read_jsonl
 
 
@@ -36,15 +36,15 @@ def read_preference_file(path: Path) -> list[dict]:
             for _, row in good]
 
 
-def preferences_from_store(settings) -> list[dict]:
-    """The store's judged pairs, through its TRL export (majority verdicts, ties skipped)."""
-    try:
-        from botkit.feedback.store import RankingStore
-    except ImportError:
-        raise BotkitError("this botkit has no ranking store: pass --data FILE.jsonl instead of --from-store") from None
+def preferences_from_store(settings, *, include_flagged: bool = False) -> list[dict]:
+    """The store's judged pairs, through its TRL export with the same rules (majority verdicts, ties
+    skipped, flagged annotators left out unless `include_flagged`, PII redacted per settings)."""
+    from botkit.feedback.store import RankingStore
+    from botkit.feedback.trl_format import export_trl
+
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "pairs.jsonl"
-        RankingStore.open(settings).export_trl(out)
+        export_trl(RankingStore.open(settings), out, include_flagged=include_flagged, settings=settings.feedback)
         if not out.read_text().strip():
             return []
         return read_preference_file(out)
@@ -84,27 +84,28 @@ def read_prompt_file(path: Path) -> list[dict]:
     return [{"prompt": p} for p in unique.values()]
 
 
-def preferences_from(path: Path | None, settings) -> tuple[list[dict], str]:
+def preferences_from(path: Path | None, settings, *, include_flagged: bool = False) -> tuple[list[dict], str]:
     """(rows, source) for the reward model and DPO: a preference file, or the store's judged pairs
     when `path` is None."""
     if path:
         return read_preference_file(path), str(path)
-    return preferences_from_store(settings), "the ranking store"
+    return preferences_from_store(settings, include_flagged=include_flagged), "the ranking store"
 
 
-def examples_from(path: Path | None, settings) -> tuple[list[dict], str]:
+def examples_from(path: Path | None, settings, *, include_flagged: bool = False) -> tuple[list[dict], str]:
     """(rows, source) for SFT: a file of examples, or the store's winning answers (the voice to imitate)."""
     if path:
         return read_sft_file(path), str(path)
-    pairs = preferences_from_store(settings)
+    pairs = preferences_from_store(settings, include_flagged=include_flagged)
     return [{"prompt": p["prompt"], "completion": p["chosen"]} for p in pairs], "the ranking store"
 
 
-def prompts_from(path: Path | None, settings) -> tuple[list[dict], str]:
+def prompts_from(path: Path | None, settings, *, include_flagged: bool = False) -> tuple[list[dict], str]:
     """(rows, source) for online RL: a prompt file, or each prompt of the store's judged pairs once."""
     if path:
         return read_prompt_file(path), str(path)
-    unique = {json.dumps(p["prompt"], sort_keys=True): p["prompt"] for p in preferences_from_store(settings)}
+    pairs = preferences_from_store(settings, include_flagged=include_flagged)
+    unique = {json.dumps(p["prompt"], sort_keys=True): p["prompt"] for p in pairs}
     return [{"prompt": p} for p in unique.values()], "the ranking store"
 
 
@@ -115,20 +116,16 @@ def require(rows: list, minimum: int, what: str, source: str) -> None:
 
 
 def prompt_key(row: dict) -> str:
-    prompt = row.get("prompt", row.get("messages", row.get("text")))
-    return prompt if isinstance(prompt, str) else json.dumps(prompt, sort_keys=True, ensure_ascii=False)
+    """The split's key of a preference, SFT or prompt row (SFT rows may have only `messages` or `text`)."""
+    return heldout.prompt_key(row.get("prompt", row.get("messages", row.get("text"))))
 
 
 def split(rows: list[dict], test_fraction: float, seed: int) -> tuple[list[dict], list[dict]]:
-    """(train, held-out): the prompts with the lowest seeded hashes are held out, at least one."""
-    def rank(key: str) -> bytes:
-        return hashlib.sha256(f"{seed}\x00{key}".encode()).digest()
-
-    keys = sorted({prompt_key(r) for r in rows}, key=rank)
-    if len(keys) < 2:
+    """(train, held-out) by `feedback.heldout`, the split `feedback export --test-fraction` makes; at
+    least one prompt on each side."""
+    if len({prompt_key(r) for r in rows}) < 2:
         raise BotkitError("all examples share one prompt: a held-out split needs at least 2 different prompts")
-    held = set(keys[: min(len(keys) - 1, max(1, math.floor(len(keys) * test_fraction)))])
-    return [r for r in rows if prompt_key(r) not in held], [r for r in rows if prompt_key(r) in held]
+    return heldout.split_by_prompt(rows, test_fraction, seed, key=prompt_key)
 
 
 def snapshot(train: list[dict], heldout: list[dict], source: str) -> dict:
