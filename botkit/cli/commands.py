@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import typer
 
+from botkit.cli.backup import backup, restore
 from botkit.cli.chat import ask, chat, ingest, run_app
 from botkit.cli.eval import eval_app
 from botkit.cli.models import models_app
@@ -22,7 +23,7 @@ from botkit.server.cli import keys_app, serve
 app = typer.Typer(help="botkit: a brand chatbot with grounded answers and a human-feedback loop.",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
 for command, name in ((ask, "ask"), (chat, "chat"), (ingest, "ingest"), (run, "run"), (run_app, "app"),
-                      (serve, "serve")):
+                      (serve, "serve"), (backup, "backup"), (restore, "restore")):
     app.command(name)(command)
 for group, name in ((models_app, "models"), (eval_app, "eval"), (plugins_app, "plugins"),
                     (feedback_app, "feedback"), (train_app, "train"), (keys_app, "keys")):
