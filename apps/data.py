@@ -1,5 +1,6 @@
 """The Data page: who ranked how much and how fast, how far annotators agree (Cohen's kappa per pair
-of annotators, Krippendorff's alpha overall), gold-pair accuracy, and the TRL export download."""
+of annotators, Krippendorff's alpha overall), gold-pair accuracy, which annotators are flagged (left
+out of exports and training), and the TRL export download."""
 
 from __future__ import annotations
 
@@ -11,16 +12,33 @@ import pandas as pd
 import streamlit as st
 
 from botkit.apps.signin import ranking_store, require_annotator
+from botkit.config import FeedbackSettings, load_settings
 from botkit.feedback.agreement import annotator_stats, cohen_kappas, krippendorff_alpha
+from botkit.feedback.annotator_quality import annotator_quality
 from botkit.feedback.store import RankingStore
+from botkit.feedback.trl_format import export_trl
 
 
-def trl_export(store: RankingStore, min_agreement: float) -> bytes:
+def trl_export(store: RankingStore, min_agreement: float, include_flagged: bool, redact: bool,
+               settings: FeedbackSettings) -> bytes:
     """The store's TRL export (prompt/chosen/rejected + provenance) as the bytes of a JSONL file."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "preferences.jsonl"
-        store.export_trl(path, min_agreement=min_agreement)
+        export_trl(store, path, min_agreement=min_agreement, include_flagged=include_flagged, redact=redact,
+                   settings=settings)
         return path.read_bytes()
+
+
+def flagged_section(quality: list[dict], settings: FeedbackSettings) -> None:
+    flagged = [q for q in quality if q["flagged"]]
+    if not flagged:
+        st.caption(f"No annotator is flagged: none is under {settings.min_gold_accuracy:.0%} on gold pairs "
+                   f"(after {settings.min_gold_pairs}) or under {settings.min_agreement:.0%} agreement with the "
+                   f"others (after {settings.min_shared_pairs} shared judgements).")
+        return
+    lines = "\n".join(f"- **{q['annotator']}**: {'; '.join(q['reasons'])}" for q in flagged)
+    st.warning(f"Flagged annotators: their verdicts are left out of exports and `botkit train --from-store` "
+               f"unless included (`--include-flagged`).\n\n{lines}", icon=":material/flag:")
 
 
 def agreement_section(comparisons: list[dict]) -> None:
@@ -55,6 +73,7 @@ def gold_section(stats: pd.DataFrame) -> None:
 def main() -> None:
     require_annotator()
     store = ranking_store()
+    settings = load_settings().feedback
     st.title("Data")
     comparisons = store.comparisons()
     if not comparisons:
@@ -62,11 +81,18 @@ def main() -> None:
         return
 
     st.subheader("Annotators")
-    stats = pd.DataFrame(annotator_stats(comparisons))
+    quality = annotator_quality(comparisons, settings)
+    stats = pd.DataFrame(annotator_stats(comparisons)).merge(
+        pd.DataFrame(quality)[["annotator", "shared", "agreement", "flagged"]], on="annotator")
+    flagged_section(quality, settings)
     st.dataframe(stats, hide_index=True, column_config={
         "median_seconds": st.column_config.NumberColumn("median s", format="%.1f"),
         "gold": st.column_config.NumberColumn("gold pairs"),
-        "gold_accuracy": st.column_config.NumberColumn("gold accuracy", format="percent")})
+        "gold_accuracy": st.column_config.NumberColumn("gold accuracy", format="percent"),
+        "shared": st.column_config.NumberColumn("shared judgements", help="Judgements on pairs another "
+                                                "(unflagged) annotator judged too."),
+        "agreement": st.column_config.NumberColumn("agreement with others", format="percent"),
+        "flagged": st.column_config.CheckboxColumn("flagged")})
     agreement_section(comparisons)
     gold_section(stats)
 
@@ -76,7 +102,12 @@ def main() -> None:
                "`botkit feedback export` has the same rules and more filters.")
     min_agreement = st.slider("Minimum agreement", 0.0, 1.0, 0.0, 0.05,
                               help="Share of a pair's annotators who gave the majority verdict.")
-    st.download_button("Download preferences.jsonl", lambda: trl_export(store, min_agreement),
+    include_flagged = st.checkbox("Include flagged annotators", False,
+                                  help="Their verdicts are left out by default (see Annotators above).")
+    redact = st.checkbox("Redact e-mail addresses, phone and card numbers", settings.redact_pii,
+                         help="Replaced by [email], [phone], [card] (setting feedback.redact_pii).")
+    st.download_button("Download preferences.jsonl",
+                       lambda: trl_export(store, min_agreement, include_flagged, redact, settings),
                        file_name="preferences.jsonl", mime="application/jsonl", icon=":material/download:",
                        on_click="ignore")
 

@@ -48,25 +48,44 @@ def export(out: Path = typer.Argument(..., help="Where to write the JSONL (the t
                                                          "of annotators."),
            min_annotators: int = typer.Option(1, help="Keep pairs judged by at least this many annotators."),
            test_fraction: float = typer.Option(0.0, help="Share of prompts held out as a test split."),
-           seed: int = typer.Option(0, help="Changes which prompts the split holds out."),
+           seed: int = typer.Option(0, help="Changes which prompts the split holds out (the same prompts as "
+                                            "`botkit train --from-store` with --seed and --test_fraction)."),
+           include_flagged: bool = typer.Option(False, "--include-flagged", help="Keep the verdicts of annotators "
+                                                "flagged for low gold accuracy or agreement (see feedback stats)."),
+           no_redact: bool = typer.Option(False, "--no-redact", help="Keep e-mail addresses, phone and card numbers "
+                                          "(redacted by default; setting feedback.redact_pii)."),
            json_out: bool = JSON):
     """Write judged pairs as TRL preference data with provenance, optionally split train/test."""
+    from botkit.config import load_settings
+    from botkit.feedback.trl_format import export_trl
+
     if format != "trl":
         raise BotkitError(f"unknown export format '{format}' (formats: trl)")
-    report = _store().export_trl(out, ties=ties, plugin=plugin, since=since, min_agreement=min_agreement,
-                                 test_fraction=test_fraction, seed=seed, min_annotators=min_annotators)
+    settings = load_settings()
+    report = export_trl(_store(), out, ties=ties, plugin=plugin, since=since, min_agreement=min_agreement,
+                        test_fraction=test_fraction, seed=seed, min_annotators=min_annotators,
+                        include_flagged=include_flagged, redact=False if no_redact else None,
+                        settings=settings.feedback)
     if json_out:
         print_json(report)
         return
     skipped = ", ".join(f"{n} {why}" for why, n in report["skipped"].items() if n) or "none"
     test = f", {report['test']} test rows in {report['test_path']}" if report["test_path"] else ""
     console.print(f"{report['train']} rows in {report['path']}{test}; skipped pairs: {skipped}", highlight=False)
+    for name, reasons in report["flagged_annotators"].items():
+        warn(f"left out {name}'s verdicts: {'; '.join(reasons)} (--include-flagged keeps them)")
+    if report["redacted"]:
+        console.print("redacted: " + ", ".join(f"{n} {kind}" for kind, n in sorted(report["redacted"].items())),
+                      highlight=False)
 
 
 @feedback_app.command("stats")
 def stats(json_out: bool = JSON):
     """Counts, annotator agreement and per-model win rates of the ranking store."""
-    data = _store().stats()
+    from botkit.config import load_settings
+    from botkit.feedback.stats import preference_stats
+
+    data = preference_stats(_store(), load_settings().feedback)
     if json_out:
         print_json(data)
         return
@@ -84,9 +103,11 @@ def stats(json_out: bool = JSON):
                 ((r["model"], fmt(data["ratings"].get(r["model"]), ".0f"), fmt(r["win_rate"], ".0%"),
                   r["wins"], r["losses"], r["ties"], r["both_bad"]) for r in data["win_rates"]),
                 title="Model versions", empty="No comparisons between two different model versions yet.")
-    print_table(("annotator", "comparisons", "median s", "gold accuracy"),
+    print_table(("annotator", "comparisons", "median s", "gold accuracy", "agreement", "flagged"),
                 ((r["annotator"], r["comparisons"], fmt(r["median_seconds"], ".1f"),
-                  "-" if r["gold_accuracy"] is None else f"{r['gold_accuracy']:.0%} of {r['gold']}")
+                  "-" if r["gold_accuracy"] is None else f"{r['gold_accuracy']:.0%} of {r['gold']}",
+                  "-" if r["agreement"] is None else f"{r['agreement']:.0%} of {r['shared']}",
+                  "; ".join(r["reasons"]) or "-")
                  for r in data["annotators"]), title="Annotators")
 
 

@@ -45,14 +45,18 @@ def simple_agreement(comparisons: list[dict]) -> dict:
             "share": round(agreeing / len(shared), 4) if shared else None}
 
 
-def preference_stats(store) -> dict:
+def preference_stats(store, thresholds=None) -> dict:
     """Everything `botkit feedback stats` shows: counts, agreement (raw share, Cohen's kappa per pair
-    of annotators, Krippendorff's alpha), per-model win rates and Bradley-Terry ratings, annotators."""
+    of annotators, Krippendorff's alpha), per-model win rates and Bradley-Terry ratings, annotators
+    with their agreement with the others and whether they are flagged (`thresholds`: the
+    `feedback` settings; their defaults when None)."""
     from botkit.feedback.agreement import annotator_stats, cohen_kappas, krippendorff_alpha
+    from botkit.feedback.annotator_quality import annotator_quality
     from botkit.feedback.ratings import bradley_terry
 
     counts = {name: store.db[table].count for name, table in TABLES.items()}
     comparisons = store.comparisons()
+    quality = {q["annotator"]: q for q in annotator_quality(comparisons, thresholds)}
     agreement = simple_agreement(comparisons)
     alpha = krippendorff_alpha(comparisons)
     agreement.update(krippendorff_alpha=None if alpha is None else round(alpha, 4),
@@ -60,4 +64,6 @@ def preference_stats(store) -> dict:
     return {"counts": counts, "verdicts": dict(Counter(c["verdict"] for c in comparisons)), "agreement": agreement,
             "win_rates": model_tallies(comparisons),
             "ratings": {m: round(r, 1) for m, r in bradley_terry(comparisons).items()},
-            "annotators": annotator_stats(comparisons)}
+            "annotators": [{**row, **{k: quality[row["annotator"]][k] for k in ("shared", "agreement", "flagged",
+                                                                                 "reasons")}}
+                           for row in annotator_stats(comparisons)]}
