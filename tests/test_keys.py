@@ -68,3 +68,38 @@ def test_serve_refuses_to_start_without_a_key(home):
     result = CliRunner().invoke(app, ["serve"])
     assert result.exit_code != 0
     assert "no API keys yet" in str(result.exception)
+
+
+def test_a_widget_key_is_public_chat_only_and_bound_to_its_origins(keys):
+    key = keys.create("site", "widget", origins=["https://Shop.example/", "http://localhost:8080"])
+    found = keys.verify(key)
+    assert found.origins == ["https://shop.example", "http://localhost:8080"]
+    assert found.allows("chat") and not found.allows("feedback") and not found.allows("widget")
+    assert keys.widget_keys() == [{"name": "site", "key": key, "origins": found.origins}]
+    assert [k.get("key") for k in keys.list()] == [key]  # public: listed in full
+    secret = keys.create("desk", "chat,feedback", requests_per_minute=30, tokens_per_minute=5000)
+    assert "key" not in keys.list()[1] and secret not in json.dumps(keys.list())
+    assert (keys.verify(secret).requests_per_minute, keys.verify(secret).tokens_per_minute) == (30, 5000)
+    with pytest.raises(BotkitError, match="needs the origins"):
+        keys.create("bare", "widget")
+    with pytest.raises(BotkitError, match="widget scope alone"):
+        keys.create("mixed", "widget,feedback", origins=["https://shop.example"])
+    with pytest.raises(BotkitError, match="--origin is for widget keys"):
+        keys.create("leaky", "chat", origins=["https://shop.example"])
+    with pytest.raises(BotkitError, match="not a web origin"):
+        keys.create("pathy", "widget", origins=["https://shop.example/help"])
+    with pytest.raises(BotkitError, match="--rpm must be at least 1"):
+        keys.create("zero", "chat", requests_per_minute=0)
+
+
+def test_keys_create_takes_origins_and_limits(home):
+    runner = CliRunner()
+    created = runner.invoke(app, ["keys", "create", "--name", "site", "--scope", "widget", "--origin",
+                                  "https://shop.example", "--rpm", "100", "--json"])
+    assert created.exit_code == 0, created.output
+    key = json.loads(created.stdout)["key"]
+    [listed] = json.loads(runner.invoke(app, ["keys", "list", "--json"]).stdout)
+    assert (listed["origins"], listed["requests_per_minute"], listed["key"]) == (["https://shop.example"], 100, key)
+    assert "origins https://shop.example; 100 requests/min" in runner.invoke(app, ["keys", "list"]).stdout
+    refused = runner.invoke(app, ["keys", "create", "--name", "x", "--scope", "widget"])
+    assert refused.exit_code != 0 and "needs the origins" in str(refused.exception)
