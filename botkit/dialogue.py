@@ -26,7 +26,7 @@ from botkit.models.engine import Generation
 from botkit.models.loading import load_engine
 from botkit.plugins import get_task, get_tasks, open_reply_log
 from botkit.prompting import budget
-from botkit.prompting.brand import load_brand, sample_brand_dir
+from botkit.prompting.brand import chosen_brand, load_brand, sample_brand_dir
 from botkit.prompting.fewshot import FewShotExamples, load_examples
 from botkit.routing import IntentRouter
 from botkit.sessions import SessionStore
@@ -123,6 +123,7 @@ class Bot:
         self._embedder = embedder
         self.db = open_database(self.settings.database_path)
         self.sessions = SessionStore(self.db)
+        self.settings = self.settings.model_copy(update={"brand": chosen_brand(self.settings, self.db)})
         self.brand = load_brand(self.settings.brand)
         # Concurrent answers (the HTTP server) take turns for the database, retrieval and checks;
         # their generations run side by side (the server batches them).
