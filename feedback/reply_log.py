@@ -51,11 +51,12 @@ def record_feedback(store: RankingStore, response_id: str, rating: int | str | N
     store.response(other_id)
     if verdict not in VERDICTS:
         raise BotkitError(f"verdict must be one of {', '.join(VERDICTS)}, not {verdict!r}")
-    pair_id = store.add_pair(response_id, other_id, origin="api")
-    # The store keeps a pair's ids in order, so our a may be its b.
-    if store.pair(pair_id)["a_id"] != response_id:
-        verdict = {"a": "b", "b": "a"}.get(verdict, verdict)
-    store.record_comparison(pair_id, annotator, verdict, reason=reason, seconds=seconds)
+    with store.write():  # one transaction: a process killed in between never leaves a pair without its verdict
+        pair_id = store.add_pair(response_id, other_id, origin="api")
+        # The store keeps a pair's ids in order, so our a may be its b.
+        if store.pair(pair_id)["a_id"] != response_id:
+            verdict = {"a": "b", "b": "a"}.get(verdict, verdict)
+        store.record_comparison(pair_id, annotator, verdict, reason=reason, seconds=seconds)
     return {"kind": "comparison", "pair_id": pair_id, "verdict": verdict, "annotator": annotator}
 
 
