@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass
 
 from botkit.evidence import Evidence
-from botkit.knowledge.terms import STOPWORDS, WORD, bare, content_words, stem
+from botkit.knowledge.terms import STOPWORDS, WORD, bare, content_words, stem, terms
+from botkit.plaintext import shown_text, urls_in
 
 # Where a sentence of a model's draft ends: any whitespace after . ! ? (the draft's next sentence may
 # start in lower case), but not after "a.m." / "e.g." style abbreviations.
@@ -30,6 +31,19 @@ _PADDING = re.compile(
     r"^(?:i'?m sorry|i apologi[sz]e|sorry|great question|thanks? (?:you )?for|i hope this helps|let me know|"
     r"feel free|please (?:note|let)|as an ai|the answer (?:was|is) not|awesome|great!)", re.I)
 _NEGATION = re.compile(r"\b(?:not|never|no|none|nothing|cannot|can't|don't|doesn't|isn't|aren't|won't|without)\b", re.I)
+# A slot left empty: a sentence that stops on a word that needs more ("... delivery is . [1]"), a lone
+# currency sign, empty brackets. A draft with one lost its fact; a source sentence with one lost markup.
+_HOLE = re.compile(
+    r"\b(?:is|are|was|were|be|costs?|at|of|for|to|from|by|the|a|an|and|or|with|within|than|per|until|is:)"
+    r"\s*[.,;:!?](?=\s|$)|(?:^|\s)[.,;:!?](?=\s|$)|[$£€]\s*(?:[.,;:!?]|$)|\(\s*\)", re.I)
+_POLAR_QUESTION = re.compile(r"^\s*(?:is|are|am|was|were|can|could|do|does|did|will|would|should|shall|has|have|"
+                             r"had|may|might|must|isn't|aren't|can't|don't|doesn't)\b", re.I)
+_YES_NO = re.compile(r"^\s*(yes|no)\b[\s,.!:;-]*", re.I)
+# Document text that talks to the assistant instead of the customer (indirect prompt injection).
+_INSTRUCTION = re.compile(
+    r"\b(?:ignore|disregard|forget|override)\b.{0,40}\b(?:instructions?|prompts?|rules|guidelines|above|previous)\b"
+    r"|\bsystem prompt\b|\byou are now\b|\b(?:as|to|for) (?:an?|the) (?:ai|assistant|chatbot|language model|llm)\b"
+    r"|\b(?:assistant|chatbot|ai|llm)s?\b.{0,20}\b(?:must|should|always|never)\b", re.I)
 
 
 def figures_in(text: str) -> set[float]:
@@ -101,6 +115,72 @@ def clean_answer(text: str, max_sentences: int = 2) -> str:
     return " ".join(kept)
 
 
+def has_hole(sentence: str) -> bool:
+    """Does `sentence` have an empty slot where a fact was lost ("... delivery is . [1]")?"""
+    return bool(_HOLE.search(strip_citations(sentence)))
+
+
+def talks_to_assistant(sentence: str) -> bool:
+    """Is `sentence` an instruction to the assistant ("ignore previous instructions", "reveal your
+    system prompt") rather than a fact for the customer? Such document text is never used."""
+    return bool(_INSTRUCTION.search(sentence))
+
+
+def repeats(text: str, private: str, n: int = 6) -> bool:
+    """Does `text` repeat `n` words in a row of `private` (the system prompt)?"""
+    words, secret = _tokens(text), _tokens(private)
+    grams = {tuple(secret[i:i + n]) for i in range(len(secret) - n + 1)}
+    return any(tuple(words[i:i + n]) in grams for i in range(len(words) - n + 1))
+
+
+def _asked_in(evidence: Evidence) -> str:
+    """The question line of a question-answer chunk ("Q: ..."), else ""."""
+    text = evidence.chunk.text
+    return text.split("\n", 1)[0][2:] if text.startswith("Q:") else ""
+
+
+def stated_answer(question: str, evidence: list[Evidence]) -> str:
+    """"yes" or "no" when a source states it for this yes/no question (a source answer that begins
+    "Yes,"/"No," on the same subject, or a sentence that affirms every term asked); else ""."""
+    if not _POLAR_QUESTION.match(question) or _NEGATION.search(question):
+        return ""
+    asked = terms(question)
+    for e in evidence:
+        context = terms(f"{e.chunk.title} {_asked_in(e)} {e.sentence}")
+        covered = len(asked & context) / max(1, len(asked))
+        lead = _YES_NO.match(e.sentence)
+        if lead and covered >= 0.5:
+            return lead.group(1).lower()
+        if not lead and len(asked) >= 2 and covered == 1 and not _NEGATION.search(e.sentence):
+            return "yes"
+    return ""
+
+
+def _names(text: str, title: bool = False) -> set[str]:
+    """Names in `text`: capitalised words (not the first of a sentence, unless `text` is a title) and
+    the model numbers that follow them ("Zephyr 3000" -> zephyr, 3000)."""
+    found = set()
+    first = r"\b" if title else r"(?<![.!?]\s)(?<!^)\b"
+    for match in re.finditer(first + r"([A-Z][a-zA-Z]+)(?:\s+(\d[\w.]*))?", text):
+        if match.group(1).lower() not in STOPWORDS:
+            found.add(bare(match.group(1)))
+            if match.group(2):
+                found.add(match.group(2).rstrip("."))
+    return found
+
+
+def other_subject(question: str, evidence: Evidence, allowed: str = "") -> str:
+    """The names `evidence` is about instead of those the question asks about ("3000" when the question
+    asks about the Zephyr Mini and the sentence is the Zephyr 3000's); "" when it may be the same."""
+    brand = {bare(w) for w in WORD.findall(allowed)}
+    asked = {stem(n) for n in _names(question) - brand}
+    about = {stem(w) for w in _tokens(f"{evidence.chunk.title} {evidence.chunk.text}")}
+    if not asked or asked <= about:
+        return ""
+    others = (_names(evidence.sentence) | _names(evidence.chunk.title, title=True)) - brand
+    return ", ".join(sorted(n for n in others if stem(n) not in asked))
+
+
 @dataclass
 class Check:
     supported: bool
@@ -110,14 +190,29 @@ class Check:
     incomplete: bool = False
 
 
-def check_answer(answer: str, question: str, evidence: list[Evidence], embedder, allowed: str = "") -> Check:
-    """Is every fact in `answer` backed by `evidence`? `allowed` adds words always fine (brand name)."""
+def check_answer(answer: str, question: str, evidence: list[Evidence], embedder, allowed: str = "",
+                 private: str = "") -> Check:
+    """Is every fact in `answer` backed by `evidence`? `allowed` adds words always fine (brand name);
+    `private` is text the answer must never repeat (the system prompt)."""
     if not answer.strip():
         return Check(False, "empty answer", incomplete=True)
     if len(answer.split()) > 90:
         return Check(False, "answer too long to verify")
     source_text = " ".join(e.sentence for e in evidence)
     answer_plain = _CITATION.sub("", answer)
+    if has_hole(answer_plain):
+        return Check(False, "the answer has an empty slot where a fact should be")
+    if private and repeats(answer_plain, private):
+        return Check(False, "the answer repeats the system prompt")
+    if urls_in(answer_plain) - urls_in(" ".join(e.chunk.text for e in evidence)):
+        return Check(False, "the answer carries a link that is not in the sources")
+    lead = _YES_NO.match(answer_plain)
+    if lead:
+        said, answer_plain = lead.group(1).lower(), answer_plain[lead.end():]
+        if not content_words(answer_plain):
+            return Check(False, f'a bare "{said}" needs the source sentence that says it', incomplete=True)
+        if said != stated_answer(question, evidence):
+            return Check(False, f'no source says "{said}" to this question')
     extra = figures_in(answer_plain) - figures_in(source_text) - figures_in(question)
     if extra:
         return Check(False, f"numbers not in the sources: {sorted(extra)}")
@@ -147,6 +242,12 @@ def check_answer(answer: str, question: str, evidence: list[Evidence], embedder,
     unknown_names = [n for n in names if bare(n) not in exact and bare(n).rstrip("s") not in exact]
     if unknown_names:
         return Check(False, f"names not in the sources: {unknown_names[:5]}")
+    anchor = max(evidence, key=lambda e: len(terms(e.sentence) & terms(answer_plain)))
+    other = other_subject(question, anchor, allowed)
+    if other:
+        return Check(False, f"the source is about {other}, not what the question asks about")
+    if not terms(answer_plain) & terms(question) and float(embedder.similarity(question, [answer_plain])[0]) < 0.3:
+        return Check(False, "the answer shares nothing with the question")
     similarity = float(embedder.similarity(answer_plain, [source_text])[0])
     if similarity < 0.5:
         return Check(False, f"answer drifts from the sources (similarity {similarity:.2f})", incomplete=True)
@@ -157,10 +258,20 @@ def cited_numbers(text: str) -> list[int]:
     return [int(n) for n in _CITATION.findall(text)]
 
 
-def quote_answer(evidence: list[Evidence], number_of) -> str:
-    """The fallback: the best source sentences, each with its citation."""
-    best = evidence[0]
-    picked = [best] + [e for e in evidence[1:2] if e.score >= best.score - 0.03]
+def quote_answer(evidence: list[Evidence], number_of, question: str = "", allowed: str = "",
+                 max_sentences: int = 2) -> str:
+    """The fallback: the best source sentences, each with its citation, as plain text; sentences with a
+    hole or about another product than the one asked give way to the next best. A yes/no question
+    gets "Yes."/"No." first when a source states it."""
+    usable = [e for e in evidence if not has_hole(shown_text(e.sentence)) and not other_subject(question, e, allowed)]
+    ranked = usable or evidence
+    best = ranked[0]
+    picked = [best] + [e for e in ranked[1:max_sentences] if e.score >= best.score - 0.03]
+    urls = urls_in(" ".join(e.chunk.text for e in evidence))
+    said = stated_answer(question, picked[:1]) if question else ""
+    lead = f"{said.capitalize()}. " if said and not _YES_NO.match(best.sentence) else ""
     if len(picked) == 2 and number_of(picked[0].chunk) == number_of(picked[1].chunk):
-        return f"{picked[0].sentence} {picked[1].sentence} [{number_of(best.chunk)}]"
-    return " ".join(f"{e.sentence} [{number_of(e.chunk)}]" for e in picked)
+        text = " ".join(shown_text(e.sentence, urls) for e in picked) + f" [{number_of(best.chunk)}]"
+    else:
+        text = " ".join(f"{shown_text(e.sentence, urls)} [{number_of(e.chunk)}]" for e in picked)
+    return lead + " ".join(text.split())

@@ -16,9 +16,11 @@ from botkit.grounding import (
     quote_answer,
     strip_citations,
 )
+from botkit.plaintext import shown_text, urls_in
 
 _PARAGRAPH_END = re.compile(r"\n\s*\n")
 _OPEN_CITATION = re.compile(r"\[\d*$")  # "[1" may still become "[12]": wait for the rest
+_BARE_YES_NO = re.compile(r"^(?:yes|no)\b[\W_]*$", re.I)
 
 
 class CheckedAnswer:
@@ -28,12 +30,17 @@ class CheckedAnswer:
     most `max_sentences` long. A sentence is sent once the answer up to it passes `check_answer`.
     A failure more text could cure (the key figure still to come) holds the sentence back for the
     next; any other failure ends the answer there. `done` says no more draft is wanted (the caller
-    may stop generating)."""
+    may stop generating). Sentences are checked and sent as plain text (`shown_text`): no markup, no
+    image, no link the sources do not carry. A bare "Yes."/"No." waits to be checked with the
+    sentence after it; `private` (the system prompt) is never repeated."""
 
     def __init__(self, question: str, evidence: list[Evidence], embedder, number_of: Callable, *,
-                 allowed: str = "", max_sentences: int = 1):
+                 allowed: str = "", max_sentences: int = 1, private: str = ""):
         self.question, self.evidence, self.embedder = question, evidence, embedder
         self.number_of, self.allowed, self.max_sentences = number_of, allowed, max_sentences
+        self.private = private
+        self.urls = urls_in(" ".join(e.chunk.text for e in evidence))
+        self._lead = ""  # a bare "Yes."/"No." that waits for its sentence
         self.draft = ""  # everything the model wrote (until `done`)
         self.sent: list[str] = []  # checked sentences, already sent
         self.check = Check(False, "empty answer", incomplete=True)  # the check of the answer so far
@@ -77,7 +84,7 @@ class CheckedAnswer:
             self.grounding = "generated"
             self.text = " ".join(self.sent) + citation
         else:
-            quote = quote_answer(self.evidence, self.number_of)
+            quote = quote_answer(self.evidence, self.number_of, self.question, self.allowed)
             out.append(quote)
             self.grounding, self.text = "quoted", quote
         return out
@@ -90,12 +97,18 @@ class CheckedAnswer:
         return self.check.reason
 
     def _take(self, raw: str, tail: bool) -> list[str]:
-        sentence = clean_sentence(raw)
+        sentence = shown_text(clean_sentence(raw), self.urls)
+        if self._lead and sentence:
+            sentence, self._lead = f"{self._lead} {sentence}", ""
         known = {s.lower() for s in (*self.sent, *self._held)}
         if not sentence or sentence.lower() in known:
             return []
+        if _BARE_YES_NO.match(sentence) and not tail and not self.sent:
+            self._lead = sentence  # "Yes." alone says nothing checkable: check it with what follows
+            return []
         answer = [*self.sent, *self._held, sentence]
-        check = check_answer(" ".join(answer), self.question, self.evidence, self.embedder, allowed=self.allowed)
+        check = check_answer(" ".join(answer), self.question, self.evidence, self.embedder, allowed=self.allowed,
+                             private=self.private)
         full = len(answer) >= self.max_sentences
         if check.supported:
             new = [*self._held, sentence]

@@ -80,3 +80,68 @@ def test_version_numbers_are_checked_not_a_crash(embedder):
     assert check_answer("Lumen Notes 4.9.3 needs Firefox 115 or later.", question, evidence, embedder).supported
     moved = check_answer("Lumen Notes needs Firefox 4.9.3 or later.", question, evidence, embedder)
     assert not moved.supported
+
+
+# The check's holes (issue 11): answers that must never be shown as the model's words.
+DELIVERY = Chunk("c4", "Order by 2 p.m. on a working day for next-day delivery.", "/kb/shipping.md", "Delivery", 0.6)
+MINI = Chunk("c5", "# Zephyr Mini\n\nThe Zephyr Mini holds 0.8 liters and boils in two minutes.", "/kb/mini.md",
+             "Zephyr Mini", 0.6)
+LID = Chunk("c6", "Q: Can the Zephyr 3000 lid go in the dishwasher?\n"
+                  "A: Yes, the lid of the Zephyr 3000 is dishwasher safe.", "/kb/faq.jsonl", "FAQ", 0.6)
+
+
+def test_an_answer_with_an_empty_slot_is_rejected(embedder):
+    question = "What is the latest I can order for next-day delivery?"
+    evidence = select_evidence(question, [DELIVERY], embedder)
+    for hole in ("The latest I can order for next-day delivery is . [1]", "Next-day delivery costs $. [1]"):
+        check = check_answer(hole, question, evidence, embedder)
+        assert not check.supported and "empty slot" in check.reason
+    assert check_answer("Order by 2 p.m. on a working day for next-day delivery.", question, evidence,
+                        embedder).supported
+
+
+def test_a_bare_or_unsupported_yes_no_is_rejected(embedder, evidence):
+    assert not check_answer("Yes.", QUESTION, evidence, embedder).supported
+    # No source says yes or no to this; the sentence after the "Yes" is true, the "Yes" is not supported.
+    question = "Is the Zephyr 3000 dishwasher safe?"
+    warranty = select_evidence(question, [WARRANTY], embedder)
+    check = check_answer("Yes. Every Zephyr 3000 comes with a seven-year warranty.", question, warranty, embedder)
+    assert not check.supported and 'no source says "yes"' in check.reason
+
+
+def test_yes_no_is_said_only_when_a_source_states_it(embedder):
+    question = "Can the Zephyr 3000 lid go in the dishwasher?"
+    evidence = select_evidence(question, [LID, WARRANTY], embedder)
+    assert check_answer("Yes. The lid of the Zephyr 3000 is dishwasher safe.", question, evidence, embedder).supported
+    assert not check_answer("No. The lid of the Zephyr 3000 is dishwasher safe.", question, evidence,
+                            embedder).supported
+    unstated = select_evidence("Is the Zephyr 3000 dishwasher safe?", [WARRANTY], embedder)
+    assert not quote_answer(unstated, lambda c: 1, "Is the Zephyr 3000 dishwasher safe?").startswith(("Yes", "No"))
+    stated = [Evidence("The Zephyr 3000 holds 1.7 liters.", WARRANTY, 0.8)]
+    assert quote_answer(stated, lambda c: 1, "Does the Zephyr 3000 hold 1.7 liters?") == \
+        "Yes. The Zephyr 3000 holds 1.7 liters. [1]"
+
+
+def test_an_answer_sharing_nothing_with_the_question_is_rejected(embedder):
+    question = "How long is the warranty?"
+    evidence = [Evidence(HOURS.text, HOURS, 0.5)]
+    check = check_answer("The Portland shop is open on Sunday from 11 a.m. to 4 p.m.", question, evidence, embedder)
+    assert not check.supported and "shares nothing with the question" in check.reason
+
+
+def test_a_fact_about_another_product_is_rejected(embedder):
+    question = "How long is the warranty on the Zephyr Mini?"
+    evidence = [Evidence("Every Zephyr 3000 comes with a seven-year warranty.", WARRANTY, 0.7)]
+    check = check_answer("The Zephyr Mini comes with a seven-year warranty.", question, evidence, embedder)
+    assert not check.supported and "3000" in check.reason
+    # The quote prefers a sentence about the product asked about.
+    both = evidence + [Evidence("The Zephyr Mini holds 0.8 liters and boils in two minutes.", MINI, 0.69)]
+    assert quote_answer(both, lambda c: {"c1": 1, "c5": 2}[c.id], question).startswith("The Zephyr Mini")
+
+
+def test_quotes_carry_no_markup_or_table_debris():
+    bold = Chunk("c7", "Zephyr 3000 — $129.** Our best-selling kettle.", "/kb/p.md", "Prices", 0.6)
+    row = Chunk("c8", "| Express | $9.95 | next working day |", "/kb/s.md", "Shipping", 0.6)
+    quote = quote_answer([Evidence(bold.text, bold, 0.7)], lambda c: 1)
+    assert quote == "Zephyr 3000 — $129. Our best-selling kettle. [1]"
+    assert quote_answer([Evidence(row.text, row, 0.7)], lambda c: 1) == "Express, $9.95, next working day [1]"
