@@ -11,7 +11,8 @@ from botkit.errors import BotkitError
 def parse_jsonl(text: str, source: Path | str, required: tuple[str, ...] = ()) -> list[dict]:
     """The objects in `text`, one per non-blank line; raises BotkitError naming the bad lines."""
     rows, bad = [], []
-    for number, line in enumerate(text.splitlines(), 1):
+    # split("\n"), not splitlines(): JSON strings may hold U+2028, U+0085... raw, and those end no JSONL line.
+    for number, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
         try:
@@ -30,7 +31,24 @@ def parse_jsonl(text: str, source: Path | str, required: tuple[str, ...] = ()) -
     return rows
 
 
+def read_text(path: Path) -> str:
+    """A UTF-8 text file's contents; a missing file, a folder or another encoding is a BotkitError
+    naming the file (and the line of the first byte that is not UTF-8)."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise BotkitError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise BotkitError(f"{path} is a folder: give a file") from None
+    except OSError as exc:
+        raise BotkitError(f"{path}: cannot read it ({exc.strerror})") from None
+    try:
+        return data.decode("utf-8-sig")  # a byte-order mark (Excel, Notepad) is not part of the first line
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise BotkitError(f"{path} is not UTF-8 text (byte {exc.start} on line {line}): save it as UTF-8") from None
+
+
 def read_jsonl(path: Path, required: tuple[str, ...] = ()) -> list[dict]:
-    if not path.exists():
-        raise BotkitError(f"{path}: no such file")
-    return parse_jsonl(path.read_text(encoding="utf-8"), path, required)
+    return parse_jsonl(read_text(path), path, required)

@@ -18,7 +18,7 @@ from pathlib import Path
 from botkit.config import FeedbackSettings
 from botkit.errors import BotkitError
 from botkit.feedback.heldout import split_by_prompt
-from botkit.jsonl import parse_jsonl
+from botkit.jsonl import parse_jsonl, read_text
 
 SKIP_REASONS = ("tie", "both-bad", "no-majority", "low-agreement", "too-few-annotators", "flagged-annotators",
                 "identical-after-redaction")
@@ -70,10 +70,8 @@ def parse_preference(row: dict) -> dict:
 
 def read_preferences(path: Path) -> tuple[list[tuple[int, dict]], list[tuple[int, str]]]:
     """(line number, parsed row) for good lines and (line number, problem) for bad ones."""
-    if not path.exists():
-        raise BotkitError(f"{path}: no such file")
     good, bad = [], []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(read_text(path).split("\n"), 1):  # see botkit.jsonl.parse_jsonl
         try:
             rows = parse_jsonl(line, path)
         except BotkitError:

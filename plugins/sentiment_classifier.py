@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from botkit.errors import BotkitError
-from botkit.jsonl import parse_jsonl
+from botkit.jsonl import parse_jsonl, read_text
 
 LABELS = ("positive", "negative", "neutral")
 MIN_PER_CLASS = 5  # fewer examples of a label and neither the head nor the held-out split mean anything
@@ -31,11 +31,9 @@ def read_examples(path: Path, labeled: bool = True, skip_bad: bool = False) -> t
     A bad line (not JSON, no text, empty text, a label outside LABELS) is an error naming its line
     number, unless `skip_bad`: then the good lines are kept.
     """
-    if not path.exists():
-        raise BotkitError(f"{path}: no such file")
     required = ("text", "label") if labeled else ("text",)
     rows, problems = [], []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(read_text(path).split("\n"), 1):  # see botkit.jsonl.parse_jsonl
         if not line.strip():
             continue
         try:
