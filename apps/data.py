@@ -89,7 +89,7 @@ def main() -> None:
         "median_seconds": st.column_config.NumberColumn("median s", format="%.1f"),
         "gold": st.column_config.NumberColumn("gold pairs"),
         "gold_accuracy": st.column_config.NumberColumn("gold accuracy", format="percent"),
-        "shared": st.column_config.NumberColumn("shared judgements", help="Judgements on pairs another "
+        "shared": st.column_config.NumberColumn("shared pairs", help="Pairs another "
                                                 "(unflagged) annotator judged too."),
         "agreement": st.column_config.NumberColumn("agreement with others", format="percent"),
         "flagged": st.column_config.CheckboxColumn("flagged")})

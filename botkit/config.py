@@ -60,9 +60,9 @@ class FeedbackSettings(BaseModel):
                                      "share are flagged: left out of exports and training unless included.")
     min_gold_pairs: int = Field(5, ge=1, description="Gold pairs an annotator must have judged before their "
                                 "gold accuracy can flag them.")
-    min_agreement: float = Field(0.6, ge=0, le=1, description="Annotators who agree with the other (unflagged) "
+    min_agreement: float = Field(0.65, ge=0, le=1, description="Annotators who agree with the other (unflagged) "
                                  "annotators on fewer shared pairs than this share are flagged.")
-    min_shared_pairs: int = Field(10, ge=1, description="Judgements on pairs others judged too an annotator needs "
+    min_shared_pairs: int = Field(10, ge=1, description="Pairs an annotator must share with other annotators "
                                   "before their agreement can flag them.")
     redact_pii: bool = Field(True, description="Replace e-mail addresses, phone numbers and card numbers in "
                              "exported and trained-on text with [email], [phone], [card].")

@@ -15,24 +15,29 @@ from botkit.config import FeedbackSettings
 from botkit.feedback.agreement import gold_accuracy
 
 
-def _agreement(comparisons: list[dict], trusted: set[str]) -> dict[str, tuple[int, int]]:
-    """annotator -> (judgements matching a trusted other annotator's on the same pair, judgements compared)."""
+def _agreement(comparisons: list[dict], trusted: set[str]) -> dict[str, tuple[float, int]]:
+    """annotator -> (mean share of the trusted others who gave the same verdict, pairs judged by a
+    trusted other too). A gold pair's known answer counts as one more trusted other, so the two kinds
+    of evidence add up; each pair counts once, however many others judged it."""
     by_pair: dict[int, dict[str, str]] = defaultdict(dict)
+    gold: dict[int, str] = {}
     for c in comparisons:
         by_pair[c["pair_id"]][c["annotator"]] = c["verdict"]
-    tally: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for verdicts in by_pair.values():
+        if c.get("gold"):
+            gold[c["pair_id"]] = c["gold"]
+    tally: dict[str, list[float]] = defaultdict(list)
+    for pair_id, verdicts in by_pair.items():
         for name, verdict in verdicts.items():
-            for other, theirs in verdicts.items():
-                if other != name and other in trusted:
-                    tally[name][0] += verdict == theirs
-                    tally[name][1] += 1
-    return {name: (same, n) for name, (same, n) in tally.items()}
+            others = [theirs for other, theirs in verdicts.items() if other != name and other in trusted]
+            others += [gold[pair_id]] if pair_id in gold else []
+            if others:
+                tally[name].append(sum(theirs == verdict for theirs in others) / len(others))
+    return {name: (sum(shares) / len(shares), len(shares)) for name, shares in tally.items()}
 
 
 def annotator_quality(comparisons: Iterable[dict], thresholds: FeedbackSettings | None = None) -> list[dict]:
-    """One row per annotator: `annotator`, `gold`, `gold_accuracy`, `shared` (judgements compared with
-    another trusted annotator's on the same pair), `agreement` (share of those that matched), `flagged`
+    """One row per annotator: `annotator`, `gold`, `gold_accuracy`, `shared` (pairs another trusted
+    annotator judged too), `agreement` (mean share of those others who gave the same verdict), `flagged`
     and `reasons` (why, in words). Figures are None when there is nothing to compute them from; an
     annotator is flagged only with enough evidence (`min_gold_pairs`, `min_shared_pairs`)."""
     thresholds = thresholds or FeedbackSettings()
@@ -48,20 +53,19 @@ def annotator_quality(comparisons: Iterable[dict], thresholds: FeedbackSettings 
     while True:
         trusted = {name for name in names if not reasons[name]}
         agreement = _agreement(comparisons, trusted)
-        below = [(same / n, name) for name, (same, n) in agreement.items()
-                 if name in trusted and n >= thresholds.min_shared_pairs and same / n < thresholds.min_agreement]
+        below = [(share, name) for name, (share, n) in agreement.items()
+                 if name in trusted and n >= thresholds.min_shared_pairs and share < thresholds.min_agreement]
         if not below:
             break
         share, worst = min(below)
-        same, n = agreement[worst]
-        reasons[worst].append(f"agreed with the others on {same} of {n} shared judgements "
+        reasons[worst].append(f"agreed with the others on {share:.0%} of {agreement[worst][1]} shared pairs "
                               f"(under {thresholds.min_agreement:.0%})")
     rows = []
     for name in names:
-        same, n = agreement.get(name, (0, 0))
+        share, n = agreement.get(name, (None, 0))
         rows.append({"annotator": name, "gold": gold.get(name, {}).get("gold", 0),
                      "gold_accuracy": gold[name]["accuracy"] if name in gold else None,
-                     "shared": n, "agreement": same / n if n else None,
+                     "shared": n, "agreement": share,
                      "flagged": bool(reasons[name]), "reasons": reasons[name]})
     return rows
 
