@@ -11,6 +11,7 @@ import typer
 from botkit.cli.backup import backup, restore
 from botkit.cli.chat import ask, chat, ingest, run_app
 from botkit.cli.eval import eval_app
+from botkit.cli.init import init
 from botkit.cli.models import models_app
 from botkit.cli.output import print_error, warn
 from botkit.cli.plugins import plugins_app, run
@@ -23,7 +24,7 @@ from botkit.server.cli import keys_app, serve
 app = typer.Typer(help="botkit: a brand chatbot with grounded answers and a human-feedback loop.",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
 for command, name in ((ask, "ask"), (chat, "chat"), (ingest, "ingest"), (run, "run"), (run_app, "app"),
-                      (serve, "serve"), (backup, "backup"), (restore, "restore")):
+                      (serve, "serve"), (backup, "backup"), (restore, "restore"), (init, "init")):
     app.command(name)(command)
 for group, name in ((models_app, "models"), (eval_app, "eval"), (plugins_app, "plugins"),
                     (feedback_app, "feedback"), (train_app, "train"), (keys_app, "keys")):
