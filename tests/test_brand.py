@@ -64,7 +64,8 @@ def test_a_profile_in_the_home_wins_and_a_configured_one_wins_over_it(settings, 
     folder.mkdir()
     shutil.copy(sample_brand_dir() / "knowledge" / "warranty.md", folder)
     bot = bot_over(settings, embedder, folder)
-    assert bot.brand.name == "Wheelhouse" and bot.respond("Who won the Super Bowl?").text == "Ask us at hello@wheelhouse.test."
+    assert bot.brand.name == "Wheelhouse"
+    assert bot.respond("Who won the Super Bowl?").text == "Ask us at hello@wheelhouse.test."
     configured = tmp_path / "other.yaml"
     configured.write_text("name: Other\n")
     assert bot_over(settings.model_copy(update={"brand": configured}), embedder).brand.name == "Other"

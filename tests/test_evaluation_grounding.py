@@ -1,6 +1,7 @@
 """`botkit eval grounding`'s measurement (botkit.feedback.evaluation.grounding): a right fact counts
-only with a citation that contains it, and out-of-scope questions count when the bot says it does
-not know. A fake engine gives the model's draft; retrieval, the check and citations are real."""
+only with a citation that contains it, out-of-scope questions count when the bot says it does not
+know, and each failure kind of issue 11 is counted. A fake engine gives the model's draft;
+retrieval, the check and citations are real."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import json
 
 import pytest
 
-from botkit.feedback.evaluation.grounding import evaluate_grounding, read_question_sets
+from botkit.feedback.evaluation.grounding import answer_failures, evaluate_grounding, read_question_sets, shape_failures
 from botkit.testing import FakeEngine
 
 WARRANTY = "The Zephyr 3000 electric kettle is covered for seven years from the date of purchase."
@@ -54,3 +55,82 @@ def test_question_sets_default_to_the_sample_brand(tmp_path):
     oos = tmp_path / "oos.jsonl"
     oos.write_text(json.dumps({"question": "Who won the Super Bowl?"}) + "\n")
     assert read_question_sets(own, oos)[1][0]["question"] == "Who won the Super Bowl?"
+
+
+def test_every_sample_and_the_held_out_set_have_enough_questions():
+    from pathlib import Path
+
+    for kb, least in (("kettlebrook", 40), ("helpdesk", 40)):
+        questions, out_of_scope = read_question_sets(None, kb=kb)
+        assert len(questions) >= least and len(out_of_scope) >= 12, kb
+    heldout = Path(__file__).parent.parent / "bench" / "heldout" / "eval"
+    questions, out_of_scope = read_question_sets(heldout / "questions.jsonl", heldout / "out_of_scope.jsonl")
+    assert len(questions) >= 30 and len(out_of_scope) >= 12
+    assert len({p.suffix for p in (heldout.parent / "knowledge").iterdir()}) >= 4  # mixed formats
+
+
+@pytest.mark.parametrize("answer, kinds", [
+    ("The latest I can order for next-day delivery is . [1]", ["hole"]),
+    ("To see the full list inside the app, press [1]", ["hole"]),
+    ("Zephyr 3000 — $129.** Our best-selling kettle [1]", ["markup"]),
+    ("| Express | $9.95 | next working day | [1]", ["markup"]),
+    ("See [the price list](https://example.com/prices) for details. [1]", ["markup"]),
+    ("## Shipping Standard delivery takes 3-5 working days. [1]", ["markup"]),
+    ("Standard delivery costs $4.95 and is free over $60. [1]", []),
+    ("Yes, the Zephyr 3000 is covered for 7 years. [1]", []),
+])
+def test_holes_and_markup_are_seen_in_the_shown_answer(answer, kinds):
+    assert shape_failures(answer) == kinds
+
+
+def _result(answer, grounding="quoted", cited=(), expected=("seven years",)):
+    fact = any(e in answer for e in expected)
+    return {"answer": answer, "grounding": grounding, "fact": fact,
+            "cited": fact and any(any(e in c for e in expected) for c in cited),
+            "correct": fact and any(any(e in c for e in expected) for c in cited), "cited_texts": list(cited)}
+
+
+def test_each_answer_failure_kind_is_named():
+    item = {"question": "How long is the warranty?", "expected": ["seven years"]}
+    chunk = "Returns are free within 30 days. The kettle is covered for seven years."
+    assert answer_failures(item, _result("Returns are free within 30 days. [1]", cited=[chunk]), []) == \
+        ["wrong_sentence"]
+    assert answer_failures(item, _result("Returns are free within 30 days. [1]"), [chunk]) == ["wrong_sentence"]
+    assert answer_failures(item, _result("Yes. [1]", cited=["Descale monthly."]), []) == ["unsupported_yes_no"]
+    assert answer_failures(item, _result("I don't know.", grounding="dont-know"), [chunk]) == ["declined"]
+    assert answer_failures(item, _result("It lasts seven years. [1]", cited=["Descale monthly."]), []) == \
+        ["wrong_citation"]
+    assert answer_failures(item, _result("It lasts seven years. [1]", cited=[chunk]), [chunk]) == []
+    glued = {**item, "previous": "Is the Zephyr Mini dishwasher safe?", "kind": "standalone-after"}
+    assert answer_failures(glued, _result("Wipe it clean. [1]", cited=["Wipe it clean."]), []) == ["glued_follow_up"]
+    missed = {**glued, "kind": "follow-up"}
+    assert answer_failures(missed, _result("Wipe it clean. [1]", cited=["Wipe it clean."]), []) == \
+        ["missed_follow_up"]
+
+
+def test_report_counts_failures_asks_follow_ups_in_one_conversation_and_times_answers(warranty_bot):
+    questions = [
+        {"question": "How long is the warranty on the Zephyr 3000?", "expected": ["seven years"]},
+        {"question": "What does express shipping cost?", "expected": ["$9.95", "9.95"]},
+        {"question": "and the Zephyr 3000's warranty?", "previous": "How much is express shipping?",
+         "expected": ["seven years"], "kind": "follow-up"},
+    ]
+    report = evaluate_grounding(warranty_bot, questions, [{"question": "Who won the Super Bowl last year?"}])
+    right, shipping, follow_up, outside = report["details"]
+    assert right["correct"] and right["failures"] == []
+    assert shipping["correct"] or shipping["failures"] or report["unexplained_misses"] == 1
+    assert follow_up["previous"] == "How much is express shipping?"
+    asked = warranty_bot.db.execute("select session_id from messages where content = ?", [follow_up["question"]])
+    assert len(warranty_bot.sessions.history(asked.fetchone()[0])) == 4  # asked as the second turn of one session
+    assert report["second_turn"] == {"asked": 1, "right": int(follow_up["correct"])}
+    assert report["failures"]["out_of_scope_answered"] == (0 if outside["dont_know"] else 1)
+    counted = sum(report["failures"].values())
+    assert counted == sum(len(r["failures"]) for r in report["details"])
+    assert report["answers_timed"] == 5 and 0 < report["seconds_p50"] <= report["seconds_p95"]
+
+
+def test_kb_flag_errors_are_one_line(botkit_cli, tmp_path):
+    unknown = botkit_cli("eval", "grounding", "--kb", "nope", home=tmp_path, check=False)
+    assert unknown.returncode == 1 and unknown.stderr.strip().startswith("error: unknown sample knowledge base")
+    both = botkit_cli("eval", "grounding", "--kb", "helpdesk", "--questions", "q.jsonl", home=tmp_path, check=False)
+    assert both.returncode == 1 and "leave out --questions" in both.stderr and "Traceback" not in both.stderr

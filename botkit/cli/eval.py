@@ -10,7 +10,17 @@ from typing import Optional
 import typer
 
 from botkit.cli.chat import load_bot
-from botkit.cli.output import JSON, OPTIONS, console, fmt, logs_to_stderr, parse_option_pairs, print_json, progress
+from botkit.cli.output import (
+    JSON,
+    OPTIONS,
+    console,
+    fmt,
+    logs_to_stderr,
+    parse_option_pairs,
+    print_json,
+    print_table,
+    progress,
+)
 from botkit.errors import BotkitError
 
 eval_app = typer.Typer(help="Measure answer quality, plugins, model versions and reward models.", no_args_is_help=True)
@@ -19,29 +29,77 @@ eval_app = typer.Typer(help="Measure answer quality, plugins, model versions and
 @eval_app.command("grounding")
 def eval_grounding(
     questions: Optional[Path] = typer.Option(
-        None, help="JSONL of {question, expected: [...], source}; the sample brand's by default."),
+        None, help="JSONL of {question, expected: [...], source, also_expected, previous}; the sample brand's "
+                   "by default."),
     out_of_scope: Optional[Path] = typer.Option(None, help="JSONL of {question} the knowledge base cannot answer."),
+    kb: Optional[str] = typer.Option(
+        None, "--kb", help="A sample knowledge base to measure in a throwaway home: kettlebrook, helpdesk or all "
+                           "(instead of this home's knowledge base)."),
     json_out: bool = JSON,
 ):
-    """Ask a question set and report the share answered with the right fact and citation."""
-    from botkit.feedback.evaluation.grounding import evaluate_grounding, read_question_sets
+    """Ask a question set and report the share answered with the right fact and citation, out-of-scope
+    questions declined, each failure kind counted and seconds per answer."""
+    from botkit.feedback.evaluation.grounding import (
+        SAMPLE_KBS,
+        evaluate_grounding,
+        evaluate_samples,
+        read_question_sets,
+        sample_kb_dir,
+    )
 
-    qs, oos = read_question_sets(questions, out_of_scope)
-    bot = load_bot()
-    with progress(hidden=json_out) as bar:
-        task = bar.add_task("Asking", total=len(qs) + len(oos))
-        report = evaluate_grounding(bot, qs, oos, on_item=lambda: bar.advance(task))
+    if kb is not None and (questions or out_of_scope):
+        raise BotkitError("--kb measures a sample on its own questions: leave out --questions and --out-of-scope")
+    names = list(SAMPLE_KBS) if kb == "all" else [sample_kb_dir(kb).name] if kb else []
+    sets = [read_question_sets(None, kb=name) for name in names] or [read_question_sets(questions, out_of_scope)]
+    with progress(hidden=json_out) as bar, logs_to_stderr():
+        task = bar.add_task("Asking", total=sum(len(qs) + len(oos) for qs, oos in sets))
+        if names:
+            from botkit.config import load_settings
+
+            reports = evaluate_samples(names, load_settings(), on_item=lambda: bar.advance(task))
+        else:
+            reports = {"": evaluate_grounding(load_bot(), *sets[0], on_item=lambda: bar.advance(task))}
     if json_out:
-        print_json(report)
+        print_json(reports if kb == "all" else next(iter(reports.values())))
         return
+    for name, report in reports.items():
+        print_grounding_report(report, name)
+    if len(reports) > 1:
+        print_table(["figure", *reports], [
+            ["right fact + citation", *(f"{r['right']}/{r['questions']}" for r in reports.values())],
+            ["declined (answerable)", *(r["declined"] for r in reports.values())],
+            ["out-of-scope declined", *(f"{r['out_of_scope_declined']}/{r['out_of_scope']}" for r in reports.values())],
+            *([kind.replace("_", " "), *(r["failures"][kind] for r in reports.values())]
+              for kind in next(iter(reports.values()))["failures"]),
+            ["seconds p50 / p95", *(f"{r['seconds_p50']} / {r['seconds_p95']}" for r in reports.values())],
+        ], title="Grounding on the sample knowledge bases")
+
+
+def print_grounding_report(report: dict, name: str = "") -> None:
+    """Each question with its verdict and failure kinds, then the figures."""
+    from botkit.feedback.evaluation.grounding import FAILURE_KINDS
+
+    if name:
+        console.print(f"\n[bold]{name}[/bold] (ingested in {report['ingest_seconds']} s)", highlight=False)
     for r in report["details"]:
         mark = "ok " if r.get("correct", r.get("dont_know")) else "MISS"
-        console.print(f"{mark} {r['question']}\n     -> {r['answer']}", highlight=False)
+        kinds = f"  [{', '.join(r['failures'])}]" if r["failures"] else ""
+        asked = f"(after: {r['previous']}) " if r.get("previous") else ""
+        console.print(f"{mark} {asked}{r['question']}{kinds}\n     -> {r['answer']}", highlight=False)
+    n = report["questions"]
     console.print(
-        f"\nright fact + citation: {report['correct_with_citation']:.0%} of {report['questions']} "
-        f"(model-phrased {report['model_phrased']:.0%}, quoted {report['quoted']:.0%}); "
-        f"out-of-scope answered 'don't know': {report['out_of_scope_dont_know']:.0%} of {report['out_of_scope']}; "
-        f"{report['completion_tokens_per_second']} tokens/s", highlight=False)
+        f"\nright fact + citation: {report['right']} of {n} ({report['correct_with_citation']:.0%}; "
+        f"model-phrased {report['model_phrased']:.0%}, quoted {report['quoted']:.0%}); declined {report['declined']}; "
+        f"out-of-scope answered 'don't know': {report['out_of_scope_declined']} of {report['out_of_scope']}",
+        highlight=False)
+    if report["both_parts"]["asked"] or report["second_turn"]["asked"]:
+        console.print(f"two-part questions with both facts: {report['both_parts']['complete']} of "
+                      f"{report['both_parts']['asked']}; second turns right: {report['second_turn']['right']} of "
+                      f"{report['second_turn']['asked']}", highlight=False)
+    console.print(f"seconds per answer: p50 {report['seconds_p50']}, p95 {report['seconds_p95']} "
+                  f"({report['answers_timed']} answers, start-up excluded); "
+                  f"{report['completion_tokens_per_second']} tokens/s", highlight=False)
+    print_table(["failure kind", "answers"], ([FAILURE_KINDS[k], v] for k, v in report["failures"].items()))
 
 
 @eval_app.command("task")

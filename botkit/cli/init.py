@@ -18,7 +18,7 @@ def init(
     voice: Optional[str] = typer.Option(None, help=f"Tone words, comma-separated (default: {DEFAULT_VOICE})."),
     contact: Optional[str] = typer.Option(None, help="Where customers reach a person: an email, a phone, a page."),
     dont_know: Optional[str] = typer.Option(
-        None, "--dont-know", help="What the bot says when your documents do not answer (default: built from --contact)."),
+        None, "--dont-know", help="What the bot says when the documents do not answer (default: from --contact)."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Ask nothing: take the flags and the defaults."),
     force: bool = typer.Option(False, "--force", help="Replace an existing profile."),
     json_out: bool = JSON,

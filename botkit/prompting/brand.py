@@ -13,7 +13,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from botkit.errors import BotkitError, validation_message
 
-
 # What a home without a brand profile answers as, when its documents are not the sample's: never the
 # sample brand, whose don't-know line would send the user's customers to Kettlebrook.
 GENERIC_BRAND = Path(__file__).with_name("generic_brand.yaml")
