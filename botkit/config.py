@@ -102,8 +102,9 @@ class Settings(BaseSettings):
                     "llamacpp, transformers, openai, vllm, or an engine a plugin registers.",
     )
     engines: EngineSettings = Field(default_factory=EngineSettings, description="Per-engine settings and CPU threads.")
-    brand: Path | None = Field(None, description="Brand profile YAML; the sample brand when unset.")
-    fewshot: Path | None = Field(None, description="Few-shot examples YAML; the sample brand's when unset.")
+    brand: Path | None = Field(None, description="Brand profile YAML; unset: BOTKIT_HOME/brand.yaml (botkit init), "
+                               "else the sample brand over its own documents, else a generic assistant.")
+    fewshot: Path | None = Field(None, description="Few-shot examples YAML; unset: the one beside the brand profile.")
     fewshot_k: int = Field(2, ge=0, le=16)
     fewshot_selection: Literal["similarity", "mmr"] = "similarity"
     top_k: int = Field(4, ge=1, le=20, description="Chunks retrieved per question.")
