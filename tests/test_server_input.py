@@ -88,3 +88,17 @@ def test_bad_paths_and_queries_get_json_errors(served, query):
     for path in ("/v1/tasks/%ff%fe", "/v1/tasks/" + "x" * 5000, "/v1/nope", "/v1/chat/completions/extra"):
         response = served.post(path + query, json={"text": "x"})
         assert 400 <= response.status_code < 500 and response.json()["error"]["message"], (path, response.text)
+
+
+@pytest.mark.parametrize("messages", [
+    [{"role": "user", "content": [{"type": "text"}]}],
+    [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "http://evil.example/x.png"}}]}],
+    [{"role": "user", "content": None}],
+    [{"role": "user", "content": ""}],
+    [{"role": "robot", "content": "hi"}],
+    [{"role": "user"}],
+])
+def test_odd_chat_messages_are_a_400(served, messages):
+    response = served.post("/v1/chat/completions", json={"messages": messages, "max_tokens": 8})
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["message"]

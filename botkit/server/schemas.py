@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from botkit.dialogue import Citation  # the one definition: the dialogue core's dataclass, served as is
 from botkit.feedback.store import Verdict
@@ -30,6 +30,12 @@ class ContentPart(BaseModel):
 
     type: str
     text: Text | None = None
+
+    @model_validator(mode="after")
+    def _text_parts_have_text(self):
+        if self.type == "text" and self.text is None:
+            raise ValueError("a text part needs its text")
+        return self
 
 
 class ChatMessage(BaseModel):
