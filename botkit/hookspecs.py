@@ -55,9 +55,11 @@ def register_engines(register: Callable[..., None]) -> None:
 def register_document_loaders(register: Callable[..., None]) -> None:
     """Teach `botkit ingest` a file type: call `register(load, ".ext", ...)` with the suffixes it reads.
 
-    `load(path: Path) -> list[str]` returns the file's text as sections (one per document, or one per
-    question-answer pair); raise `BotkitError` naming the file for one that cannot be read. The first
-    registration of a suffix wins and the built-ins register last, so a plugin can replace them.
+    `load(path: Path) -> list[Section | str]` returns the file's sections (`botkit.knowledge.sections.Section`:
+    a heading path and its units of clean text) or plain strings, read as plain text (headings, paragraphs,
+    bullets) or, for "Q: ...\nA: ...", as one question-answer pair; raise `BotkitError` naming the file for
+    one that cannot be read. The first registration of a suffix wins and the built-ins register last, so a
+    plugin can replace them.
     """
 
 

@@ -103,6 +103,9 @@ def test_single_bad_file_and_missing_path_raise(kb, tmp_path):
     with pytest.raises(BotkitError, match="no such file or folder"):
         kb.ingest(tmp_path / "missing")
     with pytest.raises(BotkitError, match="unsupported file type"):
+        (tmp_path / "x.rtf").write_text("hi")
+        kb.ingest(tmp_path / "x.rtf")
+    with pytest.raises(BotkitError, match="x.docx: unreadable Word document"):
         (tmp_path / "x.docx").write_text("hi")
         kb.ingest(tmp_path / "x.docx")
 
@@ -139,7 +142,7 @@ def test_a_plugin_adds_a_file_type_and_replaces_a_builtin_loader(kb, tmp_path):
             register(lambda path: [path.read_text()], ".rst")
             register(lambda path: [line for line in path.read_text().splitlines() if "IGNORE" not in line], ".txt")
 
-    with pytest.raises(BotkitError, match=r"unsupported file type '.rst' \(supported: .csv, .htm"):
+    with pytest.raises(BotkitError, match=r"unsupported file type '.rst' \(supported: .csv, .docx, .htm"):
         kb.ingest(folder / "kettle.rst")
     plugin_manager().register(NotesPlugin(), "notes")
     try:

@@ -17,7 +17,7 @@ import sqlite_utils
 
 from botkit.embeddings import Embedder
 from botkit.errors import BotkitError
-from botkit.knowledge.chunking import chunk_sections, make_splitter, title_of
+from botkit.knowledge.chunking import SectionChunker
 from botkit.knowledge.loaders import load_sections, supported_suffixes
 from botkit.knowledge.terms import terms
 
@@ -61,7 +61,7 @@ class KnowledgeBase:
         self.embedder = embedder
         self.chroma_path = chroma_path
         self._open_collection()
-        self.splitter = make_splitter(embedder.tokenizer, chunk_tokens, chunk_overlap)
+        self.chunker = SectionChunker(embedder.tokenizer, chunk_tokens, chunk_overlap)
 
     def _open_collection(self) -> None:
         # embedding_function=None: Chroma's default would try to download a model.
@@ -136,18 +136,18 @@ class KnowledgeBase:
         except BotkitError as exc:
             report.errors.append(str(exc))  # the file's previous chunks, if any, stay searchable
             return
-        title = title_of(sections[0], file.stem.replace("_", " ").replace("-", " "))
-        chunks = chunk_sections(sections, self.splitter)
+        pieces = self.chunker.chunks(sections)
+        chunks = [p.text for p in pieces]
         key = hashlib.sha1(source.encode()).hexdigest()[:12]
         ids = [f"{key}:{digest[:12]}:{i}" for i in range(len(chunks))]
-        # Embed the title with the chunk: "Returns" + "within 30 days" retrieves better than the bare chunk.
-        vectors = self.embedder.encode([f"{title}: {c}" for c in chunks])
+        # Embed each chunk with its section path: "Shipping › Canada" + "$24.95" retrieves better than "$24.95".
+        vectors = self.embedder.encode([f"{p.title}: {p.text}" for p in pieces])
         for start in range(0, len(ids), 512):
             self.collection.upsert(
                 ids=ids[start:start + 512],
                 embeddings=vectors[start:start + 512].tolist(),
                 documents=chunks[start:start + 512],
-                metadatas=[{"source": source, "title": title, "sha256": digest}] * len(ids[start:start + 512]),
+                metadatas=[{"source": source, "title": p.title, "sha256": digest} for p in pieces[start:start + 512]],
             )
         if known:
             stale = self.collection.get(where={"source": source}, include=[])["ids"]
