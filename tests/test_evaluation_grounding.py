@@ -33,8 +33,9 @@ def test_right_fact_needs_a_citation_and_out_of_scope_needs_dont_know(warranty_b
     ]
     ticks = []
     report = evaluate_grounding(warranty_bot, questions, [{"question": "Who won the Super Bowl last year?"}],
-                                on_item=lambda: ticks.append(1))
-    assert len(ticks) == 3 and report["questions"] == 2 and report["out_of_scope"] == 1
+                                on_item=ticks.append)
+    assert [t["question"] for t in ticks] == [d["question"] for d in report["details"]]  # each result as it is scored
+    assert report["questions"] == 2 and report["out_of_scope"] == 1
     right, wrong, outside = report["details"]
     assert right["fact"] and right["cited"] and right["named_source_cited"] and right["correct"]
     assert not wrong["correct"]  # "six years" is in no source: no answer can carry it with a citation
@@ -134,3 +135,17 @@ def test_kb_flag_errors_are_one_line(botkit_cli, tmp_path):
     assert unknown.returncode == 1 and unknown.stderr.strip().startswith("error: unknown sample knowledge base")
     both = botkit_cli("eval", "grounding", "--kb", "helpdesk", "--questions", "q.jsonl", home=tmp_path, check=False)
     assert both.returncode == 1 and "leave out --questions" in both.stderr and "Traceback" not in both.stderr
+
+
+def test_a_sample_is_measured_in_a_throwaway_home_with_its_own_brand(settings, tiny_engine, embedder):
+    from botkit.database import open_database
+    from botkit.feedback.evaluation.grounding import FAILURE_KINDS, evaluate_samples
+
+    report = evaluate_samples(["kettlebrook"], settings, engine=tiny_engine, embedder=embedder)["kettlebrook"]
+    assert report["kb"] == "kettlebrook" and report["questions"] == 40 and report["out_of_scope"] == 12
+    assert set(report["failures"]) == set(FAILURE_KINDS) and report["answers_timed"] == 52
+    assert sum(report["failures"].values()) == sum(len(r["failures"]) for r in report["details"])
+    assert report["right"] + report["unexplained_misses"] <= 40 and report["seconds_p50"] <= report["seconds_p95"]
+    declined = [r["answer"] for r in report["details"] if r["grounding"] == "dont-know"]
+    assert all("help@kettlebrook.com" in answer for answer in declined)  # the sample's brand, not the generic one
+    assert not open_database(settings.database_path)["knowledge_files"].count  # the user's home is untouched

@@ -56,9 +56,9 @@ def eval_grounding(
         if names:
             from botkit.config import load_settings
 
-            reports = evaluate_samples(names, load_settings(), on_item=lambda: bar.advance(task))
+            reports = evaluate_samples(names, load_settings(), on_item=lambda _: bar.advance(task))
         else:
-            reports = {"": evaluate_grounding(load_bot(), *sets[0], on_item=lambda: bar.advance(task))}
+            reports = {"": evaluate_grounding(load_bot(), *sets[0], on_item=lambda _: bar.advance(task))}
     if json_out:
         print_json(reports if kb == "all" else next(iter(reports.values())))
         return

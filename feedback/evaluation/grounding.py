@@ -138,9 +138,10 @@ def _score(item: dict, reply) -> dict:
 
 
 def evaluate_grounding(bot, questions: list[dict], out_of_scope: list[dict],
-                       on_item: Callable[[], None] | None = None) -> dict:
+                       on_item: Callable[[dict], None] | None = None) -> dict:
     """Ask every question in a fresh session (one with `previous` as the second turn after it) and
-    every out-of-scope question, score the replies and count each failure kind."""
+    every out-of-scope question, score the replies and count each failure kind. `on_item` gets each
+    question's result as soon as it is scored (a progress bar, a log that outlives an interrupted run)."""
     warm_up(bot)
     ask, results, abstained = _Asker(bot), [], []
     for item in questions:
@@ -154,7 +155,7 @@ def evaluate_grounding(bot, questions: list[dict], out_of_scope: list[dict],
         del result["cited_texts"]
         results.append(result)
         if on_item:
-            on_item()
+            on_item(result)
     for item in out_of_scope:
         reply = ask(item["question"])
         declined = reply.grounding in DECLINED
@@ -163,7 +164,7 @@ def evaluate_grounding(bot, questions: list[dict], out_of_scope: list[dict],
                           "grounding": reply.grounding, "dont_know": declined,
                           "failures": failures + ([] if declined else ["out_of_scope_answered"])})
         if on_item:
-            on_item()
+            on_item(abstained[-1])
     return _summary(bot, results, abstained, ask)
 
 
@@ -198,7 +199,7 @@ def _summary(bot, results: list[dict], abstained: list[dict], ask: _Asker) -> di
     }
 
 
-def evaluate_samples(names: list[str], settings, on_item: Callable[[], None] | None = None,
+def evaluate_samples(names: list[str], settings, on_item: Callable[[dict], None] | None = None,
                      engine=None, embedder=None) -> dict[str, dict]:
     """Each sample knowledge base in `names`, ingested into a throwaway home (with its brand and
     few-shot examples, the rest of `settings` kept) and evaluated on its own question sets; the model
