@@ -36,7 +36,7 @@ def test_widget_streams_an_answer_with_citations_on_its_public_key(live, chromiu
     answer = page.locator("#bk-log li.bot").first
     sync_api.expect(answer.locator(".text")).to_contain_text("seven years", timeout=60_000)
     sources = answer.get_by_label("Sources")
-    sync_api.expect(sources).to_contain_text("Warranty — warranty.md")
+    sync_api.expect(sources).to_contain_text("— warranty.md")  # "Title › section — file"
     page.screenshot(path=str(tmp_path / "widget.png"), full_page=True)
     response_id = answer.get_attribute("data-response-id")
     # A public key cannot write to the ranking store: no thumbs.
