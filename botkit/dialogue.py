@@ -13,13 +13,15 @@ from typing import Literal, Protocol
 from pydantic import ValidationError
 
 from botkit.api import settings_from
+from botkit.composing import compose, question_parts
 from botkit.config import Settings, load_settings
 from botkit.database import open_database
 from botkit.decoding import DecodingOptions
 from botkit.embeddings import Embedder
 from botkit.errors import BotkitError, validation_message
 from botkit.evidence import select_evidence
-from botkit.grounding import cited_numbers
+from botkit.followups import follows_up, merged_query
+from botkit.grounding import cited_numbers, talks_to_assistant
 from botkit.knowledge.store import KnowledgeBase
 from botkit.knowledge.terms import unknown_share
 from botkit.models.engine import Generation
@@ -296,11 +298,15 @@ class Bot:
         if self.knowledge.count() == 0:
             return self._canned(EMPTY_KB, "empty-knowledge-base", session_id)
         query = self._retrieval_query(message, history)
-        chunks = self.knowledge.search(query, self.settings.top_k, self.settings.min_relevance)
-        evidence = select_evidence(query, chunks, self.embedder, min_score=self.settings.min_evidence)
         # A question mostly about things the documents never mention ("Do you sell fridges?")
         # can still retrieve similar-sounding chunks; refuse rather than answer beside the point.
-        if not evidence or unknown_share(message, self.knowledge.vocabulary()) >= 0.5:
+        if unknown_share(message, self.knowledge.vocabulary()) >= 0.5:
+            return self._canned(self.brand.dont_know, "dont-know", session_id)
+        asked = question_parts(message) if query == message else [message]
+        if len(asked) > 1:
+            return self._composed(asked, session_id)
+        evidence = self._evidence(query)
+        if not evidence:
             return self._canned(self.brand.dont_know, "dont-know", session_id)
         numbering: dict[str, int] = {}
         by_chunk: dict[int, list[str]] = {}
@@ -312,8 +318,26 @@ class Bot:
                                    examples=self.fewshot.select(message), sources=sources, history=history)
         messages, dropped = budget.fit(parts, self.engine.count_tokens, self.token_limit)
         kept = len(sources) - dropped["sources"]  # sources are dropped from the end
-        return _Prompt(message, messages, dropped, [e for e in evidence if numbering[e.chunk.id] <= kept],
-                       numbering, session_id)
+        return _Prompt(query, messages, dropped, [e for e in evidence if numbering[e.chunk.id] <= kept],
+                       numbering, session_id, parts.system)
+
+    def _evidence(self, query: str) -> list:
+        """The source sentences that answer `query`, without document text that talks to the assistant
+        instead of the customer ("ignore previous instructions ...": indirect prompt injection)."""
+        chunks = self.knowledge.search(query, self.settings.top_k, self.settings.min_relevance)
+        evidence = select_evidence(query, chunks, self.embedder, min_score=self.settings.min_evidence)
+        return [e for e in evidence if not talks_to_assistant(e.sentence)]
+
+    def _composed(self, parts: list[str], session_id: str) -> Reply:
+        """A two-part question answered part by part, each from its own source sentence and citation;
+        a part no source answers is left out, and the don't-know line when none is answered."""
+        text, cited, unanswered = compose(parts, self._evidence, self.brand.name)
+        if not text:
+            return self._canned(self.brand.dont_know, "dont-know", session_id)
+        citations = [Citation(n, c.source, c.title, c.id, c.text, c.score) for n, c in cited]
+        return Reply(text, citations, self._model_name(), {"prompt_tokens": 0, "completion_tokens": 0}, "quoted",
+                     session_id, check="a question in parts, each quoted from its own source"
+                     + (f"; no source answers: {'; '.join(unanswered)}" if unanswered else ""))
 
     def _system_prompt(self, extra: str = "") -> str:
         """The brand's system prompt, with a caller's instructions (an API client's system message) after it."""
@@ -328,10 +352,10 @@ class Bot:
             raise BotkitError(validation_message(exc, "decoding option", DecodingOptions.model_fields)) from None
 
     def _retrieval_query(self, message: str, history: list[dict]) -> str:
-        # A short follow-up ("and how much is it?") needs the previous question to retrieve well.
-        previous = [m["content"] for m in history if m["role"] == "user"]
-        if previous and len(message.split()) < 6:
-            return f"{previous[-1]} {message}"
+        """`message`, read with the previous question when it is a follow-up ("and how much is it?")."""
+        previous = next((m["content"] for m in reversed(history) if m["role"] == "user"), "")
+        if previous and follows_up(message, previous, self.embedder, lambda text: bool(self._evidence(text))):
+            return merged_query(message, previous)
         return message
 
     def _run_plugin(self, route, session_id: str) -> Reply:
@@ -355,7 +379,8 @@ class Bot:
 
     def _checker(self, plan: _Prompt) -> CheckedAnswer:
         return CheckedAnswer(plan.message, plan.evidence, self.embedder, lambda chunk: plan.numbering[chunk.id],
-                             allowed=self.brand.name, max_sentences=self.settings.answer_sentences)
+                             allowed=self.brand.name, max_sentences=self.settings.answer_sentences,
+                             private=plan.system)
 
     def _reply(self, plan: _Prompt, answer: CheckedAnswer, generation: Generation | None) -> Reply:
         """The checked answer with its citations; `generation` is None when the draft was stopped early."""
@@ -377,9 +402,10 @@ class Bot:
 class _Prompt:
     """A grounded question ready to generate from: the fitted chat and the evidence kept in it."""
 
-    message: str
+    message: str  # the question the answer is checked against (with the previous one for a follow-up)
     messages: list[dict]
     dropped: dict
     evidence: list
     numbering: dict[str, int]  # chunk id -> its [n] in the prompt
     session_id: str
+    system: str = ""  # the system prompt, which an answer must never repeat
