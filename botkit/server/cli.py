@@ -40,6 +40,10 @@ def keys_create(name: str = typer.Option(..., "--name", help="Who uses the key; 
         print_json({"name": name.strip(), "key": key})
         return
     print(key)
+    if "widget" in scope:
+        err.print(f"Widget key '{name.strip()}' created: public, chat only, from {', '.join(origin)} "
+                  "(botkit keys list shows it again).", highlight=False, markup=False)
+        return
     err.print(f"Key '{name.strip()}' created; it is shown only this once.", highlight=False, markup=False)
 
 
