@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
 import sqlite_utils
 
 from botkit.embeddings import Embedder
 from botkit.errors import BotkitError
 from botkit.knowledge.chunking import SectionChunker
+from botkit.knowledge.lexical import LexicalIndex, reciprocal_rank_fusion
 from botkit.knowledge.loaders import load_sections, supported_suffixes
 from botkit.knowledge.terms import terms
 
@@ -177,19 +179,42 @@ class KnowledgeBase:
             self._vocabulary, self._vocabulary_state = words, state
         return self._vocabulary
 
+    def _lexical_index(self) -> LexicalIndex:
+        """The BM25 index of every chunk, rebuilt when the knowledge base changed (here or in another process)."""
+        state = (self._files_state(), self.collection.count())
+        if getattr(self, "_lexical_state", None) != state:
+            stored = self.collection.get(include=["documents", "metadatas"])
+            titles = [meta.get("title", "") for meta in stored["metadatas"]]
+            self._lexical, self._lexical_state = LexicalIndex(stored["ids"], titles, stored["documents"]), state
+        return self._lexical
+
     def search(self, query: str, k: int = 4, min_relevance: float = 0.0) -> list[Chunk]:
-        """The `k` most similar chunks whose cosine similarity is at least `min_relevance`."""
+        """The `k` best chunks for `query` by reciprocal-rank fusion of dense (MiniLM) and BM25 rankings,
+        leaving out those whose cosine similarity is below `min_relevance`. `Chunk.score` is the cosine."""
         if not query.strip() or self.count() == 0:
             return []
-        result = self.collection.query(
-            query_embeddings=[self.embedder.embed_query(query)],
-            n_results=min(k, self.count()),
-            include=["documents", "metadatas", "distances"],
-        )
+        vector = np.asarray(self.embedder.embed_query(query), dtype=np.float32)
+        # Each ranking looks deeper than k: a chunk ranked 6th by both should beat one only dense likes.
+        pool = min(self.collection.count(), max(4 * k, 20))
+        dense = self.collection.query(query_embeddings=[vector.tolist()], n_results=pool,
+                                      include=["documents", "metadatas", "distances"])
+        found = {cid: (text, meta, 1.0 - float(dist)) for cid, text, meta, dist in zip(
+            dense["ids"][0], dense["documents"][0], dense["metadatas"][0], dense["distances"][0])}
+        lexical = self._lexical_index().search(query, pool)
+        unseen = [cid for cid in lexical if cid not in found]
+        if unseen:
+            extra = self.collection.get(ids=unseen, include=["documents", "metadatas", "embeddings"])
+            cosines = np.asarray(extra["embeddings"], dtype=np.float32) @ vector
+            found.update({cid: (text, meta, float(cos)) for cid, text, meta, cos in zip(
+                extra["ids"], extra["documents"], extra["metadatas"], cosines)})
         chunks = []
-        for cid, text, meta, dist in zip(result["ids"][0], result["documents"][0],
-                                         result["metadatas"][0], result["distances"][0]):
-            score = 1.0 - float(dist)
+        # Lexical first: on a tie, the exact word ("E-408") beats the dense near-miss ("E-512").
+        for cid in reciprocal_rank_fusion([lexical, dense["ids"][0]]):
+            if cid not in found:
+                continue  # removed since the index was built (another process is ingesting)
+            text, meta, score = found[cid]
             if score >= min_relevance:
                 chunks.append(Chunk(cid, text, meta["source"], meta.get("title", ""), round(score, 4)))
+            if len(chunks) == k:
+                break
         return chunks
