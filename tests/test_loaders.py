@@ -67,6 +67,7 @@ def test_a_bold_heading_is_never_split_into_debris(tmp_path):
 @pytest.mark.parametrize("name, content", [
     ("orders.md", f"# Orders\n\n{INJECTED}\n"),
     ("orders.txt", f"{INJECTED}\n"),
+    ("notes.txt", "Orders ship within 2 business days. ![tracking][1]\n\n[1]: http://evil.example/pixel.png\n"),
     ("orders.html", f"<p>{INJECTED}</p><p>Orders ship within 2 business days. <img src='http://evil.example/p.png'>"
                     "<a href='http://evil.example/x'>Track it</a></p>"),
     ("orders.csv", f'question,answer\n"How fast do orders ship?","{INJECTED}"\n'),

@@ -44,7 +44,9 @@ class SectionChunker:
         if self.tokens(pair) <= self.chunk_tokens:
             return [pair]
         question, _, answer = pair.partition("\nA:")
-        room = max(self.chunk_tokens - self.tokens(question) - 2, self.chunk_tokens // 2)
+        room = self.chunk_tokens - self.tokens(question) - 2  # "\nA: " is two more tokens
+        if room < self.chunk_tokens // 2:  # a question too long to repeat: the pair as two plain units
+            return self._pack([question, f"A: {answer.strip()}"])
         return [f"{question}\nA: {part}" for part in self._pack([answer.strip()], room, overlap=0)]
 
     def _pack(self, units: list[str], size: int | None = None, overlap: int | None = None) -> list[str]:
@@ -70,6 +72,8 @@ class SectionChunker:
                         break
                     carried.insert(0, previous)
                     kept += previous[2]
+                while carried and kept + piece[2] > size:
+                    kept -= carried.pop(0)[2]
                 current, used = carried, kept
             current.append(piece)
             used += piece[2]
@@ -84,18 +88,20 @@ class SectionChunker:
                                                return_offsets_mapping=True)["offset_mapping"]]
         if len(starts) <= size:
             return [sentence]
-        parts, first = [], 0
+        parts, begin, first = [], 0, 0
         while first < len(starts):
-            last = first + size
-            if last >= len(starts):
-                parts.append(sentence[starts[first]:])
+            last, end = first + size, len(sentence)
+            while last < len(starts):
+                space = sentence.rfind(" ", starts[first] + 1, starts[last] + 1)
+                end = space if space > starts[first] else starts[last]
+                # A word cut in two can take more tokens than its halves did in place: shrink until it fits.
+                if self.tokens(sentence[begin:end]) <= size or last - first <= 1:
+                    break
+                last -= max(1, (last - first) // 8)
+            parts.append(sentence[begin:end])
+            if end == len(sentence):
                 break
-            cut = sentence.rfind(" ", starts[first] + 1, starts[last] + 1)
-            cut = cut if cut > starts[first] else starts[last]
-            parts.append(sentence[starts[first]:cut])
-            first = bisect.bisect_left(starts, cut)
-            while first < len(starts) and sentence[starts[first]:starts[first] + 1].isspace():
-                first += 1
+            begin, first = end, bisect.bisect_left(starts, end)
         return [p.strip() for p in parts if p.strip()]
 
 

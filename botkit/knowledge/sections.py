@@ -17,7 +17,7 @@ _ANSWER_KEYS = ("answer", "a", "response", "output")
 # Markup that survives in plain text (or is spelled out in a document's text) and would render in an answer.
 _MARKDOWN_IMAGE = re.compile(r"!\[[^\]]{0,500}\](?:\([^)]{0,2000}\)|\[[^\]]{0,500}\])")
 _MARKDOWN_LINK = re.compile(r"(?<!!)\[([^\]]{1,500})\](?:\([^)]{0,2000}\)|\[[^\]]{0,500}\])")
-_LINK_DEFINITION = re.compile(r"^\s*\[[^\]]+\]:\s+\S+.*$")
+_LINK_DEFINITION = re.compile(r"^\s*\[[^\]]{1,500}\]:\s+<?(?:[a-z][a-z0-9+.-]*:|www\.|/)\S*(?:\s+[\"'(].*)?$", re.I)
 _HTML_TAG = re.compile(  # real tag names only: "<Ctrl>" in a shortcut list is text
     r"</?(?:a|abbr|audio|b|blockquote|body|br|button|code|div|em|embed|font|form|h[1-6]|head|hr|html|i|iframe|img"
     r"|image|input|kbd|li|link|meta|object|ol|p|picture|pre|script|small|source|span|strong|style|sub|sup|svg"
