@@ -9,6 +9,7 @@ import json
 import random
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
@@ -41,7 +42,7 @@ FILLER = ["We are open Monday to Friday, nine to five.", "Thank you for your mes
 def preference(rng: random.Random, i: int) -> dict:
     """One true preference: prompt, chosen, rejected."""
     product, other = rng.sample(PRODUCTS, 2)
-    kind = rng.choice(("shouting", "other product", "filler"))
+    kind = rng.choice(("shouting", "other product", "other product", "other product", "filler"))
     rejected = {"shouting": lambda: rng.choice(SHOUTING).format(P=product.upper()),
                 "other product": lambda: rng.choice(POLITE).format(p=other),
                 "filler": lambda: rng.choice(FILLER)}[kind]()
@@ -156,3 +157,39 @@ def test_the_data_page_flags_the_random_clicker(settings):
     assert bool(stats.loc[CLICKER, "flagged"]) and not stats.loc[list(HONEST), "flagged"].any()
     assert [c.label for c in at.checkbox] == ["Include flagged annotators",
                                               "Redact e-mail addresses, phone and card numbers"]
+
+
+@pytest.mark.slow  # three reward models trained on MiniLM: a few minutes on 2 shared cores
+def test_a_reward_model_on_filtered_data_is_not_degraded_by_a_random_clicker(tmp_path, settings, capsys):
+    """The same 200 preferences judged by a clean team and by a team where a random clicker makes 30%
+    of the verdicts; reward models trained from the store (as `train rm --from-store`) are scored on
+    120 fresh preferences. Filtered: about as good as clean; unfiltered (--include-flagged): worse."""
+    from botkit.database import open_database
+    from botkit.feedback.training.config import load_config
+    from botkit.feedback.training.data import preferences_from_store
+    from botkit.feedback.training.reward import RewardRunConfig, RewardScorer, train_reward_model
+
+    def judged(clicker: str):
+        team = settings.model_copy(update={"home": tmp_path / clicker})
+        plant(RankingStore(open_database(team.database_path)), 200, clicker_share=0.3, clicker=clicker)
+        return team
+
+    clean, poisoned = judged("sam"), judged(CLICKER)  # sam judges as honestly as the others
+    data = {"clean": preferences_from_store(clean), "filtered": preferences_from_store(poisoned),
+            "unfiltered": preferences_from_store(poisoned, include_flagged=True)}
+    rng = random.Random(99)
+    fresh = [preference(rng, 10_000 + i) for i in range(120)]
+    accuracy = {}
+    for name, rows in data.items():
+        config = load_config(RewardRunConfig, max_length=64, max_prompt_length=32, num_train_epochs=1,
+                             per_device_train_batch_size=16, learning_rate=2e-3, test_fraction=0.05)
+        train_reward_model(config, rows, f"rm-{name}", source=name, settings=settings)
+        accuracy[name] = RewardScorer.load(f"rm-{name}", settings).pairwise(fresh)["accuracy"]
+    with capsys.disabled():
+        print("\nheld-out pairwise accuracy on 120 fresh pairs: "
+              + ", ".join(f"{k} {accuracy[k]:.3f} ({len(data[k])} pairs)" for k in data))
+    # Measured here: clean 1.000 (191 pairs), filtered 0.967 (135), unfiltered 0.767 (185). Filtering costs
+    # the clicker's pairs (fewer to learn from), not accuracy worth the name; keeping them costs a lot.
+    assert len(data["unfiltered"]) > len(data["filtered"])
+    assert accuracy["filtered"] >= accuracy["clean"] - 0.05  # 6 of 120 fresh pairs
+    assert accuracy["unfiltered"] < accuracy["filtered"]
