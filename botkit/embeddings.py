@@ -7,13 +7,19 @@ selectors and the grounding checks.
 from __future__ import annotations
 
 import functools
+import threading
+from collections import OrderedDict
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from botkit.errors import BotkitError
+from botkit.models.engine_settings import passive_omp_threads
 
 EMBEDDING_MODEL = "all-MiniLM-L6-v2"
+REMEMBERED = 8192  # texts whose vectors are kept (1.5 KB each)
+
+passive_omp_threads()  # before torch loads: its OpenMP threads read the wait policy once
 
 
 def embedding_model_path() -> str:
@@ -32,7 +38,9 @@ def _sentence_transformer(path: str, device: str):
 
 
 class Embedder(Embeddings):
-    """Normalised MiniLM vectors: a dot product is the cosine similarity."""
+    """Normalised MiniLM vectors: a dot product is the cosine similarity. The vectors of the last
+    `REMEMBERED` texts are kept: an answer embeds the question several times (routing, retrieval,
+    the check) and the same source sentences recur from one question to the next."""
 
     name = EMBEDDING_MODEL
 
@@ -42,13 +50,27 @@ class Embedder(Embeddings):
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.model = _sentence_transformer(embedding_model_path(), self.device)
         self.tokenizer = self.model.tokenizer
+        self._remembered: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._memory_lock = threading.Lock()
 
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.model.get_embedding_dimension()), dtype=np.float32)
-        return self.model.encode(
-            texts, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=progress, batch_size=32
-        )
+        with self._memory_lock:
+            known = {t: self._remembered[t] for t in texts if t in self._remembered}
+            for t in known:
+                self._remembered.move_to_end(t)
+        new = list(dict.fromkeys(t for t in texts if t not in known))
+        if new:
+            vectors = self.model.encode(
+                new, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=progress, batch_size=32
+            )
+            known.update(zip(new, vectors))
+            with self._memory_lock:
+                self._remembered.update(zip(new, vectors))
+                while len(self._remembered) > REMEMBERED:
+                    self._remembered.popitem(last=False)
+        return np.stack([known[t] for t in texts])
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.encode(texts).tolist()

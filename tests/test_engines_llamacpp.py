@@ -28,7 +28,7 @@ def test_auto_runs_the_default_gguf_on_llamacpp_and_answers(engine):
     from botkit.models.llamacpp import LlamaCppEngine
 
     assert isinstance(engine, LlamaCppEngine) and engine.gguf == default_gguf() and engine.name == DEFAULT_MODEL
-    assert engine.context_window == 8192
+    assert engine.context_window == 4096
     out = engine.generate(BLUE, GREEDY)
     assert "blue" in out.text.lower() and out.finish_reason == "stop" and out.prompt_tokens == engine.count_tokens(BLUE)
 
@@ -74,6 +74,32 @@ def test_a_batch_decodes_each_chat_as_it_would_alone(engine):
     sampled = engine.generate_batch([chats[1]] * 4, DecodingOptions(strategy="sample", temperature=1.2, seed=5,
                                                                      max_new_tokens=12))
     assert len({g.text for g in sampled}) > 1  # copies of one prompt sample apart
+
+
+def test_chats_with_one_system_prompt_batched_answer_as_they_would_alone(engine):
+    system = {"role": "system", "content": "You are Kettlebrook's helpful assistant. " * 12}
+    chats = [[system, {"role": "user", "content": q}] for q in
+             ("Repeat exactly: The kettle is blue.", "Name a colour.", "Say hello to Ann.")]
+    # llama.cpp's logits shift a little with how a prompt is split across decode calls, so each chat
+    # alone also finds the system prompt read already (from the chat before), as in the batch.
+    engine.generate([system, {"role": "user", "content": "Hi."}], GREEDY)
+    alone = [engine.generate(c, GREEDY).text for c in chats]
+    assert [g.text for g in engine.generate_batch(chats, GREEDY)] == alone
+
+
+def test_a_batched_chat_nobody_reads_any_more_stops_while_the_others_go_on(engine):
+    chats = [[{"role": "user", "content": "Write a long story about a kettle."}]] * 2 + [BLUE]
+    options = DecodingOptions(max_new_tokens=40, repetition_penalty=1.0)
+    left: set[int] = set()
+    done: dict[int, Generation] = {}
+    for i, item in engine.stream_batch(chats, options, unwanted=lambda i: i in left):
+        if isinstance(item, Generation):
+            done[i] = item
+        elif i == 1:
+            left.add(1)  # its reader leaves after the first piece
+    assert done[0].completion_tokens == 40 and done[0].finish_reason == "length"
+    assert done[1].completion_tokens <= 2
+    assert "blue" in done[2].text.lower()
 
 
 def test_scores_rank_the_answer_the_chat_asks_for(engine):

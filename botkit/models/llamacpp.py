@@ -1,7 +1,7 @@
 """The llama.cpp engine (llama-cpp-python): runs a GGUF as it is, quantized, with a model version's
 LoRA adapter converted to llama.cpp's adapter format. Several chats decode together as parallel
-sequences of one context; identical prompts are read once; a chat that extends the previous one
-(same system prompt and examples) reuses its key/value cache."""
+sequences of one context; identical prompts are read once, and so is the start every prompt of a
+batch shares (the system prompt); a chat that extends the previous one reuses its key/value cache."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import codecs
 import ctypes
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +18,7 @@ import numpy as np
 from botkit.decoding import DecodingOptions
 from botkit.errors import BotkitError
 from botkit.models.engine import Generation, Messages, StopScanner
+from botkit.models.engine_settings import passive_omp_threads
 from botkit.usage import record
 
 
@@ -40,8 +41,9 @@ class _Sequence:
 class LlamaCppEngine:
     """A GGUF model on llama.cpp; `threads` CPU threads; `context` KV cells shared by a batch."""
 
-    def __init__(self, gguf: Path, name: str, threads: int, context: int = 8192, max_batch: int = 8,
+    def __init__(self, gguf: Path, name: str, threads: int, context: int = 4096, max_batch: int = 8,
                  lora: Path | None = None):
+        passive_omp_threads()  # before libgomp loads with llama.cpp
         import llama_cpp
         from llama_cpp import _internals
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
@@ -135,17 +137,21 @@ class LlamaCppEngine:
                 yield piece
         yield self._result(seq)
 
-    def stream_batch(self, chats: list[Messages], options: DecodingOptions) -> Iterator[tuple[int, str | Generation]]:
+    def stream_batch(self, chats: list[Messages], options: DecodingOptions,
+                     unwanted: Callable[[int], bool] | None = None) -> Iterator[tuple[int, str | Generation]]:
         """Several chats decoded together, streamed: (index, text piece) as tokens come, then
-        (index, Generation) once that chat is done. For serving concurrent requests in one batch."""
+        (index, Generation) once that chat is done. For serving concurrent requests in one batch;
+        a chat for which `unwanted(index)` turns true (its reader left) stops at the next token."""
         prompts = [self._chat_tokens(c) for c in chats]
         done = 0
         while done < len(prompts):
             group = self._fitting(prompts[done:done + self.max_batch], options)
+            offset = done
             with self._lock:
                 seqs = self._start(group, options, first_seed=done)
                 finished = set()
-                for s, piece in self._decode(seqs, options):
+                gone = (lambda i: unwanted(offset + i)) if unwanted else None
+                for s, piece in self._decode(seqs, options, gone):
                     yield done + s.seq_id, piece
                     for t in seqs:
                         if t.finish and t.seq_id not in finished:
@@ -157,10 +163,13 @@ class LlamaCppEngine:
             done += len(group)
 
     def _fitting(self, prompts: list[list[int]], options: DecodingOptions) -> list[list[int]]:
-        """The longest head of `prompts` whose prompts and replies fit the cache together."""
+        """The longest head of `prompts` whose prompts and replies fit the cache together (identical
+        prompts and the start they all share take their cells once)."""
         for n in range(len(prompts), 0, -1):
-            distinct = {tuple(p) for p in prompts[:n]}
-            if sum(map(len, distinct)) + n * options.max_new_tokens <= self.context_window:
+            distinct = [list(p) for p in {tuple(p) for p in prompts[:n]}]
+            shared = _common_prefix(distinct) if len(distinct) > 1 else 0
+            cells = sum(map(len, distinct)) - (len(distinct) - 1) * shared + n * options.max_new_tokens
+            if cells <= self.context_window:
                 return prompts[:n]
         return prompts[:1]
 
@@ -169,7 +178,8 @@ class LlamaCppEngine:
         return Generation(seq.scanner.text.strip(), len(seq.prompt), len(seq.tokens), seq.finish or "stop")
 
     def _start(self, prompts: list[list[int]], options: DecodingOptions, first_seed: int = 0) -> list[_Sequence]:
-        """Read the prompts into the cache, each distinct prompt once (its copies share its cells)."""
+        """Read the prompts into the cache: the start all distinct prompts share once (then shared by
+        cells), the rest of each distinct prompt in the same decode calls; copies share its cells."""
         longest = max(map(len, prompts))
         if longest >= self.context_window:
             raise BotkitError(f"a prompt of {longest} tokens does not fit the context window ({self.context_window})")
@@ -178,25 +188,51 @@ class LlamaCppEngine:
         owners: dict[tuple, list[_Sequence]] = {}
         for s in seqs:
             owners.setdefault(tuple(s.prompt), []).append(s)
-        start = self._reusable(prompts[0])
-        for n, group in enumerate(owners.values()):
-            owner, tokens = group[0], group[0].prompt
-            last = self._read(tokens, owner.seq_id, start if n == 0 else 0)
-            for s in group:
-                if s is not owner:
-                    self._llama.llama_memory_seq_cp(self._ctx.memory, owner.seq_id, s.seq_id, -1, -1)
-                s.pos = len(tokens)
-                s.first = self._take(s, s.sampler.sample(self._ctx, last), options)
+        heads = [group[0] for group in owners.values()]  # heads[0] is sequence 0
+        cached = self._reusable(prompts[0])
+        # Each prompt keeps at least its last token to read: its logits give the first reply token.
+        shared = min(_common_prefix([h.prompt for h in heads]), min(len(h.prompt) for h in heads) - 1)
+        if len(heads) > 1 and shared > cached:
+            self._read(prompts[0][cached:shared], 0, start_pos=cached)
+            cached = shared
+        if len(heads) > 1:
+            for head in heads[1:]:
+                self._llama.llama_memory_seq_cp(self._ctx.memory, 0, head.seq_id, 0, shared)
+        todo = [(head, cached if n == 0 else min(shared, cached)) for n, head in enumerate(heads)]
+        for head, row in self._read_together(todo):
+            for s in owners[tuple(head.prompt)]:
+                if s is not head:
+                    self._llama.llama_memory_seq_cp(self._ctx.memory, head.seq_id, s.seq_id, -1, -1)
+                s.pos = len(s.prompt)
+                s.first = self._take(s, s.sampler.sample(self._ctx, row), options)
         return seqs
 
-    def _read(self, tokens: list[int], seq_id: int, start: int) -> int:
-        """Decode tokens[start:] into sequence `seq_id`; the batch row of the last token's logits."""
+    def _read_together(self, todo: list[tuple[_Sequence, int]]) -> Iterator[tuple[_Sequence, int]]:
+        """Decode each sequence's prompt from its start position, all sequences in the same decode
+        calls; yields (sequence, batch row of its last token's logits) right after the call that
+        read that token (the next call overwrites the logits)."""
+        pending = [(head, pos, token) for head, start in todo for pos, token in enumerate(head.prompt) if pos >= start]
+        for begin in range(0, len(pending), self._n_batch):
+            chunk = pending[begin:begin + self._n_batch]
+            self._batch.reset()
+            ends = []
+            for row, (head, pos, token) in enumerate(chunk):
+                last = pos == len(head.prompt) - 1
+                self._add(token, pos, head.seq_id, logits=last)
+                if last:
+                    ends.append((head, row))
+            self._ctx.decode(self._batch)
+            yield from ends
+
+    def _read(self, tokens: list[int], seq_id: int, start: int = 0, start_pos: int = 0) -> int:
+        """Decode tokens[start:] into sequence `seq_id` (the first at position `start_pos` + `start`);
+        the batch row of the last token's logits."""
         row = 0
         for begin in range(start, len(tokens), self._n_batch):
             chunk = tokens[begin:begin + self._n_batch]
             self._batch.reset()
             for j, token in enumerate(chunk):
-                self._add(token, begin + j, seq_id, logits=begin + j == len(tokens) - 1)
+                self._add(token, start_pos + begin + j, seq_id, logits=begin + j == len(tokens) - 1)
             self._ctx.decode(self._batch)
             row = len(chunk) - 1
         return row
@@ -221,12 +257,21 @@ class LlamaCppEngine:
         b.seq_id[n][0] = seq_id
         b.n_tokens = n + 1
 
-    def _decode(self, seqs: list[_Sequence], options: DecodingOptions) -> Iterator[tuple[_Sequence, str]]:
-        """Decode every unfinished sequence one token per step, all in one batch; yields text pieces."""
+    def _decode(self, seqs: list[_Sequence], options: DecodingOptions,
+                unwanted: Callable[[int], bool] | None = None) -> Iterator[tuple[_Sequence, str]]:
+        """Decode every unfinished sequence one token per step, all in one batch; yields text pieces.
+        A sequence `unwanted(seq_id)` names stops where it is."""
         for s in seqs:
             if s.first:
                 yield s, s.first
-        while active := [s for s in seqs if s.finish is None]:
+        while True:
+            if unwanted:
+                for s in seqs:
+                    if s.finish is None and unwanted(s.seq_id):
+                        s.finish = "stop"
+            active = [s for s in seqs if s.finish is None]
+            if not active:
+                break
             self._batch.reset()
             for s in active:
                 self._add(s.tokens[-1], s.pos, s.seq_id, logits=True)
@@ -310,6 +355,15 @@ class LlamaCppEngine:
     def _logits(self, index: int) -> np.ndarray:
         pointer = self._llama.llama_get_logits_ith(self._ctx.ctx, index)
         return np.ctypeslib.as_array(pointer, shape=(self._n_vocab,)).astype(np.float64)
+
+
+def _common_prefix(prompts: list[list[int]]) -> int:
+    """How many tokens every one of `prompts` starts with."""
+    first, n = prompts[0], min(map(len, prompts))
+    for i in range(n):
+        if any(p[i] != first[i] for p in prompts[1:]):
+            return i
+    return n
 
 
 def _log_softmax(logits: np.ndarray) -> np.ndarray:

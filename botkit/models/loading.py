@@ -189,10 +189,11 @@ def resolve_gguf(spec: str, cache_dir: Path) -> tuple[Path | None, str | None]:
 
 def load_transformers(spec: str, settings, adapter: str | None = None) -> TransformersEngine:
     """Load `spec` (plus an optional adapter) into a ready TransformersEngine."""
+    from botkit.models.engine_settings import cpu_threads, passive_omp_threads
+
+    passive_omp_threads()  # before torch loads, if it has not yet
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    from botkit.models.engine_settings import cpu_threads
 
     cache_dir = settings.cache_dir
     base, spec_adapter = resolve_model(spec, cache_dir)
