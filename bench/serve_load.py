@@ -3,7 +3,7 @@
 and the server's peak RSS; on the default model unless told otherwise.
 
     python bench/serve_load.py [--clients 8 32] [--requests 48] [--engine auto] [--json]
-    python bench/serve_load.py --url http://127.0.0.1:8000 --key bk_...   # an already running server
+    python bench/serve_load.py --url http://127.0.0.1:8000 --key bk_... [--pid PID]   # a running server
 
 Without --url it makes a throwaway BOTKIT_HOME, ingests the sample brand, creates a key and starts
 `botkit serve` on a free port. Latency counts from sending to the last byte of the answer; a client
@@ -166,6 +166,7 @@ def main() -> None:
     parser.add_argument("--engine", default="auto", help="engine for the server this script starts")
     parser.add_argument("--url", help="an already running botkit serve")
     parser.add_argument("--key", help="its API key (scope chat)")
+    parser.add_argument("--pid", type=int, help="its process id, for its peak RSS")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     proc = None
@@ -176,7 +177,8 @@ def main() -> None:
             proc, url, key = start_server(args.model, args.engine, Path(tmp))
         try:
             result = asyncio.run(measure(url, key, args))
-            result["server_peak_rss_mb"] = peak_rss_mb(proc.pid) if proc else None
+            pid = proc.pid if proc else args.pid
+            result["server_peak_rss_mb"] = peak_rss_mb(pid) if pid else None
         finally:
             if proc:
                 proc.terminate()

@@ -1,5 +1,6 @@
 """One model shared by concurrent requests: calls that arrive together (within a few milliseconds, or
-while the model was busy) go into one batched `generate_batch` call; a request alone streams."""
+while the model was busy) are generated together, streamed row by row where the engine can
+(`stream_batch`), else by one `generate_batch` call; a request alone streams."""
 
 from __future__ import annotations
 
@@ -29,9 +30,11 @@ class _Job:
 class BatchingEngine:
     """An `Engine` in front of another, for many threads at once. One scheduler thread runs the
     engine: it takes the first waiting call, waits `window` seconds for others, and serves up to
-    `max_batch` calls with the same decoding options by one `generate_batch`. A lone streaming call
-    keeps its token-by-token stream (and stops generating when its reader leaves). Token usage is
-    recorded in the caller's thread, so `botkit.usage.metered` blocks count their own calls."""
+    `max_batch` calls with the same decoding options together. A streaming call keeps its
+    token-by-token stream and stops generating when its reader leaves (a grounded answer leaves at
+    its last checked sentence), alone or in a batch on an engine with `stream_batch`; elsewhere a
+    batch is one `generate_batch`. Token usage is recorded in the caller's thread, so
+    `botkit.usage.metered` blocks count their own calls."""
 
     def __init__(self, engine, max_batch: int = 8, window: float = 0.005):
         self.engine, self.max_batch, self.window = engine, max_batch, window
@@ -102,6 +105,9 @@ class BatchingEngine:
             if len(jobs) == 1 and jobs[0].streaming:
                 self._stream(jobs[0])
                 return
+            if hasattr(self.engine, "stream_batch"):
+                self._stream_batch(jobs)
+                return
             generations = self.engine.generate_batch([j.messages for j in jobs], jobs[0].options)
         except Exception as exc:  # handed to every caller, in its own thread
             for job in jobs:
@@ -115,6 +121,28 @@ class BatchingEngine:
                 job.out.put(_END)
             else:
                 job.out.put(generation)
+
+    def _stream_batch(self, jobs: list[_Job]) -> None:
+        """Rows stream to their callers as they are decoded; a row whose reader left stops."""
+        rows = self.engine.stream_batch([j.messages for j in jobs], jobs[0].options,
+                                        unwanted=lambda i: jobs[i].cancelled.is_set())
+        pending = set(range(len(jobs)))
+        try:
+            for i, item in rows:
+                job = jobs[i]
+                if isinstance(item, Generation):
+                    pending.discard(i)
+                    job.out.put(item)
+                    if job.streaming:
+                        job.out.put(_END)
+                elif job.streaming and item:
+                    job.out.put(item)
+        except Exception as exc:  # the rows not finished yet hear of it
+            for i in pending:
+                jobs[i].out.put(exc)
+        finally:
+            if hasattr(rows, "close"):
+                rows.close()
 
     def _stream(self, job: _Job) -> None:
         pieces = self.engine.stream(job.messages, job.options)

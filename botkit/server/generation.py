@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import sys
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 
@@ -16,6 +17,7 @@ from botkit.embeddings import Embedder
 from botkit.errors import BotkitError
 from botkit.feedback.reply_log import StoreReplyLog
 from botkit.feedback.store import RankingStore
+from botkit.models.engine_settings import limit_malloc_arenas
 from botkit.server.batching import BatchingEngine
 
 ACTIVE_ALIASES = ("botkit",)
@@ -86,7 +88,9 @@ class BotPool:
         # next request after a promotion is answered by the new version, without a restart.
         self.follow_promotions = follow_promotions
         self._embedder = SharedEmbedder(embedder) if isinstance(embedder, Embedder) else embedder
+        limit_malloc_arenas()
         self.active = self._bot(settings, engine)
+        share_cores(self.active.engine.engine)
         self._others: dict[str, Bot] = {}
         self._loading = threading.Lock()
 
@@ -147,6 +151,18 @@ class BotPool:
             bot, old = self._bot(current), self.active
             self.settings, self.active = current, bot
             old.engine.close()  # its scheduler ends once the requests already queued are answered
+
+
+def share_cores(engine) -> None:
+    """The serving thread policy: when llama.cpp generates, torch only embeds (short texts) and gets
+    one thread, so generation and embedding together never ask for much more than the cores there
+    are (OpenMP threads also wait passively: `passive_omp_threads`)."""
+    from botkit.models.transformers_engine import TransformersEngine
+
+    if not isinstance(engine, TransformersEngine) and "torch" in sys.modules:
+        import torch
+
+        torch.set_num_threads(1)
 
 
 async def run_request(pool: BotPool, work: Callable[[], Iterator], timeout: float) -> AsyncIterator:
