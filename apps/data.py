@@ -11,7 +11,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from botkit.apps.signin import ranking_store, require_annotator
+from botkit.apps.signin import admin_only, ranking_store, require_annotator
 from botkit.config import FeedbackSettings, load_settings
 from botkit.feedback.agreement import annotator_stats, cohen_kappas, krippendorff_alpha
 from botkit.feedback.annotator_quality import annotator_quality
@@ -71,7 +71,7 @@ def gold_section(stats: pd.DataFrame) -> None:
 
 
 def main() -> None:
-    require_annotator()
+    require_annotator("see the ranking data")
     store = ranking_store()
     settings = load_settings().feedback
     st.title("Data")
@@ -97,6 +97,8 @@ def main() -> None:
     gold_section(stats)
 
     st.subheader("Export")
+    if not admin_only("Exporting rankings"):
+        return
     st.caption("TRL preference format (`prompt`, `chosen`, `rejected` + provenance), one row per pair: the "
                "majority verdict wins; ties, both-bad and pairs without a majority are skipped. "
                "`botkit feedback export` has the same rules and more filters.")

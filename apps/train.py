@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from botkit.apps.signin import require_annotator
+from botkit.apps.signin import require_admin
 from botkit.config import load_settings
 from botkit.errors import BotkitError
 from botkit.feedback.registry import ModelRegistry, check_name, models_dir
@@ -212,7 +212,7 @@ def versions_section(settings) -> None:
 
 
 def main() -> None:
-    require_annotator()
+    require_admin("train and promote models", "The Train page")
     settings = load_settings()
     st.title("Train")
     with st.expander("Start a run", expanded=not ModelRegistry.open(settings).runs(), icon=":material/model_training:"):

@@ -136,6 +136,12 @@ class Settings(BaseSettings):
         description="Shared passcode annotators type to sign in to the app; empty: none asked. "
                     "Set it with BOTKIT_PASSCODE.",
     )
+    admins: list[str] = Field(
+        default_factory=list,
+        description="Annotators (names or OIDC e-mails) with the app's admin role: Train page, promotion, exports. "
+                    "Empty: the first annotator to sign in to the app (or `botkit feedback annotators add --admin`).",
+    )
+    signin_days: float = Field(14.0, gt=0, description="Days an app sign-in lasts across reloads (a signed cookie).")
     promotion_min_win_rate: float = Field(
         0.5, ge=0, le=1,
         description="Promotion gate: the share of human judgements a version must win against the active model.",

@@ -90,8 +90,13 @@ def _api_key_limits(db: sqlite_utils.Database) -> None:
         db.execute(f"ALTER TABLE api_keys ADD COLUMN {column}")
 
 
+def _annotator_roles(db: sqlite_utils.Database) -> None:
+    """The app's admin role (botkit.apps.signin): existing annotators start without it."""
+    db.execute("ALTER TABLE annotators ADD COLUMN admin INTEGER NOT NULL DEFAULT 0")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
-    _knowledge_and_sessions, _ranking_store, _api_keys, _model_registry, _api_key_limits,
+    _knowledge_and_sessions, _ranking_store, _api_keys, _model_registry, _api_key_limits, _annotator_roles,
 ]
 
 

@@ -111,6 +111,39 @@ def stats(json_out: bool = JSON):
                  for r in data["annotators"]), title="Annotators")
 
 
+annotators_app = typer.Typer(help="Annotators of the app and their admin role.", no_args_is_help=True)
+feedback_app.add_typer(annotators_app, name="annotators")
+
+
+@annotators_app.command("add")
+def annotators_add(name: str = typer.Argument(..., help="The name the annotator signs in with (or OIDC e-mail)."),
+                   admin: Optional[bool] = typer.Option(None, "--admin/--no-admin",
+                                                        help="Give or take away the admin role (Train page, "
+                                                             "promotion, exports)."),
+                   json_out: bool = JSON):
+    """Add an annotator (or change their admin role)."""
+    store = _store()
+    name = store.add_annotator(name)
+    is_admin = store.set_admin(name, admin) if admin is not None else name in store.admins()
+    if json_out:
+        print_json({"annotator": name, "admin": is_admin})
+        return
+    console.print(f"{name}: {'admin' if is_admin else 'annotator'}", highlight=False)
+
+
+@annotators_app.command("list")
+def annotators_list(json_out: bool = JSON):
+    """Annotators in the ranking store and who is an admin."""
+    store = _store()
+    admins = set(store.admins())
+    rows = [{"annotator": n, "admin": n in admins} for n in store.annotators()]
+    if json_out:
+        print_json(rows)
+        return
+    print_table(("annotator", "admin"), ((r["annotator"], "yes" if r["admin"] else "-") for r in rows),
+                title="Annotators", empty="No annotators yet.")
+
+
 @feedback_app.command("generate")
 def generate(prompts: Optional[Path] = typer.Argument(None, help='JSONL of {"prompt"} or {"text"}, optional "plugin" '
                                                             'and "options".'),

@@ -79,6 +79,18 @@ class RankingStore:
     def annotators(self) -> list[str]:
         return [r["name"] for r in self.db.query("SELECT name FROM annotators ORDER BY name")]
 
+    def admins(self) -> list[str]:
+        return [r["name"] for r in self.db.query("SELECT name FROM annotators WHERE admin ORDER BY name")]
+
+    def set_admin(self, name: str, admin: bool = True, *, first_only: bool = False) -> bool:
+        """Give (or take away) an annotator's admin role; with `first_only`, only while nobody has it
+        (the app's first annotator). Returns whether `name` is an admin now."""
+        with self.write():
+            name = self._known_annotator(name)
+            if not (first_only and self.admins()):
+                self.db.execute("UPDATE annotators SET admin = ? WHERE name = ?", [int(admin), name])
+            return bool(self._one("SELECT admin FROM annotators WHERE name = ?", [name])["admin"])
+
     def _known_annotator(self, name: str) -> str:
         name = (name or "").strip()
         if not self._one("SELECT 1 AS x FROM annotators WHERE name = ?", [name]):
