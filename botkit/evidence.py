@@ -5,6 +5,7 @@ The grounding check (`botkit.grounding`) then holds a draft to these sentences.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -15,6 +16,20 @@ from botkit.knowledge.terms import terms
 
 # A sentence ends at . ! ? followed by a capital, but not after "a.m." / "e.g." style abbreviations.
 _SENTENCE_END = re.compile(r"(?<=[.!?])(?<![a-z]\.[a-z]\.)\s+(?=[A-Z0-9\"'(\[$£€])")
+
+_BARE_REPLY = re.compile(r"^(yes|no)[.!]?$", re.IGNORECASE)
+# Questions whose answer is a figure: an amount, a duration, a size, a date or a time.
+_ASKS_FIGURE = re.compile(r"\b(how (much|many|long|far|fast|quickly|soon|big|large|old|often|late|early)|"
+                          r"what (year|time|date|hours?|size)|when|cost|price|charge|fee)\b", re.IGNORECASE)
+_FIGURE = re.compile(r"\d")
+# Weights of the cues beside the cosine, measured on both sample knowledge bases (bench/retrieval.py --quality).
+TERM_WEIGHT, FIGURE_WEIGHT, NAME_WEIGHT = 0.15, 0.1, 0.05
+_NAME = re.compile(r"(?<!^)(?<![.!?] )\b[A-Z][A-Za-z0-9]*(?:[- ][A-Z0-9][A-Za-z0-9]*)*")
+
+
+def _names(question: str) -> set[str]:
+    """Stems of the capitalised words inside the question: the product or plan it asks about."""
+    return {t for match in _NAME.findall(question.strip()) for t in terms(match)}
 
 
 @dataclass
@@ -39,27 +54,56 @@ def _candidates(chunk: Chunk) -> list[tuple[str, str]]:
     text = chunk.text
     if text.startswith("Q:") and "\nA:" in text:
         question, answer = text.split("\nA:", 1)
-        return [(s, f"{question[2:].strip()} {s}") for s in split_sentences(answer)]
+        return [(s, f"{question[2:].strip()} {s}") for s in _with_bare_replies(split_sentences(answer))]
     units = split_sentences(text)
     if units and units[0][:1].islower():
         units = units[1:]  # the tail of a sentence cut by the chunk overlap: never quote half a sentence
-    return [(s, f"{chunk.title}: {s}") for s in units if len(s.split()) >= 3]
+    return [(s, f"{chunk.title}: {s}") for s in _with_bare_replies(units) if len(s.split()) >= 3]
+
+
+def _with_bare_replies(units: list[str]) -> list[str]:
+    """A bare "No." says nothing alone: it goes with the sentence that follows and explains it."""
+    merged: list[str] = []
+    for unit in units:
+        if merged and _BARE_REPLY.match(merged[-1]):
+            merged[-1] = f"{merged[-1]} {unit}"
+        else:
+            merged.append(unit)
+    return merged
+
+
+def _term_weights(asked: set[str], candidate_terms: list[set[str]]) -> dict[str, float]:
+    """IDF of each question term over the candidates: a term every candidate shares ("Kettlebrook")
+    tells them apart no better than none; one only a few share ("Saturday") singles them out."""
+    n = len(candidate_terms)
+    return {t: math.log(1 + n / (1 + sum(t in c for c in candidate_terms))) for t in asked}
 
 
 def select_evidence(question: str, chunks: list[Chunk], embedder, min_score: float = 0.3,
                     max_sentences: int = 3, margin: float = 0.12) -> list[Evidence]:
-    """The sentences that best answer `question`, best first; empty when none is relevant enough."""
+    """The sentences that best answer `question`, best first; empty when none is relevant enough.
+
+    Ranked by meaning (MiniLM cosine) plus cheap cues that embeddings blur: the question's rarer terms
+    found in the sentence, a figure when the question asks for one ("how much", "when"), and the
+    product or plan the question names. Relevance is judged on meaning alone, so the cues reorder
+    relevant sentences but never make an unrelated one count.
+    """
     pairs = [(s, scored_by, c) for c in chunks for s, scored_by in _candidates(c)]
     if not pairs:
         return []
-    # Hybrid scoring, as search engines do: a small bonus for sharing the question's own terms
-    # ("Zephyr 3000" should beat a similar sentence about another product).
+    cosines = embedder.similarity(question, [p[1] for p in pairs])
     asked = terms(question)
-    lexical = [len(asked & terms(p[1])) / max(1, len(asked)) for p in pairs]
-    scores = embedder.similarity(question, [p[1] for p in pairs]) + 0.1 * np.array(lexical)
+    candidate_terms = [terms(p[1]) for p in pairs]
+    weights = _term_weights(asked, candidate_terms)
+    total = sum(weights.values()) or 1.0
+    coverage = np.array([sum(weights[t] for t in asked & c) / total for c in candidate_terms])
+    figures = np.array([bool(_FIGURE.search(p[0])) for p in pairs]) if _ASKS_FIGURE.search(question) else 0.0
+    names = _names(question)
+    named = np.array([len(names & c) / len(names) for c in candidate_terms]) if names else 0.0
+    scores = cosines + TERM_WEIGHT * coverage + FIGURE_WEIGHT * figures + NAME_WEIGHT * named
     ranked = sorted(zip(scores, range(len(pairs))), reverse=True)
     best = float(ranked[0][0])
-    if best < min_score:
+    if float(np.max(cosines + 0.1 * coverage)) < min_score:  # the gate botkit has always used
         return []
     chosen, seen = [], set()
     for score, i in ranked:

@@ -1,0 +1,54 @@
+import shutil
+
+import pytest
+
+from botkit.database import open_database
+from botkit.evidence import select_evidence
+from botkit.knowledge.store import Chunk, KnowledgeBase
+from botkit.prompting.brand import sample_brand_dir
+
+WARRANTY = Chunk("c1", "# Zephyr 3000\n\nThe Zephyr 3000 holds 1.7 liters. "
+                       "Every Zephyr 3000 comes with a seven-year warranty.",
+                 "/kb/zephyr.md", "Zephyr 3000", 0.6)
+HOURS = Chunk("c2", "The Portland shop is open Monday to Saturday from 9 a.m. to 6 p.m. "
+                    "and on Sunday from 11 a.m. to 4 p.m.",
+              "/kb/stores.md", "Stores", 0.5)
+QUESTION = "How long is the warranty on the Zephyr 3000 kettle?"
+
+
+def test_the_answering_sentence_is_selected_first(embedder):
+    evidence = select_evidence(QUESTION, [WARRANTY, HOURS], embedder)
+    assert evidence[0].sentence == "Every Zephyr 3000 comes with a seven-year warranty."
+    assert evidence[0].chunk is WARRANTY
+
+
+def test_nothing_relevant_selects_nothing(embedder):
+    assert select_evidence("Who won the football world cup in 1966?", [WARRANTY, HOURS], embedder, min_score=0.3) == []
+
+
+def test_a_bare_no_is_quoted_with_the_sentence_that_explains_it(embedder):
+    faq = Chunk("f", "Q: Is there a lifetime licence?\nA: No. Lumen Notes is only sold as a subscription, "
+                     "billed monthly or yearly.", "/kb/faq.csv", "FAQ")
+    evidence = select_evidence("Can I pay once and own Lumen Notes for life?", [faq], embedder)
+    assert evidence[0].sentence == "No. Lumen Notes is only sold as a subscription, billed monthly or yearly."
+
+
+@pytest.fixture(scope="module")
+def support_kb(tmp_path_factory, embedder):
+    """Six of the sample brand's documents, ingested once."""
+    home = tmp_path_factory.mktemp("evidence")
+    docs = home / "docs"
+    docs.mkdir()
+    for name in ("company-history.md", "contact-and-support.md", "returns.md", "warranty.md", "shipping.md",
+                 "payment-methods.md"):
+        shutil.copy(sample_brand_dir() / "knowledge" / name, docs)
+    kb = KnowledgeBase(open_database(home / "botkit.db"), home / "chroma", embedder)
+    kb.ingest(docs)
+    return kb
+
+
+def test_the_day_asked_about_beats_a_sentence_that_only_sounds_alike(support_kb, embedder):
+    # MiniLM alone ranks "closed on Sundays" first: the rare term "Saturday" is what the customer asked.
+    question = "Can I call your support team on a Saturday morning?"
+    evidence = select_evidence(question, support_kb.search(question, 4, 0.3), embedder, min_score=0.35)
+    assert "Saturday from 9 a.m. to 1 p.m." in evidence[0].sentence
