@@ -89,6 +89,8 @@ def import_trl(store, path: Path, *, annotator: str = "import", keep_good: bool 
     """Import a TRL preference file: each line becomes a pair judged by its `annotator` (else
     `annotator`). A file with bad lines imports nothing unless `keep_good`; all or nothing per file."""
     good, bad = read_preferences(path)
+    if not good and not bad:
+        raise BotkitError(f"{path} holds no preference pairs (one JSON object a line: prompt, chosen, rejected)")
     if bad and not keep_good:
         shown = "; ".join(f"line {n}: {why}" for n, why in bad[:5])
         shown += f"; and {len(bad) - 5} more" if len(bad) > 5 else ""
@@ -150,6 +152,8 @@ def export_trl(store, out_path: Path, *, ties: str = "skip", plugin: str | None 
         raise BotkitError("--min-agreement is a share between 0 and 1")
     if not 0 <= test_fraction < 1:
         raise BotkitError("--test-fraction must be at least 0 and below 1")
+    if not out_path.name.strip():
+        raise BotkitError(f"'{out_path}' is not a file name: name the file to write, e.g. pairs.jsonl")
     since = _since(since)
     # Quality is judged on everything an annotator did, not only the pairs this export selects.
     flagged = {} if include_flagged else flagged_annotators(store.comparisons(), settings)
@@ -204,7 +208,10 @@ def export_trl(store, out_path: Path, *, ties: str = "skip", plugin: str | None 
 
 
 def _write_jsonl(path: Path, rows: list[dict]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    tmp.replace(path)  # a reader never sees half a file
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+        tmp.replace(path)  # a reader never sees half a file
+    except OSError as exc:  # a folder, a name too long, no permission: the user's to fix
+        raise BotkitError(f"cannot write {path}: {exc.strerror}") from None

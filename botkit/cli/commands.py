@@ -6,6 +6,9 @@ runs, so `botkit --help` starts without loading models."""
 
 from __future__ import annotations
 
+import os
+import sys
+
 import typer
 
 from botkit.cli.backup import backup, restore
@@ -41,8 +44,21 @@ def _add_plugin_commands() -> None:
 _add_plugin_commands()
 
 
+def _check_arguments(args: list[str]) -> None:
+    """Bytes that are not UTF-8 reach Python as lone surrogates, which no tokenizer, database or
+    terminal accepts: refuse them here, once, instead of failing deep inside a command."""
+    for arg in args:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = os.fsencode(arg).decode("utf-8", "backslashreplace")
+            raise BotkitError(f"the argument '{shown}' is not UTF-8 text: botkit reads arguments and file names "
+                              "as UTF-8") from None
+
+
 def main() -> None:
     try:
+        _check_arguments(sys.argv[1:])
         app()
     except BotkitError as exc:
         print_error(str(exc))

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -38,11 +39,12 @@ def print_json(data) -> None:
 
 def print_error(message: str) -> None:
     """A user's mistake as the one line `error: ...` on stderr."""
-    err.print(f"[red]error:[/red] {message}", highlight=False)
+    # escape: a message quotes user input, and "[/]" in it must print, not fail as rich markup.
+    err.print(f"[red]error:[/red] {escape(message)}", highlight=False)
 
 
 def warn(message: str) -> None:
-    err.print(f"[yellow]warning:[/yellow] {message}", highlight=False)
+    err.print(f"[yellow]warning:[/yellow] {escape(message)}", highlight=False)
 
 
 def print_table(columns: Iterable[str], rows: Iterable[Iterable], *, empty: str | None = None, **options) -> None:
