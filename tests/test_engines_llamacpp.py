@@ -102,6 +102,14 @@ def test_a_batched_chat_nobody_reads_any_more_stops_while_the_others_go_on(engin
     assert "blue" in done[2].text.lower()
 
 
+def test_a_batch_everyone_left_is_not_read_and_the_cache_stays_right(engine):
+    chats = [[{"role": "user", "content": f"Tell me about kettle number {i}. " * 40}] for i in range(8)]
+    out = list(engine.stream_batch(chats, GREEDY, unwanted=lambda i: True))
+    assert [g.completion_tokens for _, g in out] == [0] * 8
+    assert engine.generate(BLUE, GREEDY).text == engine.generate(BLUE, GREEDY).text
+    assert "blue" in engine.generate(BLUE, GREEDY).text.lower()
+
+
 def test_scores_rank_the_answer_the_chat_asks_for(engine):
     scores = engine.score(BLUE, ["The kettle is blue.", "Bananas grow in Iceland."])
     assert scores[0] > scores[1] + 5 and all(s < 0 for s in scores)

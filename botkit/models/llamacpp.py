@@ -148,9 +148,9 @@ class LlamaCppEngine:
             group = self._fitting(prompts[done:done + self.max_batch], options)
             offset = done
             with self._lock:
-                seqs = self._start(group, options, first_seed=done)
-                finished = set()
                 gone = (lambda i: unwanted(offset + i)) if unwanted else None
+                seqs = self._start(group, options, first_seed=done, unwanted=gone)
+                finished = set()
                 for s, piece in self._decode(seqs, options, gone):
                     yield done + s.seq_id, piece
                     for t in seqs:
@@ -177,9 +177,11 @@ class LlamaCppEngine:
         record(len(seq.prompt), len(seq.tokens))
         return Generation(seq.scanner.text.strip(), len(seq.prompt), len(seq.tokens), seq.finish or "stop")
 
-    def _start(self, prompts: list[list[int]], options: DecodingOptions, first_seed: int = 0) -> list[_Sequence]:
+    def _start(self, prompts: list[list[int]], options: DecodingOptions, first_seed: int = 0,
+               unwanted: Callable[[int], bool] | None = None) -> list[_Sequence]:
         """Read the prompts into the cache: the start all distinct prompts share once (then shared by
-        cells), the rest of each distinct prompt in the same decode calls; copies share its cells."""
+        cells), the rest of each distinct prompt in the same decode calls; copies share its cells.
+        Once `unwanted` names every sequence, reading stops and they all finish."""
         longest = max(map(len, prompts))
         if longest >= self.context_window:
             raise BotkitError(f"a prompt of {longest} tokens does not fit the context window ({self.context_window})")
@@ -199,20 +201,30 @@ class LlamaCppEngine:
             for head in heads[1:]:
                 self._llama.llama_memory_seq_cp(self._ctx.memory, 0, head.seq_id, 0, shared)
         todo = [(head, cached if n == 0 else min(shared, cached)) for n, head in enumerate(heads)]
-        for head, row in self._read_together(todo):
+        nobody = (lambda: all(unwanted(s.seq_id) for s in seqs)) if unwanted else None
+        for head, row in self._read_together(todo, nobody):
             for s in owners[tuple(head.prompt)]:
                 if s is not head:
                     self._llama.llama_memory_seq_cp(self._ctx.memory, head.seq_id, s.seq_id, -1, -1)
                 s.pos = len(s.prompt)
                 s.first = self._take(s, s.sampler.sample(self._ctx, row), options)
+        for s in seqs:
+            if not s.pos:  # its prompt was never read: everyone left first
+                s.finish = "stop"
         return seqs
 
-    def _read_together(self, todo: list[tuple[_Sequence, int]]) -> Iterator[tuple[_Sequence, int]]:
+    def _read_together(self, todo: list[tuple[_Sequence, int]],
+                       nobody: Callable[[], bool] | None = None) -> Iterator[tuple[_Sequence, int]]:
         """Decode each sequence's prompt from its start position, all sequences in the same decode
         calls; yields (sequence, batch row of its last token's logits) right after the call that
-        read that token (the next call overwrites the logits)."""
+        read that token (the next call overwrites the logits). Stops early when `nobody()` (every
+        reader left: a long batch of prompts is not read for nobody)."""
         pending = [(head, pos, token) for head, start in todo for pos, token in enumerate(head.prompt) if pos >= start]
         for begin in range(0, len(pending), self._n_batch):
+            if nobody and nobody():
+                for head, _ in todo:
+                    head.finish = head.finish or "stop"
+                return
             chunk = pending[begin:begin + self._n_batch]
             self._batch.reset()
             ends = []
@@ -281,7 +293,8 @@ class LlamaCppEngine:
                 if piece := self._take(s, s.sampler.sample(self._ctx, i), options):
                     yield s, piece
         first = seqs[0]
-        self._kv_tokens = first.prompt + first.tokens[:first.decoded]
+        # What sequence 0 holds; nothing to reuse when its prompt was not read to the end.
+        self._kv_tokens = first.prompt + first.tokens[:first.decoded] if first.pos else []
 
     def _take(self, s: _Sequence, token: int, options: DecodingOptions) -> str:
         """Record a sampled token; returns the text it adds (after stop strings) and sets `finish`."""

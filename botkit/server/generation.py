@@ -9,6 +9,7 @@ import asyncio
 import math
 import sys
 import threading
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
 
 from botkit.config import Settings
@@ -57,6 +58,7 @@ class Admission:
         self.limit, self.timeout = limit, timeout
         self.inside = 0
         self.rate: float | None = None  # requests answered per second lately (unknown until some are)
+        self._paces: deque[float] = deque(maxlen=8)
         self._lock = threading.Lock()
 
     def enter(self) -> None:
@@ -70,8 +72,10 @@ class Admission:
     def leave(self, seconds: float) -> None:
         with self._lock:
             # Little's law: `inside` requests, each in for `seconds`, leave at inside / seconds a second.
-            pace = self.inside / max(seconds, 1e-3)
-            self.rate = pace if self.rate is None else 0.7 * self.rate + 0.3 * pace
+            self._paces.append(self.inside / max(seconds, 1e-3))
+            # The slowest recent pace: one quick answer (a question asked again, its vectors and
+            # prompt cached) must not let in a crowd that a slow batch then leaves to time out.
+            self.rate = min(self._paces)
             self.inside -= 1
 
 
