@@ -29,6 +29,7 @@ def cookie_secret(home: Path) -> str:
     if os.environ.get(SECRET_ENV):
         return os.environ[SECRET_ENV]
     path = Path(home) / "cookie-secret"
+    path.parent.mkdir(parents=True, exist_ok=True)
     try:
         # O_EXCL: two app processes starting at once agree on one secret (the loser reads the winner's).
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -60,3 +60,51 @@ def test_chat_in_a_real_browser(server, chromium, tmp_path):
     sync_api.expect(messages.nth(3).locator(".katex")).to_have_count(0)
     page.screenshot(path=str(tmp_path / "chat-2.png"), full_page=True)
     assert "Traceback" not in server.log.read_text()
+
+
+@pytest.fixture
+def signin_server(home, tiny_model_dir, streamlit_app):
+    """The app with a passcode over a store whose admin is boss (so ana, signing in, is not one)."""
+    from botkit.config import load_settings
+    from botkit.feedback.store import RankingStore
+
+    store = RankingStore.open(load_settings(home=home))
+    store.set_admin(store.add_annotator("boss"))
+    return streamlit_app({"BOTKIT_HOME": str(home), "BOTKIT_MODEL": str(tiny_model_dir), "BOTKIT_PASSCODE": "kettle"})
+
+
+def test_sign_in_survives_a_reload_and_a_non_admin_cannot_train(signin_server, chromium, home, tmp_path):
+    expect = sync_api.expect
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{signin_server.url}/rank")
+    expect(page.get_by_text("Sign in to rank answers")).to_be_visible(timeout=60_000)
+    page.get_by_label("Your name").fill("ana")
+    page.get_by_label("Passcode").fill("kettle")
+    page.get_by_role("button", name="Sign in").click()
+    signed_in = page.get_by_test_id("stSidebar").get_by_text("Signed in as ana")
+    expect(signed_in).to_be_visible(timeout=30_000)
+    page.wait_for_function("document.cookie.includes('botkit_signin=')", timeout=10_000)
+
+    page.reload()  # a new Streamlit session: only the cookie remembers ana
+    expect(signed_in).to_be_visible(timeout=30_000)
+    expect(page.get_by_label("Your name")).to_have_count(0)
+    (cookie,) = [c for c in context.cookies() if c["name"] == "botkit_signin"]
+    assert cookie["sameSite"] == "Strict" and cookie["expires"] > 0  # kept when the browser restarts
+    secret = (home / "cookie-secret").read_text()
+    assert (home / "cookie-secret").stat().st_mode & 0o777 == 0o600
+    for text in (page.content(), signin_server.log.read_text()):
+        assert secret not in text and "kettle" not in text and cookie["value"] not in text
+
+    page.goto(f"{signin_server.url}/train")  # a page load too: still ana, who is no admin
+    expect(page.get_by_text("The Train page is for admins only")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Start a run")).to_have_count(0)
+    expect(page.get_by_role("button", name="Promote")).to_have_count(0)
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_text("Sign in to train and promote models")).to_be_visible(timeout=30_000)
+    page.reload()
+    expect(page.get_by_text("Sign in to train and promote models")).to_be_visible(timeout=30_000)
+    assert not [c for c in context.cookies() if c["name"] == "botkit_signin" and c["value"]]
+    page.screenshot(path=str(tmp_path / "signed-out.png"), full_page=True)
+    assert "Traceback" not in signin_server.log.read_text()
