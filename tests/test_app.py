@@ -112,3 +112,117 @@ def test_a_message_too_long_is_an_error_message_not_a_traceback(ingested):
     assert len(at.chat_message) == 2  # the question and the error, nothing stored
     at.run()
     assert len(at.chat_message) == 0
+
+
+# Sign-in and roles (apps/signin.py) -------------------------------------------------------------
+
+
+@pytest.fixture
+def store(settings):
+    from botkit.feedback.store import RankingStore
+
+    return RankingStore.open(settings)
+
+
+def open_page(page: str, annotator: str | None = None) -> AppTest:
+    at = AppTest.from_file(MAIN, default_timeout=60)
+    if annotator:
+        at.session_state["annotator"] = annotator  # signed in earlier in this browser session
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def sign_in(at: AppTest, name: str) -> AppTest:
+    next(t for t in at.text_input if t.label == "Your name").set_value(name)
+    next(b for b in at.button if b.label == "Sign in").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def scripts(at: AppTest) -> str:
+    return " ".join(h.proto.body for h in at.get("html"))
+
+
+def judged(store, annotator: str = "ana") -> None:
+    """One pair with annotator's verdict, so the Data page has something to show and export."""
+    store.add_annotator(annotator)
+    a = store.log_response("How long is the warranty?", "Two years.", model="v1")
+    b = store.log_response("How long is the warranty?", "Seven years.", model="v2")
+    store.record_comparison(store.add_pair(a, b), annotator, "b")
+
+
+@pytest.mark.parametrize(("page", "wording"), [("rank.py", "Sign in to rank answers"),
+                                               ("train.py", "Sign in to train and promote models"),
+                                               ("data.py", "Sign in to see the ranking data")])
+def test_each_page_asks_to_sign_in_in_its_own_words(settings, page, wording):
+    at = open_page(page)
+    assert [s.value for s in at.subheader] == [wording]
+    assert not at.title  # nothing of the page itself
+
+
+def test_signing_in_sets_the_cookie_and_signing_out_clears_it(store):
+    at = sign_in(open_page("rank.py"), "ana")
+    assert "Signed in as **ana**" in at.sidebar.caption[0].value
+    assert "botkit_signin=" in scripts(at) and "Max-Age=1209600" in scripts(at)  # 14 days
+
+    next(b for b in at.sidebar.button if b.label == "Sign out").click().run()
+    assert "botkit_signin=; Max-Age=0" in scripts(at)
+    assert [s.value for s in at.subheader] == ["Sign in to rank answers"]
+
+
+def test_the_first_annotator_to_sign_in_is_the_admin_and_the_next_is_not(store):
+    store.add_annotator("import")  # added by `botkit feedback import`, never signed in: no admin
+    sign_in(open_page("rank.py"), "ana")
+    sign_in(open_page("rank.py"), "ben")
+    assert store.admins() == ["ana"]
+
+    at = open_page("train.py", "ana")
+    assert [t.value for t in at.title] == ["Train"]
+    assert "Signed in as **ana** · admin" in at.sidebar.caption[0].value
+
+
+def test_a_non_admin_sees_one_line_instead_of_the_train_page(store):
+    store.set_admin(store.add_annotator("boss"))
+    at = open_page("train.py", "ben")
+    assert [i.value for i in at.info] == [
+        "The Train page is for admins only (you are signed in as ben). An admin can make you one: "
+        "`botkit feedback annotators add NAME --admin`."]
+    assert not at.title and not [b for b in at.button if b.label in ("Promote", "Roll back", "Start training")]
+
+
+def test_the_admins_setting_names_admins_and_no_first_comer_becomes_one(store, monkeypatch):
+    monkeypatch.setenv("BOTKIT_ADMINS", '["ben"]')
+    assert not open_page("train.py", "ana").title
+    assert [t.value for t in open_page("train.py", "ben").title] == ["Train"]
+    assert store.admins() == []
+
+
+def test_exports_on_the_data_page_are_for_admins(store):
+    store.set_admin(store.add_annotator("boss"))
+    judged(store, "ana")
+    at = open_page("data.py", "ana")
+    assert at.title[0].value == "Data" and not at.get("download_button")
+    assert any(i.value.startswith("Exporting rankings is for admins only") for i in at.info)
+
+    at = open_page("data.py", "boss")
+    assert len(at.get("download_button")) == 1
+
+
+def test_the_cli_makes_an_annotator_admin_and_takes_it_back(store):
+    import json
+
+    from typer.testing import CliRunner
+
+    from botkit.cli import app
+
+    store.set_admin(store.add_annotator("boss"))
+    assert not open_page("train.py", "ben").title
+    result = CliRunner().invoke(app, ["feedback", "annotators", "add", "ben", "--admin", "--json"])
+    assert result.exit_code == 0 and json.loads(result.stdout) == {"annotator": "ben", "admin": True}
+    assert [t.value for t in open_page("train.py", "ben").title] == ["Train"]
+
+    CliRunner().invoke(app, ["feedback", "annotators", "add", "ben", "--no-admin"])
+    assert not open_page("train.py", "ben").title
+    listed = CliRunner().invoke(app, ["feedback", "annotators", "list", "--json"])
+    assert json.loads(listed.stdout) == [{"annotator": "ben", "admin": False}, {"annotator": "boss", "admin": True}]
