@@ -7,7 +7,8 @@ The signing secret comes from `BOTKIT_COOKIE_SECRET`, else a random one generate
 passcode's hash is part of the signature's salt. Streamlit lets a page read cookies
 (`st.context.cookies`, sent with the page's first request) but not set them, so the page sets one
 with a line of JavaScript; the cookie is therefore not HttpOnly (a script injected into the page
-could read it, as it could act as the annotator anyway).
+could read it, as it could act as the annotator anyway). Signing out clears the browser's cookie; a
+copy taken earlier stays valid until it expires or the passcode or secret changes.
 """
 
 from __future__ import annotations
