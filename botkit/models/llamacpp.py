@@ -146,9 +146,8 @@ class LlamaCppEngine:
         done = 0
         while done < len(prompts):
             group = self._fitting(prompts[done:done + self.max_batch], options)
-            offset = done
             with self._lock:
-                gone = (lambda i: unwanted(offset + i)) if unwanted else None
+                gone = (lambda i, offset=done: unwanted(offset + i)) if unwanted else None
                 seqs = self._start(group, options, first_seed=done, unwanted=gone)
                 finished = set()
                 for s, piece in self._decode(seqs, options, gone):
