@@ -36,7 +36,7 @@ def backup(out: Path = typer.Argument(..., help="The archive to write (tar.gz), 
     counts = manifest["counts"]
     console.print(f"{manifest['archive']}: {manifest['bytes'] / 1e6:.1f} MB; {counts.get('comparisons', 0)} "
                   f"comparisons, {counts.get('messages', 0)} messages, {sum(manifest['chroma'].values())} knowledge "
-                  f"chunks, {len(manifest['adapters'])} model version(s)", highlight=False)
+                  f"chunks, {len(manifest['adapters'])} model version(s)", highlight=False, markup=False)
     if manifest["missing_adapters"]:
         warn(f"registered but without adapter files: {', '.join(manifest['missing_adapters'])}")
 
@@ -59,4 +59,4 @@ def restore(archive: Path = typer.Argument(..., help="An archive written by `bot
     console.print(f"restored {result['home']} from {result['archive']} (made {result['created_at']}): "
                   f"{counts.get('comparisons', 0)} comparisons, {counts.get('messages', 0)} messages, "
                   f"{sum(result['chroma'].values())} knowledge chunks, {len(result['adapters'])} model version(s)",
-                  highlight=False)
+                  highlight=False, markup=False)

@@ -63,5 +63,11 @@ def main() -> None:
     except BotkitError as exc:
         print_error(str(exc))
         raise SystemExit(1) from None
+    except OSError as exc:
+        if exc.filename is None:  # not about a file the user named: a bug to see whole
+            raise
+        # A path the user gave that the system refuses (too long, not permitted, a folder...).
+        print_error(f"{exc.filename}: {exc.strerror}")
+        raise SystemExit(1) from None
     except KeyboardInterrupt:
         raise SystemExit(130) from None
