@@ -22,7 +22,8 @@ _HTML_TAG = re.compile(  # real tag names only: "<Ctrl>" in a shortcut list is t
     r"</?(?:a|abbr|audio|b|blockquote|body|br|button|code|div|em|embed|font|form|h[1-6]|head|hr|html|i|iframe|img"
     r"|image|input|kbd|li|link|meta|object|ol|p|picture|pre|script|small|source|span|strong|style|sub|sup|svg"
     r"|table|td|th|title|tr|u|ul|video)(?:\s[^<>]{0,2000})?/?>", re.IGNORECASE)
-_AUTOLINK = re.compile(r"<([^<>\s]{1,500}(?:://|@)[^<>\s]{0,2000})>")
+_AUTOLINK = re.compile(r"<[a-z][a-z0-9+.-]{0,30}://[^<>\s]{0,2000}>", re.IGNORECASE)  # dropped, as in Markdown
+_MAIL_AUTOLINK = re.compile(r"<(?:mailto:)?([^<>\s@]{1,200}@[^<>\s]{1,300})>")  # kept: an address to write to
 _EMPHASIS = re.compile(r"(\*\*|__|`)(?=\S)(.{1,300}?)(?<=\S)\1")
 _ACRONYMS = {"faq": "FAQ", "faqs": "FAQs"}
 _LABEL_LEVEL = 7  # below every real heading level
@@ -84,12 +85,13 @@ class SectionWriter:
 
 def tidy(text: str) -> str:
     """One line of plain text: markup that would render in an answer removed (images with their address,
-    link and HTML tags; link text kept), whitespace runs collapsed."""
+    <https://...> autolinks, link and HTML tags; link text and e-mail addresses kept), whitespace collapsed."""
     if _LINK_DEFINITION.match(text):
         return ""
     text = _MARKDOWN_IMAGE.sub("", text)
     text = _MARKDOWN_LINK.sub(r"\1", text)
-    text = _AUTOLINK.sub(r"\1", text)
+    text = _AUTOLINK.sub("", text)
+    text = _MAIL_AUTOLINK.sub(r"\1", text)
     text = _HTML_TAG.sub("", text)
     text = _EMPHASIS.sub(r"\2", text)
     text = re.sub(r"\s+", " ", text).strip()
