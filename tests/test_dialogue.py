@@ -107,3 +107,11 @@ def test_token_budget_trims_history_and_reports_it(settings, tiny_engine, embedd
     assert SEVEN_YEARS.search(reply.text)
     with pytest.raises(BotkitError, match="too long"):
         bot.respond("kettle " * 2000, sid)
+
+
+def test_a_two_part_question_gets_both_parts_each_with_its_own_citation(bot):
+    reply = bot.respond("How much does the Zephyr Mini cost and how long is the warranty on the Zephyr 3000?")
+    assert "$59" in reply.text and SEVEN_YEARS.search(reply.text), reply.text
+    assert len(reply.citations) == 2 and all(f"[{c.n}]" in reply.text for c in reply.citations)
+    price, warranty = reply.citations
+    assert "$59" in price.text and SEVEN_YEARS.search(warranty.text)
