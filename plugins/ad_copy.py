@@ -8,9 +8,9 @@ from typing import Literal
 from langchain_core.runnables import RunnableLambda
 from pydantic import Field
 
-from botkit.feedback.evaluation.copy import evaluate_copy
 from botkit.hookspecs import hookimpl
-from botkit.tasks import Task, TaskOptions, best_of_n_step, chat_prompt
+from botkit.tasks import Checked, Task, TaskOptions, best_of_n_step, chat_prompt
+from botkit.tasks.copy_checks import brand_words_prompt, check_report, with_note
 
 # channel -> (headline limit, description limit), as the ad platforms count characters
 CHANNEL_LIMITS = {"search": (30, 90), "social": (40, 125), "display": (25, 90)}
@@ -30,9 +30,9 @@ class AdCopy(Task):
     # One headline and one description per example: each prompt takes its own line of the output.
     examples = [
         {"input": "The Zephyr 3000 kettle",
-         "output": "A kettle you buy once\nFive temperature presets and a seven-year warranty. Tea, coffee, boil."},
+         "output": "A kettle you buy once\nBuilt to last: five temperature presets and a seven-year warranty."},
         {"input": "Our kettle recycling program",
-         "output": "Your old kettle, sent off well\nSend us any old kettle, any brand, and we'll recycle it properly."},
+         "output": "Your old kettle, sent off well\nSend us any old kettle, any brand. We recycle it. Simple."},
     ]
 
     class Options(TaskOptions):
@@ -44,20 +44,24 @@ class AdCopy(Task):
     def build(self, bot, options: Options):
         headline_limit, description_limit = CHANNEL_LIMITS[options.channel]
 
-        def best(part: int, what: str, limit: int, tokens: int):
+        def best(part: int, what: str, limit: int, tokens: int, brand_words: bool):
             system = (f"{bot.brand.system_prompt()} Write one {what} for a {options.channel} ad, "
-                      f"under {limit} characters. Reply with the {what} only.")
+                      f"under {limit} characters.{brand_words_prompt(bot) if brand_words else ''} "
+                      f"Reply with the {what} only.")
             shots = [{"input": ex["input"], "output": ex["output"].splitlines()[part]} for ex in self.examples]
-            return chat_prompt(system, shots) | best_of_n_step(
-                bot, keep=options.n, limit=limit, seed=options.seed + part, max_new_tokens=tokens)
+            return best_of_n_step(bot, chat_prompt(system, shots), keep=options.n, limit=limit,
+                                  seed=options.seed + part, max_new_tokens=tokens, brand_words=brand_words)
 
-        headlines = best(0, "headline", headline_limit, 16)
-        descriptions = best(1, "description", description_limit, 40)
+        # A headline has no room for the brand's words; its description carries them.
+        headlines = best(0, "headline", headline_limit, 16, brand_words=False)
+        descriptions = best(1, "description", description_limit, 40, brand_words=True)
 
-        def rows(text: str) -> list[dict]:
+        def rows(text: str) -> Checked:
+            heads, descs = headlines.invoke(text), descriptions.invoke(text)
             # Both lists come best first, so the best headline goes with the best description.
-            return [{"headline": h.text, "description": d.text, "score": round((h.score + d.score) / 2, 3)}
-                    for h, d in zip(headlines.invoke(text), descriptions.invoke(text))]
+            return Checked([{"headline": h.text, "description": d.text, "score": round((h.score + d.score) / 2, 3)}
+                            for h, d in zip(heads, descs)],
+                           asked=options.n, sampled=heads.sampled + descs.sampled, failed=heads.failed + descs.failed)
 
         return RunnableLambda(rows)
 
@@ -67,10 +71,11 @@ class AdCopy(Task):
             return (["headline over limit"] if len(row["headline"]) > headline_limit else []) + (
                 ["description over limit"] if len(row["description"]) > description_limit else [])
 
-        return evaluate_copy(self, bot, dataset, problems, on_progress, **options)
+        return check_report(self, bot, dataset, problems, on_progress, **options)
 
     def format(self, output: list[dict]) -> str:
-        return "\n".join(f"{i}. **{row['headline']}** — {row['description']}" for i, row in enumerate(output, 1))
+        lines = "\n".join(f"{i}. **{row['headline']}** — {row['description']}" for i, row in enumerate(output, 1))
+        return with_note(lines, output)
 
 
 @hookimpl

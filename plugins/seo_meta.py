@@ -8,36 +8,29 @@ import re
 from langchain_core.runnables import RunnableLambda
 from pydantic import Field
 
-from botkit.feedback.evaluation.copy import evaluate_copy
 from botkit.hookspecs import hookimpl
-from botkit.tasks import (
-    Task,
-    TaskOptions,
-    best_of_n_step,
-    chat_prompt,
-    copy_scorer,
-    first_line,
-    penalized,
-    trim_to_limit,
-)
+from botkit.tasks import Task, TaskOptions, best_of_n_step, chat_prompt, copy_scorer, first_line, penalized
+from botkit.tasks.copy_checks import brand_words_prompt, check_report, with_note
 
 META_MIN, META_MAX = 120, 158
 
 
 def fit_meta(text: str) -> str:
-    """The whole reply as one line of at most META_MAX characters, ending at a sentence when one
-    ends late enough, else at a word boundary."""
-    cut = trim_to_limit(first_line(" ".join(text.split())), META_MAX)
-    ends = [m.end() for m in re.finditer(r"[.!?](?=\s|$)", cut)]
-    return cut[: ends[-1]] if ends and ends[-1] >= META_MIN else cut
+    """The whole reply as one line; over META_MAX characters, its first whole sentences when they are
+    at least META_MIN long (never a cut mid-sentence: a longer reply is dropped by the limit)."""
+    line = first_line(" ".join(text.split()))
+    if len(line) <= META_MAX:
+        return line
+    ends = [m.end() for m in re.finditer(r"[.!?](?=\s|$)", line) if META_MIN <= m.end() <= META_MAX]
+    return line[: ends[-1]] if ends else line
 
 
 def with_keyword(text: str, keyword: str) -> str:
-    """`text` if it contains `keyword`, else `text` led by the keyword, trimmed to keep the limit."""
+    """`text` if it contains `keyword`, else `text` led by the keyword (which may take it over the limit:
+    then it is not shown)."""
     if keyword.lower() in text.lower():
         return text
-    lead = f"{keyword[:1].upper()}{keyword[1:]}: "
-    return lead + trim_to_limit(text, META_MAX - len(lead))
+    return f"{keyword[:1].upper()}{keyword[1:]}: {text}"
 
 
 class SeoMeta(Task):
@@ -69,17 +62,18 @@ class SeoMeta(Task):
         system = (f"{bot.brand.system_prompt()} Write the meta description search results show for the user's page: "
                   f"one or two sentences, {META_MIN} to {META_MAX - 8} characters"
                   + (f", containing the phrase \"{keyword}\"" if keyword else "")
-                  + ". Reply with the description only.")
+                  + f".{brand_words_prompt(bot)} Reply with the description only.")
         # Short or keyword-less candidates rank last, so the best-of-N keeps the ones that can be shown.
         score = penalized(copy_scorer(bot), lambda t: (len(t) < META_MIN) + lacks(t))
-        metas = chat_prompt(system, self.examples) | best_of_n_step(
-            bot, keep=options.n, limit=META_MAX, seed=options.seed, max_new_tokens=48, scorer=score, clean=fit_meta)
+        metas = best_of_n_step(bot, chat_prompt(system, self.examples), keep=options.n, limit=META_MAX,
+                               seed=options.seed, max_new_tokens=48, scorer=score, clean=fit_meta)
 
-        def rows(candidates) -> list[dict]:
-            candidates = [c for c in candidates if not lacks(c.text)] or candidates
-            texts = [(with_keyword(c.text, keyword) if keyword else c.text, c.score) for c in candidates]
+        def rows(candidates):
+            kept = [c for c in candidates if not lacks(c.text)] or list(candidates)
+            texts = [(with_keyword(c.text, keyword) if keyword else c.text, c.score) for c in kept]
+            texts = [(t, s) for t, s in texts if len(t) <= META_MAX]
             texts = [(t, s) for t, s in texts if len(t) >= META_MIN] or texts  # too short only when nothing is longer
-            return [{"description": t, "characters": len(t), "score": round(s, 3)} for t, s in texts]
+            return candidates.like([{"description": t, "characters": len(t), "score": round(s, 3)} for t, s in texts])
 
         return metas | RunnableLambda(rows)
 
@@ -90,11 +84,11 @@ class SeoMeta(Task):
             return (["too short"] if n < META_MIN else []) + (["too long"] if n > META_MAX else []) + (
                 ["keyword missing"] if keyword and keyword not in row["description"].lower() else [])
 
-        return evaluate_copy(self, bot, dataset, problems, on_progress, **options)
+        return check_report(self, bot, dataset, problems, on_progress, **options)
 
     def format(self, output: list[dict]) -> str:
-        return "\n".join(f"{i}. {row['description']} _({row['characters']} characters)_"
-                         for i, row in enumerate(output, 1))
+        return with_note("\n".join(f"{i}. {row['description']} _({row['characters']} characters)_"
+                                   for i, row in enumerate(output, 1)), output)
 
 
 @hookimpl

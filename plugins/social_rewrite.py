@@ -10,10 +10,10 @@ from typing import Literal
 from langchain_core.runnables import RunnableLambda, RunnableParallel, RunnablePassthrough
 from pydantic import Field
 
-from botkit.feedback.evaluation.copy import evaluate_copy
 from botkit.hookspecs import hookimpl
 from botkit.knowledge.terms import STOPWORDS, WORD, bare
-from botkit.tasks import Task, TaskOptions, best_of_n_step, chat_prompt, trim_to_limit
+from botkit.tasks import Task, TaskOptions, best_of_n_step, chat_prompt
+from botkit.tasks.copy_checks import brand_words_prompt, check_report, with_note
 
 # platform -> (character limit, how to write for it, tokens to sample: a 135M model rambles if let)
 PLATFORMS = {
@@ -22,6 +22,7 @@ PLATFORMS = {
     "instagram": (2200, "an Instagram caption: friendly and visual", 112),
 }
 HASHTAG = re.compile(r"#[A-Za-z]\w*")
+TAG_ROOM = 5 * 21  # five closing hashtags of up to 20 characters: a post is written short enough to take them
 NOT_TAGS = STOPWORDS | {"rewrite", "post", "platform", "instagram", "linkedin", "twitter", "caption"}
 
 
@@ -38,15 +39,16 @@ def keyword_hashtags(text: str, k: int = 5) -> list[str]:
     return ["#" + w for w, _ in Counter(words).most_common(k)]
 
 
-def with_hashtags(post: str, source: str, limit: int) -> str:
-    """`post` ending in 3-5 hashtags: the model's own closing ones, topped up from the keywords."""
+def with_hashtags(post: str, source: str) -> str:
+    """`post` ending in 3-5 hashtags: the model's own closing ones, topped up from the keywords (the
+    post was written `TAG_ROOM` under the limit, so it is never cut to make room)."""
     closing = HASHTAG.findall(m.group()) if (m := re.search(r"(?:\s*#\w+)+\s*$", post)) else []
     body = post[: m.start()].rstrip() if m else post
     tags = list(dict.fromkeys(t.lower() for t in closing))
     if len(tags) < 3:
         tags = list(dict.fromkeys(tags + keyword_hashtags(f"{source} {body}")))
     line = " ".join(tags[:5])
-    return f"{trim_to_limit(body, limit - len(line) - 2)}\n\n{line}"
+    return f"{body}\n\n{line}"
 
 
 class SocialRewrite(Task):
@@ -78,17 +80,18 @@ class SocialRewrite(Task):
 
     def build(self, bot, options: Options):
         limit, style, tokens = PLATFORMS[options.platform]
-        system = (f"{bot.brand.system_prompt()} Rewrite the user's text as {style}, under {limit} characters. "
-                  "Reply with the post only.")
-        posts = chat_prompt(system, self.examples) | best_of_n_step(bot, keep=options.n, limit=limit, seed=options.seed,
-                                                                    max_new_tokens=tokens, clean=clean_post)
+        system = (f"{bot.brand.system_prompt()} Rewrite the user's text as {style}, under {limit} characters."
+                  f"{brand_words_prompt(bot)} Reply with the post only.")
+        room = TAG_ROOM if options.platform == "instagram" else 0
+        posts = best_of_n_step(bot, chat_prompt(system, self.examples), keep=options.n, limit=limit - room,
+                               seed=options.seed, max_new_tokens=tokens, clean=clean_post)
 
         def rows(state: dict) -> list[dict]:
             texts = [c.text for c in state["posts"]]
             if options.platform == "instagram":
-                texts = [with_hashtags(t, state["text"], limit) for t in texts]
-            return [{"post": t, "characters": len(t), "score": round(c.score, 3)}
-                    for t, c in zip(texts, state["posts"])]
+                texts = [with_hashtags(t, state["text"]) for t in texts]
+            return state["posts"].like([{"post": t, "characters": len(t), "score": round(c.score, 3)}
+                                        for t, c in zip(texts, state["posts"])])
 
         return RunnableParallel(text=RunnablePassthrough(), posts=posts) | RunnableLambda(rows)
 
@@ -98,12 +101,13 @@ class SocialRewrite(Task):
             few_tags = opts.platform == "instagram" and len(HASHTAG.findall(row["post"])) < 3
             return (["over the platform's limit"] if too_long else []) + (["fewer than 3 hashtags"] if few_tags else [])
 
-        return evaluate_copy(self, bot, dataset, problems, on_progress, **options)
+        return check_report(self, bot, dataset, problems, on_progress, **options)
 
     def format(self, output: list[dict]) -> str:
         # Posts run over several lines: indent them under their number so the list stays a list.
-        return "\n".join(f"{i}. " + row["post"].replace("\n", "\n   ") + f" _({row['characters']} characters)_"
-                         for i, row in enumerate(output, 1))
+        posts = (f"{i}. " + row["post"].replace("\n", "\n   ") + f" _({row['characters']} characters)_"
+                 for i, row in enumerate(output, 1))
+        return with_note("\n".join(posts), output)
 
 
 @hookimpl

@@ -8,9 +8,9 @@ import re
 from langchain_core.runnables import RunnableLambda, RunnableParallel, RunnablePassthrough
 from pydantic import Field
 
-from botkit.feedback.evaluation.copy import evaluate_copy
 from botkit.hookspecs import hookimpl
 from botkit.tasks import (
+    CopyChecks,
     Task,
     TaskOptions,
     best_of_n_step,
@@ -19,8 +19,8 @@ from botkit.tasks import (
     copy_scorer,
     first_line,
     penalized,
-    trim_to_limit,
 )
+from botkit.tasks.copy_checks import brand_words_prompt, check_report, with_note
 
 SUBJECT_LIMIT = 60
 PREVIEW_LIMIT = 90  # what most inboxes show after the subject
@@ -51,8 +51,9 @@ class SubjectLines(Task):
     ]
     description = "Write email subject lines (<= 60 characters) with optional preview text, flagging spam triggers."
     examples = [
-        {"input": "Our spring sale on toasters", "output": "Golden toast every morning, now for a little less"},
-        {"input": "A kettle recycling program", "output": "Send us your old kettle. We'll take it from here"},
+        # Each uses one of the sample brand's words: a small model copies the examples more than the rules.
+        {"input": "Our spring sale on toasters", "output": "Golden toast for years, now for a little less"},
+        {"input": "A kettle recycling program", "output": "Send us your old kettle. Simple as that."},
     ]
 
     class Options(TaskOptions):
@@ -64,18 +65,18 @@ class SubjectLines(Task):
     def build(self, bot, options: Options):
         audience = options.audience or bot.brand.audience or "our customers"
         system = (f"{bot.brand.system_prompt()} Write one email subject line for {audience.rstrip('.')}, "
-                  f"under {SUBJECT_LIMIT} characters. Reply with the subject line only.")
+                  f"under {SUBJECT_LIMIT} characters.{brand_words_prompt(bot)} Reply with the subject line only.")
         score = penalized(copy_scorer(bot), lambda t: SPAM_PENALTY * len(spam_flags(t)))
 
         def rows(state: dict) -> list[dict]:
             subjects = state["subjects"]
             texts = [c.text for c in subjects]
             previews = self._previews(bot, state["text"], texts) if options.preview else [None] * len(subjects)
-            return [{"subject": c.text, "preview": p, "spam_flags": spam_flags(f"{c.text} {p or ''}"),
-                     "score": round(c.score, 3)} for c, p in zip(subjects, previews)]
+            return subjects.like([{"subject": c.text, "preview": p, "spam_flags": spam_flags(f"{c.text} {p or ''}"),
+                                   "score": round(c.score, 3)} for c, p in zip(subjects, previews)])
 
-        subjects = chat_prompt(system, self.examples) | best_of_n_step(
-            bot, keep=options.n, limit=SUBJECT_LIMIT, seed=options.seed, max_new_tokens=32, scorer=score)
+        subjects = best_of_n_step(bot, chat_prompt(system, self.examples), keep=options.n, limit=SUBJECT_LIMIT,
+                                  seed=options.seed, max_new_tokens=32, scorer=score)
         return RunnableParallel(text=RunnablePassthrough(), subjects=subjects) | RunnableLambda(rows)
 
     def evaluate(self, bot, dataset: list[dict], on_progress=None, **options) -> dict:
@@ -84,7 +85,7 @@ class SubjectLines(Task):
                 ["preview over 90 characters"] if len(row["preview"] or "") > PREVIEW_LIMIT else []) + (
                 ["spam trigger"] if row["spam_flags"] else [])
 
-        return evaluate_copy(self, bot, dataset, problems, on_progress, **options)
+        return check_report(self, bot, dataset, problems, on_progress, **options)
 
     def format(self, output: list[dict]) -> str:
         lines = []
@@ -95,17 +96,19 @@ class SubjectLines(Task):
             if row["spam_flags"]:
                 line += f" (spam triggers: {', '.join(row['spam_flags'])})"
             lines.append(line)
-        return "\n".join(lines)
+        return with_note("\n".join(lines), output)
 
     def _previews(self, bot, text: str, subjects: list[str]) -> list[str]:
-        """One preview line per subject, in one batched call, trimmed to fit."""
+        """One preview line per subject, in one batched call; the brand's tagline for a draft over the
+        limit or failing the checks (a preview is never left blank once asked for, nor cut)."""
         system = (f"{bot.brand.system_prompt()} Write the preview text an inbox shows after an email's subject: "
                   f"one sentence under {PREVIEW_LIMIT} characters that adds to the subject.")
         prompt = chat_prompt(system, human="Email about: {text}\nSubject: {subject}")
         prompts = [prompt.invoke({"text": text, "subject": s}) for s in subjects]
         drafts = chat_model(bot, max_new_tokens=40).batch(prompts)
-        # An empty draft falls back to the brand's tagline: a preview is never left blank once asked for.
-        return [trim_to_limit(first_line(d) or bot.brand.tagline, PREVIEW_LIMIT) for d in drafts]
+        drafts = [first_line(d) for d in drafts]
+        failures = CopyChecks(bot, text, brand_words=False).failures(drafts)
+        return [d if d and len(d) <= PREVIEW_LIMIT and not f else bot.brand.tagline for d, f in zip(drafts, failures)]
 
 
 @hookimpl

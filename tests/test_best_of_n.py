@@ -1,14 +1,16 @@
-"""Best-of-N: limits enforced, repeats dropped, ranked by the scorer, regenerated then trimmed."""
+"""Best-of-N: limits and checks enforced, repeats dropped, ranked by the scorer, resampled up to three
+rounds, then fewer variants with a note naming the failing checks (never a line cut to fit)."""
 
 from botkit.decoding import DecodingOptions
-from botkit.tasks import best_of_n, brand_similarity, first_line, repeats_itself, trim_to_limit
+from botkit.tasks import best_of_n, brand_similarity, first_line, repeats_itself
 from botkit.testing import FakeEngine
 
 CHAT = [{"role": "user", "content": "write"}]
 
 
-def run(engine, keep=2, samples=4, limit=30, scorer=lambda texts: [-len(t) for t in texts]):
-    return best_of_n(engine, CHAT, samples=samples, keep=keep, limit=limit, scorer=scorer, decoding=DecodingOptions())
+def run(engine, keep=2, samples=4, limit=30, scorer=lambda texts: [-len(t) for t in texts], check=None):
+    return best_of_n(engine, CHAT, samples=samples, keep=keep, limit=limit, scorer=scorer, decoding=DecodingOptions(),
+                     check=check)
 
 
 def test_drops_long_and_repetitive_candidates_and_ranks_the_rest():
@@ -18,16 +20,27 @@ def test_drops_long_and_repetitive_candidates_and_ranks_the_rest():
     assert len(engine.calls) == 4  # one batch of 4, no regeneration needed
 
 
-def test_regenerates_once_then_trims_at_a_word_boundary_rather_than_fail():
+def test_an_over_long_line_is_dropped_not_cut_and_the_result_says_so():
     engine = FakeEngine(["Our kettles are built to last for years and years of tea"])
     best = run(engine, keep=1)
-    assert len(engine.calls) == 8  # the second batch was asked for
-    assert best[0].text == "Our kettles are built to last"
+    assert len(engine.calls) == 12  # three rounds of four, then it gives up
+    assert list(best) == [] and best.sampled == 1
+    assert best.note.startswith("none of the 1 variants asked for passed the checks") and "over the limit (1)" in best.note
+
+
+def test_resamples_until_enough_pass_the_checks_and_names_the_failing_ones():
+    engine = FakeEngine(["The Zephyre kettle", "A kettle for years", "Zephyre, for years", "Tea, steady and simple"])
+    misspelled = lambda texts: [["spelling"] if "Zephyre" in t else [] for t in texts]  # noqa: E731
+    best = run(engine, keep=2, samples=2, check=misspelled)
+    assert [c.text for c in best] == ["A kettle for years", "Tea, steady and simple"]
+    assert len(engine.calls) == 4 and best.note == ""  # the second round found the second line
+    engine = FakeEngine(["The Zephyre kettle", "A kettle for years"])
+    best = run(engine, keep=3, samples=2, check=misspelled)
+    assert [c.text for c in best] == ["A kettle for years"]
+    assert best.note.startswith("only 1 of 3 variants") and "spelling (1)" in best.note
 
 
 def test_helpers():
-    assert trim_to_limit("Good things, brought to the boil", 14) == "Good things"
-    assert trim_to_limit("Supercalifragilistic", 5) == "Super"
     assert repeats_itself("save big save big save big") and not repeats_itself("Tea at 175°F, coffee at 195°F")
     assert first_line("\n- Subject line: \"Hello there\"\nmore") == "Hello there"
 

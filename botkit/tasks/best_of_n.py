@@ -1,19 +1,23 @@
-"""Best-of-N, how a small model gives usable copy: sample N candidates in one batch, drop those that
-break the task's limit or repeat themselves, rank the rest with a scorer (`botkit.tasks.scoring`),
-best first."""
+"""Best-of-N, how a small model gives usable copy: sample candidates in batches until N pass the limit
+and the copy checks (`botkit.tasks.copy_checks`), rank those with a scorer (`botkit.tasks.scoring`),
+best first, and say plainly when fewer than N passed."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from langchain_core.runnables import RunnableLambda
 
 from botkit.decoding import DecodingOptions
-from botkit.errors import BotkitError
-from botkit.tasks.copy import first_line, repeats_itself, trim_to_limit
+from botkit.tasks.copy import ends_sentence, first_line, repeats_itself, whole_sentences
+from botkit.tasks.copy_checks import CopyChecks
 from botkit.tasks.model import to_chat
 from botkit.tasks.scoring import Scorer, copy_scorer
+
+ROUNDS = 3  # batches sampled at most before showing fewer variants than asked
+Checker = Callable[[list[str]], list[list[str]]]  # texts -> the checks each one fails
 
 
 @dataclass
@@ -22,49 +26,87 @@ class Candidate:
     score: float
 
 
-def best_of_n(engine, messages: list[dict], *, samples: int, keep: int, limit: int, scorer: Scorer,
-              decoding: DecodingOptions, clean: Callable[[str], str] = first_line) -> list[Candidate]:
-    """Up to `keep` distinct candidates of at most `limit` characters, best first.
+class Checked(list):
+    """What passed every check (candidates, or the rows a task shows), best first, with what the checks
+    found: `sampled` distinct candidates, `failed` how many failed each check, `note` why fewer than
+    `asked` came back ("" when enough passed)."""
 
-    Samples once (seeded, so runs repeat); when too few survive, samples once more with the next
-    seed; when still too few, trims the over-long ones at a word boundary rather than fail.
+    def __init__(self, items=(), *, asked: int = 0, sampled: int = 0, failed: Counter | None = None):
+        super().__init__(items)
+        self.asked, self.sampled, self.failed = asked, sampled, failed or Counter()
+
+    def like(self, items) -> Checked:
+        """`items` (rows made from these candidates) with these candidates' findings."""
+        return Checked(items, asked=self.asked, sampled=self.sampled, failed=self.failed)
+
+    @property
+    def note(self) -> str:
+        if len(self) >= self.asked:
+            return ""
+        failing = ", ".join(f"{name} ({n})" for name, n in self.failed.most_common())
+        got = f"only {len(self)} of {self.asked}" if self else f"none of the {self.asked}"
+        return (f"{got} variants asked for passed the checks ({self.sampled} candidates sampled; "
+                f"failed: {failing or 'none'}); try another seed or a stronger model")
+
+
+def best_of_n(engine, messages: list[dict], *, samples: int, keep: int, limit: int, scorer: Scorer,
+              decoding: DecodingOptions, clean: Callable[[str], str] = first_line,
+              check: Checker | None = None, rounds: int = ROUNDS) -> Checked:
+    """Up to `keep` distinct candidates of at most `limit` characters that pass `check`, best first.
+
+    Samples `samples` at a time (seeded, so runs repeat; each round the next seed) for at most
+    `rounds` batches; a candidate over the limit keeps its first whole sentences that fit, else it is
+    dropped: never cut mid-sentence (a cut line is not copy).
     """
     options = decoding.merged(strategy="sample", seed=decoding.seed or 0)
-    texts = [clean(g.text) for g in engine.generate_batch([messages] * samples, options)]
-    good = _usable(texts, limit)
-    if len(good) < keep:
-        again = engine.generate_batch([messages] * samples, options.merged(seed=options.seed + 1))
-        texts += [clean(g.text) for g in again]
-        good = _usable(texts, limit)
-    if len(good) < keep:
-        trimmed = [trim_to_limit(t, limit) for t in texts]
-        good = _usable(good + trimmed, limit)
-        # Last resort: a repetitive line beats no line at all.
-        good += [t for t in _distinct(trimmed) if t and t.lower() not in {g.lower() for g in good}]
-    if not good:
-        raise BotkitError(f"the model {engine.name} gave no usable text; try again or use a stronger model")
-    ranked = sorted(zip(good, scorer(good)), key=lambda pair: -pair[1])[:keep]
-    return [Candidate(text, float(score)) for text, score in ranked]
+    seen: set[str] = set()
+    passed: list[str] = []
+    failed: Counter = Counter()
+    for round_ in range(rounds):
+        batch = engine.generate_batch([messages] * samples, options.merged(seed=options.seed + round_))
+        texts, verdicts = [], []
+        for g in batch:
+            cleaned = clean(g.text)
+            # Stopped by the token cap with the kept text at the reply's end: its last sentence may be cut.
+            capped = g.completion_tokens >= options.max_new_tokens and _at_end(cleaned, g.text)
+            text = whole_sentences(cleaned, limit, capped)
+            if text.lower() not in seen:
+                seen.add(text.lower())
+                texts.append(text)
+                verdicts.append(_limits(text, limit) + (["cut off"] if capped and not ends_sentence(text) else []))
+        if check and texts:
+            verdicts = [v + c for v, c in zip(verdicts, check(texts))]
+        failed.update(name for v in verdicts for name in v)
+        passed += [t for t, v in zip(texts, verdicts) if not v]
+        if len(passed) >= keep:
+            break
+    ranked = sorted(zip(passed, scorer(passed) if passed else []), key=lambda pair: -pair[1])[:keep]
+    return Checked([Candidate(t, float(s)) for t, s in ranked], asked=keep, sampled=len(seen), failed=failed)
 
 
-def best_of_n_step(bot, *, keep: int, limit: int, seed: int, max_new_tokens: int, scorer: Scorer | None = None,
-                   clean: Callable[[str], str] = first_line) -> RunnableLambda:
-    """`best_of_n` as a Runnable step (chat prompt in, candidates out) on `bot`'s active model and
-    decoding; `scorer` defaults to `copy_scorer(bot)`."""
+def best_of_n_step(bot, prompt, *, keep: int, limit: int, seed: int, max_new_tokens: int,
+                   scorer: Scorer | None = None, clean: Callable[[str], str] = first_line,
+                   brand_words: bool = True) -> RunnableLambda:
+    """`best_of_n` as a Runnable step (the user's brief in, checked candidates out) over `prompt` on
+    `bot`'s active model and decoding; `scorer` defaults to `copy_scorer(bot)`, the checks are
+    `CopyChecks` against the brief (`brand_words`: must use one of the brand's words)."""
     scorer = scorer or copy_scorer(bot)
     decoding = bot.settings.decoding.merged(max_new_tokens=max_new_tokens, seed=seed)
-    return RunnableLambda(lambda prompt: best_of_n(bot.engine, to_chat(prompt), samples=max(2 * keep, 4), keep=keep,
-                                                   limit=limit, scorer=scorer, decoding=decoding, clean=clean))
+
+    def run(brief: str) -> Checked:
+        checks = CopyChecks(bot, brief, brand_words=brand_words)
+        return best_of_n(bot.engine, to_chat(prompt.invoke(brief)), samples=max(3 * keep, 6), keep=keep,
+                         limit=limit, scorer=scorer, decoding=decoding, clean=clean, check=checks.failures)
+
+    return RunnableLambda(run)
 
 
-def _distinct(texts: list[str]) -> list[str]:
-    seen, out = set(), []
-    for t in texts:
-        if t.lower() not in seen:
-            seen.add(t.lower())
-            out.append(t)
-    return out
+def _at_end(cleaned: str, raw: str) -> bool:
+    tail = " ".join(cleaned.split())[-12:].strip("\"'“”")
+    return " ".join(raw.split()).strip("\"'“”").endswith(tail)
 
 
-def _usable(texts: list[str], limit: int) -> list[str]:
-    return _distinct([t for t in texts if t and len(t) <= limit and not repeats_itself(t)])
+def _limits(text: str, limit: int) -> list[str]:
+    if not text:
+        return ["empty"]
+    return (["over the limit"] if len(text) > limit else []) + (["repeats itself"] if repeats_itself(text) else [])

@@ -1,5 +1,5 @@
-"""Checks and clean-ups for short copy a small model writes: the first usable line, a cut at a word
-boundary within a character limit, and the loops small models fall into."""
+"""Clean-ups for short copy a small model writes: the first usable line, its whole sentences within a
+limit, and the loops small models fall into. A line is never cut mid-sentence: a cut line is not copy."""
 
 from __future__ import annotations
 
@@ -15,13 +15,22 @@ def repeats_itself(text: str) -> bool:
     return len(set(trigrams)) < len(trigrams) or (len(words) >= 4 and len(set(words)) < len(words) / 2)
 
 
-def trim_to_limit(text: str, limit: int) -> str:
-    """`text` cut to `limit` characters at a word boundary, without a dangling separator."""
-    if len(text) <= limit:
+_SENTENCE_END = re.compile(r"[.!?]+[\"'”)]*(?=\s|$)")
+
+
+def whole_sentences(text: str, limit: int, capped: bool = False) -> str:
+    """`text` if it fits `limit` and was not `capped` (stopped by the token cap, so its end may be
+    cut); else its first whole sentences that fit, or `text` itself when none does (the limit then
+    drops it)."""
+    if len(text) <= limit and not capped:
         return text
-    cut = text[: limit + 1]
-    cut = cut[: cut.rfind(" ")] if " " in cut[1:] else text[:limit]
-    return cut.rstrip(" ,;:-–—&/").strip()
+    ends = [m.end() for m in _SENTENCE_END.finditer(text) if m.end() <= limit]
+    return text[: ends[-1]] if ends else text
+
+
+def ends_sentence(text: str) -> bool:
+    """Does `text` end with a sentence's closing punctuation?"""
+    return bool(re.search(r"[.!?]+[\"'”)]*\s*$", text))
 
 
 def first_line(text: str) -> str:

@@ -1,0 +1,183 @@
+"""The checks a copy candidate must pass to be shown, besides its length limit: spelling, relevance to
+the brief, no invented figures or names, the brand's words, complete phrasing and no role-play."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter
+from functools import cache
+
+import numpy as np
+from spellchecker import SpellChecker
+
+from botkit.errors import BotkitError
+from botkit.grounding import _names, figures_in
+from botkit.knowledge.terms import bare
+
+# Cosine similarity (MiniLM) below which a line is about something else than its brief: on the sample
+# brand, lines written for a brief score 0.4-0.7 against it, lines about another brief or nothing under 0.3.
+MIN_RELEVANCE = 0.3
+CHECKS = ("spelling", "relevance", "invented facts", "brand words", "banned words", "incomplete", "role-play")
+
+_WORD = re.compile(r"(?<![#@\w])[A-Za-z]+(?:'[A-Za-z]+)?")
+# Copy never ends on a word that needs another after it: "...just add the Heron Gooseneck Kettle to".
+_DANGLING = set("""a an the and or but nor so to of for with in on at by from into onto about as than that which
+who whose your our my their its his her this these those is are was be will can just very more most plus
+if because while when where whether via per like""".split())
+# The model talking as an assistant or a person, not writing the brand's copy.
+_ROLE_PLAY = re.compile(r"^\s*(?:sure|okay|ok|certainly|of course|here(?:'s| is| are))\b"
+                        r"|\b(?:i|i'm|i've|i'll|i'd|me|myself)\b|\byou to do\b|\bas an ai\b", re.I)
+
+
+@cache
+def _dictionary() -> SpellChecker:
+    return SpellChecker()
+
+
+def misspelled(text: str, allowed: set[str] = frozenset()) -> list[str]:
+    """Words of `text` neither in the English dictionary nor in `allowed` (lower case); hashtags,
+    handles and words with digits are skipped, hyphenated words checked part by part."""
+    words = {bare(w) for w in _WORD.findall(text.replace("-", " ")) if len(w) > 1}
+    return sorted(w for w in _dictionary().unknown(words - allowed) if w not in allowed)
+
+
+def is_incomplete(text: str) -> bool:
+    """Does `text` stop mid-phrase: a dangling article, preposition or conjunction, a trailing comma
+    or colon, or an unclosed quote or bracket?"""
+    body = re.sub(r"(?:\s*#\w+)+\s*$", "", text).strip()  # closing hashtags are not the phrase's end
+    words = re.findall(r"[\w'%]+", body.lower())
+    return (not words or words[-1] in _DANGLING or bool(re.search(r"[,;:&/(\-–—]$", body))
+            or body.count("(") != body.count(")") or body.count('"') % 2 == 1)
+
+
+def role_plays(text: str) -> bool:
+    """Does `text` speak as an assistant or a person ("I'm ...", "Here's what I need you to do")?"""
+    return bool(_ROLE_PLAY.search(text))
+
+
+def _has(text: str, phrase: str) -> bool:
+    """`phrase` in `text` as whole words, a hyphen and a space counting alike ("well made", "well-made")."""
+    pattern = r"[\s-]+".join(map(re.escape, re.split(r"[\s-]+", phrase.strip())))
+    return bool(re.search(rf"\b{pattern}\b", text, re.I))
+
+
+class CopyChecks:
+    """The checks of one brief's candidates: what the brief, the brand profile and the knowledge base
+    state is what copy may say (names and their spelling from all of it, figures from the brief, the
+    profile and the knowledge about the brief)."""
+
+    def __init__(self, bot, brief: str, brand_words: bool = True):
+        brand = bot.brand
+        profile = " ".join([brand.name, brand.tagline or "", brand.audience or "", *brand.voice,
+                            *brand.words_to_use, *brand.sample_copy])
+        known = f"{brief}\n{profile}\n{knowledge_text(bot)}"
+        self.allowed_words = {bare(w) for w in _WORD.findall(known.replace("-", " "))}
+        self.names = {n.lower() for n in _names(known, title=True)}
+        # Figures only from what is about this brief: the whole knowledge base holds a figure for almost
+        # anything ("$15", "30 days"), so copy could attach any of them to any product.
+        related = "\n".join(f"{c.title}\n{c.text}" for c in bot.knowledge.search(brief, k=4, min_relevance=0.3))
+        self.figures = figures_in(f"{brief}\n{profile}\n{related}")
+        self.embedder, self.brief = bot.embedder, brief
+        self.use = list(brand.words_to_use) if brand_words else []
+        self.avoid = list(brand.words_to_avoid)
+
+    def failures(self, texts: list[str]) -> list[list[str]]:
+        """For each text, the names of the checks (`CHECKS`) it fails; [] when it passes them all."""
+        relevance = self.relevance(texts)
+        return [self._fails(text, score) for text, score in zip(texts, relevance)]
+
+    def relevance(self, texts: list[str]) -> list[float]:
+        """Cosine similarity of each text to the brief."""
+        if not texts:
+            return []
+        vectors = np.asarray(self.embedder.embed_documents([self.brief, *texts]), dtype=np.float32)
+        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
+        return (vectors[1:] @ vectors[0]).tolist()
+
+    def _fails(self, text: str, relevance: float) -> list[str]:
+        names = {n.lower() for n in _names(text)} - self.names - self.allowed_words
+        failed = {
+            "spelling": bool(misspelled(text, self.allowed_words)),
+            "relevance": relevance < MIN_RELEVANCE,
+            "invented facts": bool(figures_in(text) - self.figures) or bool(names),
+            "brand words": bool(self.use) and not any(_has(text, w) for w in self.use),
+            "banned words": any(_has(text, w) for w in self.avoid),
+            "incomplete": is_incomplete(text),
+            "role-play": role_plays(text),
+        }
+        return [name for name in CHECKS if failed[name]]
+
+
+def knowledge_text(bot) -> str:
+    """Every chunk of the bot's knowledge base, joined ("" when it is empty): what copy may state."""
+    kb = bot.knowledge
+    key = (id(kb), kb.count())
+    if getattr(kb, "_copy_text_key", None) != key:
+        documents = kb.collection.get(include=["documents", "metadatas"]) if key[1] else {"documents": [],
+                                                                                            "metadatas": []}
+        titles = [m.get("title", "") for m in documents["metadatas"] or []]
+        kb._copy_text, kb._copy_text_key = "\n".join([*titles, *documents["documents"]]), key
+    return kb._copy_text
+
+
+def brand_words_prompt(bot) -> str:
+    """The instruction that asks for one of the brand's words ("" when the profile lists none)."""
+    words = bot.brand.words_to_use
+    return f" Use one of these words: {', '.join(words)}." if words else ""
+
+
+def with_note(text: str, output) -> str:
+    """A task's chat text, followed by its output's note when fewer variants passed than asked."""
+    note = getattr(output, "note", "")
+    if not note:
+        return text
+    note = f"_{note[:1].upper()}{note[1:]}._"
+    return f"{text}\n\n{note}" if text else note
+
+
+def copy_text(row: dict) -> str:
+    """The copy of an output row: its text fields, joined."""
+    return " ".join(v for v in row.values() if isinstance(v, str) and v)
+
+
+def check_report(task, bot, dataset: list[dict], problems, on_progress=None, **options) -> dict:
+    """How a copy task does on `{"text", "options"}` briefs: each check's pass rate over every candidate
+    sampled, how many of the variants asked for were shown, and the share of shown variants that
+    pass every check and `problems(row, options)` (the task's own limits) when checked again."""
+    if not dataset:
+        raise BotkitError("the dataset is empty")
+    asked = sampled = short = 0
+    failed, found, shown, flawed, started = Counter(), Counter(), [], 0, time.perf_counter()
+    for done, item in enumerate(dataset, 1):
+        merged = {**options, **item.get("options", {})}
+        rows = bot.run_task(task.name, item["text"], **merged).output
+        asked += getattr(rows, "asked", len(rows))
+        sampled += getattr(rows, "sampled", 0)
+        failed.update(getattr(rows, "failed", {}))
+        short += bool(getattr(rows, "note", ""))
+        texts = [copy_text(row) for row in rows]
+        rechecked = CopyChecks(bot, item["text"]).failures(texts)
+        for row, again in zip(rows, rechecked):
+            wrong = problems(row, task.parse_options(merged)) + again
+            found.update(wrong)
+            flawed += bool(wrong)
+        shown += texts
+        if on_progress:
+            on_progress(done)
+    rate = (lambda n, of: round(1 - n / of, 4) if of else 0.0)  # noqa: E731
+    checks = ("over the limit", "repeats itself", *CHECKS)
+    return {
+        "task": task.name,
+        "inputs": len(dataset),
+        "variants_asked": asked,
+        "variants_shown": len(shown),
+        "briefs_short_of_variants": short,
+        "candidates_sampled": sampled,
+        "check_pass_rates": {name: rate(failed[name], sampled) for name in checks},
+        "shown_passing_every_check": rate(flawed, len(shown)),
+        "problems": dict(found.most_common()),
+        "distinct": round(len({t.lower() for t in shown}) / len(shown), 4) if shown else 0.0,
+        "mean_characters": round(sum(map(len, shown)) / len(shown), 1) if shown else 0.0,
+        "seconds_per_input": round((time.perf_counter() - started) / len(dataset), 2),
+    }
