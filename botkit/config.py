@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict, YamlConfigSettin
 
 from botkit.decoding import DecodingOptions
 from botkit.errors import BotkitError
+from botkit.jsonl import read_text
 from botkit.models.engine_settings import EngineSettings
 
 
@@ -181,7 +182,7 @@ def read_settings_yaml(path: Path, example: str) -> dict:
     """The mapping of settings in the YAML file `path`; bad YAML or anything but a mapping is one
     readable error line (`example` shows a valid line)."""
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        data = yaml.safe_load(read_text(path)) or {}
     except yaml.YAMLError as exc:
         raise BotkitError(f"{path} is not valid YAML: {exc}".splitlines()[0]) from None
     if not isinstance(data, dict):

@@ -31,7 +31,7 @@ def import_(file: Path = typer.Argument(..., help="TRL preference JSONL: prompt,
         print_json(report)
         return
     console.print(f"imported {report['pairs']} judged pairs (lines) by {', '.join(report['annotators']) or 'nobody'}",
-                  highlight=False)
+                  highlight=False, markup=False)
     if report["bad_lines"]:
         warn(f"skipped malformed line(s): {', '.join(map(str, report['bad_lines']))}")
 
@@ -71,7 +71,8 @@ def export(out: Path = typer.Argument(..., help="Where to write the JSONL (the t
         return
     skipped = ", ".join(f"{n} {why}" for why, n in report["skipped"].items() if n) or "none"
     test = f", {report['test']} test rows in {report['test_path']}" if report["test_path"] else ""
-    console.print(f"{report['train']} rows in {report['path']}{test}; skipped pairs: {skipped}", highlight=False)
+    console.print(f"{report['train']} rows in {report['path']}{test}; skipped pairs: {skipped}",
+                  highlight=False, markup=False)
     for name, reasons in report["flagged_annotators"].items():
         warn(f"left out {name}'s verdicts: {'; '.join(reasons)} (--include-flagged keeps them)")
     if report["redacted"]:
@@ -128,7 +129,7 @@ def annotators_add(name: str = typer.Argument(..., help="The name the annotator 
     if json_out:
         print_json({"annotator": name, "admin": is_admin})
         return
-    console.print(f"{name}: {'admin' if is_admin else 'annotator'}", highlight=False)
+    console.print(f"{name}: {'admin' if is_admin else 'annotator'}", highlight=False, markup=False)
 
 
 @annotators_app.command("list")

@@ -59,8 +59,6 @@ def _gap(reason: str):
     return pytest.mark.xfail(strict=True, reason=reason)
 
 
-CONFIG_GAP = _gap("botkit/config.py read_settings_yaml reads --config with read_text(): a traceback")
-GROUNDING_GAP = _gap("eval grounding reports on an empty question file instead of refusing it")
 FILE_CASES = [
     (["ingest", "FILE"], ".md", TEXT_DOC),
     (["ingest", "FILE"], ".jsonl", ("missing", "empty", "malformed", "huge", "binary", "latin-1")),
@@ -80,8 +78,7 @@ FILE_CASES = [
     (["models", "use", "FILE"], ".gguf", ("folder", "empty", "malformed", "huge", "binary", "latin-1")),
     (["models", "use", "default", "--adapter", "FILE"], "", ALL),
 ]
-KNOWN_FILE_GAPS = {("train dpo", ".yaml", kind): CONFIG_GAP for kind in ("folder", "binary", "latin-1")}
-KNOWN_FILE_GAPS[("eval grounding", ".jsonl", "empty")] = GROUNDING_GAP
+KNOWN_FILE_GAPS: dict = {}
 
 
 def _tier(words: list[str]) -> list:
@@ -128,10 +125,7 @@ ARG_CASES = [
 ]
 
 
-MARKUP_GAP = _gap("feedback/cli.py prints the annotator's name and the path as rich markup: '[/]' is a MarkupError")
-KNOWN_ARG_GAPS = {("feedback import PAIRS", "markup"): MARKUP_GAP, ("feedback export ARG", "markup"): MARKUP_GAP,
-                  ("feedback annotators add", "markup"): MARKUP_GAP,
-                  ("init --yes --name", "markup"): _gap("botkit init prints the brand's name as rich markup")}
+KNOWN_ARG_GAPS: dict = {}
 
 
 def _arg_params():

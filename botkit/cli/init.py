@@ -47,6 +47,6 @@ def init(
         print_json({"path": str(path), "profile": profile.model_dump()})
         return
     console.print(f"Wrote {path}: answers now speak as {profile.name}. Edit it to add a tagline, your audience, "
-                  "words to use and avoid, and sample copy.", highlight=False)
+                  "words to use and avoid, and sample copy.", highlight=False, markup=False)
     if settings.brand:
         warn(f"the configured brand ({settings.brand}) still wins over it: remove `brand` from your config to use it")

@@ -56,6 +56,9 @@ def read_question_sets(questions: Path | None, out_of_scope: Path | None = None,
     (its out-of-scope set only when no question file is given either)."""
     eval_dir = sample_kb_dir(kb) / "eval"
     asked = read_jsonl(questions or eval_dir / "questions.jsonl", ("question", "expected"))
+    if not asked:
+        raise BotkitError(f"{questions} holds no questions: one JSON object a line, e.g. "
+                          '{"question": "How long is the warranty?", "expected": ["2 years"]}')
     if out_of_scope or not questions:
         return asked, read_jsonl(out_of_scope or eval_dir / "out_of_scope.jsonl", ("question",))
     return asked, []
