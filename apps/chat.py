@@ -1,6 +1,5 @@
 """The Chat page: talk to the brand bot, see where each answer comes from, reopen past conversations."""
 
-import re
 from pathlib import Path
 
 import streamlit as st
@@ -9,6 +8,7 @@ from botkit.apps.feedback_widgets import answer_feedback, log_answer
 from botkit.config import load_settings
 from botkit.dialogue import Bot, Reply
 from botkit.errors import BotkitError
+from botkit.plaintext import shown_text, without_images
 
 GROUNDING = {
     "generated": "model-phrased, checked against sources",
@@ -39,8 +39,8 @@ def show_details(meta: dict) -> None:
     """Citations, then one caption line saying which model answered, how, and at what cost."""
     for c in meta.get("citations", []):
         with st.expander(f"[{c['n']}] {c['title'] or 'Untitled'} · {Path(c['source']).name}"):
-            # Chunks keep their documents' Markdown headings; at full size they would dwarf the answer.
-            st.markdown(re.sub(r"^#+\s*(.+)$", r"**\1**", c["text"], flags=re.M))
+            # A source is untrusted text: shown plain, never as Markdown that could render an image or link.
+            st.markdown(shown_text(c["text"]))
             st.caption(f"Relevance {c['score']:.2f} · {c['source']}")
     parts = [meta.get("model", ""), GROUNDING.get(meta.get("grounding"), meta.get("grounding", ""))]
     if meta.get("plugin"):  # routing is visible: which plugin answered, and why
@@ -87,7 +87,7 @@ def answer(bot: Bot, prompt: str, index: int) -> None:
     """Stream the answer into a placeholder as each sentence passes the grounding check, then show the
     reply, which becomes message `index` of the conversation and a logged candidate response for ranking."""
     with st.chat_message("user"):
-        st.markdown(prompt)
+        st.markdown(without_images(prompt))
     with st.chat_message("assistant"):
         placeholder = st.empty()
         streamed, reply = "", None
@@ -102,7 +102,7 @@ def answer(bot: Bot, prompt: str, index: int) -> None:
             placeholder.error(str(exc), icon=":material/error:")
             return
         # The streamed pieces add up to the reply's text; a plugin's output arrives whole, as markdown.
-        placeholder.markdown(reply.text)
+        placeholder.markdown(without_images(reply.text))
         meta = reply.as_dict()
         show_details(meta)
         log_answer(bot, prompt, reply.text, meta)
@@ -132,7 +132,7 @@ def main() -> None:
     question = ""
     for index, message in enumerate(history):
         with st.chat_message(message.role):
-            st.markdown(message.content)
+            st.markdown(without_images(message.content))
             if message.role == "user":
                 question = message.content
             else:

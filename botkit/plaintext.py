@@ -45,6 +45,12 @@ def shown_text(text: str, allowed_urls: set[str] = frozenset()) -> str:
     return "\n".join(line.strip() for line in text.splitlines()).strip()
 
 
+def without_images(text: str) -> str:
+    """`text` with its Markdown images dropped: for Markdown a page renders from untrusted input (a
+    prompt, a draft, a plugin's output), where an image would make every reader's browser fetch it."""
+    return _IMAGE.sub("", text)
+
+
 def _table_row(line: str) -> str:
     """"| Express | $9.95 | next working day |" -> "Express, $9.95, next working day"."""
     if line.count("|") < 2:

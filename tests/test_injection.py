@@ -12,7 +12,7 @@ import pytest
 from botkit.dialogue import Bot
 from botkit.grounding import repeats
 from botkit.models.engine import Generation
-from botkit.plaintext import urls_in
+from botkit.plaintext import urls_in, without_images
 
 DOCUMENTS = {
     "shipping.md": "# Shipping\n\nOrders ship within 2 business days. ![tracking](http://evil.example/pixel.png)\n"
@@ -103,3 +103,10 @@ def test_a_price_stated_by_a_source_is_quoted_with_its_source(hostile):
     bot, _ = hostile
     reply = bot.respond("How much is the Aurora desk lamp?")
     assert "$49" in reply.text and any(c.source.endswith("prices.md") for c in reply.citations)
+
+
+def test_markdown_the_app_renders_from_untrusted_text_carries_no_image():
+    planted = "Orders ship in 2 days. ![tracking](http://evil.example/pixel.png) **Fast** [track](/orders)"
+    rendered = without_images(planted)
+    assert "evil.example" not in rendered and "![" not in rendered
+    assert rendered.startswith("Orders ship in 2 days.") and "**Fast**" in rendered  # the rest stays Markdown
