@@ -160,7 +160,7 @@ class KnowledgeBase:
             {"path": source, "sha256": digest, "chunks": len(chunks),
              # Microseconds: the timestamp doubles as the change marker other processes watch.
              "ingested_at": datetime.now(timezone.utc).isoformat(),
-             "terms": " ".join(sorted(terms(" ".join(chunks))))}, pk="path"
+             "terms": " ".join(sorted(terms(" ".join(f"{p.title} {p.text}" for p in pieces))))}, pk="path"
         )
         (report.updated if known else report.added).append(source)
         report.chunks += len(chunks)

@@ -40,9 +40,18 @@ def terms(text: str) -> set[str]:
     return {stem(w) for w in content_words(text)}
 
 
+# Words customers use about any business ("What is your returns policy?"): a knowledge base that
+# never says "policy" can still answer, so they never count as unknown.
+GENERIC = set(
+    "policy policies cost costs price prices pricing option options available availability offer offers service "
+    "services support customer customers information info details detail process procedure rule rules terms fee fees "
+    "charge charges work works working problem problems issue issues".split()
+)
+
+
 def unknown_share(question: str, vocabulary: set[str]) -> float:
     """The share of the question's content words that the knowledge base never uses."""
-    words = content_words(question)
+    words = content_words(question) - GENERIC
     if not words:
         return 0.0
     return sum(stem(w) not in vocabulary for w in words) / len(words)

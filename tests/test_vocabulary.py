@@ -1,0 +1,17 @@
+"""The vocabulary gate: a question about things the documents never mention is declined, one whose words
+live only in a heading or are generic ("policy") is not."""
+
+from botkit.database import open_database
+from botkit.knowledge.store import KnowledgeBase
+from botkit.knowledge.terms import unknown_share
+
+
+def test_words_only_in_headings_are_known_and_generic_words_never_count(settings, embedder, tmp_path):
+    doc = tmp_path / "kettle.md"
+    doc.write_text("# Zephyr kettle\n\n## Capacity and power\n\nIt holds 1.7 liters and draws 3 kW.\n")
+    kb = KnowledgeBase(open_database(settings.database_path), settings.chroma_path, embedder)
+    kb.ingest(doc)
+    vocabulary = kb.vocabulary()
+    assert unknown_share("What is the capacity of the Zephyr?", vocabulary) == 0
+    assert unknown_share("What is your kettle policy?", vocabulary) == 0
+    assert unknown_share("Do you sell fridges?", vocabulary) >= 0.5
