@@ -1,5 +1,6 @@
-"""The ad copy, social rewrite and SEO meta plugins: limits hold for every option value on a tiny
-random model, the keyword and hashtag rules on canned replies, and on the real default model."""
+"""The ad copy, social rewrite and SEO meta plugins: every variant shown keeps the limits for every
+option value on a tiny random model (which writes no usable copy: fewer variants and a note say so),
+the keyword and hashtag rules on canned replies, and on the real default model."""
 
 import json
 import re
@@ -10,9 +11,16 @@ from botkit.default_plugins.ad_copy import CHANNEL_LIMITS
 from botkit.default_plugins.seo_meta import fit_meta, with_keyword
 from botkit.default_plugins.social_rewrite import PLATFORMS, keyword_hashtags, with_hashtags
 from botkit.errors import BotkitError
+from botkit.tasks.copy_checks import CHECKS
 
 POST = "We are pleased to announce that our repair service now covers every Kettlebrook toaster, whatever its age."
 CLOSING_HASHTAGS = re.compile(r"\n\n(#[a-z]\w*)( #[a-z]\w*){2,4}$")
+
+
+def assert_shown_or_said(result, n):
+    """`n` variants, or fewer with a note in the chat text naming the checks that failed."""
+    assert len(result.output) == n or (len(result.output) < n and "passed the checks" in result.text
+                                       and "failed: " in result.text)
 
 
 def assert_ranked(rows):
@@ -22,8 +30,9 @@ def assert_ranked(rows):
 @pytest.mark.parametrize("channel, n", [("search", 1), ("social", 3), ("display", 2)])
 def test_ad_copy_keeps_each_channels_limits(tiny_bot, channel, n):
     headline_limit, description_limit = CHANNEL_LIMITS[channel]
-    rows = tiny_bot.run_task("ad_copy", "The Zephyr 3000 kettle, seven-year warranty", channel=channel, n=n).output
-    assert len(rows) == n
+    result = tiny_bot.run_task("ad_copy", "The Zephyr 3000 kettle, seven-year warranty", channel=channel, n=n)
+    rows = result.output
+    assert_shown_or_said(result, n)
     assert all(0 < len(r["headline"]) <= headline_limit and 0 < len(r["description"]) <= description_limit
                for r in rows)
     assert_ranked(rows)
@@ -31,8 +40,9 @@ def test_ad_copy_keeps_each_channels_limits(tiny_bot, channel, n):
 
 @pytest.mark.parametrize("platform", ["x", "linkedin", "instagram"])
 def test_social_rewrite_keeps_each_platforms_limit(tiny_bot, platform):
-    rows = tiny_bot.run_task("social_rewrite", POST, platform=platform, n=2, seed=1).output
-    assert len(rows) == 2
+    result = tiny_bot.run_task("social_rewrite", POST, platform=platform, n=2, seed=1)
+    rows = result.output
+    assert_shown_or_said(result, 2)
     assert all(0 < len(r["post"]) == r["characters"] <= PLATFORMS[platform][0] for r in rows)
     if platform == "instagram":
         assert all(CLOSING_HASHTAGS.search(r["post"]) for r in rows), [r["post"][-80:] for r in rows]
@@ -41,8 +51,9 @@ def test_social_rewrite_keeps_each_platforms_limit(tiny_bot, platform):
 
 @pytest.mark.parametrize("keyword", ["", "returns"])
 def test_seo_meta_keeps_the_length_and_the_keyword(tiny_bot, keyword):
-    rows = tiny_bot.run_task("seo_meta", "Our returns page: any item within 30 days", keyword=keyword, n=3).output
-    assert 1 <= len(rows) <= 3
+    result = tiny_bot.run_task("seo_meta", "Our returns page: any item within 30 days", keyword=keyword, n=3)
+    rows = result.output
+    assert_shown_or_said(result, 3)
     assert all(len(r["description"]) == r["characters"] <= 158 for r in rows)
     if any(r["characters"] >= 120 for r in rows):
         assert all(r["characters"] >= 120 for r in rows)
@@ -62,14 +73,15 @@ def test_bad_option_values_are_clear_errors(task_runner, task, options, message)
 
 
 def test_seo_meta_drops_candidates_without_the_keyword_or_adds_it(task_runner):
-    long_with = ("Easy returns at Kettlebrook: send any kettle, toaster or grinder back within 30 days for a full "
-                 "refund, and we pay the postage.")
+    long_with = ("Easy returns: send any kettle, toaster or grinder back within 30 days for a full refund. We pay "
+                 "the postage, and that is all there is to it.")
     long_without = ("Changed your mind? Send any kettle, toaster or grinder back within 30 days for a full refund, and "
                     "we will pay for the postage too.")
+    brief = "The returns page: any kettle, toaster or grinder back within 30 days"
     task_runner.engine.responses = [long_with, long_without]
-    assert [r["description"] for r in task_runner("seo_meta", "returns page", keyword="returns", n=2)] == [long_with]
+    assert [r["description"] for r in task_runner("seo_meta", brief, keyword="returns", n=2)] == [long_with]
     task_runner.engine.responses = [long_without]
-    (row,) = task_runner("seo_meta", "returns page", keyword="free returns", n=1)
+    (row,) = task_runner("seo_meta", brief, keyword="free returns", n=1)
     assert row["description"].startswith("Free returns: Changed your mind?") and row["characters"] <= 158
 
 
@@ -77,19 +89,20 @@ def test_seo_meta_drops_short_candidates_when_long_ones_exist(task_runner):
     task_runner.engine.responses = ["Kettles that last.",
                                     "Kettlebrook makes kettles, toasters and grinders built to last for years: "
                                     "standard screws, parts we still sell and a seven-year warranty on every kettle."]
-    rows = task_runner("seo_meta", "home page", n=2)
+    rows = task_runner("seo_meta", "Home page: Kettlebrook kettles, toasters and grinders, a seven-year warranty", n=2)
     assert len(rows) == 1 and rows[0]["characters"] >= 120
 
 
 def test_meta_and_hashtag_helpers():
-    text = "The Zephyr 3000 kettle remembers five temperatures. " * 3  # 156 characters: cut at the last sentence
-    assert fit_meta(f"Meta description: {text}").endswith("temperatures.") and len(fit_meta(text)) <= 158
+    text = "The Zephyr 3000 kettle remembers five temperatures. " * 4  # 208 characters: its first three sentences
+    assert fit_meta(f"Meta description: {text}") == text.strip()[:155] and len(fit_meta(text)) <= 158
+    assert fit_meta("A kettle " * 20) == ("A kettle " * 20).strip()  # no sentence ends: kept whole, to be dropped
     assert with_keyword("Kettles built to last", "warranty") == "Warranty: Kettles built to last"
     assert keyword_hashtags("Repair your toaster: the toaster repair service is free") == [
         "#repair", "#toaster", "#service", "#free"]
-    assert with_hashtags("New colors! #kettlebrook #tea #colors", POST, 2200).endswith("\n\n#kettlebrook #tea #colors")
-    tagged = with_hashtags("x" * 2195, POST, 2200)
-    assert len(tagged) <= 2200 and CLOSING_HASHTAGS.search(tagged)
+    assert with_hashtags("New colors! #kettlebrook #tea #colors", POST).endswith("\n\n#kettlebrook #tea #colors")
+    tagged = with_hashtags("A long post. " * 160, POST)
+    assert tagged.startswith("A long post. " * 159) and CLOSING_HASHTAGS.search(tagged)  # never cut to fit
 
 
 def test_chat_commands_run_each_plugin_and_format_it(task_runner):
@@ -130,14 +143,15 @@ def test_default_model_seo_meta_keeps_length_and_keyword(real_bot):
     assert rows and all(len(r["description"]) <= 158 and "returns" in r["description"].lower() for r in rows)
 
 
-def test_evaluate_reports_limits_spam_and_distinct_variants(task_runner):
-    task_runner.engine.responses = ["FREE kettles for winners", "Tea, exactly how you like it",
-                                    "Tea, exactly how you like it"]
-    report = task_runner.bot.router.tasks["subject_lines"].evaluate(
-        task_runner.bot, [{"text": "Spring sale"}, {"text": "Recycling", "options": {"n": 1}}], n=2)
-    assert report["inputs"] == 2 and report["outputs"] == 3  # the second brief asked for one line
-    assert report["problems"]["spam trigger"] >= 1 and 0 < report["within_limits"] < 1
-    assert report["distinct"] < 1  # the same line was the best for both briefs
+def test_evaluate_reports_each_checks_pass_rate_and_the_variants_shown(task_runner):
+    task_runner.engine.responses = ["FREE kettles for winners", "The Zephyre kettle, now on sale",
+                                    "Kettles, exactly how you like them", "I'm your kettles assistant"]
+    briefs = [{"text": "A spring sale on kettles"}, {"text": "Recycling kettles", "options": {"n": 1}}]
+    report = task_runner.bot.router.tasks["subject_lines"].evaluate(task_runner.bot, briefs, n=2)
+    assert report["inputs"] == 2 and report["variants_asked"] == report["variants_shown"] == 3
+    rates = report["check_pass_rates"]
+    assert rates["spelling"] < 1 and rates["role-play"] < 1 and rates["banned words"] == 1  # "Zephyre", "I'm"
+    assert report["problems"] == {"spam trigger": 1} and report["shown_passing_every_check"] == round(2 / 3, 4)
 
 
 def test_cli_eval_task_on_the_tiny_model(tmp_path, tiny_model_dir, botkit_cli):
@@ -145,8 +159,9 @@ def test_cli_eval_task_on_the_tiny_model(tmp_path, tiny_model_dir, botkit_cli):
     data.write_text('{"text": "The Zephyr 3000 kettle"}\n{"text": "Spring sale", "options": {"channel": "display"}}\n')
     out = json.loads(botkit_cli("eval", "task", "ad_copy", str(data), "-o", "n=2", "--json", home=tmp_path,
                                 env={"BOTKIT_MODEL": str(tiny_model_dir)}).stdout)
-    assert out["task"] == "ad_copy" and out["inputs"] == 2 and out["outputs"] == 4
-    assert {"within_limits", "distinct", "best_brand_similarity", "seconds_per_input"} <= set(out)
+    assert out["task"] == "ad_copy" and out["inputs"] == 2 and out["variants_asked"] == 4
+    assert out["variants_shown"] <= 4 and out["candidates_sampled"] > 0
+    assert set(CHECKS) <= set(out["check_pass_rates"]) and "shown_passing_every_check" in out
     data.write_text('{"txt": "oops"}\n')
     proc = botkit_cli("eval", "task", "ad_copy", str(data), home=tmp_path, check=False)
     assert proc.returncode == 1 and "line(s) 1" in proc.stderr and "Traceback" not in proc.stderr

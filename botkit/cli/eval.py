@@ -110,7 +110,8 @@ def eval_task(
     option: Optional[list[str]] = OPTIONS,
     json_out: bool = JSON,
 ):
-    """Run a plugin's own evaluation on a dataset: limits kept, distinct variants, brand similarity."""
+    """Run a plugin's own evaluation on a dataset (copy plugins: each check's pass rate over the candidates
+    sampled, variants shown of those asked, the share of shown variants passing every check)."""
     from botkit.jsonl import read_jsonl
     from botkit.plugins import get_tasks
 
