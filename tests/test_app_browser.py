@@ -3,6 +3,7 @@ chromium through Playwright (never `playwright install`)."""
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -40,7 +41,8 @@ def test_chat_in_a_real_browser(server, chromium, tmp_path):
     sync_api.expect(messages).to_have_count(2, timeout=120_000)
     answer = messages.nth(1)
     sync_api.expect(answer).to_contain_text("seven years", timeout=120_000)
-    citation = answer.get_by_text("[1] Warranty · warranty.md")
+    # The citation names the document's title, the section the sentence sits in, and the file.
+    citation = answer.get_by_text(re.compile(r"^\[1\] Warranty › .+ · warranty\.md$"))
     sync_api.expect(citation).to_be_visible()
     sync_api.expect(answer).not_to_contain_text("▌")  # the streamed draft gave way to the reply
     sync_api.expect(answer).to_contain_text("completion tokens")
