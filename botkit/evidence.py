@@ -55,9 +55,7 @@ def _candidates(chunk: Chunk) -> list[tuple[str, str]]:
     if text.startswith("Q:") and "\nA:" in text:
         question, answer = text.split("\nA:", 1)
         return [(s, f"{question[2:].strip()} {s}") for s in _with_bare_replies(split_sentences(answer))]
-    units = split_sentences(text)
-    if units and units[0][:1].islower():
-        units = units[1:]  # the tail of a sentence cut by the chunk overlap: never quote half a sentence
+    units = split_sentences(text)  # chunks hold whole units, so a first line in lower case ("macOS: ...") is one
     return [(s, f"{chunk.title}: {s}") for s in _with_bare_replies(units) if len(s.split()) >= 3]
 
 
