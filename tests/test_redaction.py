@@ -60,7 +60,8 @@ def test_the_brands_own_contact_details_can_be_kept():
 
 def test_export_redacts_by_default_and_no_redact_or_the_setting_keeps_it(home, tmp_path, monkeypatch):
     store = RankingStore.open(load_settings())
-    history = [{"role": "user", "content": "My e-mail is sam@example.org."}, {"role": "assistant", "content": "Thanks."}]
+    history = [{"role": "user", "content": "My e-mail is sam@example.org."},
+               {"role": "assistant", "content": "Thanks."}]
     ask = "Can you call me on 415-555-2671 about order #100234567?"
     good = store.log_response(ask, "Of course, we will call 415-555-2671 today about order #100234567.",
                               model="v1", messages=[*history, {"role": "user", "content": ask}])
