@@ -48,17 +48,23 @@ def start_server(model: str, engine: str, home: Path) -> tuple[subprocess.Popen,
     log = (home / "serve.log").open("w")
     proc = subprocess.Popen([*botkit, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 300
+    wait_until_up(proc, url, home)
+    return proc, url, key
+
+
+def wait_until_up(proc: subprocess.Popen, url: str, home: Path, seconds: float = 300) -> None:
+    """Wait for `botkit serve` (logging to home/serve.log) to answer /healthz; exit with its log if it dies."""
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit(f"botkit serve exited:\n{(home / 'serve.log').read_text()[-2000:]}")
         try:
             if httpx.get(url + "/healthz", timeout=2).status_code == 200:
-                return proc, url, key
+                return
         except httpx.HTTPError:
             time.sleep(0.5)
     proc.terminate()
-    raise SystemExit("botkit serve did not come up in 300 s")
+    raise SystemExit(f"botkit serve did not come up in {seconds:.0f} s")
 
 
 def questions() -> list[str]:

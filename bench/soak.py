@@ -33,7 +33,7 @@ from botkit.prompting.brand import sample_brand_dir
 from botkit.server.keys import KeyStore
 
 sys.path.insert(0, str(Path(__file__).parent))
-from serve_load import free_port, peak_rss_mb, percentile, questions  # noqa: E402 - a sibling bench script
+from serve_load import free_port, peak_rss_mb, percentile, questions, wait_until_up  # noqa: E402 - a sibling bench script
 
 
 def start_server(home: Path, clients: int, model: str, engine: str) -> tuple[subprocess.Popen, str, dict]:
@@ -53,17 +53,8 @@ def start_server(home: Path, clients: int, model: str, engine: str) -> tuple[sub
     proc = subprocess.Popen([*botkit, "serve", "--port", str(port), "--log-level", "info"], env=env, stdout=log,
                             stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"botkit serve exited:\n{(home / 'serve.log').read_text()[-2000:]}")
-        try:
-            if httpx.get(url + "/healthz", timeout=2).status_code == 200:
-                return proc, url, keys
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    proc.terminate()
-    raise SystemExit("botkit serve did not come up in 300 s")
+    wait_until_up(proc, url, home)
+    return proc, url, keys
 
 
 class Tally:
