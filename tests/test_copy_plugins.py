@@ -125,22 +125,26 @@ def real_bot(settings, default_engine, embedder):
 @pytest.mark.e2e
 def test_default_model_ad_copy_keeps_search_limits(real_bot):
     brief = "The Zephyr 3000 kettle: five temperature presets, seven-year warranty"
-    rows = real_bot.run_task("ad_copy", brief, n=2).output
-    assert len(rows) == 2 and all(0 < len(r["headline"]) <= 30 and 0 < len(r["description"]) <= 90 for r in rows)
+    result = real_bot.run_task("ad_copy", brief, n=2)
+    rows = result.output  # the 135M model rarely writes a line that passes every check: then it says so
+    assert_shown_or_said(result, 2)
+    assert all(0 < len(r["headline"]) <= 30 and 0 < len(r["description"]) <= 90 for r in rows)
     assert all("\n" not in r["headline"] + r["description"] for r in rows)
 
 
 @pytest.mark.e2e
 def test_default_model_instagram_rewrite_keeps_limit_and_hashtags(real_bot):
-    rows = real_bot.run_task("social_rewrite", POST, platform="instagram", n=2).output
-    assert len(rows) == 2 and all(len(r["post"]) <= 2200 and CLOSING_HASHTAGS.search(r["post"]) for r in rows)
+    result = real_bot.run_task("social_rewrite", POST, platform="instagram", n=2)
+    assert_shown_or_said(result, 2)
+    assert all(len(r["post"]) <= 2200 and CLOSING_HASHTAGS.search(r["post"]) for r in result.output)
 
 
 @pytest.mark.e2e
 def test_default_model_seo_meta_keeps_length_and_keyword(real_bot):
-    rows = real_bot.run_task("seo_meta", "Our returns page: return any item within 30 days for a full refund",
-                             keyword="returns", n=2).output
-    assert rows and all(len(r["description"]) <= 158 and "returns" in r["description"].lower() for r in rows)
+    result = real_bot.run_task("seo_meta", "Our returns page: return any item within 30 days for a full refund",
+                               keyword="returns", n=2)
+    assert_shown_or_said(result, 2)
+    assert all(len(r["description"]) <= 158 and "returns" in r["description"].lower() for r in result.output)
 
 
 def test_evaluate_reports_each_checks_pass_rate_and_the_variants_shown(task_runner):
