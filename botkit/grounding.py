@@ -25,7 +25,9 @@ _NUMBER_WORDS = {
     "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
     "sixty": 60, "ninety": 90, "hundred": 100, "thousand": 1000,
 }
-_FILLER = re.compile(r"^\s*(?:the\s+)?answer(?:\s+to\s+(?:your|the|this)\s+question)?\s*(?:is)?\s*[:\-]\s*", re.I)
+_FILLER = re.compile(r"^\s*(?:(?:the\s+)?answer(?:\s+to\s+(?:your|the|this)\s+question)?\s*(?:is)?\s*[:\-]"
+                     r"|(?:the\s+)?sources?(?:\s+(?:says?|states?)(?:\s+that)?|\s*:)"
+                     r"|according\s+to\s+(?:the\s+)?sources?\s*,?)\s*", re.I)
 # Whole sentences a small chat model pads with; they carry no facts.
 _PADDING = re.compile(
     r"^(?:i'?m sorry|i apologi[sz]e|sorry|great question|thanks? (?:you )?for|i hope this helps|let me know|"
@@ -235,6 +237,11 @@ def check_answer(answer: str, question: str, evidence: list[Evidence], embedder,
     novel = [w for w in words if stem(w) not in known]
     if words and len(novel) / len(words) > 0.25:
         return Check(False, f"words not in the sources: {novel[:5]}", incomplete=True)
+    # "The source says you can drop off a toaster if you're not buying": the question echoed as a fact.
+    sourced = {stem(w) for w in content_words(f"{source_text} {allowed}")}
+    echoed = [w for w in words if stem(w) not in sourced]
+    if words and len(echoed) / len(words) > 0.4:
+        return Check(False, f"the answer restates the question, not the sources: {echoed[:5]}", incomplete=True)
     # Names must match exactly (a tiny model misspells them: "Zephyre", "Zepher").
     exact = {bare(w) for w in WORD.findall(f"{source_text} {question} {allowed}")}
     names = {w for w in re.findall(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z]+", answer_plain)}

@@ -136,3 +136,16 @@ def test_quotes_carry_no_markup_or_table_debris():
     quote = quote_answer([Evidence(bold.text, bold, 0.7)], lambda c: 1)
     assert quote == "Zephyr 3000 — $129. Our best-selling kettle. [1]"
     assert quote_answer([Evidence(row.text, row, 0.7)], lambda c: 1) == "Express, $9.95, next working day [1]"
+
+
+def test_the_question_echoed_as_a_fact_is_rejected(embedder):
+    question = "Can I leave a broken toaster at your shop for recycling on a Sunday?"
+    evidence = [Evidence("Any Kettlebrook store takes back an old kettle or toaster for recycling when you buy "
+                         "a new one.", Chunk("r", "", "/kb/recycling.md", "Recycling"), 0.7)]
+    echo = clean_answer("The source says that you can leave a broken toaster at the shop for recycling on a "
+                        "Sunday. [1]")
+    assert echo.startswith("You can leave")  # the filler the default model wraps it in is gone
+    check = check_answer(echo, question, evidence, embedder)
+    assert not check.supported and "restates the question" in check.reason
+    assert check_answer("Stores take back an old toaster for recycling when you buy a new one.",
+                        "Can I recycle my old toaster at your store?", evidence, embedder).supported
