@@ -149,3 +149,13 @@ def test_the_question_echoed_as_a_fact_is_rejected(embedder):
     assert not check.supported and "restates the question" in check.reason
     assert check_answer("Stores take back an old toaster for recycling when you buy a new one.",
                         "Can I recycle my old toaster at your store?", evidence, embedder).supported
+
+
+def test_a_faqs_yes_or_no_answers_its_own_question_not_one_that_shares_a_name():
+    from botkit.grounding import stated_answer
+
+    faq = Chunk("f", "Q: Does Pro for Lumen Notes include Lumen Tasks?\nA: No. Lumen Notes and Lumen Tasks are "
+                     "separate subscriptions.", "/kb/faq.jsonl", "FAQ")
+    evidence = [Evidence("No. Lumen Notes and Lumen Tasks are separate subscriptions.", faq, 0.6)]
+    assert stated_answer("Does Pro for Lumen Notes include Lumen Tasks?", evidence) == "no"
+    assert stated_answer("Can I connect Lumen Notes to Slack?", evidence) == ""
