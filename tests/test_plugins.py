@@ -107,19 +107,19 @@ def registered():
 
 
 def test_a_plugin_scorer_ranks_copy_before_the_builtin_brand_similarity(task_runner, registered):
-    short, long = "Spring kettles", "Our spring sale starts Monday on every kettle"
+    short, long = "Spring kettles", "Our spring sale covers every kettle we make"
     task_runner.engine.responses = [long, short]
+    builtin = [r["subject"] for r in task_runner("subject_lines", "Spring sale", n=2)]
+    assert sorted(builtin) == sorted([short, long])
 
-    class Longest:
+    class Reversed:  # ranks the two the other way round from brand similarity
         @hookimpl
         def register_scorers(self, register):
-            register("longest", lambda bot: lambda texts: [len(t) for t in texts])
+            register("reversed", lambda bot: lambda texts: [builtin.index(t) for t in texts])
             register("reward_model", lambda bot: None)  # nothing trained yet: not available, skipped
 
-    # With the fake embeddings, brand similarity happens to put the short line first.
-    assert [r["subject"] for r in task_runner("subject_lines", "Spring sale", n=2)] == [short, long]
-    registered(Longest(), "longest")
-    assert [r["subject"] for r in task_runner("subject_lines", "Spring sale", n=2)] == [long, short]
+    registered(Reversed(), "reversed")
+    assert [r["subject"] for r in task_runner("subject_lines", "Spring sale", n=2)] == builtin[::-1]
 
 
 def test_a_plugin_model_source_makes_its_names_usable_as_models(settings, tiny_model_dir, registered):
@@ -159,7 +159,8 @@ def test_cli_run_on_the_tiny_model(tmp_path, botkit_cli, tiny_model_dir):
     proc = botkit_cli("run", "subject_lines", "Spring sale on kettles", "--option", "n=2", "-o", "preview=true",
                       "--json", home=tmp_path, env={"BOTKIT_MODEL": str(tiny_model_dir)})
     out = json.loads(proc.stdout)
-    assert out["plugin"] == "subject_lines" and len(out["output"]) == 2
+    # A random model's lines rarely pass the copy checks: fewer rows then, and the reply says why.
+    assert out["plugin"] == "subject_lines" and (len(out["output"]) == 2 or "passed the checks" in out["text"])
     assert all(len(row["subject"]) <= 60 and row["preview"] is not None for row in out["output"])
 
 

@@ -65,10 +65,12 @@ def test_chat_command_runs_the_plugin_and_says_so(tiny_bot):
     reply = tiny_bot.respond("/subject n=2 Spring sale on kettles")
     assert reply.plugin == "subject_lines" and reply.grounding == "plugin"
     assert reply.route == "explicit command /subject"
-    lines = reply.text.splitlines()
-    assert [line[:3] for line in lines] == ["1. ", "2. "]
-    subjects = [line.split("**")[1] for line in lines]
-    assert all(0 < len(s) <= 60 for s in subjects)
+    # Numbered lines for the variants that passed the copy checks; a random model's rarely do, and
+    # then the reply says why instead of showing them.
+    lines = [line for line in reply.text.splitlines() if line[:1].isdigit()]
+    assert [line[:3] for line in lines] == [f"{i}. " for i in range(1, len(lines) + 1)] and len(lines) <= 2
+    assert len(lines) == 2 or "passed the checks" in reply.text
+    assert all(0 < len(line.split("**")[1]) <= 60 for line in lines)
     assert tiny_bot.sessions.history(reply.session_id)[-1].meta["plugin"] == "subject_lines"
     with pytest.raises(BotkitError, match="text is empty"):
         tiny_bot.respond("/subject n=2")

@@ -7,8 +7,10 @@ from botkit.default_plugins.subject_lines import spam_flags
 
 def test_tiny_model_variants_respect_n_and_the_60_character_limit(tiny_bot):
     for n in (1, 4):
-        rows = tiny_bot.run_task("subject_lines", "Spring sale on kettles", n=n).output
-        assert len(rows) == n
+        result = tiny_bot.run_task("subject_lines", "Spring sale on kettles", n=n)
+        rows = result.output
+        # A random model's lines rarely pass the copy checks: fewer rows then, and the reply says why.
+        assert len(rows) == n or (len(rows) < n and "passed the checks" in result.text)
         assert all(0 < len(r["subject"]) <= 60 and r["preview"] is None for r in rows)
         assert [r["score"] for r in rows] == sorted((r["score"] for r in rows), reverse=True)
 
@@ -27,9 +29,9 @@ def test_spam_triggers_are_flagged():
 
 
 def test_spammy_candidate_is_flagged_and_ranked_below_a_clean_one(task_runner):
-    task_runner.engine.responses = ["WIN a FREE kettle, act now!!!", "A kettle you keep for years"]
+    task_runner.engine.responses = ["Free kettle giveaway, act now!!!", "A kettle you keep for years"]
     rows = task_runner("subject_lines", "kettle giveaway", n=2)
-    assert [r["subject"] for r in rows] == ["A kettle you keep for years", "WIN a FREE kettle, act now!!!"]
+    assert [r["subject"] for r in rows] == ["A kettle you keep for years", "Free kettle giveaway, act now!!!"]
     assert rows[0]["spam_flags"] == [] and {"free", "act now", "!!!"} <= set(rows[1]["spam_flags"])
 
 

@@ -35,7 +35,8 @@ def run(plugin: str = typer.Argument(..., help="The task to run (see `botkit plu
     result = load_bot().run_task(plugin, text, **options)
     output = result.output
     if json_out:
-        print_json({"plugin": plugin, "model": result.model, "output": output, "usage": result.usage})
+        print_json({"plugin": plugin, "model": result.model, "output": output, "text": result.text,
+                    "usage": result.usage})
         return
     if isinstance(output, list) and output and all(isinstance(row, dict) for row in output):
         print_table(output[0], (row.values() for row in output))
