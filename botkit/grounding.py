@@ -279,8 +279,15 @@ def quote_answer(evidence: list[Evidence], number_of, question: str = "", allowe
     urls = urls_in(" ".join(e.chunk.text for e in evidence))
     said = stated_answer(question, picked[:1]) if question else ""
     lead = f"{said.capitalize()}. " if said and not _YES_NO.match(best.sentence) else ""
+
+    def shown(e: Evidence) -> str:
+        # A FAQ's "No." answers the FAQ's own question: quoted for another question it would say no to that one.
+        sentence = e.sentence if said or not question else _YES_NO.sub("", e.sentence, count=1)
+        sentence = shown_text(sentence, urls)
+        return sentence[:1].upper() + sentence[1:]
+
     if len(picked) == 2 and number_of(picked[0].chunk) == number_of(picked[1].chunk):
-        text = " ".join(shown_text(e.sentence, urls) for e in picked) + f" [{number_of(best.chunk)}]"
+        text = " ".join(shown(e) for e in picked) + f" [{number_of(best.chunk)}]"
     else:
-        text = " ".join(f"{shown_text(e.sentence, urls)} [{number_of(e.chunk)}]" for e in picked)
+        text = " ".join(f"{shown(e)} [{number_of(e.chunk)}]" for e in picked)
     return lead + " ".join(text.split())

@@ -159,3 +159,12 @@ def test_a_faqs_yes_or_no_answers_its_own_question_not_one_that_shares_a_name():
     evidence = [Evidence("No. Lumen Notes and Lumen Tasks are separate subscriptions.", faq, 0.6)]
     assert stated_answer("Does Pro for Lumen Notes include Lumen Tasks?", evidence) == "no"
     assert stated_answer("Can I connect Lumen Notes to Slack?", evidence) == ""
+
+
+def test_a_quoted_faq_answer_drops_its_no_for_a_question_it_does_not_answer():
+    faq = Chunk("f", "Q: Does Pro for Lumen Notes include Lumen Tasks?\nA: No. Lumen Notes and Lumen Tasks are "
+                     "separate subscriptions.", "/kb/faq.jsonl", "FAQ")
+    evidence = [Evidence("No. Lumen Notes and Lumen Tasks are separate subscriptions.", faq, 0.6)]
+    quote = quote_answer(evidence, lambda chunk: 1, "Can I connect Lumen Notes to Slack?")
+    assert quote == "Lumen Notes and Lumen Tasks are separate subscriptions. [1]"
+    assert quote_answer(evidence, lambda chunk: 1, "Does Pro for Lumen Notes include Lumen Tasks?").startswith("No.")
