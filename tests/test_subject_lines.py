@@ -40,6 +40,9 @@ def test_default_model_end_to_end_keeps_the_limits(settings, default_engine, emb
     from botkit.dialogue import Bot
 
     bot = Bot(settings, engine=default_engine, embedder=embedder)
-    rows = bot.run_task("subject_lines", "Launch of the Zephyr Mini, a small travel kettle", n=3).output
-    assert len(rows) == 3 and len({r["subject"].lower() for r in rows}) == 3
+    result = bot.run_task("subject_lines", "Launch of the Zephyr Mini, a small travel kettle", n=3)
+    rows = result.output
+    # Only variants that pass the copy checks are shown; when fewer pass, the reply says so.
+    assert len(rows) == 3 or "passed the checks" in result.text
+    assert len({r["subject"].lower() for r in rows}) == len(rows)
     assert all(0 < len(r["subject"]) <= 60 and "\n" not in r["subject"] for r in rows)

@@ -8,6 +8,13 @@ import pytest
 from botkit.default_plugins.summarize import supported
 from botkit.default_plugins.support_reply import questions_in
 from botkit.errors import BotkitError
+from botkit.prompting.brand import sample_brand_dir
+
+
+@pytest.fixture(autouse=True)
+def sample_brand(monkeypatch):
+    """These bots start before the sample's documents are ingested: name the sample brand, as a user would."""
+    monkeypatch.setenv("BOTKIT_BRAND", str(sample_brand_dir() / "brand.yaml"))
 
 TICKET = ("Maria ordered a Zephyr Mini on March 3 and it arrived on March 9 with a cracked lid. She sent photos "
           "on March 10. Our agent offered a replacement lid, but Maria wants a full refund because the kettle "
