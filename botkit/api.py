@@ -53,8 +53,5 @@ def stream_chat(bot, messages: list[dict], session_id: str | None = None, **deco
     if not message.strip():
         raise BotkitError("the message is empty")
     if session_id is None:
-        with bot._turns:  # the store's connection is shared: one thread writes at a time, as in Bot.stream
-            session_id = bot.sessions.create(title=message)
-            for turn in history:
-                bot.sessions.append(session_id, turn["role"], turn["content"])
+        session_id = bot.start_session(message, history)
     yield from bot.stream(message, session_id, **decoding)

@@ -247,6 +247,15 @@ class Bot:
             self.sessions.append(session_id, "assistant", reply.text, meta)
         yield reply
 
+    def start_session(self, title: str, history: list[dict] = ()) -> str:
+        """A new stored session seeded with earlier `{role, content}` turns (an OpenAI-style chat that
+        arrives whole), written under the turn lock: the store's connection is shared between threads."""
+        with self._turns:
+            session_id = self.sessions.create(title=title)
+            for turn in history:
+                self.sessions.append(session_id, turn["role"], turn["content"])
+        return session_id
+
     def answer(self, question: str, **decoding) -> Reply:
         """A grounded answer to `question` alone: no routing, no session history, nothing logged.
         What plugins use (e.g. a support reply answering each question of an email)."""
