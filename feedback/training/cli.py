@@ -75,7 +75,7 @@ def _train(ctx: typer.Context, config_class, train, read, *, data: Path | None, 
 
 
 # command -> (its config 'module:Class', that module's train function, the reader of feedback.training.data
-# that gives its rows from --data or the store, its --help)
+# (or a 'module:function') that gives its rows from --data or the store, its --help)
 METHODS = {
     "sft": ("botkit.feedback.training.sft:SFTRunConfig", "train_sft", "examples_from",
             "Fine-tune the chat model on your copy (text, prompt/completion or messages lines; from the\n"
@@ -85,9 +85,11 @@ METHODS = {
            "held-out pairwise accuracy."),
     "dpo": ("botkit.feedback.training.dpo:DPORunConfig", "train_dpo", "preferences_from",
             "DPO on preference pairs with a LoRA adapter; reports held-out reward accuracy and margin."),
-    "rl": ("botkit.feedback.training.rl:RLRunConfig", "train_rl", "prompts_from",
-           "Online RL (GRPO) against a trained reward version (--reward-model, default: the newest), with\n"
-           "a KL penalty --beta to the base; reports held-out reward and win rate against the base."),
+    "rl": ("botkit.feedback.training.rl:RLRunConfig", "train_rl", "botkit.feedback.training.rewards:rl_rows_from",
+           "Online RL (GRPO) against verifiable rewards (--reward grounding, copy-checks) and/or a trained\n"
+           "reward version (--reward version:NAME or --reward-model; default: the newest), with a KL penalty\n"
+           "--beta to the base; --data takes prompts, or `question` lines asked of this home's documents\n"
+           "(the grounded chats the engine receives); reports held-out rewards and win rate against the base."),
 }
 
 
@@ -101,7 +103,9 @@ def _add_method(name: str, config_class: str, train: str, read: str, doc: str) -
 
         module, class_name = config_class.split(":")
         method = import_module(module)
-        _train(ctx, getattr(method, class_name), getattr(method, train), getattr(readers, read), data=data,
+        reader_module, _, reader = read.rpartition(":")
+        reader = getattr(import_module(reader_module) if reader_module else readers, reader)
+        _train(ctx, getattr(method, class_name), getattr(method, train), reader, data=data,
                from_store=from_store, out=out, profile=profile, config=config, resume=resume, json_out=json_out,
                include_flagged=include_flagged)
 

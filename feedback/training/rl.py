@@ -1,7 +1,8 @@
-"""`botkit train rl`: online RL of the brand-voice model against a trained reward model, with TRL's
-GRPOTrainer (PPO's clipped surrogate over groups of sampled answers; TRL no longer ships PPOTrainer),
-a LoRA adapter and a KL penalty (`beta`) to the base. Held-out: the reward model's score of the new
-policy's answers against the base's on held-out prompts, both answered by botkit's own engine.
+"""`botkit train rl`: online RL of the brand-voice model against a trained reward model and/or verifiable
+rewards (the grounding check, the copy checks: `rewards.py`), with TRL's GRPOTrainer (PPO's clipped
+surrogate over groups of sampled answers; TRL no longer ships PPOTrainer), a LoRA adapter and a KL
+penalty (`beta`) to the base. Held-out: the rewards of the new policy's answers against the base's on
+held-out prompts, both answered by botkit's own engine.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from botkit.feedback.training.adapters import load_policy, new_adapter
 from botkit.feedback.training.base import Built, train_version
 from botkit.feedback.training.config import BotkitFields
 from botkit.feedback.training.data import as_chat, truncate_prompt_left
-from botkit.feedback.training.reward import RewardScorer
+from botkit.feedback.training.rewards import check_reward_names, reward_functions
 
 
 @dataclass
@@ -25,47 +26,71 @@ class RLRunConfig(GRPOConfig, BotkitFields):
     """TRL's GRPOConfig with botkit's fields and the reward version to optimise."""
 
     reward_model: str | None = field(default=None, metadata={
-        "help": "The registered reward version to optimise; the newest one when unset."})
+        "help": "The registered reward version to optimise (same as --reward version:NAME); the newest one "
+                "when no reward is named."})
+    reward: list[str] = field(default_factory=list, metadata={
+        "help": "Rewards to optimise, summed (weights: --reward_weights): grounding (the answer passes the "
+                "grounding check against the sources in its prompt, cites the right one, stays short; give "
+                "--data a file of `question` lines), copy-checks (share of the copy plugins' checks passed), "
+                "version:NAME (a reward version), e.g. --reward grounding version:brand-rm."})
 
     method: ClassVar[str] = "rl"
 
 
-def reward_function(scorer: RewardScorer):
-    """A TRL reward function (a plain callable) scoring completions with `scorer`."""
-    def reward_model_score(prompts, completions, **kwargs) -> list[float]:
-        texts = [c if isinstance(c, str) else c[-1]["content"] for c in completions]
-        return scorer.score(list(prompts), texts)
+def rewards_of(config: RLRunConfig) -> list[str]:
+    """The rewards a run optimises: `reward`, plus `reward_model` as a version."""
+    named = list(config.reward or [])
+    if config.reward_model and f"version:{config.reward_model}" not in named:
+        named.append(f"version:{config.reward_model}")
+    return named
 
-    return reward_model_score
 
-
-def heldout_rewards(model, tokenizer, scorer: RewardScorer, prompts: list, max_new_tokens: int) -> dict:
-    """Mean reward of the adapted policy's greedy answers and of the base's (adapter off) on `prompts`,
-    and how often the policy's answer scored higher."""
+def heldout_rewards(model, tokenizer, funcs: list, weights: list[float] | None, rows: list[dict],
+                    max_new_tokens: int) -> dict:
+    """Each reward's mean over the adapted policy's greedy answers and the base's (adapter off) on the
+    held-out `rows`, their weighted sum (`heldout_reward`), and how often the policy's answer scored higher."""
     from botkit.decoding import DecodingOptions
     from botkit.models.transformers_engine import TransformersEngine
 
     engine = TransformersEngine(model.eval(), tokenizer, "training")
+    prompts = [r["prompt"] for r in rows]
     chats, options = [as_chat(p) for p in prompts], DecodingOptions(max_new_tokens=max_new_tokens)
-    tuned = scorer.score(prompts, [g.text for g in engine.generate_batch(chats, options)])
+    columns = {k: [r.get(k) for r in rows] for k in rows[0] if k != "prompt"}
+    weights = weights or [1.0] * len(funcs)
+
+    def scored(texts: list[str]) -> tuple[list[float], dict]:
+        each = {f.__name__: f(prompts=prompts, completions=texts, **columns) for f in funcs}
+        total = [sum(w * s[i] for w, s in zip(weights, each.values())) for i in range(len(texts))]
+        return total, {name: sum(s) / len(s) for name, s in each.items()}
+
+    tuned, tuned_each = scored([g.text for g in engine.generate_batch(chats, options)])
     with model.disable_adapter():
-        base = scorer.score(prompts, [g.text for g in engine.generate_batch(chats, options)])
+        base, base_each = scored([g.text for g in engine.generate_batch(chats, options)])
     wins = sum(1.0 if t > b else 0.5 if t == b else 0.0 for t, b in zip(tuned, base))
     return {"heldout_reward": sum(tuned) / len(tuned), "heldout_base_reward": sum(base) / len(base),
-            "heldout_win_rate_vs_base": wins / len(tuned), "heldout_prompts": len(prompts)}
+            "heldout_win_rate_vs_base": wins / len(tuned), "heldout_prompts": len(prompts),
+            **({f"heldout_reward_{n}": v for n, v in tuned_each.items()} if len(funcs) > 1 else {}),
+            **({f"heldout_base_reward_{n}": v for n, v in base_each.items()} if len(funcs) > 1 else {})}
 
 
 def train_rl(config: RLRunConfig, rows: list[dict], out: str, *, source: str, resume: bool = False,
              settings=None, callbacks=()) -> dict:
-    """Optimise the policy on `rows` ({"prompt"}) against `config.reward_model`; register version `out`."""
+    """Optimise the policy on `rows` ({"prompt"}, plus the columns rewards read, e.g. `sources`) against
+    `config.reward` and `config.reward_model` (the newest reward version when neither is given);
+    register version `out`."""
     from botkit.config import load_settings
 
     settings = settings or load_settings()
-    config.reward_model = config.reward_model or (ModelRegistry.open(settings).latest("reward") or {}).get("name")
-    if not config.reward_model:
-        raise BotkitError("online RL needs a reward model: train one with `botkit train rm` "
-                          "(or name it with --reward-model)")
-    scorer = RewardScorer.load(config.reward_model, settings)  # a typo fails before the run starts
+    check_reward_names(config.reward)
+    if not rewards_of(config):
+        config.reward_model = (ModelRegistry.open(settings).latest("reward") or {}).get("name")
+    if not rewards_of(config):
+        raise BotkitError("online RL needs a reward: --reward grounding or copy-checks, or a reward model "
+                          "(train one with `botkit train rm`, or name it with --reward-model)")
+    if "grounding" in config.reward and not any(r.get("sources") for r in rows):
+        raise BotkitError("--reward grounding scores answers against the sources in their prompts: give --data "
+                          "a file of `question` lines (e.g. an eval set), answered from this home's documents")
+    funcs = reward_functions(rewards_of(config), settings)  # a typo in a version fails before the run starts
 
     def build(train, heldout, settings) -> Built:
         from datasets import Dataset
@@ -73,17 +98,20 @@ def train_rl(config: RLRunConfig, rows: list[dict], out: str, *, source: str, re
 
         policy = load_policy(config, settings)
         policy.tokenizer.padding_side = "left"  # generation pads on the left
-        prompts = [{"prompt": truncate_prompt_left(as_chat(r["prompt"]), policy.tokenizer, config.max_prompt_length)}
+        # A grounded chat was fitted to the model's budget by the bot and stays whole; other prompts are cut.
+        prompts = [{**r, "prompt": r["prompt"] if r.get("sources") else
+                    truncate_prompt_left(as_chat(r["prompt"]), policy.tokenizer, config.max_prompt_length)}
                    for r in train]
-        trainer = GRPOTrainer(model=policy.model, reward_funcs=[reward_function(scorer)], args=config,
+        trainer = GRPOTrainer(model=policy.model, reward_funcs=funcs, args=config,
                               train_dataset=Dataset.from_list(prompts), processing_class=policy.tokenizer,
                               peft_config=new_adapter(config, policy))
         return Built(trainer, policy.base, policy.parent)
 
     def measure(trainer, train, heldout) -> dict:
-        return {**heldout_rewards(trainer.model, trainer.processing_class, scorer, [r["prompt"] for r in heldout],
+        return {**heldout_rewards(trainer.model, trainer.processing_class, funcs, config.reward_weights, heldout,
                                   config.max_completion_length),
-                "reward_model": config.reward_model, "train_prompts": len(train), "steps": trainer.state.global_step}
+                "rewards": [f.__name__ for f in funcs], "reward_model": config.reward_model,
+                "train_prompts": len(train), "steps": trainer.state.global_step}
 
     return train_version(config, rows, out, kind="policy", what="prompts", build=build, measure=measure,
                          source=source, resume=resume, settings=settings, callbacks=callbacks)

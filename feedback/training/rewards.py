@@ -1,0 +1,168 @@
+"""Verifiable rewards for `botkit train rl`: TRL reward functions that score a completion with botkit's own
+checks (the grounding check against the sources in its prompt, the copy plugins' checks) or a reward
+version, and the grounded RL prompts they need: the exact chats the engine receives for a set of questions."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict
+from pathlib import Path
+
+from botkit.errors import BotkitError
+from botkit.jsonl import read_jsonl
+
+# The rewards `--reward` names besides a reward version (`version:NAME`).
+REWARDS = ("grounding", "copy-checks")
+# A draft longer than this (in words) loses reward: only its first sentence is ever shown, and every
+# word past it costs generation time.
+SHORT_WORDS = 30
+
+
+def completion_text(completion) -> str:
+    """A TRL completion's text: a string, or a conversational completion's last message."""
+    return completion if isinstance(completion, str) else completion[-1]["content"]
+
+
+def grounded_prompts(bot, questions: list[dict]) -> list[dict]:
+    """One RL row per question `bot` would answer from its sources: `prompt`, the chat its engine receives
+    (system, few-shot turns, numbered sources, the question: the bot's own prompt code builds it), and
+    `sources` (JSON: the question, the source sentences behind each [n], the system prompt), what the
+    grounding reward checks against; `question`, `expected` and `source` as the question set gives them.
+    Questions the bot declines or answers part by part (no chat for the model to phrase) are left out."""
+    from botkit.dialogue import Reply
+
+    rows = []
+    for item in questions:
+        plan = bot._plan(item["question"].strip(), [], "")
+        if isinstance(plan, Reply):
+            continue
+        sources = [{"sentence": e.sentence, "score": e.score, "n": plan.numbering[e.chunk.id], "chunk": asdict(e.chunk)}
+                   for e in plan.evidence]
+        checked = {"question": plan.message, "sources": sources, "system": plan.system, "brand": bot.brand.name,
+                   "expected": list(item.get("expected") or [])}
+        rows.append({"prompt": plan.messages, "sources": json.dumps(checked, ensure_ascii=False),
+                     "question": item["question"], "expected": list(item.get("expected") or []),
+                     "source": item.get("source", "")})
+    return rows
+
+
+def rl_rows_from(path: Path | None, settings, *, include_flagged: bool = False) -> tuple[list[dict], str]:
+    """(rows, source) for `botkit train rl`: a file of questions (`question` lines, e.g. an eval set) becomes
+    the grounded chats this home's bot would answer them from; a prompt file or the store as before."""
+    from botkit.feedback.training.data import prompts_from
+
+    if path and Path(path).exists():
+        rows = read_jsonl(Path(path))
+        if rows and all("question" in r and "prompt" not in r for r in rows):
+            from botkit.dialogue import Bot
+
+            prompts = grounded_prompts(Bot(settings), rows)
+            if not prompts:
+                raise BotkitError(f"{path}: the knowledge base answers none of its questions from sources "
+                                  "(ingest the documents first: `botkit ingest PATH`)")
+            return prompts, str(path)
+    return prompts_from(path, settings, include_flagged=include_flagged)
+
+
+def number_of(numbers: dict[str, int]):
+    """A chunk's [n] in its prompt, from the chunk ids' numbering."""
+    return lambda chunk: numbers[chunk.id]
+
+
+def grounding_reward(embedder, answer_sentences: int = 1):
+    """The grounding reward of a completion to a grounded chat (rows carry `sources`, see
+    `grounded_prompts`): 1 when the draft passes the grounding check (the answer is shown in the model's
+    own words, not replaced by a quote), +0.5 when it cites the source that holds the fact (the expected
+    fact's source when the row names one, else the best source), +0.5 when the shown answer carries the
+    expected fact; minus up to 0.5 for a draft over SHORT_WORDS words. 0 for a chat without sources."""
+    from botkit.evidence import Evidence
+    from botkit.grounding import cited_numbers
+    from botkit.knowledge.store import Chunk
+    from botkit.streaming import CheckedAnswer
+
+    def grounding(prompts, completions, sources=None, **kwargs) -> list[float]:
+        scores = []
+        for completion, meta in zip(completions, sources or [None] * len(completions)):
+            if not meta:
+                scores.append(0.0)
+                continue
+            data, draft = json.loads(meta), completion_text(completion)
+            evidence = [Evidence(s["sentence"], Chunk(**s["chunk"]), s["score"]) for s in data["sources"]]
+            number = {s["chunk"]["id"]: s["n"] for s in data["sources"]}
+            answer = CheckedAnswer(data["question"], evidence, embedder, number_of(number),
+                                   allowed=data["brand"], max_sentences=answer_sentences, private=data["system"])
+            answer.feed(draft)
+            answer.finish()
+            score = 0.0
+            if answer.grounding == "generated":
+                expected = [e.lower() for e in data.get("expected") or []]
+                holding = [s["n"] for s in data["sources"] if any(e in s["chunk"]["text"].lower() for e in expected)]
+                right = set(holding or [data["sources"][0]["n"]])
+                score = 1.0 + 0.5 * bool(right & set(cited_numbers(draft)))
+                score += 0.5 * any(e in answer.text.lower() for e in expected)
+            words = len(draft.split())
+            scores.append(score - 0.5 * min(1.0, max(0, words - SHORT_WORDS) / SHORT_WORDS))
+        return scores
+
+    return grounding
+
+
+def copy_checks_reward(bot):
+    """The copy checks' reward: the share of the copy plugins' checks (`botkit.tasks.copy_checks.CHECKS`:
+    spelling, relevance, invented facts, brand words, banned words, complete phrasing, no role-play) the
+    completion passes, against its row's `brief` (else the prompt's last user turn)."""
+    from botkit.tasks.copy_checks import CHECKS, CopyChecks
+
+    checks: dict[str, CopyChecks] = {}  # one per brief: building one searches the knowledge base
+
+    def copy_checks(prompts, completions, brief=None, **kwargs) -> list[float]:
+        briefs = brief or [p if isinstance(p, str) else next(m["content"] for m in reversed(p) if m["role"] == "user")
+                           for p in prompts]
+        scores = []
+        for text, about in zip(map(completion_text, completions), briefs):
+            if about not in checks:
+                checks[about] = CopyChecks(bot, about)
+            line = re.sub(r"\s+", " ", text).strip()
+            scores.append(1.0 - len(checks[about].failures([line])[0]) / len(CHECKS) if line else 0.0)
+        return scores
+
+    copy_checks.__name__ = "copy_checks"
+    return copy_checks
+
+
+def reward_model_reward(scorer, name: str):
+    """A reward version's score of each completion (a plain callable, as TRL takes)."""
+    def reward_model_score(prompts, completions, **kwargs) -> list[float]:
+        return scorer.score(list(prompts), [completion_text(c) for c in completions])
+
+    reward_model_score.__name__ = f"version:{name}"
+    return reward_model_score
+
+
+def check_reward_names(names: list[str]) -> None:
+    """A misspelt `--reward` fails before anything loads."""
+    for name in names:
+        if name not in REWARDS and not (name.startswith("version:") and name[len("version:"):]):
+            raise BotkitError(f"unknown reward '{name}' (rewards: {', '.join(REWARDS)}, version:NAME)")
+
+
+def reward_functions(names: list[str], settings) -> list:
+    """The TRL reward functions `names` ask for, in order; a reward version that does not exist fails here,
+    before the run starts."""
+    from botkit.feedback.training.reward import RewardScorer
+
+    check_reward_names(names)
+    bot, funcs = None, []
+    for name in names:
+        if name.startswith("version:"):
+            version = name[len("version:"):]
+            funcs.append(reward_model_reward(RewardScorer.load(version, settings), version))
+            continue
+        if bot is None:
+            from botkit.dialogue import Bot
+
+            bot = Bot(settings)
+        funcs.append(grounding_reward(bot.embedder, settings.answer_sentences) if name == "grounding"
+                     else copy_checks_reward(bot))
+    return funcs

@@ -1,0 +1,73 @@
+"""Verifiable rewards: each scores an answer a user would be shown above one they would not, with the real
+grounding check over a small knowledge base and the real copy checks."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import pytest
+
+from botkit.errors import BotkitError
+from botkit.feedback.training.rewards import (
+    copy_checks_reward,
+    grounded_prompts,
+    grounding_reward,
+    reward_functions,
+)
+from botkit.prompting.brand import load_brand
+
+WARRANTY = {"question": "How long is the warranty on the Zephyr 3000 kettle?",
+            "expected": ["seven-year", "seven years"], "source": "warranty.md"}
+
+
+@pytest.fixture
+def warranty_row(bot):
+    rows = grounded_prompts(bot, [WARRANTY, {"question": "Do you sell fridges?"}])
+    assert len(rows) == 1, "the question the documents cannot answer gives no RL prompt"
+    return rows[0]
+
+
+def test_the_rl_prompt_is_the_chat_the_engine_receives(bot, warranty_row):
+    chat = warranty_row["prompt"]
+    assert chat[0]["role"] == "system" and chat[-1]["role"] == "user"
+    assert "[1]" in chat[-1]["content"] and WARRANTY["question"] in chat[-1]["content"]
+    sources = json.loads(warranty_row["sources"])["sources"]
+    assert all(s["sentence"] in chat[-1]["content"] for s in sources)  # the sources checked are the ones shown
+    # What the bot itself sends the engine for this question.
+    plan = bot._plan(WARRANTY["question"], [], "")
+    assert plan.messages == chat
+
+
+def test_grounding_rewards_a_checked_answer_over_a_failing_one(bot, warranty_row):
+    reward = grounding_reward(bot.embedder)
+    sources = json.loads(warranty_row["sources"])["sources"]
+    right = next(s["n"] for s in sources if "seven" in s["chunk"]["text"])
+    phrased = "The Zephyr 3000 is covered for seven years from the date of purchase"
+    answers = [f"{phrased} [{right}].",  # passes the check, cites the source with the fact
+               f"{phrased}.",  # passes, cites nothing
+               "The Zephyr 3000 comes with a 2.2 hour warranty [1].",  # an invented figure: quoted instead
+               f"{phrased} [{right}]. " + "It is a very good kettle indeed. " * 12]
+    scores = reward([warranty_row["prompt"]] * 4, [[{"role": "assistant", "content": a}] for a in answers],
+                    sources=[warranty_row["sources"]] * 4)
+    assert scores[0] > scores[1] > scores[2]
+    assert scores[3] < scores[0]  # the same fact in a long draft is worth less
+    assert scores[2] <= 0
+
+
+def test_copy_checks_reward_the_share_of_checks_passed(embedder):
+    # The sample brand's profile, no knowledge base (as in test_copy_checks.py).
+    reward = copy_checks_reward(SimpleNamespace(brand=load_brand(), embedder=embedder))
+    brief = "Our spring sale: 20% off every toaster until April 30"
+    lines = ["Toast for years: 20% off every toaster until April 30.",
+             "Here's what I need you to do! Send me your cheap Zephyre toaster, 50% off, and"]
+    good, bad = reward([brief, brief], lines)
+    assert good == 1.0 and bad < 0.5
+    assert reward([[{"role": "user", "content": brief}]], [lines[0]]) == [1.0]  # the brief from the chat
+
+
+def test_a_misspelt_reward_or_version_fails_before_anything_loads(settings):
+    with pytest.raises(BotkitError, match="unknown reward 'grounded'"):
+        reward_functions(["grounded"], settings)
+    with pytest.raises(BotkitError, match="no model version named 'nope'"):
+        reward_functions(["version:nope"], settings)
