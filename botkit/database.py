@@ -95,8 +95,16 @@ def _annotator_roles(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE annotators ADD COLUMN admin INTEGER NOT NULL DEFAULT 0")
 
 
+def _engine_chats(db: sqlite_utils.Database) -> None:
+    """What the model saw and wrote, beside each shown response (botkit.feedback.store): the chat the
+    engine received and the model's own output. NULL for responses logged before, which export as before."""
+    db.execute("ALTER TABLE responses ADD COLUMN engine_messages TEXT")
+    db.execute("ALTER TABLE responses ADD COLUMN output TEXT")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _knowledge_and_sessions, _ranking_store, _api_keys, _model_registry, _api_key_limits, _annotator_roles,
+    _engine_chats,
 ]
 
 

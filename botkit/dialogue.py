@@ -33,6 +33,7 @@ from botkit.prompting.fewshot import FewShotExamples, load_examples
 from botkit.routing import IntentRouter
 from botkit.sessions import SessionStore
 from botkit.streaming import CheckedAnswer
+from botkit.tasks.model import model_calls
 from botkit.usage import metered
 
 EMPTY_KB = "My knowledge base is empty, so I can't answer from your documents yet: add some with `botkit ingest PATH`."
@@ -70,6 +71,9 @@ class Reply:
     check: str = ""  # why the draft was kept or replaced
     id: str | None = None  # the response id in the ranking store, set when the reply is logged (for feedback)
     finish_reason: Literal["stop", "length"] = "stop"  # "length": the answer ends where max_new_tokens cut the draft
+    # The chat the engine received (system, few-shot, sources, history, the user turn); empty when the
+    # model was not asked (a canned or quoted-in-parts reply). Logged with `draft` so training sees it.
+    engine_messages: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -95,6 +99,10 @@ class TaskResult:
     usage: dict
     citations: list[Citation] = field(default_factory=list)
     id: str | None = None
+    # The chat the task last sent the engine and what the model wrote for it (best-of-N: the candidate
+    # shown first); empty / None when the task asked no model (botkit.tasks.model.model_calls).
+    engine_messages: list[dict] = field(default_factory=list)
+    model_output: str | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -148,9 +156,10 @@ class Bot:
         text = (text or "").strip()
         if not text:
             raise BotkitError("the text is empty")
-        with metered() as usage:
+        with metered() as usage, model_calls() as call:
             output = task.build(self, parsed).invoke(text)
-        result = TaskResult(plugin, output, task.format(output), self.engine.name, usage, task.citations(output))
+        result = TaskResult(plugin, output, task.format(output), self.engine.name, usage, task.citations(output),
+                            engine_messages=call.messages or [], model_output=call.output)
         if self.reply_log is not None:
             result.id = self.reply_log.log_reply(text, result, decoding=options or None)
         return result
@@ -243,7 +252,7 @@ class Bot:
                 reply.id = self.reply_log.log_reply(message, reply, decoding=options.model_dump(), history=history)
             self.sessions.append(session_id, "user", message)
             meta = reply.as_dict()
-            meta.pop("text"), meta.pop("answer")
+            meta.pop("text"), meta.pop("answer"), meta.pop("engine_messages")  # the chat is in the ranking store
             self.sessions.append(session_id, "assistant", reply.text, meta)
         yield reply
 
@@ -371,7 +380,8 @@ class Bot:
         # Best-of-N generates a batch and ranks it: there is nothing useful to stream before that.
         result = self.run_task(route.task, route.text, **route.options)
         return Reply(result.text, result.citations, result.model, result.usage, "plugin", session_id,
-                     plugin=route.task, route=route.reason, id=result.id)
+                     plugin=route.task, route=route.reason, id=result.id,
+                     engine_messages=result.engine_messages)
 
     def _canned(self, text: str, grounding: str, session_id: str) -> Reply:
         return Reply(text, [], self._model_name(), {"prompt_tokens": 0, "completion_tokens": 0}, grounding, session_id)
@@ -404,7 +414,7 @@ class Bot:
         cut = generation.finish_reason == "length" and answer.used_tail
         return Reply(answer.text, citations, self.engine.name, usage, answer.grounding, plan.session_id,
                      dropped=plan.dropped, draft=generation.text, check=answer.reason,
-                     finish_reason="length" if cut else "stop")
+                     finish_reason="length" if cut else "stop", engine_messages=[dict(m) for m in plan.messages])
 
 
 @dataclass

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from botkit.errors import BotkitError
-from botkit.feedback.reply_log import sources_of
+from botkit.feedback.reply_log import model_saw, sources_of
 
 STRATEGIES = ("greedy", "beam", "sample")
 
@@ -113,7 +113,7 @@ def generate_pairs(store, settings, prompts: list[dict], cands: list[Candidate],
                 asked = reply.grounding in ("generated", "quoted")
                 kept = {"sources": sources_of(reply.citations),
                         "examples": bot.fewshot.select(prompts[i]["prompt"]) if asked else [], **log}
-                answers[i].append(store.log_response(prompts[i]["prompt"], reply.text, **kept))
+                answers[i].append(store.log_response(prompts[i]["prompt"], reply.text, **kept, **model_saw(reply)))
                 if reply.draft.strip():
                     drafts[i][answers[i][-1]] = store.log_response(prompts[i]["prompt"], reply.draft.strip(), **kept)
             on_step(len(chunk))
@@ -125,7 +125,7 @@ def generate_pairs(store, settings, prompts: list[dict], cands: list[Candidate],
                 result = bot.run_task(p["plugin"], p["prompt"], **p["options"], **seeded)
                 answers[i].append(store.log_response(
                     p["prompt"], result.text, plugin=p["plugin"], sources=sources_of(result.citations),
-                    examples=task.examples, **log))
+                    examples=task.examples, **log, **model_saw(result)))
                 on_step(1)
     report.responses = sum(len(set(ids)) for ids in answers)
     report.answers, report.queued = answers, [[] for _ in prompts]

@@ -17,6 +17,14 @@ def prompt_key(prompt) -> str:
     return json.dumps([[m["role"], m["content"]] for m in prompt], ensure_ascii=False)
 
 
+def row_key(row: dict) -> str:
+    """A training or export row's identity for the split: the user's question (`question`, or the
+    export's `provenance.question`), so one question never lands on both sides even when the chats the
+    engine saw for it differ (other sources, other few-shot turns); else the row's prompt."""
+    question = row.get("question") or (row.get("provenance") or {}).get("question")
+    return prompt_key(question or row.get("prompt", row.get("messages", row.get("text"))))
+
+
 def _rank(key: str, seed: int) -> bytes:
     """A prompt's place in the seeded order: fixed by the prompt and the seed, not by the file's order."""
     return hashlib.sha256(f"{seed}\x00{key}".encode()).digest()
@@ -37,8 +45,7 @@ def held_out(keys: Iterable[str], fraction: float, seed: int) -> set[str]:
     return set(keys[: min(len(keys) - 1, max(1, math.floor(len(keys) * fraction)))])
 
 
-def split_by_prompt(rows: list[dict], fraction: float, seed: int, key=lambda row: prompt_key(row["prompt"])
-                    ) -> tuple[list[dict], list[dict]]:
+def split_by_prompt(rows: list[dict], fraction: float, seed: int, key=row_key) -> tuple[list[dict], list[dict]]:
     """(train, held-out) rows, every row of a prompt on the same side (see `held_out`)."""
     held = held_out((key(r) for r in rows), fraction, seed)
     return [r for r in rows if key(r) not in held], [r for r in rows if key(r) in held]

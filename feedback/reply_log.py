@@ -14,6 +14,16 @@ def sources_of(citations) -> list[dict]:
     return [{"source": c.source, "text": c.text, "score": round(float(c.score), 4)} for c in citations]
 
 
+def model_saw(reply) -> dict:
+    """What the model saw and wrote behind a Reply or TaskResult, as `RankingStore.log_response`
+    takes it: the engine's chat and the model's own output (a Reply's draft, a task's candidate);
+    nothing when the model was not asked."""
+    if not reply.engine_messages:
+        return {}
+    output = reply.model_output if hasattr(reply, "model_output") else reply.draft
+    return {"engine_messages": reply.engine_messages, "output": output.strip() if output else None}
+
+
 class StoreReplyLog:
     """A `botkit.dialogue.ReplyLog` over the ranking store; `origin` says which surface answered."""
 
@@ -26,7 +36,8 @@ class StoreReplyLog:
         out of context."""
         messages = [*history, {"role": "user", "content": prompt}] if history else None
         return self.store.log_response(prompt, reply.text, model=reply.model, plugin=reply.plugin, decoding=decoding,
-                                       sources=sources_of(reply.citations), messages=messages, origin=self.origin)
+                                       sources=sources_of(reply.citations), messages=messages, origin=self.origin,
+                                       **model_saw(reply))
 
     def record_feedback(self, response_id: str, rating: int | str | None = None, **feedback) -> dict:
         return record_feedback(self.store, response_id, rating, **feedback)

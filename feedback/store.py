@@ -102,9 +102,14 @@ class RankingStore:
 
     def log_response(self, prompt: str, text: str, *, model: str, plugin: str | None = None,
                      decoding: dict | None = None, sources: list[dict] = (), examples: list[dict] = (),
-                     messages: list[dict] | None = None, origin: str = "chat") -> str:
+                     messages: list[dict] | None = None, origin: str = "chat", engine_messages: list[dict] | None = None,
+                     output: str | None = None) -> str:
         """Store one candidate answer to `prompt` and return its id ("r_" + 16 hex characters).
-        Logging the same answer again (same prompt, text, model, plugin, decoding) returns the same id."""
+        Logging the same answer again (same prompt, text, model, plugin, decoding, output) returns the same id.
+
+        `engine_messages` is the chat the engine received (system, few-shot, sources, history, the user
+        turn) and `output` what the model wrote (the draft behind a quote, the copy candidate), kept for
+        training on what the model saw; None when the model was not asked (a canned or imported reply)."""
         prompt = (prompt or "").strip()
         if not prompt:
             raise BotkitError("the prompt is empty")
@@ -115,8 +120,10 @@ class RankingStore:
         text = text or ""
         key = prompt_key(prompt, plugin, messages)
         decoding_json = json.dumps(decoding, sort_keys=True) if decoding is not None else None
-        response_id = "r_" + hashlib.sha256(
-            "\x00".join([key, text, model, plugin or "", decoding_json or ""]).encode()).hexdigest()[:16]
+        # The output joins the id only when given: ids of answers logged without one stay as they were.
+        response_id = "r_" + hashlib.sha256("\x00".join(
+            [key, text, model, plugin or "", decoding_json or ""] + ([output] if output is not None else [])
+        ).encode()).hexdigest()[:16]
         stamp = now()
         with self.write():
             # The first sources / examples / chat seen for a prompt are kept; later empty ones never erase them.
@@ -131,9 +138,10 @@ class RankingStore:
                  json.dumps(list(examples), ensure_ascii=False, default=str), origin, stamp])
             prompt_id = self._one("SELECT id FROM prompts WHERE key = ?", [key])["id"]
             self.db.execute(
-                "INSERT INTO responses (id, prompt_id, text, model_version, plugin, decoding, origin, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
-                [response_id, prompt_id, text, model, plugin, decoding_json, origin, stamp])
+                "INSERT INTO responses (id, prompt_id, text, model_version, plugin, decoding, origin, created_at,"
+                " engine_messages, output) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
+                [response_id, prompt_id, text, model, plugin, decoding_json, origin, stamp,
+                 json.dumps(engine_messages, ensure_ascii=False) if engine_messages else None, output])
         return response_id
 
     def response(self, response_id: str) -> dict:
@@ -142,7 +150,7 @@ class RankingStore:
             " JOIN prompts p ON p.id = r.prompt_id WHERE r.id = ?", [response_id])
         if row is None:
             raise BotkitError(f"unknown response '{response_id}'")
-        for name in ("decoding", "messages", "sources", "examples"):
+        for name in ("decoding", "messages", "sources", "examples", "engine_messages"):
             row[name] = json.loads(row[name]) if row[name] else None
         return row
 
@@ -267,7 +275,9 @@ class RankingStore:
         return list(self.db.query(
             'SELECT c.pair_id, c.annotator, c.verdict, c.reason, c.seconds, c."left", c.created_at, c.updated_at,'
             " q.text AS prompt, q.messages, q.plugin, q.key AS prompt_key, p.a_id, p.b_id, a.text AS a_text,"
-            " b.text AS b_text, a.model_version AS a_model, b.model_version AS b_model, p.gold"
+            " b.text AS b_text, a.model_version AS a_model, b.model_version AS b_model, p.gold,"
+            " a.engine_messages AS a_engine_messages, b.engine_messages AS b_engine_messages,"
+            " a.output AS a_output, b.output AS b_output"
             " FROM comparisons c JOIN pairs p ON p.id = c.pair_id JOIN prompts q ON q.id = p.prompt_id"
             " JOIN responses a ON a.id = p.a_id JOIN responses b ON b.id = p.b_id"
             + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY c.pair_id, c.annotator", params))

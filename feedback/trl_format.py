@@ -1,6 +1,12 @@
 """Preference data in TRL's format (`prompt`, `chosen`, `rejected`, as strings or chat message lists):
 import into the ranking store, and export one row per judged pair with its provenance.
 
+What is exported is what the model saw and wrote: the chat the engine received (system, few-shot,
+sources, history, the user turn) as TRL's conversational `prompt`, and the model's own outputs as
+`chosen`/`rejected` (the draft behind a quote; `completion="shown"` exports the shown texts instead);
+the user's question stays in `provenance.question`, the split's key. Responses logged before the
+engine's chat was kept export as before (the question as the prompt, the shown texts), and say so.
+
 Export rules (README "Preference data"): flagged annotators' verdicts (annotator_quality.py) are left
 out unless included; a pair's verdict is the majority of its remaining annotators; ties and both-bad
 verdicts are skipped, because DPO and reward models need a winner; PII is redacted (redaction.py)
@@ -21,7 +27,8 @@ from botkit.feedback.heldout import split_by_prompt
 from botkit.jsonl import parse_jsonl, read_text
 
 SKIP_REASONS = ("tie", "both-bad", "no-majority", "low-agreement", "too-few-annotators", "flagged-annotators",
-                "identical-after-redaction")
+                "identical-after-redaction", "identical-model-outputs")
+COMPLETIONS = ("output", "shown")  # export the model's own outputs (the default) or the texts people were shown
 
 
 def _completion(value, field: str) -> str:
@@ -62,7 +69,14 @@ def parse_preference(row: dict) -> dict:
     if annotator is not None and (not isinstance(annotator, str) or not annotator.strip()):
         raise ValueError("'annotator' must be a non-empty string")
     provenance = row.get("provenance") if isinstance(row.get("provenance"), dict) else {}
-    return {"prompt": text, "messages": messages, "chosen": chosen, "rejected": rejected,
+    engine_messages, question = None, provenance.get("question")
+    if question is not None:  # an exported row: its prompt is the chat the engine saw for this question
+        try:
+            engine_messages, (text, messages) = messages, _prompt(question)
+        except ValueError:
+            raise ValueError("'provenance.question' must be a string or a list of {role, content} messages") from None
+    return {"prompt": text, "messages": messages, "engine_messages": engine_messages, "question": question,
+            "chosen": chosen, "rejected": rejected,
             "annotator": annotator, "plugin": row.get("plugin") or provenance.get("plugin"),
             "chosen_model": row.get("chosen_model") or provenance.get("chosen_model") or "import",
             "rejected_model": row.get("rejected_model") or provenance.get("rejected_model") or "import"}
@@ -101,9 +115,14 @@ def import_trl(store, path: Path, *, annotator: str = "import", keep_good: bool 
         for _, row in good:
             name = store.add_annotator(row["annotator"] or annotator)
             names.add(name)
-            common = {"plugin": row["plugin"], "messages": row["messages"], "origin": "import"}
-            chosen = store.log_response(row["prompt"], row["chosen"], model=row["chosen_model"], **common)
-            rejected = store.log_response(row["prompt"], row["rejected"], model=row["rejected_model"], **common)
+            common = {"plugin": row["plugin"], "messages": row["messages"], "origin": "import",
+                      "engine_messages": row["engine_messages"]}
+            # An exported row's completions are what the model wrote for the chat it saw.
+            outputs = {side: row[side] if row["engine_messages"] else None for side in ("chosen", "rejected")}
+            chosen = store.log_response(row["prompt"], row["chosen"], model=row["chosen_model"],
+                                        output=outputs["chosen"], **common)
+            rejected = store.log_response(row["prompt"], row["rejected"], model=row["rejected_model"],
+                                          output=outputs["rejected"], **common)
             pair_id = store.add_pair(chosen, rejected, origin="import")
             verdict = "a" if store.pair(pair_id)["a_id"] == chosen else "b"
             store.record_comparison(pair_id, name, verdict)
@@ -134,11 +153,11 @@ def majority(verdicts: list[str]) -> tuple[str | None, float]:
 
 def export_trl(store, out_path: Path, *, ties: str = "skip", plugin: str | None = None, since: str | None = None,
                min_agreement: float = 0.0, test_fraction: float = 0.0, seed: int = 0, min_annotators: int = 1,
-               include_flagged: bool = False, redact: bool | None = None,
+               include_flagged: bool = False, redact: bool | None = None, completion: str = "output",
                settings: FeedbackSettings | None = None) -> dict:
     """Write one `prompt`/`chosen`/`rejected` row per judged pair, with provenance. See the module docstring.
     `settings` (botkit's `feedback` settings) set the annotator thresholds and, when `redact` is None,
-    whether PII is redacted."""
+    whether PII is redacted; `completion` exports the model's `output`s or the `shown` texts."""
     from botkit.feedback.annotator_quality import flagged_annotators
     from botkit.feedback.redaction import Redactor
 
@@ -150,6 +169,8 @@ def export_trl(store, out_path: Path, *, ties: str = "skip", plugin: str | None 
         raise BotkitError(f"--ties must be 'skip' (got '{ties}')")
     if not 0 <= min_agreement <= 1:
         raise BotkitError("--min-agreement is a share between 0 and 1")
+    if completion not in COMPLETIONS:
+        raise BotkitError(f"--completion must be one of {', '.join(COMPLETIONS)} (got '{completion}')")
     if not 0 <= test_fraction < 1:
         raise BotkitError("--test-fraction must be at least 0 and below 1")
     if not out_path.name.strip():
@@ -178,21 +199,28 @@ def export_trl(store, out_path: Path, *, ties: str = "skip", plugin: str | None 
             continue
         first, winners = judged[0], [c for c in judged if c["verdict"] == verdict]
         win, lose = ("a", "b") if verdict == "a" else ("b", "a")
-        messages = json.loads(first["messages"]) if first["messages"] else None
-        as_completion = (lambda t: [{"role": "assistant", "content": t}]) if messages else (lambda t: t)
+        question = json.loads(first["messages"]) if first["messages"] else first["prompt"]
+        prompt, saw = _prompt_seen(first, win, lose, question)
+        texts = {side: _completion_seen(first, side, completion) for side in (win, lose)}
+        as_completion = (lambda t: [{"role": "assistant", "content": t}]) if isinstance(prompt, list) else (lambda t: t)
         clean = redactor.value if redactor else (lambda value: value)
-        chosen, rejected = clean(as_completion(first[f"{win}_text"])), clean(as_completion(first[f"{lose}_text"]))
-        if chosen == rejected:  # the answers differed only in PII: no preference is left to learn
-            skipped["identical-after-redaction"] += 1
+        chosen, rejected = clean(as_completion(texts[win][0])), clean(as_completion(texts[lose][0]))
+        if chosen == rejected:
+            # The shown answers differed only in PII, or only in what the checks made of one draft.
+            shown_same = clean(first[f"{win}_text"]) == clean(first[f"{lose}_text"])
+            skipped["identical-after-redaction" if shown_same else "identical-model-outputs"] += 1
             continue
+        question = clean(question)
         rows.append({
-            "prompt": clean(messages or first["prompt"]),
+            "prompt": question if saw == "question" else clean(prompt),
             "chosen": chosen,
             "rejected": rejected,
             "provenance": {"pair_id": pair_id, "annotators": [c["annotator"] for c in winners],
                            "judged_at": max(c["updated_at"] for c in winners), "agreement": round(agreement, 4),
                            "judgements": len(judged), "chosen_model": first[f"{win}_model"],
-                           "rejected_model": first[f"{lose}_model"], "plugin": first["plugin"]},
+                           "rejected_model": first[f"{lose}_model"], "plugin": first["plugin"],
+                           "question": question, "prompt_from": saw,
+                           "chosen_from": texts[win][1], "rejected_from": texts[lose][1]},
         })
     # Split the rows as written (redacted), exactly as training reading this file would.
     train, test = split_by_prompt(rows, test_fraction, seed)
@@ -205,6 +233,34 @@ def export_trl(store, out_path: Path, *, ties: str = "skip", plugin: str | None 
             "skipped": {r: skipped[r] for r in SKIP_REASONS}, "path": str(out_path),
             "test_path": str(test_path) if test_path else None,
             "flagged_annotators": flagged, "redacted": dict(redactor.counts) if redactor else None}
+
+
+def _prompt_seen(judged: dict, win: str, lose: str, question) -> tuple[object, str]:
+    """(the prompt to export, where it came from): "engine-chat", the chat the engine saw for the
+    winner (else for the loser, e.g. beside a canned reply); "engine-chat-of-chosen" when the loser
+    was asked in another chat (two versions fitted different sources or examples); "question" for
+    responses logged before the engine's chat was kept (exported as before)."""
+    chats = {side: json.loads(judged[f"{side}_engine_messages"]) if judged[f"{side}_engine_messages"] else None
+             for side in (win, lose)}
+    if chats[win] is not None:
+        return chats[win], "engine-chat" if chats[lose] in (None, chats[win]) else "engine-chat-of-chosen"
+    if chats[lose] is not None:
+        return chats[lose], "engine-chat"
+    return question, "question"
+
+
+def _completion_seen(judged: dict, side: str, completion: str) -> tuple[str, str]:
+    """(a response's text to export, which it is): "model-output" (shown as written),
+    "model-output-not-shown" (people saw another text, e.g. a quote of the sources), "shown-text" (the
+    model wrote none: a canned reply, or logged before outputs were kept) or
+    "shown-text-not-model-output" (`completion="shown"` where the two differ)."""
+    output, shown = judged[f"{side}_output"], judged[f"{side}_text"]
+    if output is None or not output.strip():
+        return shown, "shown-text"
+    same = output.strip() == shown.strip()
+    if completion == "output":
+        return output, "model-output" if same else "model-output-not-shown"
+    return shown, "shown-text" if same else "shown-text-not-model-output"
 
 
 def _write_jsonl(path: Path, rows: list[dict]) -> None:

@@ -13,7 +13,7 @@ from langchain_core.runnables import RunnableLambda
 from botkit.decoding import DecodingOptions
 from botkit.tasks.copy import ends_sentence, first_line, repeats_itself, whole_sentences
 from botkit.tasks.copy_checks import CopyChecks
-from botkit.tasks.model import to_chat
+from botkit.tasks.model import note_call, to_chat
 from botkit.tasks.scoring import Scorer, copy_scorer
 
 ROUNDS = 3  # batches sampled at most before showing fewer variants than asked
@@ -81,6 +81,7 @@ def best_of_n(engine, messages: list[dict], *, samples: int, keep: int, limit: i
         if len(passed) >= keep:
             break
     ranked = sorted(zip(passed, scorer(passed) if passed else []), key=lambda pair: -pair[1])[:keep]
+    note_call(messages, ranked[0][0] if ranked else None)
     return Checked([Candidate(t, float(s)) for t, s in ranked], asked=keep, sampled=len(seen), failed=failed)
 
 

@@ -4,6 +4,9 @@ for it (`chat_prompt`): a task is prompt | model | parser."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, convert_to_openai_messages
@@ -19,6 +22,35 @@ def chat_prompt(system: str, examples: list[dict] = (), human: str = "{text}") -
     copy from being read as template variables."""
     shots = [m for ex in examples for m in (HumanMessage(ex["input"]), AIMessage(ex["output"]))]
     return ChatPromptTemplate.from_messages([SystemMessage(system), *shots, ("human", human)])
+
+
+@dataclass
+class ModelCall:
+    """The chat a task last sent the engine and the text the model wrote for it (for best-of-N, the
+    candidate shown first): logged beside the shown output, so training sees what the model saw."""
+
+    messages: list[dict] | None = None
+    output: str | None = None
+
+
+_last_call: ContextVar[ModelCall | None] = ContextVar("botkit_last_model_call", default=None)
+
+
+@contextmanager
+def model_calls() -> Iterator[ModelCall]:
+    """Record, in the yielded `ModelCall`, what the tasks run inside this block sent the model."""
+    call = ModelCall()
+    token = _last_call.set(call)
+    try:
+        yield call
+    finally:
+        _last_call.reset(token)
+
+
+def note_call(messages: list[dict], output: str | None) -> None:
+    """Record a model call in the enclosing `model_calls` block (nothing outside one)."""
+    if (call := _last_call.get()) is not None:
+        call.messages, call.output = [dict(m) for m in messages], output
 
 
 def to_chat(value) -> list[dict]:
@@ -38,17 +70,24 @@ class ModelStep(Runnable):
         self.engine, self.options = engine, options
 
     def invoke(self, input, config=None, **kwargs) -> str:
-        return self.engine.generate(to_chat(input), self.options).text
+        chat = to_chat(input)
+        text = self.engine.generate(chat, self.options).text
+        note_call(chat, text)
+        return text
 
     def batch(self, inputs: list, config=None, *, return_exceptions: bool = False, **kwargs: Any) -> list[str]:
         if not inputs:
             return []
+        # Not noted: a batch of different chats (one preview per subject line) is no single candidate.
         return [g.text for g in self.engine.generate_batch([to_chat(i) for i in inputs], self.options)]
 
     def stream(self, input, config=None, **kwargs) -> Iterator[str]:
-        for piece in self.engine.stream(to_chat(input), self.options):
+        chat, pieces = to_chat(input), []
+        for piece in self.engine.stream(chat, self.options):
             if isinstance(piece, str):
+                pieces.append(piece)
                 yield piece
+        note_call(chat, "".join(pieces))
 
 
 def chat_model(bot, **decoding) -> ModelStep:

@@ -1,9 +1,10 @@
 """Training data for every method: read (TRL-format files or the ranking store), check, split into
 train and held-out deterministically, fingerprint, and cut long prompts from the left.
 
-The split is `feedback.heldout`'s, the one `feedback export --test-fraction` uses: a prompt is held
-out when its seeded hash falls under the fraction, so one prompt never lands on both sides, the
-exported test file and `--from-store` hold out the same prompts, and even a small file gets one.
+The split is `feedback.heldout`'s, the one `feedback export --test-fraction` uses: questions are
+ordered by a seeded hash and the lowest share is held out, keyed by the user's question (an export's
+`provenance.question`) rather than the whole chat the engine saw, so one question never lands on both
+sides, the exported test file and `--from-store` hold out the same prompts, and even a small file gets one.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from botkit.jsonl import read_jsonl
 def read_preference_file(path: Path) -> list[dict]:
     """TRL preference rows (`prompt`, `chosen`, `rejected`; strings or message lists), checked.
 
-    Returns rows whose prompt is a string or a message list and whose chosen/rejected are strings.
+    Returns rows whose prompt is a string or a message list and whose chosen/rejected are strings;
+    an exported row keeps its `question` (provenance), the split's key.
     """
     from botkit.feedback.trl_format import read_preferences
 
@@ -32,7 +34,8 @@ def read_preference_file(path: Path) -> list[dict]:
         shown = "; ".join(f"line {n}: {why}" for n, why in bad[:5])
         shown += f"; and {len(bad) - 5} more" if len(bad) > 5 else ""
         raise BotkitError(f"{path}: {len(bad)} unusable line(s) ({shown}); fix or remove them")
-    return [{"prompt": row["messages"] or row["prompt"], "chosen": row["chosen"], "rejected": row["rejected"]}
+    return [{"prompt": row["engine_messages"] or row["messages"] or row["prompt"], "chosen": row["chosen"],
+             "rejected": row["rejected"], **({"question": row["question"]} if row["question"] else {})}
             for _, row in good]
 
 
@@ -62,7 +65,7 @@ def read_sft_file(path: Path) -> list[dict]:
             if not completion.strip() or not row["prompt"]:
                 bad.append(number)
             else:
-                out.append({"prompt": row["prompt"], "completion": completion})
+                out.append({"prompt": row["prompt"], "completion": completion, **_question(_provenance(row))})
         elif isinstance(row.get("messages"), list) and row["messages"]:
             out.append({"messages": row["messages"]})
         else:
@@ -80,8 +83,9 @@ def read_prompt_file(path: Path) -> list[dict]:
              if not r["prompt"] or (isinstance(r["prompt"], str) and not r["prompt"].strip())]
     if empty:
         raise BotkitError(f"{path}: empty prompt on line(s) {', '.join(map(str, empty[:10]))}")
-    unique = {json.dumps(r["prompt"], sort_keys=True): r["prompt"] for r in rows}
-    return [{"prompt": p} for p in unique.values()]
+    unique = {json.dumps(r["prompt"], sort_keys=True): {"prompt": r["prompt"], **_question(_provenance(r))}
+              for r in rows}
+    return list(unique.values())
 
 
 def preferences_from(path: Path | None, settings, *, include_flagged: bool = False) -> tuple[list[dict], str]:
@@ -97,7 +101,7 @@ def examples_from(path: Path | None, settings, *, include_flagged: bool = False)
     if path:
         return read_sft_file(path), str(path)
     pairs = preferences_from_store(settings, include_flagged=include_flagged)
-    return [{"prompt": p["prompt"], "completion": p["chosen"]} for p in pairs], "the ranking store"
+    return [{"prompt": p["prompt"], "completion": p["chosen"], **_question(p)} for p in pairs], "the ranking store"
 
 
 def prompts_from(path: Path | None, settings, *, include_flagged: bool = False) -> tuple[list[dict], str]:
@@ -105,8 +109,17 @@ def prompts_from(path: Path | None, settings, *, include_flagged: bool = False) 
     if path:
         return read_prompt_file(path), str(path)
     pairs = preferences_from_store(settings, include_flagged=include_flagged)
-    unique = {json.dumps(p["prompt"], sort_keys=True): p["prompt"] for p in pairs}
-    return [{"prompt": p} for p in unique.values()], "the ranking store"
+    unique = {json.dumps(p["prompt"], sort_keys=True): {"prompt": p["prompt"], **_question(p)} for p in pairs}
+    return list(unique.values()), "the ranking store"
+
+
+def _question(row: dict) -> dict:
+    """A row's `question` (the split's key), when it has one."""
+    return {"question": row["question"]} if row.get("question") else {}
+
+
+def _provenance(row: dict) -> dict:
+    return row["provenance"] if isinstance(row.get("provenance"), dict) else {}
 
 
 def require(rows: list, minimum: int, what: str, source: str) -> None:
@@ -116,8 +129,9 @@ def require(rows: list, minimum: int, what: str, source: str) -> None:
 
 
 def prompt_key(row: dict) -> str:
-    """The split's key of a preference, SFT or prompt row (SFT rows may have only `messages` or `text`)."""
-    return heldout.prompt_key(row.get("prompt", row.get("messages", row.get("text"))))
+    """The split's key of a preference, SFT or prompt row: its question, else its prompt (SFT rows may
+    have only `messages` or `text`)."""
+    return heldout.row_key(row)
 
 
 def split(rows: list[dict], test_fraction: float, seed: int) -> tuple[list[dict], list[dict]]:
