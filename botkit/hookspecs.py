@@ -84,6 +84,17 @@ def register_model_sources(register: Callable[[Any], None]) -> None:
     """
 
 
+@hookspec
+def register_annotators(register: Callable[[Any], None]) -> None:
+    """Add a judge of candidate pairs (`botkit.feedback.annotators`): call `register(annotator)`.
+
+    `annotator.name` names it; `annotator.judge(prompt, a, b, context)` returns "a", "b", "tie" or
+    "both-bad" for two candidate texts, `context` a `botkit.feedback.annotators.JudgeContext` (the
+    plugin, the checks a text fails, the brand's words). The built-in `simulated` annotator registers
+    last, so a plugin's judge of the same name (an LLM judge on a strong model, say) replaces it.
+    """
+
+
 @hookspec(firstresult=True)
 def open_reply_log(bot: Bot) -> ReplyLog | None:
     """Return where `Bot.from_config` bots log their replies and the feedback on them (a

@@ -1,5 +1,5 @@
 """Loads botkit's plugins through one pluggy manager, and looks up what they register: tasks,
-document loaders, scorers, model sources and the reply log.
+document loaders, scorers, model sources, annotators and the reply log.
 
 Built-ins are modules named below; third-party plugins come from the `botkit.plugins` entry-point
 group. BOTKIT_PLUGINS=a,b loads only the task plugins named (built-ins by their module's last part,
@@ -31,6 +31,7 @@ ESSENTIAL_PLUGINS = (
     "botkit.tasks.scoring",
     "botkit.feedback.registry",
     "botkit.feedback.reply_log",
+    "botkit.feedback.annotators",
 )
 DEFAULT_PLUGINS = (
     "botkit.default_plugins.subject_lines",
@@ -147,6 +148,21 @@ def get_model_sources(pm: pluggy.PluginManager | None = None) -> list:
     sources = []
     (pm or plugin_manager()).hook.register_model_sources(register=sources.append)
     return sources
+
+
+def get_annotators(pm: pluggy.PluginManager | None = None) -> dict:
+    """Annotator name -> annotator (see the `register_annotators` hook); the first of a name wins."""
+    annotators = {}
+    (pm or plugin_manager()).hook.register_annotators(register=lambda a: annotators.setdefault(a.name, a))
+    return annotators
+
+
+def get_annotator(name: str, pm: pluggy.PluginManager | None = None):
+    """The annotator registered as `name`; an unknown name is an error that lists the known ones."""
+    annotators = get_annotators(pm)
+    if name not in annotators:
+        raise BotkitError(f"unknown annotator '{name}' (annotators: {', '.join(sorted(annotators)) or 'none'})")
+    return annotators[name]
 
 
 def open_reply_log(bot, pm: pluggy.PluginManager | None = None):
