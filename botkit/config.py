@@ -96,6 +96,9 @@ class Settings(BaseSettings):
         description="'default' (embedded SmolLM2-135M), a hub id, a directory or a .gguf file.",
     )
     adapter: str | None = Field(None, description="A PEFT adapter directory applied on top of `model`.")
+    copy_model: str | None = Field(None, description="The model copy tasks (subject lines, ad copy, social posts) "
+                                   "write with: a version, a model spec, or 'chat' for the chat model; unset: the "
+                                   "'brand-voice' version when one is trained on the chat model's base.")
     device: Literal["auto", "cpu", "cuda"] = "auto"
     engine: str = Field(
         "auto",

@@ -158,8 +158,8 @@ class Bot:
             raise BotkitError("the text is empty")
         with metered() as usage, model_calls() as call:
             output = task.build(self, parsed).invoke(text)
-        result = TaskResult(plugin, output, task.format(output), self.engine.name, usage, task.citations(output),
-                            engine_messages=call.messages or [], model_output=call.output)
+        result = TaskResult(plugin, output, task.format(output), task.engine(self).name, usage,
+                            task.citations(output), engine_messages=call.messages or [], model_output=call.output)
         if self.reply_log is not None:
             result.id = self.reply_log.log_reply(text, result, decoding=options or None)
         return result

@@ -10,6 +10,8 @@ from pydantic import Field
 
 from botkit.hookspecs import hookimpl
 from botkit.tasks import Checked, Task, TaskOptions, best_of_n_step, chat_prompt
+from botkit.tasks.brand_voice import copy_engine
+from botkit.tasks.copy import CopyPrompt
 from botkit.tasks.copy_checks import brand_words_prompt, check_report, with_note
 
 # channel -> (headline limit, description limit), as the ad platforms count characters
@@ -41,20 +43,30 @@ class AdCopy(Task):
         n: int = Field(3, ge=1, le=10, description="How many headline and description pairs.")
         seed: int = Field(0, description="Sampling seed: the same seed gives the same ads.")
 
-    def build(self, bot, options: Options):
-        headline_limit, description_limit = CHANNEL_LIMITS[options.channel]
+    engine = staticmethod(copy_engine)
+    copy_fields = ("headline", "description")  # what the model writes: the keys of copy_prompts()
 
-        def best(part: int, what: str, limit: int, tokens: int, brand_words: bool):
+    def copy_prompts(self, bot, options: Options) -> dict[str, CopyPrompt]:
+        """The headline's prompt and the description's: each takes its own line of the examples."""
+        def prompt(part: int, what: str, limit: int, tokens: int, brand_words: bool) -> CopyPrompt:
             system = (f"{bot.brand.system_prompt()} Write one {what} for a {options.channel} ad, "
                       f"under {limit} characters.{brand_words_prompt(bot) if brand_words else ''} "
                       f"Reply with the {what} only.")
             shots = [{"input": ex["input"], "output": ex["output"].splitlines()[part]} for ex in self.examples]
-            return best_of_n_step(bot, chat_prompt(system, shots), keep=options.n, limit=limit,
-                                  seed=options.seed + part, max_new_tokens=tokens, brand_words=brand_words)
+            return CopyPrompt(chat_prompt(system, shots), limit, brand_words, tokens)
 
+        headline_limit, description_limit = CHANNEL_LIMITS[options.channel]
         # A headline has no room for the brand's words; its description carries them.
-        headlines = best(0, "headline", headline_limit, 16, brand_words=False)
-        descriptions = best(1, "description", description_limit, 40, brand_words=True)
+        return {"headline": prompt(0, "headline", headline_limit, 16, brand_words=False),
+                "description": prompt(1, "description", description_limit, 40, brand_words=True)}
+
+    def build(self, bot, options: Options):
+        def best(part: int, p: CopyPrompt):
+            return best_of_n_step(bot, p.prompt, keep=options.n, limit=p.limit, seed=options.seed + part,
+                                  max_new_tokens=p.max_new_tokens, brand_words=p.brand_words, engine=copy_engine(bot))
+
+        prompts = self.copy_prompts(bot, options)
+        headlines, descriptions = best(0, prompts["headline"]), best(1, prompts["description"])
 
         def rows(text: str) -> Checked:
             heads, descs = headlines.invoke(text), descriptions.invoke(text)

@@ -13,6 +13,8 @@ from pydantic import Field
 from botkit.hookspecs import hookimpl
 from botkit.knowledge.terms import STOPWORDS, WORD, bare
 from botkit.tasks import Task, TaskOptions, best_of_n_step, chat_prompt
+from botkit.tasks.brand_voice import copy_engine
+from botkit.tasks.copy import CopyPrompt
 from botkit.tasks.copy_checks import brand_words_prompt, check_report, with_note
 
 # platform -> (character limit, how to write for it, tokens to sample: a 135M model rambles if let)
@@ -78,13 +80,21 @@ class SocialRewrite(Task):
         n: int = Field(3, ge=1, le=10, description="How many rewrites.")
         seed: int = Field(0, description="Sampling seed: the same seed gives the same posts.")
 
-    def build(self, bot, options: Options):
+    engine = staticmethod(copy_engine)
+    copy_fields = ("post",)  # what the model writes: the keys of copy_prompts()
+
+    def copy_prompts(self, bot, options: Options) -> dict[str, CopyPrompt]:
+        """The post's prompt; an Instagram post is written short enough to take its hashtags after."""
         limit, style, tokens = PLATFORMS[options.platform]
         system = (f"{bot.brand.system_prompt()} Rewrite the user's text as {style}, under {limit} characters."
                   f"{brand_words_prompt(bot)} Reply with the post only.")
         room = TAG_ROOM if options.platform == "instagram" else 0
-        posts = best_of_n_step(bot, chat_prompt(system, self.examples), keep=options.n, limit=limit - room,
-                               seed=options.seed, max_new_tokens=tokens, clean=clean_post)
+        return {"post": CopyPrompt(chat_prompt(system, self.examples), limit - room, True, tokens, clean_post)}
+
+    def build(self, bot, options: Options):
+        post = self.copy_prompts(bot, options)["post"]
+        posts = best_of_n_step(bot, post.prompt, keep=options.n, limit=post.limit, seed=options.seed,
+                               max_new_tokens=post.max_new_tokens, clean=post.clean, engine=copy_engine(bot))
 
         def rows(state: dict) -> list[dict]:
             texts = [c.text for c in state["posts"]]

@@ -11,15 +11,17 @@ from pydantic import Field
 from botkit.hookspecs import hookimpl
 from botkit.tasks import (
     CopyChecks,
+    ModelStep,
     Task,
     TaskOptions,
     best_of_n_step,
-    chat_model,
     chat_prompt,
     copy_scorer,
     first_line,
     penalized,
 )
+from botkit.tasks.brand_voice import copy_engine
+from botkit.tasks.copy import CopyPrompt
 from botkit.tasks.copy_checks import brand_words_prompt, check_report, with_note
 
 SUBJECT_LIMIT = 60
@@ -62,10 +64,18 @@ class SubjectLines(Task):
         audience: str = Field("", description="Who the email is for (default: the brand's audience).")
         seed: int = Field(0, description="Sampling seed: the same seed gives the same lines.")
 
-    def build(self, bot, options: Options):
+    engine = staticmethod(copy_engine)
+    copy_fields = ("subject",)  # what the model writes: the keys of copy_prompts()
+
+    def copy_prompts(self, bot, options: Options) -> dict[str, CopyPrompt]:
+        """The prompt of each field the model writes (the preview is written after, from the subject)."""
         audience = options.audience or bot.brand.audience or "our customers"
         system = (f"{bot.brand.system_prompt()} Write one email subject line for {audience.rstrip('.')}, "
                   f"under {SUBJECT_LIMIT} characters.{brand_words_prompt(bot)} Reply with the subject line only.")
+        return {"subject": CopyPrompt(chat_prompt(system, self.examples), SUBJECT_LIMIT, max_new_tokens=32)}
+
+    def build(self, bot, options: Options):
+        subject = self.copy_prompts(bot, options)["subject"]
         score = penalized(copy_scorer(bot), lambda t: SPAM_PENALTY * len(spam_flags(t)))
 
         def rows(state: dict) -> list[dict]:
@@ -75,8 +85,8 @@ class SubjectLines(Task):
             return subjects.like([{"subject": c.text, "preview": p, "spam_flags": spam_flags(f"{c.text} {p or ''}"),
                                    "score": round(c.score, 3)} for c, p in zip(subjects, previews)])
 
-        subjects = best_of_n_step(bot, chat_prompt(system, self.examples), keep=options.n, limit=SUBJECT_LIMIT,
-                                  seed=options.seed, max_new_tokens=32, scorer=score)
+        subjects = best_of_n_step(bot, subject.prompt, keep=options.n, limit=subject.limit, seed=options.seed,
+                                  max_new_tokens=subject.max_new_tokens, scorer=score, engine=copy_engine(bot))
         return RunnableParallel(text=RunnablePassthrough(), subjects=subjects) | RunnableLambda(rows)
 
     def evaluate(self, bot, dataset: list[dict], on_progress=None, **options) -> dict:
@@ -105,7 +115,7 @@ class SubjectLines(Task):
                   f"one sentence under {PREVIEW_LIMIT} characters that adds to the subject.")
         prompt = chat_prompt(system, human="Email about: {text}\nSubject: {subject}")
         prompts = [prompt.invoke({"text": text, "subject": s}) for s in subjects]
-        drafts = chat_model(bot, max_new_tokens=40).batch(prompts)
+        drafts = ModelStep(copy_engine(bot), bot.settings.decoding.merged(max_new_tokens=40)).batch(prompts)
         drafts = [first_line(d) for d in drafts]
         failures = CopyChecks(bot, text, brand_words=False).failures(drafts)
         return [d if d and len(d) <= PREVIEW_LIMIT and not f else bot.brand.tagline for d, f in zip(drafts, failures)]

@@ -36,6 +36,10 @@ class Task:
         """The Runnable that turns the user's text into this task's output, on `bot.engine`."""
         raise NotImplementedError
 
+    def engine(self, bot):
+        """The engine this task writes with: the bot's chat model (copy tasks: `brand_voice.copy_engine`)."""
+        return bot.engine
+
     def evaluate(self, bot, dataset: list[dict], on_progress=None, **options) -> dict:
         """Metrics of this task on `dataset` (optional); `on_progress(done)` after each item or batch."""
         raise BotkitError(f"the {self.name} task has no evaluation")

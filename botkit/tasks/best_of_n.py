@@ -87,17 +87,18 @@ def best_of_n(engine, messages: list[dict], *, samples: int, keep: int, limit: i
 
 def best_of_n_step(bot, prompt, *, keep: int, limit: int, seed: int, max_new_tokens: int,
                    scorer: Scorer | None = None, clean: Callable[[str], str] = first_line,
-                   brand_words: bool = True) -> RunnableLambda:
+                   brand_words: bool = True, engine=None) -> RunnableLambda:
     """`best_of_n` as a Runnable step (the user's brief in, checked candidates out) over `prompt` on
     `bot`'s active model and decoding; `scorer` defaults to `copy_scorer(bot)`, the checks are
-    `CopyChecks` against the brief (`brand_words`: must use one of the brand's words)."""
+    `CopyChecks` against the brief (`brand_words`: must use one of the brand's words); `engine`
+    defaults to the bot's (copy tasks pass `botkit.tasks.brand_voice.copy_engine(bot)`)."""
     scorer = scorer or copy_scorer(bot)
     decoding = bot.settings.decoding.merged(max_new_tokens=max_new_tokens, seed=seed)
 
     def run(brief: str) -> Checked:
         checks = CopyChecks(bot, brief, brand_words=brand_words)
-        return best_of_n(bot.engine, to_chat(prompt.invoke(brief)), samples=max(3 * keep, 6), keep=keep,
-                         limit=limit, scorer=scorer, decoding=decoding, clean=clean, check=checks.failures)
+        return best_of_n(engine or bot.engine, to_chat(prompt.invoke(brief)), samples=max(3 * keep, 6),
+                         keep=keep, limit=limit, scorer=scorer, decoding=decoding, clean=clean, check=checks.failures)
 
     return RunnableLambda(run)
 

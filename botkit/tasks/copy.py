@@ -1,9 +1,12 @@
 """Clean-ups for short copy a small model writes: the first usable line, its whole sentences within a
-limit, and the loops small models fall into. A line is never cut mid-sentence: a cut line is not copy."""
+limit, and the loops small models fall into (a line is never cut mid-sentence: a cut line is not copy);
+and `CopyPrompt`, what a copy task asks the model for one field of its output."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 
 _LABEL = r"^\s*(subject(?: line)?|headline|title|preview(?: text)?|(?:meta )?description)\s*:\s*"
 
@@ -39,3 +42,17 @@ def first_line(text: str) -> str:
     line = re.sub(r"^\s*(?:[-*•]|\d+[.)])\s*", "", line)
     line = re.sub(_LABEL, "", line, flags=re.I)
     return line.strip().strip("\"'“”").strip()
+
+
+@dataclass
+class CopyPrompt:
+    """What a copy task sends the model for one field of its output (a subject line, a headline...):
+    the chat prompt (brief in), the field's character limit, whether it must use one of the brand's
+    words, the tokens to sample and the clean-up of a reply. Serving and brand-voice training
+    (`botkit train sft` on a copy archive) both build the chat from it, so they see the same prompt."""
+
+    prompt: object  # a langchain-core ChatPromptTemplate over {text}
+    limit: int
+    brand_words: bool = True
+    max_new_tokens: int = 32
+    clean: Callable[[str], str] = first_line
