@@ -105,7 +105,7 @@ class RankingStore:
                      messages: list[dict] | None = None, origin: str = "chat", engine_messages: list[dict] | None = None,
                      output: str | None = None) -> str:
         """Store one candidate answer to `prompt` and return its id ("r_" + 16 hex characters).
-        Logging the same answer again (same prompt, text, model, plugin, decoding, output) returns the same id.
+        Logging the same answer again (same prompt, text, model, plugin, decoding, chat and output) returns the same id.
 
         `engine_messages` is the chat the engine received (system, few-shot, sources, history, the user
         turn) and `output` what the model wrote (the draft behind a quote, the copy candidate), kept for
@@ -120,10 +120,11 @@ class RankingStore:
         text = text or ""
         key = prompt_key(prompt, plugin, messages)
         decoding_json = json.dumps(decoding, sort_keys=True) if decoding is not None else None
-        # The output joins the id only when given: ids of answers logged without one stay as they were.
-        response_id = "r_" + hashlib.sha256("\x00".join(
-            [key, text, model, plugin or "", decoding_json or ""] + ([output] if output is not None else [])
-        ).encode()).hexdigest()[:16]
+        # The chat and output join the id only when given: ids of answers logged without them stay as they were.
+        chat_json = json.dumps(engine_messages, ensure_ascii=False) if engine_messages else None
+        seen = [chat_json or "", output or ""] if chat_json or output is not None else []
+        response_id = "r_" + hashlib.sha256(
+            "\x00".join([key, text, model, plugin or "", decoding_json or "", *seen]).encode()).hexdigest()[:16]
         stamp = now()
         with self.write():
             # The first sources / examples / chat seen for a prompt are kept; later empty ones never erase them.
@@ -140,8 +141,7 @@ class RankingStore:
             self.db.execute(
                 "INSERT INTO responses (id, prompt_id, text, model_version, plugin, decoding, origin, created_at,"
                 " engine_messages, output) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
-                [response_id, prompt_id, text, model, plugin, decoding_json, origin, stamp,
-                 json.dumps(engine_messages, ensure_ascii=False) if engine_messages else None, output])
+                [response_id, prompt_id, text, model, plugin, decoding_json, origin, stamp, chat_json, output])
         return response_id
 
     def response(self, response_id: str) -> dict:
