@@ -1,6 +1,7 @@
 """The Data page: who ranked how much and how fast, how far annotators agree (Cohen's kappa per pair
 of annotators, Krippendorff's alpha overall), gold-pair accuracy, which annotators are flagged (left
-out of exports and training), and the TRL export download."""
+out of exports and training), the share of "both bad" verdicts per source of pairs, and the TRL
+export download."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from botkit.feedback.agreement import annotator_stats, cohen_kappas, krippendorf
 from botkit.feedback.annotator_quality import annotator_quality
 from botkit.feedback.store import RankingStore
 from botkit.feedback.trl_format import export_trl
+from botkit.feedback.worth_ranking import both_bad_by_origin
 
 
 def trl_export(store: RankingStore, min_agreement: float, include_flagged: bool, redact: bool,
@@ -70,6 +72,24 @@ def gold_section(stats: pd.DataFrame) -> None:
     st.altair_chart(chart.properties(height=max(80, 36 * len(gold))), width="stretch")
 
 
+ORIGIN_NAMES = {"generate": "generated (feedback generate, eval compare)", "compare": "Compare in the chat",
+                "chat": "chat", "api": "HTTP API feedback", "import": "imported"}
+
+
+def both_bad_section(db) -> None:
+    """The share of "both bad" verdicts per source of pairs: a source whose pairs people can only
+    call both bad wastes their time and yields no training pair."""
+    st.subheader("Pairs worth ranking")
+    rows = both_bad_by_origin(db)
+    st.caption("Share of judgements that were “both bad”, per source of pairs. Generated pairs and "
+               "Compare queue only answers that passed their checks and differ in substance.")
+    st.dataframe(pd.DataFrame([{**r, "origin": ORIGIN_NAMES.get(r["origin"], r["origin"])} for r in rows]),
+                 hide_index=True, column_config={
+                     "origin": "source of pairs", "judgements": st.column_config.NumberColumn("judgements"),
+                     "both_bad": st.column_config.NumberColumn("both bad"),
+                     "both_bad_share": st.column_config.NumberColumn("both bad share", format="percent")})
+
+
 def main() -> None:
     require_annotator("see the ranking data")
     store = ranking_store()
@@ -95,6 +115,7 @@ def main() -> None:
         "flagged": st.column_config.CheckboxColumn("flagged")})
     agreement_section(comparisons)
     gold_section(stats)
+    both_bad_section(store.db)
 
     st.subheader("Export")
     if not admin_only("Exporting rankings"):

@@ -1,5 +1,6 @@
 """Feedback under each Chat answer: thumbs up/down with a reason (for the signed-in annotator), and
-"Compare" which samples a second answer and queues both as a pair on the Rank page."""
+"Compare" which samples a second answer and queues both as a pair on the Rank page when they are
+worth ranking."""
 
 from __future__ import annotations
 
@@ -11,9 +12,13 @@ from botkit.apps.signin import current_annotator, ranking_store
 from botkit.dialogue import Bot, Citation
 from botkit.errors import BotkitError
 from botkit.feedback.reply_log import sources_of
+from botkit.feedback.worth_ranking import answer_passes, skip_reason
+from botkit.plaintext import without_images
 
 COMPARE_TRIES = 3  # seeds tried before giving up on getting a different second answer
-COMPARABLE = ("generated", "quoted")  # plugin and canned answers have nothing to resample
+# Only answers in the model's own checked words: a quote, a plugin's or a canned answer is not worth a
+# pair (the quote is the same whatever the model writes).
+COMPARABLE = ("generated",)
 
 
 def log_answer(bot: Bot, question: str, text: str, meta: dict, decoding: dict | None = None) -> str:
@@ -37,28 +42,23 @@ def rate(bot: Bot, question: str, text: str, meta: dict, key: str) -> None:
 
 
 def compare(bot: Bot, question: str, text: str, meta: dict) -> dict:
-    """Sample a second answer with a fresh seed and store the two as a pair for the Rank queue.
-
-    Answers quoted from the sources come out the same whatever the seed; then the pair holds the
-    two model drafts behind them instead, which is what training on the verdict would change.
-    """
-    first_draft = (meta.get("draft") or "").strip()
+    """Sample a second answer with a fresh seed and store the two as a pair for the Rank queue, when
+    the pair is worth a person's time (`worth_ranking`: both answers passed the grounding check and
+    they differ in substance); else {"skipped": why} after COMPARE_TRIES seeds."""
+    why = None
     for _ in range(COMPARE_TRIES):
         seed = random.randrange(2**31)
         second = bot.answer(question, strategy="sample", seed=seed)
-        if second.text.strip() != text.strip():
-            texts, drafts = (text, second.text), False
-            break
-        if first_draft and second.draft.strip() and second.draft.strip() != first_draft:
-            texts, drafts = (first_draft, second.draft.strip()), True
+        why = skip_reason(text, answer_passes(meta.get("grounding", "")), second.text, answer_passes(second.grounding))
+        if why is None:
             break
     else:
-        return {"same": True}
+        return {"skipped": why}
     decoding = bot.settings.decoding.merged(strategy="sample", seed=seed).model_dump()
-    first_id = log_answer(bot, question, texts[0], meta)
-    second_id = log_answer(bot, question, texts[1], second.as_dict(), decoding)
+    first_id = log_answer(bot, question, text, meta)
+    second_id = log_answer(bot, question, second.text, second.as_dict(), decoding)
     pair_id = ranking_store().add_pair(first_id, second_id, origin="compare")
-    return {"pair_id": pair_id, "text": texts[1], "seed": seed, "drafts": drafts}
+    return {"pair_id": pair_id, "text": second.text, "seed": seed}
 
 
 def answer_feedback(bot: Bot, question: str, text: str, meta: dict, key: str) -> None:
@@ -86,14 +86,15 @@ def answer_feedback(bot: Bot, question: str, text: str, meta: dict, key: str) ->
     result = compared.get(key)
     if result is None:
         return
-    if result.get("same"):
-        st.markdown(f":gray[:small[{COMPARE_TRIES} sampled answers and their drafts all came out the same as "
-                    "this one: nothing to compare.]]")
+    if result.get("skipped"):
+        why = {"identical": "came out the same as this one",
+               "near-identical": "said the same as this one in nearly the same words",
+               "failed checks": "were not in the model's own checked words"}[result["skipped"]]
+        st.markdown(f":gray[:small[{COMPARE_TRIES} sampled answers {why}: not queued, as no pair was worth "
+                    "ranking.]]")
     elif result.get("error"):
         st.error(result["error"], icon=":material/error:")
     else:
-        what = "Second draft" if result["drafts"] else "Second answer"
-        with st.expander(f"{what} (sampled, seed {result['seed']}) · queued for ranking as pair #{result['pair_id']}"):
-            if result["drafts"]:
-                st.caption("Both answers quote the sources, so the pair compares the model's own drafts.")
-            st.markdown(result["text"])
+        with st.expander(f"Second answer (sampled, seed {result['seed']}) · queued for ranking as pair "
+                         f"#{result['pair_id']}"):
+            st.markdown(without_images(result["text"]))

@@ -179,4 +179,4 @@ def generate(prompts: Optional[Path] = typer.Argument(None, help='JSONL of {"pro
         print_json(report.as_dict())
         return
     console.print(f"{report.pairs} pairs from {report.prompts} prompts and {len(cands)} candidates "
-                  f"({', '.join(report.versions)}); {report.identical} skipped with identical texts", highlight=False)
+                  f"({', '.join(report.versions)}); {report.summary()}", highlight=False)

@@ -1,5 +1,6 @@
 """Candidate pairs for ranking: answer each prompt with several model versions and/or decodings and
-store every two different answers as a pair.
+queue every two answers worth a person's time as a pair (`worth_ranking`: both passed their checks
+and they differ in substance), counting the pairs skipped and why.
 
 Grounded answers come from `Bot.answer_batch` (retrieval, few-shot, grounding check: the same path
 as chat, with one batched generate call per batch of prompts).
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 
 from botkit.errors import BotkitError
 from botkit.feedback.reply_log import model_saw, sources_of
+from botkit.feedback.worth_ranking import SKIP_REASONS, answer_passes, copy_passes, skip_reason
 
 STRATEGIES = ("greedy", "beam", "sample")
 
@@ -33,15 +35,28 @@ class GenerationReport:
     prompts: int = 0
     responses: int = 0
     pairs: int = 0
-    identical: int = 0  # pairs skipped because both answers (and both drafts) had the same text
-    draft_pairs: int = 0  # pairs of drafts, made when the shown answers were the same
+    # Pairs not queued, by reason (`worth_ranking.SKIP_REASONS`): the same text, near-identical texts
+    # (only whitespace, punctuation or one word apart) or a candidate that failed its checks.
+    skipped: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SKIP_REASONS, 0))
     versions: list[str] = field(default_factory=list)
-    # Per prompt: the response ids shown, in candidate order, and the pairs queued as (pair, a, b).
+    # Per prompt: the response ids shown, in candidate order, and every pair considered as
+    # (pair id or None when skipped, a, b, skip reason or None), in candidate order.
     answers: list[list[str]] = field(default_factory=list, repr=False)
-    queued: list[list[tuple[int, str, str]]] = field(default_factory=list, repr=False)
+    considered: list[list[tuple[int | None, str, str, str | None]]] = field(default_factory=list, repr=False)
+
+    @property
+    def identical(self) -> int:
+        return self.skipped["identical"]
 
     def as_dict(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k not in ("answers", "queued")}
+        return {**{k: v for k, v in self.__dict__.items() if k not in ("answers", "considered")},
+                "identical": self.identical}
+
+    def summary(self) -> str:
+        """"3 skipped: 1 identical, 2 failed checks" (the reasons that occurred), or "none skipped"."""
+        total = sum(self.skipped.values())
+        reasons = ", ".join(f"{n} {why}" for why, n in self.skipped.items() if n)
+        return f"{total} skipped: {reasons}" if total else "none skipped"
 
 
 def read_prompts(path) -> list[dict]:
@@ -100,7 +115,7 @@ def generate_pairs(store, settings, prompts: list[dict], cands: list[Candidate],
     _load_engines(cands, settings)
     report = GenerationReport(prompts=len(prompts), versions=sorted({c.label for c in cands}))
     answers: list[list[str]] = [[] for _ in prompts]  # response ids per prompt
-    drafts: list[dict[str, str]] = [{} for _ in prompts]  # response id -> the id of the model's draft behind it
+    passed: dict[str, bool] = {}  # response id -> it passed its checks (grounding, or the copy checks)
     for n, c in enumerate(cands):
         bot = Bot(settings.model_copy(update={"decoding": settings.decoding.merged(**c.decoding)}),
                   engine=c.engine, embedder=embedder)
@@ -114,8 +129,7 @@ def generate_pairs(store, settings, prompts: list[dict], cands: list[Candidate],
                 kept = {"sources": sources_of(reply.citations),
                         "examples": bot.fewshot.select(prompts[i]["prompt"]) if asked else [], **log}
                 answers[i].append(store.log_response(prompts[i]["prompt"], reply.text, **kept, **model_saw(reply)))
-                if reply.draft.strip():
-                    drafts[i][answers[i][-1]] = store.log_response(prompts[i]["prompt"], reply.draft.strip(), **kept)
+                passed[answers[i][-1]] = answer_passes(reply.grounding)
             on_step(len(chunk))
         for i, p in enumerate(prompts):
             if p["plugin"]:
@@ -126,26 +140,24 @@ def generate_pairs(store, settings, prompts: list[dict], cands: list[Candidate],
                 answers[i].append(store.log_response(
                     p["prompt"], result.text, plugin=p["plugin"], sources=sources_of(result.citations),
                     examples=task.examples, **log, **model_saw(result)))
+                passed[answers[i][-1]] = copy_passes(result.output, result.text)
                 on_step(1)
     report.responses = sum(len(set(ids)) for ids in answers)
-    report.answers, report.queued = answers, [[] for _ in prompts]
-    for ids, behind, queued in zip(answers, drafts, report.queued):
-        for a, b in itertools.combinations(dict.fromkeys(ids), 2):
-            if _same(store, a, b):
-                # Quoted answers are often identical whatever the model wrote: rank the drafts behind them,
-                # which is what training on the verdict changes.
-                a, b = behind.get(a), behind.get(b)
-                if not (a and b) or _same(store, a, b):
-                    report.identical += 1
-                    continue
-                report.draft_pairs += 1
-            queued.append((store.add_pair(a, b, origin="generate"), a, b))
+    report.answers, report.considered = answers, [[] for _ in prompts]
+    for ids, considered in zip(answers, report.considered):
+        for a, b in itertools.combinations(ids, 2):
+            if a == b:  # one answer logged twice (same text, model and decoding) is no pair at all
+                considered.append((None, a, b, "identical"))
+                report.skipped["identical"] += 1
+                continue
+            why = skip_reason(store.response(a)["text"], passed[a], store.response(b)["text"], passed[b])
+            if why:
+                report.skipped[why] += 1
+                considered.append((None, a, b, why))
+                continue
+            considered.append((store.add_pair(a, b, origin="generate"), a, b, None))
             report.pairs += 1
     return report
-
-
-def _same(store, a: str, b: str) -> bool:
-    return store.response(a)["text"].strip() == store.response(b)["text"].strip()
 
 
 def _load_engines(cands: list[Candidate], settings) -> None:

@@ -209,6 +209,19 @@ def test_exports_on_the_data_page_are_for_admins(store):
     assert len(at.get("download_button")) == 1
 
 
+def test_the_data_page_shows_the_both_bad_share_per_source_of_pairs(store):
+    store.add_annotator("ana")
+    for n, (origin, verdict) in enumerate([("generate", "both-bad"), ("generate", "a"), ("generate", "both-bad"),
+                                           ("generate", "b"), ("compare", "a")]):
+        a = store.log_response(f"Question {n}?", "Two years.", model="v1")
+        b = store.log_response(f"Question {n}?", "Seven years.", model="v2")
+        store.record_comparison(store.add_pair(a, b, origin=origin), "ana", verdict)
+    at = open_page("data.py", "ana")
+    table = next(d for d in at.dataframe if "both_bad_share" in d.value.columns).value
+    shares = dict(zip(table["origin"], table["both_bad_share"]))
+    assert shares == {"generated (feedback generate, eval compare)": 0.5, "Compare in the chat": 0.0}
+
+
 def test_the_cli_makes_an_annotator_admin_and_takes_it_back(store):
     import json
 

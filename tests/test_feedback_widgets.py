@@ -65,14 +65,33 @@ def test_thumb_down_with_a_reason_is_saved_for_the_annotator(app_home):
     assert [r["value"] for r in app_home.db.query("SELECT value FROM ratings")] == [1]
 
 
-def test_compare_queues_a_pair_for_ranking(app_home):
+def test_compare_is_offered_only_for_answers_in_the_models_own_checked_words(app_home):
     at = asked()
-    next(b for b in at.chat_message[1].button if b.label == "Compare").click().run()
-    assert not at.exception, at.exception
+    answer = at.chat_message[1]
+    # The random model's draft fails the grounding check: the answer quotes the warranty page, and
+    # another sample would quote it word for word, so there is no pair worth ranking.
+    assert answer.caption[-1].value.split(" · ")[1] == "quoted from sources"
+    assert not [b for b in answer.button if b.label == "Compare"]
+
+
+def test_compare_queues_only_a_pair_worth_ranking(app_home, embedder):
+    from botkit.apps.feedback_widgets import compare
+    from botkit.testing import FakeEngine
+
+    said = ["The Zephyr 3000 is covered for seven years from the date of purchase.",
+            "The Zephyr 3000 is covered for seven years from the date of purchase!",  # one mark apart: not queued
+            "The Zephyr 3000 electric kettle is covered for seven years, from the date you bought it."]
+    bot = Bot(engine=FakeEngine(said), embedder=embedder)
+    first = bot.answer(QUESTION)
+    assert first.grounding == "generated"
+    result = compare(bot, QUESTION, first.text, first.as_dict())
     (pair,) = list(app_home.db.query("SELECT * FROM pairs"))
-    assert pair["origin"] == "compare"
-    assert "queued for ranking as pair" in at.chat_message[1].expander[-1].label
+    assert pair["origin"] == "compare" and result["pair_id"] == pair["id"]
+    assert "you bought it" in result["text"]  # the near-identical second sample was passed over
 
     app_home.add_annotator("ana")
     queued = app_home.next_pair("ana")
     assert queued["pair_id"] == pair["id"] and queued["prompt"] == QUESTION
+    bot = Bot(engine=FakeEngine(said[:2]), embedder=embedder)
+    first = bot.answer(QUESTION)
+    assert compare(bot, QUESTION, first.text, first.as_dict()) == {"skipped": "near-identical"}

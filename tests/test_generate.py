@@ -6,7 +6,9 @@ import pytest
 
 from botkit.feedback.generate import Candidate, generate_pairs
 from botkit.feedback.store import RankingStore
+from botkit.feedback.worth_ranking import differ_in_substance
 from botkit.prompting.brand import sample_brand_dir
+from botkit.testing import FakeEngine
 
 
 @pytest.fixture(autouse=True)
@@ -49,13 +51,41 @@ def test_generated_candidates_keep_sources_and_decoding(tiny_bot, tiny_engine):
     assert report.responses == 2
     # One model, two decodings: two systems on the leaderboard.
     assert report.versions == [f"{tiny_engine.name} (greedy)", f"{tiny_engine.name} (sample)"]
-    # One pair to rank, never two identical texts: when both shown answers are the same quote, the
-    # pair holds the two (different) drafts behind them instead.
-    (pair,) = store.db.query("select a_id, b_id from pairs")
-    a, b = store.response(pair["a_id"]), store.response(pair["b_id"])
-    assert report.pairs == 1 and report.identical == 0 and a["text"] != b["text"]
+    # The random model's drafts fail the grounding check (its answers are quotes of the sources): no
+    # pair of them is worth a person's time, and the report says why.
+    assert report.pairs == 0 and report.skipped["failed checks"] + report.skipped["identical"] == 1
+    assert not list(store.db.query("select id from pairs"))
     rows = list(store.db.query("select id from responses"))
     row = store.response(rows[0]["id"])
     assert row["sources"] and row["sources"][0]["source"].endswith("zephyr-3000.md")
     assert {store.response(r["id"])["decoding"]["strategy"] for r in rows} == {"greedy", "sample"}
     assert row["examples"] and "input" in row["examples"][0]
+
+
+def test_only_checked_answers_that_differ_in_substance_are_queued(tiny_bot):
+    store = RankingStore(tiny_bot.db)
+    said = {"plain": "The Zephyr 3000 costs $129.",
+            "punctuated": "The Zephyr 3000 costs $129!",  # the same answer but for one mark
+            "fuller": "The Zephyr 3000 is Kettlebrook's flagship kettle and costs $129.",
+            "wrong": "The Zephyr 3000 costs $99."}  # fails the grounding check: the source is quoted instead
+    cands = [Candidate(name, {"strategy": "greedy"}, engine=FakeEngine([text])) for name, text in said.items()]
+    report = generate_pairs(store, tiny_bot.settings, [{"prompt": PROMPTS[0], "plugin": None, "options": {}}], cands,
+                            embedder=tiny_bot.embedder)
+    queued = {frozenset(store.response(r[k])["model_version"] for k in ("a_id", "b_id"))
+              for r in store.db.query("select a_id, b_id from pairs")}
+    assert queued == {frozenset({"plain", "fuller"}), frozenset({"punctuated", "fuller"})}
+    # The quote shown for "wrong" is word for word the "plain" answer: identical, the rest failed checks.
+    assert report.pairs == 2 and report.skipped == {"identical": 1, "near-identical": 1, "failed checks": 2}
+    assert report.as_dict()["skipped"]["failed checks"] == 2
+    assert report.summary() == "4 skipped: 1 identical, 1 near-identical, 2 failed checks"
+
+
+@pytest.mark.parametrize(("a", "b", "differ"), [
+    ("The Zephyr 3000 costs $129.", "the zephyr 3000  costs $129", False),  # case, spacing, punctuation
+    ("Every Zephyr 3000 has a seven-year warranty.", "Every Zephyr 3000 has a seven year warranty!", False),
+    ("The kettle holds 1.7 liters.", "The kettle holds 1.5 liters.", True),  # one figure is a fact
+    ("Shipping to Canada takes 5 days.", "Shipping to Canada takes about 5 days.", False),  # one word
+    ("Shipping to Canada takes 5 days.", "We ship to Canada in 5 days by courier.", True),
+])
+def test_substance_is_more_than_punctuation_or_one_word(a, b, differ):
+    assert differ_in_substance(a, b) is differ

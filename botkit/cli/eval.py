@@ -163,9 +163,9 @@ def eval_compare(
                   f"{length['length_matched_pairs']} length-matched pairs "
                   f"{fmt(length['length_matched_win_rate'], '.0%')}\n"
                   f"  {report['queued_pairs']} blind pairs queued on the Rank page", highlight=False)
-    if report["compared"]["identical"]:
-        console.print(f"  {report['compared']['identical']} prompt(s) got the same answer and draft from both versions "
-                      "(ties, not queued)", highlight=False)
+    if skipped := {why: n for why, n in report["skipped_pairs"].items() if n}:
+        console.print("  not queued (not worth a person's time): " + ", ".join(f"{n} {why}" for why, n in skipped.items())
+                      + (" (identical answers count as ties)" if skipped.get("identical") else ""), highlight=False)
     if report["gate"]:
         console.print(f"  promotion gate: {report['gate']['reason']}", highlight=False)
 

@@ -1,6 +1,7 @@
 """`botkit eval compare A B`: answer prompts with two model versions through candidate generation (so
-the answers also queue as blind pairs on the Rank page), score both with a reward model and report
-B's win rate over A with a confidence interval, mean rewards and length statistics.
+the answers worth ranking also queue as blind pairs on the Rank page, see `worth_ranking`), score
+both with a reward model and report B's win rate over A with a confidence interval, mean rewards and
+length statistics.
 
 Ties (the same text from both versions, or equal rewards) count half a win. The interval is Wilson's
 score interval over prompts: unlike the normal approximation it stays inside [0, 1] and stays wide
@@ -89,8 +90,9 @@ def compare_versions(version_a: str, version_b: str, prompts: list[dict], *, rew
         "wins": wins, "losses": n - wins - ties, "ties": ties,
         "mean_reward": {"a": _mean(i["a_reward"] for i in items), "b": _mean(i["b_reward"] for i in items)},
         "length": length_stats(items),
-        "compared": {kind: sum(i["compared"] == kind for i in items) for kind in ("answers", "drafts", "identical")},
+        "compared": {kind: sum(i["compared"] == kind for i in items) for kind in ("answers", "identical")},
         "queued_pairs": generation.pairs,
+        "skipped_pairs": generation.skipped,
         "gate": _gate(version_b, settings),
         "items": items,
     }
@@ -98,15 +100,15 @@ def compare_versions(version_a: str, version_b: str, prompts: list[dict], *, rew
 
 
 def _compared_items(store: RankingStore, prompts: list[dict], generation) -> list[dict]:
-    """Per prompt, the two texts the reward model compares: the pair queued for humans (the shown
-    answers, or the drafts behind two identical quoted answers), else the identical shown answers.
-    Answers are in candidate order (A first), and so is each queued pair."""
+    """Per prompt, the two shown answers the reward model compares (A first), the pair queued for
+    humans (None when not worth ranking) and why it was skipped."""
     items = []
-    for p, shown, queued in zip(prompts, generation.answers, generation.queued):
-        pair_id, a_id, b_id = queued[0] if queued else (None, *shown[:2])
-        compared = "identical" if pair_id is None else "answers" if (a_id, b_id) == tuple(shown[:2]) else "drafts"
-        items.append({"prompt": p["prompt"], "plugin": p["plugin"], "pair_id": pair_id, "compared": compared,
-                      "a_text": store.response(a_id)["text"], "b_text": store.response(b_id)["text"]})
+    for p, considered in zip(prompts, generation.considered):
+        pair_id, a_id, b_id, why = considered[0]
+        a_text, b_text = store.response(a_id)["text"], store.response(b_id)["text"]
+        items.append({"prompt": p["prompt"], "plugin": p["plugin"], "pair_id": pair_id, "skipped": why,
+                      "compared": "identical" if a_text.strip() == b_text.strip() else "answers",
+                      "a_id": a_id, "b_id": b_id, "a_text": a_text, "b_text": b_text})
     return items
 
 
