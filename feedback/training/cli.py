@@ -77,9 +77,11 @@ def _train(ctx: typer.Context, config_class, train, read, *, data: Path | None, 
 # command -> (its config 'module:Class', that module's train function, the reader of feedback.training.data
 # (or a 'module:function') that gives its rows from --data or the store, its --help)
 METHODS = {
-    "sft": ("botkit.feedback.training.sft:SFTRunConfig", "train_sft", "examples_from",
-            "Fine-tune the chat model on your copy (text, prompt/completion or messages lines; from the\n"
-            "store: the winning answers); reports held-out loss and perplexity."),
+    "sft": ("botkit.feedback.training.sft:SFTRunConfig", "train_sft",
+            "botkit.feedback.training.copy_archive:examples_from",
+            "Fine-tune the chat model on your copy (text, prompt/completion or messages lines, or a copy archive:\n"
+            "each brief becomes the chat its copy plugin sends; from the store: the winning answers); reports\n"
+            "held-out loss and perplexity, and for an archive the share of held-out copy that passes the checks."),
     "rm": ("botkit.feedback.training.reward:RewardRunConfig", "train_reward_model", "preferences_from",
            "Train a reward model on preference pairs (--backbone minilm, policy or a model); reports\n"
            "held-out pairwise accuracy."),

@@ -59,9 +59,26 @@ def train_sft(config: SFTRunConfig, rows: list[dict], out: str, *, source: str, 
     def measure(trainer, train, heldout) -> dict:
         scores = trainer.evaluate()
         train_losses = [h["train_loss"] for h in trainer.state.log_history if "train_loss" in h]
-        return {"heldout_loss": scores["eval_loss"], "heldout_perplexity": math.exp(min(scores["eval_loss"], 50)),
-                "heldout_token_accuracy": scores.get("eval_mean_token_accuracy"),
-                "train_loss": train_losses[-1] if train_losses else None, "steps": trainer.state.global_step}
+        metrics = {"heldout_loss": scores["eval_loss"], "heldout_perplexity": math.exp(min(scores["eval_loss"], 50)),
+                   "heldout_token_accuracy": scores.get("eval_mean_token_accuracy"),
+                   "train_loss": train_losses[-1] if train_losses else None, "steps": trainer.state.global_step}
+        if any("task" in r for r in heldout):  # a copy archive: does the adapter write copy that passes?
+            metrics.update(heldout_copy_metrics(trainer, heldout, settings))
+        return metrics
 
     return train_version(config, rows, out, kind="policy", what="examples", build=build, measure=measure,
                          source=source, resume=resume, settings=settings, callbacks=callbacks)
+
+
+def heldout_copy_metrics(trainer, heldout: list[dict], settings) -> dict:
+    """For held-out copy-archive rows: the share whose one greedy candidate from the trained model passes
+    the copy plugin's checks (limit, spelling, relevance, invented facts, brand words...) against this
+    home's brand and knowledge base."""
+    from botkit.dialogue import Bot
+    from botkit.feedback.training.copy_archive import copy_pass_rate
+    from botkit.models.transformers_engine import TransformersEngine
+
+    trainer.model.eval()
+    engine = TransformersEngine(trainer.model, trainer.processing_class, "trained")
+    report = copy_pass_rate(engine, Bot(settings), heldout)
+    return {"heldout_copy_pass_rate": report["rate"], "heldout_copy_rows": report["rows"]}
