@@ -27,6 +27,20 @@ TERM_WEIGHT, FIGURE_WEIGHT, NAME_WEIGHT = 0.15, 0.1, 0.05
 _NAME = re.compile(r"(?<!^)(?<![.!?] )\b[A-Z][A-Za-z0-9]*(?:[- ][A-Z0-9][A-Za-z0-9]*)*")
 
 
+# A code or version the question names ("E-204", "X200", "6.0"): not a measure ("1.7 liters") or a price.
+_UNIT = r"\s*(?:%|[a-z]{1,2}\b|lit|lb|pound|inch|hour|day|week|month|year|minute|second|cup|ounce|gram|kilo|mile)"
+_CODE = re.compile(rf"(?<![$£€\d.])\b(?:[A-Za-z]+-?\d+[A-Za-z0-9]*|\d+(?:\.\d+)+(?!{_UNIT}))\b(?![.,]?\d)",
+                   re.IGNORECASE)
+# A sentence that points back at the one before it ("... ask IT to allow that address.", "It includes ...").
+_POINTS_BACK = re.compile(r"^(?:it|this|that|these|those|they|then)\b"
+                          r"|\b(?:that|those|this|these)\s+[a-z]+\s*[.!?;,]", re.IGNORECASE)
+
+
+def codes(text: str) -> set[str]:
+    """The codes and versions `text` names, lower case ("E-204", "6.0")."""
+    return {c.lower() for c in _CODE.findall(text)}
+
+
 def _names(question: str) -> set[str]:
     """Stems of the capitalised words inside the question: the product or plan it asks about."""
     return {t for match in _NAME.findall(question.strip()) for t in terms(match)}
@@ -47,6 +61,24 @@ def split_sentences(text: str) -> list[str]:
             continue
         units.extend(s.strip() for s in _SENTENCE_END.split(line) if s.strip())
     return units
+
+
+def antecedent(evidence: Evidence) -> str:
+    """The sentence before `evidence`'s in its chunk when `evidence` points back at it ("If your
+    company uses a firewall, ask IT to allow that address." needs the sentence naming the address); else ""."""
+    if not _POINTS_BACK.search(evidence.sentence):
+        return ""
+    units = [s for s, _ in _candidates(evidence.chunk)]
+    at = units.index(evidence.sentence) if evidence.sentence in units else 0
+    return units[at - 1] if at > 0 else ""
+
+
+def named_heading(evidence: Evidence, question: str) -> str:
+    """The section heading that says what the code asked about is ("E-204 Device limit reached") when
+    the sentence under it never names the code; else ""."""
+    heading = evidence.chunk.title.rsplit("›", 1)[-1].strip()
+    asked = codes(question)
+    return heading if asked & codes(heading) and not asked & codes(evidence.sentence) else ""
 
 
 def _candidates(chunk: Chunk) -> list[tuple[str, str]]:
@@ -84,11 +116,15 @@ def select_evidence(question: str, chunks: list[Chunk], embedder, min_score: flo
     Ranked by meaning (MiniLM cosine) plus cheap cues that embeddings blur: the question's rarer terms
     found in the sentence, a figure when the question asks for one ("how much", "when"), and the
     product or plan the question names. Relevance is judged on meaning alone, so the cues reorder
-    relevant sentences but never make an unrelated one count.
+    relevant sentences but never make an unrelated one count; a code or version that no retrieved
+    chunk names ("E-204", "6.0") selects nothing.
     """
     pairs = [(s, scored_by, c) for c in chunks for s, scored_by in _candidates(c)]
     if not pairs:
         return []
+    asked_codes = codes(question)
+    if asked_codes and not any(asked_codes & codes(f"{c.title} {c.text}") for c in chunks):
+        return []  # "When is version 6.0 out?": no source names the version asked about
     cosines = embedder.similarity(question, [p[1] for p in pairs])
     asked = terms(question)
     candidate_terms = [terms(p[1]) for p in pairs]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from botkit.evidence import Evidence
+from botkit.evidence import Evidence, antecedent, named_heading
 from botkit.knowledge.terms import STOPWORDS, WORD, bare, content_words, stem, terms
 from botkit.plaintext import shown_text, urls_in
 
@@ -280,10 +280,16 @@ def quote_answer(evidence: list[Evidence], number_of, question: str = "", allowe
     said = stated_answer(question, picked[:1]) if question else ""
     lead = f"{said.capitalize()}. " if said and not _YES_NO.match(best.sentence) else ""
 
+    quoted = {e.sentence for e in picked}
+
     def shown(e: Evidence) -> str:
         # A FAQ's "No." answers the FAQ's own question: quoted for another question it would say no to that one.
         sentence = e.sentence if said or not question else _YES_NO.sub("", e.sentence, count=1)
-        sentence = shown_text(sentence, urls)
+        before = antecedent(e)
+        if before and before not in quoted:
+            sentence = f"{before} {sentence}"
+        heading = named_heading(e, question)
+        sentence = shown_text(f"{heading}: {sentence}" if heading else sentence, urls)
         return sentence[:1].upper() + sentence[1:]
 
     if len(picked) == 2 and number_of(picked[0].chunk) == number_of(picked[1].chunk):

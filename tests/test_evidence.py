@@ -59,3 +59,15 @@ def test_a_question_asking_when_gets_a_sentence_with_a_date_first(support_kb, em
     question = "What year did Kettlebrook get started?"
     evidence = select_evidence(question, support_kb.search(question, 4, 0.3), embedder, min_score=0.35)
     assert any(ch.isdigit() for ch in evidence[0].sentence), evidence[0].sentence
+
+
+RELEASES = Chunk("r1", "5.0: Released: 4 March 2025, Security fixes until: 22 October 2025\n"
+                       "4.9: Released: 2 December 2024, Security fixes until: 31 December 2025",
+                 "/kb/release-notes.md", "Release notes › Version support", 0.5)
+
+
+def test_a_version_no_source_names_selects_nothing(embedder):
+    # Without this, "6.0" was answered with version 5.0's release date: true, but not what was asked.
+    assert select_evidence("When is version 6.0 coming out?", [RELEASES], embedder) == []
+    evidence = select_evidence("When did version 5.0 come out?", [RELEASES], embedder)
+    assert "4 March 2025" in evidence[0].sentence

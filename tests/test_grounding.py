@@ -168,3 +168,20 @@ def test_a_quoted_faq_answer_drops_its_no_for_a_question_it_does_not_answer():
     quote = quote_answer(evidence, lambda chunk: 1, "Can I connect Lumen Notes to Slack?")
     assert quote == "Lumen Notes and Lumen Tasks are separate subscriptions. [1]"
     assert quote_answer(evidence, lambda chunk: 1, "Does Pro for Lumen Notes include Lumen Tasks?").startswith("No.")
+
+
+def test_a_quoted_sentence_that_points_back_comes_with_the_sentence_it_points_at():
+    sync = Chunk("s", "Sync needs a connection to sync.lumensync.net on port 443. If your company uses a firewall, "
+                      "ask your IT team to allow that address.", "/kb/sync.html", "Sync › How sync works")
+    evidence = [Evidence("If your company uses a firewall, ask your IT team to allow that address.", sync, 0.8)]
+    quote = quote_answer(evidence, lambda c: 1, "What do I need to unblock in our firewall?")
+    assert quote == ("Sync needs a connection to sync.lumensync.net on port 443. If your company uses a firewall, "
+                     "ask your IT team to allow that address. [1]")
+
+
+def test_a_quote_for_a_code_says_the_heading_that_names_it():
+    # "what does E-204 mean" was answered with the advice under the heading, never saying what E-204 is.
+    error = Chunk("e", "The account is signed in on as many devices as its plan allows.", "/kb/errors.txt",
+                  "Troubleshooting › Error codes › E-204 Device limit reached")
+    quote = quote_answer([Evidence(error.text, error, 0.7)], lambda c: 1, "The app shows E-204, what does it mean?")
+    assert quote == "E-204 Device limit reached: The account is signed in on as many devices as its plan allows. [1]"

@@ -51,7 +51,9 @@ GENERIC = set(
 
 def unknown_share(question: str, vocabulary: set[str]) -> float:
     """The share of the question's content words that the knowledge base never uses."""
-    words = content_words(question) - GENERIC
-    if not words:
+    # A word whose stem is a stop word ("faster" -> "fast") can never be in the vocabulary: not unknown.
+    stems = [stem(w) for w in content_words(question) - GENERIC]
+    stems = [s for s in stems if s not in STOPWORDS]
+    if not stems:
         return 0.0
-    return sum(stem(w) not in vocabulary for w in words) / len(words)
+    return sum(s not in vocabulary for s in stems) / len(stems)
