@@ -54,6 +54,8 @@ def export(out: Path = typer.Argument(..., help="Where to write the JSONL (the t
                                                 "flagged for low gold accuracy or agreement (see feedback stats)."),
            no_redact: bool = typer.Option(False, "--no-redact", help="Keep e-mail addresses, phone and card numbers "
                                           "(redacted by default; setting feedback.redact_pii)."),
+           completion: str = typer.Option("output", help="'output': chosen/rejected are the model's own outputs "
+                                          "(the draft behind a quote); 'shown': the texts people were shown."),
            json_out: bool = JSON):
     """Write judged pairs as TRL preference data with provenance, optionally split train/test."""
     from botkit.config import load_settings
@@ -65,7 +67,7 @@ def export(out: Path = typer.Argument(..., help="Where to write the JSONL (the t
     report = export_trl(_store(), out, ties=ties, plugin=plugin, since=since, min_agreement=min_agreement,
                         test_fraction=test_fraction, seed=seed, min_annotators=min_annotators,
                         include_flagged=include_flagged, redact=False if no_redact else None,
-                        settings=settings.feedback)
+                        completion=completion, settings=settings.feedback)
     if json_out:
         print_json(report)
         return
