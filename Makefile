@@ -14,7 +14,7 @@ STAMP  := $(VENV)/.installed
 LLAMA_CMAKE := -DGGML_NATIVE=ON -DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
                -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_OPENSSL=OFF
 
-.PHONY: setup models demo test test-fast lint browser clean loop
+.PHONY: setup models demo test test-fast lint browser clean loop brand-voice
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -42,8 +42,19 @@ demo: models
 	  $(BOTKIT) feedback generate $(SAMPLE)/demo_prompts.jsonl --versions default --decodings greedy,sample; fi
 	$(BOTKIT) app --port $(PORT)
 
-# The feedback loop on the sample brand in a fresh BOTKIT_HOME: rankings -> reward model -> DPO ->
-# compare -> promote -> chat (CPU: ~15 minutes here). GPU: make loop PROFILE=gpu
+# The brand-voice adapter: `botkit train sft` on the sample brand's copy archive, registered as the version
+# `brand-voice` that the copy plugins (subject lines, ad copy, social posts) write with; chat is unchanged.
+# ~TRAIN_MINUTES on 2 cores, so a target of its own rather than part of `make demo`; skipped when this home has one.
+ARCHIVE := examples/kettlebrook/copy_archive
+brand-voice: models
+	$(BOTKIT) ingest examples/kettlebrook/knowledge
+	@if $(BOTKIT) models list --json | $(PY) -c "import json,sys; sys.exit(not any(m['name'] == 'brand-voice' for m in json.load(sys.stdin)))"; \
+	  then echo "brand-voice is already trained in this BOTKIT_HOME"; \
+	  else $(BOTKIT) train sft --data $(ARCHIVE).jsonl --config $(ARCHIVE).sft.yaml --out brand-voice; fi
+
+# The feedback loop on the sample brand, measured in a fresh BOTKIT_HOME (bench/loop.py): generated
+# pairs -> simulated annotator -> reward model -> DPO -> win rate on held-out prompts -> promote -> chat.
+# GPU: make loop PROFILE=gpu
 loop: models
 	PROFILE=$(or $(PROFILE),cpu) bash examples/kettlebrook/loop.sh
 
