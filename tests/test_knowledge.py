@@ -162,3 +162,15 @@ def test_a_word_that_stems_to_a_stop_word_is_not_unknown(kb, tmp_path):
     doc.write_text("# Shipping\n\nExpress delivery costs $14.95 and takes 1 to 2 business days.\n")
     kb.ingest(doc)
     assert unknown_share("How much do you charge for faster delivery?", kb.vocabulary()) == 0
+
+
+def test_a_table_row_with_one_value_in_every_column_says_it_once(kb, tmp_path):
+    # "Web app: Free: Not available, Plus, Pro and Team: Not available" read as if Free were the exception.
+    doc = tmp_path / "offline.html"
+    doc.write_text("<h1>Offline</h1><table><tr><th>Where</th><th>Free</th><th>Plus, Pro and Team</th></tr>"
+                   "<tr><td>Web app</td><td>Not available</td><td>Not available</td></tr>"
+                   "<tr><td>Phones</td><td>50 recent notes</td><td>Any notebook</td></tr></table>")
+    kb.ingest(doc)
+    text = kb.search("Can I work offline in the web app?", 1)[0].text
+    assert "Web app: Not available (Free; Plus, Pro and Team)" in text.splitlines()
+    assert "Phones: Free: 50 recent notes, Plus, Pro and Team: Any notebook" in text.splitlines()

@@ -126,6 +126,9 @@ def row_unit(headers: list[str], cells: list[str]) -> str:
         header, cell = filled[0]
         return f"{header}: {cell}" if _header_adds(header, cell) else cell
     label, rest = cells[0], [(h, c) for h, c in zip(headers[1:], cells[1:]) if c]
+    if label and len(rest) > 1 and len({c.lower() for _, c in rest}) == 1 and all(h for h, _ in rest):
+        # The same value in every column is said once: "Web app: Not available (Free; Plus, Pro and Team)".
+        return f"{label}: {rest[0][1]} ({'; '.join(h for h, _ in rest)})"
     parts = [f"{h}: {c}" if _header_adds(h, c) else c for h, c in rest]
     joined = ("; " if any("," in c for _, c in rest) else ", ").join(parts)  # "Email, chat; Reply: 1 day"
     return f"{label}: {joined}" if label else joined
