@@ -1,6 +1,6 @@
-"""The sentiment plugin: metrics against hand-computed values, the trainer against the majority
-baseline on the held-out test split, the prompted modes on the tiny and the default model, the
-`botkit sentiment` commands a plugin adds to the CLI, and bad input."""
+"""The sentiment plugin: metrics against hand-computed values, the trainer (frozen and fine-tuned
+encoder) against the majority baseline and chance on held-out texts, the prompted modes on the tiny
+and the default model, the `botkit sentiment` commands a plugin adds to the CLI, and bad input."""
 
 import functools
 import json
@@ -29,11 +29,11 @@ def rows(path: Path) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, embedder):
-    from botkit.default_plugins.sentiment_classifier import read_examples, train_classifier
+    from botkit.default_plugins.sentiment_classifier import SentimentTrainConfig, read_examples, train_classifier
 
     out = tmp_path_factory.mktemp("sentiment-model")
     examples, _ = read_examples(DATA / "train.jsonl")
-    return out, train_classifier(examples, out, embedder)
+    return out, train_classifier(examples, out, embedder, SentimentTrainConfig(encoder="frozen"))
 
 
 def test_metrics_match_hand_computed_values():
@@ -106,7 +106,7 @@ def test_default_model_few_shot_end_to_end(settings, default_engine, embedder):
 
 
 def test_bad_input_is_one_clear_error(tmp_path, tiny_bot, embedder):
-    from botkit.default_plugins.sentiment_classifier import read_examples, train_classifier
+    from botkit.default_plugins.sentiment_classifier import SentimentTrainConfig, read_examples, train_classifier
 
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"text": "great", "label": "positive"}\nnot json\n{"text": "ok", "label": "happy"}\n'
@@ -123,6 +123,8 @@ def test_bad_input_is_one_clear_error(tmp_path, tiny_bot, embedder):
     few = [{"line": i, "text": f"text {i}", "label": label} for i, label in enumerate(labels)]
     with pytest.raises(BotkitError, match="too few examples to train: 2 negative, 0 neutral; need at least 5 of each"):
         train_classifier(few, tmp_path / "model", embedder)
+    with pytest.raises(BotkitError, match="encoder 'bigger' is not one of tuned, frozen"):
+        train_classifier(few, tmp_path / "model", embedder, SentimentTrainConfig(encoder="bigger"))
     with pytest.raises(BotkitError, match="mode trained needs model=DIR"):
         tiny_bot.run_task("sentiment", "fine", mode="trained")
     with pytest.raises(BotkitError, match="not a sentiment classifier"):
@@ -145,8 +147,11 @@ def test_cli_train_eval_predict_json(tmp_path, botkit_cli):
     refused = botkit("sentiment", "train", str(data), "--out", str(model), check=False)
     assert refused.returncode == 1 and "Traceback" not in refused.stderr
     assert refused.stderr.strip().startswith("error:") and "line 61: malformed" in refused.stderr
+    unknown = botkit("sentiment", "train", str(data), "--out", str(model), "--skip-bad", "--encoder", "big",
+                     check=False)
+    assert unknown.returncode == 1 and unknown.stderr.strip() == "error: --encoder must be tuned or frozen, not 'big'"
 
-    done = botkit("sentiment", "train", str(data), "--out", str(model), "--skip-bad", "--json")
+    done = botkit("sentiment", "train", str(data), "--out", str(model), "--skip-bad", "--encoder", "frozen", "--json")
     metrics = json.loads(done.stdout)
     assert metrics["heldout"]["n"] == 12 and metrics["train_seconds"] > 0 and "skipped 1 bad line" in done.stderr
 
@@ -159,3 +164,35 @@ def test_cli_train_eval_predict_json(tmp_path, botkit_cli):
     texts.write_text('{"text": "Love it, thank you!"}\n{"text": ""}\n{"text": "It broke and support ignored me."}\n')
     predicted = botkit("sentiment", "predict", str(texts), "--model", str(model), "--skip-bad", "--json")
     assert [(r["line"], r["label"]) for r in json.loads(predicted.stdout)] == [(1, "positive"), (3, "negative")]
+
+
+@pytest.mark.slow  # fine-tunes MiniLM, then predicts in a new process
+def test_fine_tuned_encoder_beats_chance_on_unseen_tweets_and_its_dir_predicts_in_a_new_process(
+        tmp_path, botkit_cli, embedder):
+    from botkit.default_plugins.sentiment_classifier import SentimentClassifier, classification_report
+
+    def per_label(path: Path, n: int) -> list[dict]:
+        data = rows(path)
+        return [r for label in ("positive", "negative", "neutral") for r in [t for t in data if t["label"] == label][:n]]
+
+    train, test = per_label(DATA / "tweets_train.jsonl", 40), per_label(DATA / "tweets_test.jsonl", 30)
+    data = tmp_path / "train.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in train))
+    model = tmp_path / "model"
+    done = botkit_cli("sentiment", "train", str(data), "--out", str(model), "--epochs", "2", "--json", home=tmp_path)
+    metrics = json.loads(done.stdout)  # the default encoder is the fine-tuned one
+    assert metrics["embedding_model"] == "all-MiniLM-L6-v2 (fine-tuned)" and metrics["cpu_seconds"] > 0
+    assert (model / "encoder" / "model.safetensors").exists()
+
+    classifier = SentimentClassifier.load(model, embedder)  # the DIR's own encoder, not the one passed
+    probe = ["Flight delayed again, thanks for nothing", "The meeting is at 3pm in room 4"]
+    assert (classifier.embedder.encode(probe) * embedder.encode(probe)).sum(axis=1).max() < 0.99
+    gold = [r["label"] for r in test]
+    predicted = [classifier.labels[i] for i in classifier.predict_proba([r["text"] for r in test]).argmax(axis=1)]
+    assert classification_report(gold, predicted)["macro"]["recall"] >= 0.6  # chance: 1/3; 90 unseen tweets
+
+    texts = tmp_path / "texts.jsonl"
+    texts.write_text("".join(json.dumps({"text": r["text"]}) + "\n" for r in test))
+    elsewhere = botkit_cli("sentiment", "predict", str(texts), "--model", str(model), "--json", home=tmp_path,
+                           env={"HF_HUB_OFFLINE": "1"})
+    assert [r["label"] for r in json.loads(elsewhere.stdout)] == predicted
