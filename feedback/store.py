@@ -105,11 +105,13 @@ class RankingStore:
                      messages: list[dict] | None = None, origin: str = "chat", engine_messages: list[dict] | None = None,
                      output: str | None = None) -> str:
         """Store one candidate answer to `prompt` and return its id ("r_" + 16 hex characters).
-        Logging the same answer again (same prompt, text, model, plugin, decoding, chat and output) returns the same id.
+        Logging the same answer again (same prompt, text, model, plugin, decoding) returns the same id.
 
         `engine_messages` is the chat the engine received (system, few-shot, sources, history, the user
         turn) and `output` what the model wrote (the draft behind a quote, the copy candidate), kept for
-        training on what the model saw; None when the model was not asked (a canned or imported reply)."""
+        training on what the model saw; None when the model was not asked (a canned or imported reply).
+        They are not part of the id, so a surface logging the same answer without them (the app's thumbs)
+        names the same response, and a later log with them fills them in."""
         prompt = (prompt or "").strip()
         if not prompt:
             raise BotkitError("the prompt is empty")
@@ -120,11 +122,9 @@ class RankingStore:
         text = text or ""
         key = prompt_key(prompt, plugin, messages)
         decoding_json = json.dumps(decoding, sort_keys=True) if decoding is not None else None
-        # The chat and output join the id only when given: ids of answers logged without them stay as they were.
         chat_json = json.dumps(engine_messages, ensure_ascii=False) if engine_messages else None
-        seen = [chat_json or "", output or ""] if chat_json or output is not None else []
         response_id = "r_" + hashlib.sha256(
-            "\x00".join([key, text, model, plugin or "", decoding_json or "", *seen]).encode()).hexdigest()[:16]
+            "\x00".join([key, text, model, plugin or "", decoding_json or ""]).encode()).hexdigest()[:16]
         stamp = now()
         with self.write():
             # The first sources / examples / chat seen for a prompt are kept; later empty ones never erase them.
@@ -140,7 +140,9 @@ class RankingStore:
             prompt_id = self._one("SELECT id FROM prompts WHERE key = ?", [key])["id"]
             self.db.execute(
                 "INSERT INTO responses (id, prompt_id, text, model_version, plugin, decoding, origin, created_at,"
-                " engine_messages, output) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
+                " engine_messages, output) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET"
+                " engine_messages = coalesce(responses.engine_messages, excluded.engine_messages),"
+                " output = coalesce(responses.output, excluded.output)",
                 [response_id, prompt_id, text, model, plugin, decoding_json, origin, stamp, chat_json, output])
         return response_id
 

@@ -34,9 +34,10 @@ def judged_store(settings, polite_vs_shouting):
     store = RankingStore.open(settings)
     store.add_annotator("maya")
     for n, row in enumerate(polite_vs_shouting(20)):
-        for source in ["Our products carry a seven-year warranty."] + (["Orders ship in two days."] if n < 5 else []):
+        for source, cite in [("Our products carry a seven-year warranty.", "")] + (
+                [("Orders ship in two days.", " [1]")] if n < 5 else []):
             chat = engine_chat(row["prompt"], source)
-            ids = [store.log_response(row["prompt"], text, model=model, engine_messages=chat, output=text)
+            ids = [store.log_response(row["prompt"], text + cite, model=model, engine_messages=chat, output=text + cite)
                    for text, model in ((row["chosen"], "v1"), (row["rejected"], "v2"))]
             pair = store.add_pair(*ids)
             store.record_comparison(pair, "maya", "a" if store.pair(pair)["a_id"] == ids[0] else "b")

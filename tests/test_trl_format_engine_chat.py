@@ -62,6 +62,9 @@ def test_export_prompt_is_the_chat_the_engine_saw_and_completions_the_models_out
     other_id = store.log_response(QUESTION, other.draft.strip(), model=other.model, origin="compare",
                                   engine_messages=other.engine_messages, output=other.draft.strip())
     bot.record_feedback(other_id, other_id=shown.id, verdict="a", annotator="maya")
+    # A surface logging the shown answer again without its chat (the app's thumbs) names the same response.
+    again = store.log_response(QUESTION, shown.text, model=shown.model, decoding=bot.settings.decoding.model_dump())
+    assert again == shown.id and store.response(again)["engine_messages"] == seen
 
     report = export_trl(store, tmp_path / "pairs.jsonl")
     assert report["train"] == 1
