@@ -17,6 +17,7 @@ GROUNDING = {
     "empty-knowledge-base": "knowledge base is empty",
     "plugin": "written by a plugin",
 }
+RANKERS = {"reward_version": "the reward model trained on your rankings", "brand_similarity": "brand similarity"}
 
 
 def load_bot() -> Bot:
@@ -45,6 +46,8 @@ def show_details(meta: dict) -> None:
     parts = [meta.get("model", ""), GROUNDING.get(meta.get("grounding"), meta.get("grounding", ""))]
     if meta.get("plugin"):  # routing is visible: which plugin answered, and why
         parts.append(f"{meta['plugin']}: {meta.get('route', '')}")
+    if meta.get("ranker"):  # which scorer chose the variants shown: people's rankings, or brand similarity
+        parts.append(f"ranked by {RANKERS.get(meta['ranker'], meta['ranker'])}")
     usage = meta.get("usage") or {}
     if usage.get("prompt_tokens") or usage.get("completion_tokens"):
         parts.append(f"{usage.get('prompt_tokens', 0)} prompt + {usage.get('completion_tokens', 0)} completion tokens")

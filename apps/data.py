@@ -1,7 +1,7 @@
 """The Data page: who ranked how much and how fast, how far annotators agree (Cohen's kappa per pair
 of annotators, Krippendorff's alpha overall), gold-pair accuracy, which annotators are flagged (left
-out of exports and training), the share of "both bad" verdicts per source of pairs, and the TRL
-export download."""
+out of exports and training), the share of "both bad" verdicts per source of pairs, agreed winners
+to add as few-shot examples, and the TRL export download."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import streamlit as st
 
 from botkit.apps.signin import admin_only, ranking_store, require_annotator
 from botkit.config import FeedbackSettings, load_settings
+from botkit.feedback.agreed_examples import agreed_winners, promote_agreed
 from botkit.feedback.agreement import annotator_stats, cohen_kappas, krippendorff_alpha
 from botkit.feedback.annotator_quality import annotator_quality
 from botkit.feedback.store import RankingStore
@@ -90,6 +91,24 @@ def both_bad_section(db) -> None:
                      "both_bad_share": st.column_config.NumberColumn("both bad share", format="percent")})
 
 
+def fewshot_section(store: RankingStore, settings: FeedbackSettings) -> None:
+    """Agreed winners of chat pairs, and the admin's button that makes them few-shot examples."""
+    st.subheader("Agreed answers as few-shot examples")
+    winners = agreed_winners(store, settings.fewshot_min_annotators)
+    if not winners:
+        st.caption(f"No new chat pair has a winner that {settings.fewshot_min_annotators} or more annotators all "
+                   "picked (setting feedback.fewshot_min_annotators).")
+        return
+    st.caption(f"{len(winners)} answer(s) that {settings.fewshot_min_annotators} or more annotators all picked: as "
+               "few-shot examples they are shown to the model with similar questions, without training.")
+    st.dataframe(pd.DataFrame([{"question": w["input"], "chosen answer": w["output"], "annotators": w["annotators"]}
+                               for w in winners]), hide_index=True)
+    if admin_only("Adding few-shot examples") and st.button("Add them to the few-shot examples",
+                                                            icon=":material/school:"):
+        added = promote_agreed(store, settings.fewshot_min_annotators)
+        st.success(f"{len(added)} few-shot example(s) added: the next similar question is answered with them.")
+
+
 def main() -> None:
     require_annotator("see the ranking data")
     store = ranking_store()
@@ -116,6 +135,7 @@ def main() -> None:
     agreement_section(comparisons)
     gold_section(stats)
     both_bad_section(store.db)
+    fewshot_section(store, settings)
 
     st.subheader("Export")
     if not admin_only("Exporting rankings"):

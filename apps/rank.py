@@ -1,7 +1,9 @@
 """The Rank page: an annotator's queue of blind A/B pairs. Two answers side by side (model versions
 hidden, sides randomised by the store), the prompt's retrieved sources for judging grounding, and
 A / B / Tie / Both bad buttons with keyboard shortcuts. Verdicts are stored against the pair's a/b,
-never the screen side, with the seconds between showing the pair and the verdict."""
+never the screen side, with the seconds between showing the pair and the verdict. With a promoted
+reward version the pairs it is least sure of come first; an agreed winner can become a few-shot
+example (`feedback.fewshot_auto`)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,11 @@ import pandas as pd
 import streamlit as st
 
 from botkit.apps.signin import ranking_store, require_annotator
+from botkit.config import load_settings
+from botkit.feedback.agreed_examples import promote_agreed
+from botkit.feedback.reward_ranking import uncertain_first
 from botkit.feedback.store import VERDICTS, RankingStore
+from botkit.plaintext import shown_text, without_images
 
 OTHER = {"a": "b", "b": "a"}
 # (label, screen verdict, keyboard shortcut): "left"/"right" become the pair's a/b when recorded.
@@ -24,7 +30,10 @@ def current_pair(store: RankingStore, annotator: str) -> dict | None:
     """The pair on screen, kept across reruns (the store would pick a new one each time)."""
     pair = st.session_state.get("pair")
     if pair is None or pair["annotator"] != annotator:
-        pair = store.next_pair(annotator, exclude=st.session_state.setdefault("skipped", set()))
+        skipped = st.session_state.setdefault("skipped", set())
+        # The promoted reward version's least sure pair first (active learning), else the store's order.
+        pair = uncertain_first(store, annotator, load_settings(), exclude=skipped) or store.next_pair(
+            annotator, exclude=skipped)
         if pair is not None:
             pair = {**pair, "annotator": annotator, "shown_at": time.monotonic()}
         st.session_state.pair = pair
@@ -41,6 +50,9 @@ def judge(store: RankingStore, pair: dict, screen_verdict: str) -> None:
                             left=pair["left"])
     st.session_state.pair = None
     st.toast(f"Saved in {seconds:.0f} s", icon=":material/check:")
+    feedback = load_settings().feedback
+    if feedback.fewshot_auto and promote_agreed(store, feedback.fewshot_min_annotators, {pair["pair_id"]}):
+        st.toast("Everyone agreed: the winning answer is now a few-shot example", icon=":material/school:")
 
 
 def skip(pair: dict) -> None:
@@ -50,17 +62,18 @@ def skip(pair: dict) -> None:
 
 def show_pair(store: RankingStore, pair: dict) -> None:
     st.markdown("**Prompt**")
-    st.markdown(pair["prompt"])
+    st.markdown(without_images(pair["prompt"]))
     sources = pair.get("sources") or []
     with st.expander(f"Retrieved sources ({len(sources)})" if sources else "No sources were retrieved"):
         for n, s in enumerate(sources, 1):
-            st.markdown(f"**[{n}]** {s.get('text', '')}")
+            # A source is untrusted text: shown plain, never as Markdown that could render an image or link.
+            st.markdown(f"**[{n}]** {shown_text(s.get('text', ''))}")
             st.caption(f"{s.get('source', '')} · relevance {s.get('score') or 0:.2f}")
     left, right = pair[pair["left"]], pair[OTHER[pair["left"]]]
     for column, label, answer in zip(st.columns(2), "AB", (left, right)):
         with column.container(border=True):
             st.markdown(f"**Answer {label}**")
-            st.markdown(answer["text"])
+            st.markdown(without_images(answer["text"]))  # a draft may carry an image planted in a document
     st.text_input("Reason (optional)", key=f"reason-{pair['pair_id']}",
                   placeholder="What made one answer better (facts, tone, length, grounding)?")
     buttons = st.columns(len(CHOICES) + 1)

@@ -71,6 +71,10 @@ class FeedbackSettings(BaseModel):
                               "numbers written without a +country prefix are recognised.")
     pii_keep: list[str] = Field(default_factory=list, description="E-mail addresses and phone numbers never "
                                 "redacted: the brand's own public contact details.")
+    fewshot_min_annotators: int = Field(2, ge=1, description="Annotators who must all pick the same answer of a "
+                                        "pair before its winner can become a few-shot example.")
+    fewshot_auto: bool = Field(False, description="Add a pair's winner to the few-shot examples as soon as it is "
+                               "agreed (on the Rank page), without an admin's click on the Data page.")
 
 
 def default_home() -> Path:
@@ -153,6 +157,10 @@ class Settings(BaseSettings):
     promotion_min_judgements: int = Field(
         10, ge=0,
         description="Promotion gate: the human judgements against the active model a version needs.",
+    )
+    reward_model: str | None = Field(
+        None, description="The promoted reward version (`botkit models promote REWARD`): it ranks best-of-N copy and "
+                          "orders the Rank queue when it beat brand similarity on its held-out pairs.",
     )
 
     @classmethod

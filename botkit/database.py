@@ -102,9 +102,16 @@ def _engine_chats(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE responses ADD COLUMN output TEXT")
 
 
+def _fewshot_examples(db: sqlite_utils.Database) -> None:
+    """Few-shot examples people's agreed choices added (botkit.prompting.fewshot): one per winning answer."""
+    db.execute("CREATE TABLE fewshot_examples (id INTEGER PRIMARY KEY, input TEXT NOT NULL, output TEXT NOT NULL,"
+               " pair_id INTEGER UNIQUE, annotators INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL,"
+               " UNIQUE (input, output))")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _knowledge_and_sessions, _ranking_store, _api_keys, _model_registry, _api_key_limits, _annotator_roles,
-    _engine_chats,
+    _engine_chats, _fewshot_examples,
 ]
 
 

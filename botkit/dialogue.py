@@ -29,7 +29,7 @@ from botkit.models.loading import load_engine
 from botkit.plugins import get_task, get_tasks, open_reply_log
 from botkit.prompting import budget
 from botkit.prompting.brand import chosen_brand, load_brand, sample_brand_dir
-from botkit.prompting.fewshot import FewShotExamples, load_examples
+from botkit.prompting.fewshot import FewShotExamples, added_examples, added_stamp, load_examples
 from botkit.routing import IntentRouter
 from botkit.sessions import SessionStore
 from botkit.streaming import CheckedAnswer
@@ -74,6 +74,7 @@ class Reply:
     # The chat the engine received (system, few-shot, sources, history, the user turn); empty when the
     # model was not asked (a canned or quoted-in-parts reply). Logged with `draft` so training sees it.
     engine_messages: list[dict] = field(default_factory=list)
+    ranker: str = ""  # a plugin's best-of-N ranker (see TaskResult)
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -103,6 +104,7 @@ class TaskResult:
     # shown first); empty / None when the task asked no model (botkit.tasks.model.model_calls).
     engine_messages: list[dict] = field(default_factory=list)
     model_output: str | None = None
+    ranker: str = ""  # the scorer that ranked best-of-N candidates ("reward_version", "brand_similarity")
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -159,7 +161,8 @@ class Bot:
         with metered() as usage, model_calls() as call:
             output = task.build(self, parsed).invoke(text)
         result = TaskResult(plugin, output, task.format(output), task.engine(self).name, usage,
-                            task.citations(output), engine_messages=call.messages or [], model_output=call.output)
+                            task.citations(output), engine_messages=call.messages or [], model_output=call.output,
+                            ranker=getattr(output, "ranker", ""))
         if self.reply_log is not None:
             result.id = self.reply_log.log_reply(text, result, decoding=options or None)
         return result
@@ -192,19 +195,23 @@ class Bot:
         s = self.settings
         return KnowledgeBase(self.db, s.chroma_path, self.embedder, s.chunk_tokens, s.chunk_overlap)
 
-    @functools.cached_property
+    @property
     def fewshot(self) -> FewShotExamples:
-        """Examples from `fewshot`, else beside the brand profile (none there is fine), else the sample's."""
-        s = self.settings
-        if s.fewshot:
-            path = s.fewshot
-        elif s.brand:
-            path = (s.brand if s.brand.is_dir() else s.brand.parent) / "fewshot.yaml"
-            if not path.exists():
-                return FewShotExamples([], self.embedder, k=0)
-        else:
-            path = sample_brand_dir() / "fewshot.yaml"
-        return FewShotExamples(load_examples(path), self.embedder, s.fewshot_k, s.fewshot_selection)
+        """Examples from `fewshot`, else beside the brand profile (none there is fine), else the sample's;
+        then those added from agreed rankings, so a new one reaches the very next prompt."""
+        stamp = added_stamp(self.db)
+        if getattr(self, "_fewshot", (None,))[0] != stamp:
+            s = self.settings
+            if s.fewshot:
+                examples = load_examples(s.fewshot)
+            elif s.brand:
+                path = (s.brand if s.brand.is_dir() else s.brand.parent) / "fewshot.yaml"
+                examples = load_examples(path) if path.exists() else []
+            else:
+                examples = load_examples(sample_brand_dir() / "fewshot.yaml")
+            examples += [e for e in added_examples(self.db) if e not in examples]
+            self._fewshot = (stamp, FewShotExamples(examples, self.embedder, s.fewshot_k, s.fewshot_selection))
+        return self._fewshot[1]
 
     @functools.cached_property
     def router(self) -> IntentRouter:
@@ -381,7 +388,7 @@ class Bot:
         result = self.run_task(route.task, route.text, **route.options)
         return Reply(result.text, result.citations, result.model, result.usage, "plugin", session_id,
                      plugin=route.task, route=route.reason, id=result.id,
-                     engine_messages=result.engine_messages)
+                     engine_messages=result.engine_messages, ranker=result.ranker)
 
     def _canned(self, text: str, grounding: str, session_id: str) -> Reply:
         return Reply(text, [], self._model_name(), {"prompt_tokens": 0, "completion_tokens": 0}, grounding, session_id)

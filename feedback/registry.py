@@ -1,6 +1,7 @@
 """Model versions: every finished training run registered with its base, adapter, parent, data
-snapshot, config and metrics; promotion (with a human-judgement gate), rollback, and the lookup that
-lets a version's name be used wherever a model spec is accepted.
+snapshot, config and metrics; promotion (with a human-judgement gate; a reward version is promoted
+to rank best-of-N once measured against brand similarity), rollback, and the lookup that lets a
+version's name be used wherever a model spec is accepted.
 
 A version row is written only after its adapter files are complete, so a killed run is never listed.
 """
@@ -157,9 +158,8 @@ class ModelRegistry:
                 min_judgements: int | None = None) -> dict:
         """Make `name` the chat model (config.yaml), unless the gate blocks it and `force` is off."""
         version = self.version(name)
-        if version["kind"] != "policy":
-            raise BotkitError(f"{name} is a reward model; only policy versions answer chat "
-                              "(reward versions are used by `botkit train rl --reward-model` and `botkit eval rm`)")
+        if version["kind"] == "reward":
+            return self.promote_reward(name)
         settings = load_settings()
         if settings.model == name and not settings.adapter:
             raise BotkitError(f"{name} is already the active model")
@@ -174,6 +174,20 @@ class ModelRegistry:
         save_setting("adapter", None)
         return {"promoted": name, "previous": settings.model, "previous_adapter": settings.adapter,
                 "gate": gate, "forced": not gate["passed"]}
+
+    def promote_reward(self, name: str, *, embedder=None, examples: list[str] | None = None) -> dict:
+        """Make reward version `name` the ranker of best-of-N and the Rank queue (setting `reward_model`),
+        after measuring it against brand similarity on its held-out pairs (recorded in its metrics as
+        `vs_brand_similarity`): it ranks only if it beat brand similarity there."""
+        from botkit.feedback.reward_ranking import against_brand_similarity
+
+        settings = load_settings()
+        comparison = against_brand_similarity(name, settings, embedder=embedder, examples=examples)
+        metrics = {**(self.version(name)["metrics"] or {}), "vs_brand_similarity": comparison}
+        self.db["model_versions"].update(name, {"metrics": json.dumps(metrics, default=str)})
+        save_setting("reward_model", name)
+        return {"promoted": name, "kind": "reward", "previous": settings.reward_model, "forced": False,
+                "vs_brand_similarity": comparison, "ranks_best_of_n": comparison["beats"]}
 
     def rollback(self) -> dict:
         """Undo the newest promotion still in force: the model (and adapter) active before it come back."""
@@ -289,3 +303,10 @@ class TrainedVersions:
 @hookimpl
 def register_model_sources(register):
     register(TrainedVersions())
+
+
+@hookimpl
+def register_scorers(register):
+    from botkit.feedback.reward_ranking import RANKER, reward_ranker
+
+    register(RANKER, reward_ranker)

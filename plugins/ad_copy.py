@@ -73,7 +73,8 @@ class AdCopy(Task):
             # Both lists come best first, so the best headline goes with the best description.
             return Checked([{"headline": h.text, "description": d.text, "score": round((h.score + d.score) / 2, 3)}
                             for h, d in zip(heads, descs)],
-                           asked=options.n, sampled=heads.sampled + descs.sampled, failed=heads.failed + descs.failed)
+                           asked=options.n, sampled=heads.sampled + descs.sampled, failed=heads.failed + descs.failed,
+                           ranker=heads.ranker)
 
         return RunnableLambda(rows)
 

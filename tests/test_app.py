@@ -222,6 +222,25 @@ def test_the_data_page_shows_the_both_bad_share_per_source_of_pairs(store):
     assert shares == {"generated (feedback generate, eval compare)": 0.5, "Compare in the chat": 0.0}
 
 
+def test_an_admin_adds_an_agreed_winner_to_the_few_shot_examples_from_the_data_page(store):
+    store.set_admin(store.add_annotator("boss"))
+    store.add_annotator("ana")
+    a = store.log_response("How long is the warranty?", "Seven years from the date of purchase.", model="v1")
+    b = store.log_response("How long is the warranty?", "Two years.", model="v2")
+    pair = store.add_pair(a, b)
+    for name in ("boss", "ana"):
+        store.record_comparison(pair, name, "a" if a < b else "b")
+    at = open_page("data.py", "boss")
+    click = next(b for b in at.button if b.label == "Add them to the few-shot examples")
+    click.click().run()
+    assert not at.exception, at.exception
+    assert "1 few-shot example(s) added" in at.success[0].value
+    from botkit.prompting.fewshot import added_examples
+
+    assert added_examples(store.db) == [{"input": "How long is the warranty?",
+                                         "output": "Seven years from the date of purchase."}]
+
+
 def test_the_cli_makes_an_annotator_admin_and_takes_it_back(store):
     import json
 

@@ -130,3 +130,16 @@ def test_skip_shows_another_pair_and_others_judgements_stay_hidden(store):
     assert set(shown_answers(at)) == {"First answer 1.", "Second answer 1."}
     assert not store.comparisons(annotator="ana")  # a skip records nothing
     assert not [e for e in at.expander if e.label.startswith("Your judgements")]  # zed's verdict is not ana's
+
+
+def test_a_planted_image_is_never_rendered_on_the_rank_page(store):
+    image = "![x](https://tracker.example/pixel.png)"
+    source = {"source": "warranty.md", "text": f"Seven years. {image} **Bold** claims.", "score": 0.8}
+    a = store.log_response(f"Warranty? {image}", f"Seven years. {image}", model="v1", sources=[source])
+    b = store.log_response(f"Warranty? {image}", "Two years.", model="v2")
+    store.add_pair(a, b)
+    at = sign_in(open_page("rank.py"), "ana")
+    shown = " ".join(m.value for m in at.markdown)
+    assert "Seven years." in shown and "Two years." in shown
+    assert "pixel.png" not in shown and "![" not in shown
+    assert "**[1]** Seven years. Bold claims." in shown  # the source as plain text

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from botkit.cli.output import JSON, console, print_json, print_table, warn
+from botkit.cli.output import JSON, console, fmt, print_json, print_table, warn
 
 models_app = typer.Typer(help="See, fetch and choose the chat model; promote or roll back trained versions.",
                          no_args_is_help=True)
@@ -60,7 +60,7 @@ def models_use(
 
 @models_app.command("promote")
 def models_promote(
-    version: str = typer.Argument(..., help="A registered policy version."),
+    version: str = typer.Argument(..., help="A registered policy version, or a reward version to rank best-of-N."),
     force: bool = typer.Option(False, "--force", help="Promote even when the gate blocks it."),
     min_win_rate: Optional[float] = typer.Option(None, help="Gate: the human win rate needed against the active "
                                                  "model (default: setting promotion_min_win_rate, 0.5)."),
@@ -75,6 +75,14 @@ def models_promote(
                                           min_judgements=min_judgements)
     if json_out:
         print_json(result)
+        return
+    if result.get("kind") == "reward":
+        vs = result["vs_brand_similarity"]
+        console.print(f"{version} is now the reward model; on its {vs['pairs']} held-out pairs it scored "
+                      f"{fmt(vs['reward_accuracy'], '.0%')} against brand similarity's "
+                      f"{fmt(vs['brand_similarity_accuracy'], '.0%')}, so "
+                      + ("it ranks best-of-N copy and orders the Rank queue." if result["ranks_best_of_n"]
+                         else "brand similarity keeps ranking best-of-N copy."), highlight=False)
         return
     if result["forced"]:
         warn(f"promoted despite the gate (--force): {result['gate']['reason']}")

@@ -1,5 +1,6 @@
-"""Few-shot examples: embedded once, and the k most relevant picked per request with
-langchain-core's example selectors (semantic similarity, or max-marginal-relevance for variety)."""
+"""Few-shot examples: the brand's file plus those people's agreed choices added (the `fewshot_examples`
+table), embedded once, and the k most relevant picked per request with langchain-core's example
+selectors (semantic similarity, or max-marginal-relevance for variety)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,28 @@ def load_examples(path: Path) -> list[dict]:
     ):
         raise BotkitError(f"{path}: expected a list 'examples' of {{input, output}} strings")
     return [{"input": e["input"], "output": e["output"]} for e in examples]
+
+
+def added_examples(db) -> list[dict]:
+    """The examples added from agreed rankings (`add_example`), oldest first."""
+    return [{"input": r["input"], "output": r["output"]}
+            for r in db.query("SELECT input, output FROM fewshot_examples ORDER BY id")]
+
+
+def added_stamp(db) -> tuple[int, int]:
+    """Changes whenever an example is added or removed: (count, newest id)."""
+    row = next(db.query("SELECT count(*) AS n, coalesce(max(id), 0) AS last FROM fewshot_examples"))
+    return row["n"], row["last"]
+
+
+def add_example(db, text: str, output: str, *, pair_id: int | None = None, annotators: int = 0) -> bool:
+    """Add one example (a question and the answer people chose); False when it is already there."""
+    from botkit.sessions import now
+
+    cursor = db.execute(
+        "INSERT INTO fewshot_examples (input, output, pair_id, annotators, created_at) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT DO NOTHING", [text.strip(), output.strip(), pair_id, annotators, now()])
+    return cursor.rowcount > 0
 
 
 class FewShotExamples:

@@ -1,6 +1,7 @@
 """Best-of-N, how a small model gives usable copy: sample candidates in batches until N pass the limit
-and the copy checks (`botkit.tasks.copy_checks`), rank those with a scorer (`botkit.tasks.scoring`),
-best first, and say plainly when fewer than N passed."""
+and the copy checks (`botkit.tasks.copy_checks`), rank those with a scorer (`botkit.tasks.scoring`:
+the promoted reward version once it beat brand similarity, else brand similarity), best first, name
+the ranker, and say plainly when fewer than N passed."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from botkit.decoding import DecodingOptions
 from botkit.tasks.copy import ends_sentence, first_line, repeats_itself, whole_sentences
 from botkit.tasks.copy_checks import CopyChecks
 from botkit.tasks.model import note_call, to_chat
-from botkit.tasks.scoring import Scorer, copy_scorer
+from botkit.tasks.scoring import Scorer, copy_scorer, rank_scores, ranker_name
 
 ROUNDS = 3  # batches sampled at most before showing fewer variants than asked
 Checker = Callable[[list[str]], list[list[str]]]  # texts -> the checks each one fails
@@ -29,15 +30,17 @@ class Candidate:
 class Checked(list):
     """What passed every check (candidates, or the rows a task shows), best first, with what the checks
     found: `sampled` distinct candidates, `failed` how many failed each check, `note` why fewer than
-    `asked` came back ("" when enough passed)."""
+    `asked` came back ("" when enough passed), `ranker` the scorer that ordered them."""
 
-    def __init__(self, items=(), *, asked: int = 0, sampled: int = 0, failed: Counter | None = None):
+    def __init__(self, items=(), *, asked: int = 0, sampled: int = 0, failed: Counter | None = None,
+                 ranker: str = ""):
         super().__init__(items)
         self.asked, self.sampled, self.failed = asked, sampled, failed or Counter()
+        self.ranker = ranker  # the scorer that ordered them: "reward_version", "brand_similarity", ...
 
     def like(self, items) -> Checked:
         """`items` (rows made from these candidates) with these candidates' findings."""
-        return Checked(items, asked=self.asked, sampled=self.sampled, failed=self.failed)
+        return Checked(items, asked=self.asked, sampled=self.sampled, failed=self.failed, ranker=self.ranker)
 
     @property
     def note(self) -> str:
@@ -80,16 +83,20 @@ def best_of_n(engine, messages: list[dict], *, samples: int, keep: int, limit: i
         passed += [t for t, v in zip(texts, verdicts) if not v]
         if len(passed) >= keep:
             break
-    ranked = sorted(zip(passed, scorer(passed) if passed else []), key=lambda pair: -pair[1])[:keep]
+    # A reward model scores each candidate as an answer to the chat the engine saw (what it trained on).
+    scores = rank_scores(scorer, passed, messages) if passed else []
+    ranked = sorted(zip(passed, scores), key=lambda pair: -pair[1])[:keep]
     note_call(messages, ranked[0][0] if ranked else None)
-    return Checked([Candidate(t, float(s)) for t, s in ranked], asked=keep, sampled=len(seen), failed=failed)
+    return Checked([Candidate(t, float(s)) for t, s in ranked], asked=keep, sampled=len(seen), failed=failed,
+                   ranker=ranker_name(scorer))
 
 
 def best_of_n_step(bot, prompt, *, keep: int, limit: int, seed: int, max_new_tokens: int,
                    scorer: Scorer | None = None, clean: Callable[[str], str] = first_line,
                    brand_words: bool = True, engine=None) -> RunnableLambda:
     """`best_of_n` as a Runnable step (the user's brief in, checked candidates out) over `prompt` on
-    `bot`'s active model and decoding; `scorer` defaults to `copy_scorer(bot)`, the checks are
+    `bot`'s active model and decoding; `scorer` defaults to `copy_scorer(bot)` (the promoted reward
+    version when it beat brand similarity on held-out pairs, else brand similarity), the checks are
     `CopyChecks` against the brief (`brand_words`: must use one of the brand's words); `engine`
     defaults to the bot's (copy tasks pass `botkit.tasks.brand_voice.copy_engine(bot)`)."""
     scorer = scorer or copy_scorer(bot)
