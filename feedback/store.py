@@ -102,8 +102,8 @@ class RankingStore:
 
     def log_response(self, prompt: str, text: str, *, model: str, plugin: str | None = None,
                      decoding: dict | None = None, sources: list[dict] = (), examples: list[dict] = (),
-                     messages: list[dict] | None = None, origin: str = "chat", engine_messages: list[dict] | None = None,
-                     output: str | None = None) -> str:
+                     messages: list[dict] | None = None, origin: str = "chat",
+                     engine_messages: list[dict] | None = None, output: str | None = None) -> str:
         """Store one candidate answer to `prompt` and return its id ("r_" + 16 hex characters).
         Logging the same answer again (same prompt, text, model, plugin, decoding) returns the same id.
 

@@ -105,8 +105,8 @@ def test_best_of_n_notes_the_candidate_shown_first_as_the_models_output(tiny_eng
 
     messages = [{"role": "system", "content": "Write one subject line."}, {"role": "user", "content": "Kettles"}]
     with model_calls() as call:
-        shown = best_of_n(tiny_engine, messages, samples=4, keep=2, limit=400, scorer=lambda texts: [-len(t) for t in texts],
-                          decoding=DecodingOptions(max_new_tokens=12))
+        shown = best_of_n(tiny_engine, messages, samples=4, keep=2, limit=400,
+                          scorer=lambda texts: [-len(t) for t in texts], decoding=DecodingOptions(max_new_tokens=12))
     assert shown and call.messages == messages and call.output == shown[0].text
 
 
@@ -193,5 +193,5 @@ def test_an_exported_file_imports_back_as_the_same_rows(spied_bot, tmp_path):
     assert fresh.import_trl(tmp_path / "out.jsonl")["pairs"] == 1
     export_trl(fresh, tmp_path / "again.jsonl")
     [before], [after] = read(tmp_path / "out.jsonl"), read(tmp_path / "again.jsonl")
-    assert (after["prompt"], after["chosen"], after["rejected"]) == (before["prompt"], before["chosen"], before["rejected"])
+    assert [after[k] for k in ("prompt", "chosen", "rejected")] == [before[k] for k in ("prompt", "chosen", "rejected")]
     assert after["provenance"]["question"] == QUESTION and after["provenance"]["prompt_from"] == "engine-chat"
