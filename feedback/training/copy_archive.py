@@ -10,6 +10,7 @@ headline and/or description, post.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from botkit.errors import BotkitError
@@ -101,9 +102,11 @@ def generated_copy(engine, bot, rows: list[dict], batch: int = 8) -> list[str]:
 
 
 def copy_pass_rate(engine, bot, rows: list[dict]) -> dict:
-    """How `engine` writes for held-out archive rows: the share whose one greedy candidate passes every
-    check, and the candidates with what they fail."""
-    rows = [r for r in rows if "task" in r and "field" in r]
+    """How `engine` writes for held-out archive rows: the share of their distinct prompts (a brief, its
+    options and field: several archived lines share one) whose one greedy candidate passes every check,
+    and the candidates with what they fail."""
+    distinct = {json.dumps(r["prompt"], sort_keys=True): r for r in rows if "task" in r and "field" in r}
+    rows = list(distinct.values())
     texts = generated_copy(engine, bot, rows)
     failures = copy_failures(bot, rows, texts)
     passed = sum(not f for f in failures)
