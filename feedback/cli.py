@@ -147,6 +147,32 @@ def annotators_list(json_out: bool = JSON):
                 title="Annotators", empty="No annotators yet.")
 
 
+fewshot_app = typer.Typer(help="Few-shot examples from agreed rankings.", no_args_is_help=True)
+feedback_app.add_typer(fewshot_app, name="fewshot")
+
+
+@fewshot_app.command("promote")
+def fewshot_promote(min_annotators: Optional[int] = typer.Option(
+                        None, help="Annotators who must all pick the winner (default: setting "
+                                   "feedback.fewshot_min_annotators, 2)."),
+                    dry_run: bool = typer.Option(False, "--dry-run", help="List the agreed winners, add nothing."),
+                    json_out: bool = JSON):
+    """Add chat pairs' agreed winners as few-shot examples: the next similar question is shown them."""
+    from botkit.config import load_settings
+    from botkit.feedback.agreed_examples import agreed_winners, promote_agreed
+
+    store = _store()
+    needed = min_annotators or load_settings().feedback.fewshot_min_annotators
+    rows = agreed_winners(store, needed) if dry_run else promote_agreed(store, needed)
+    if json_out:
+        print_json({"added": 0 if dry_run else len(rows), "min_annotators": needed, "examples": rows})
+        return
+    what = "agreed winner(s) not yet examples" if dry_run else "few-shot example(s) added"
+    console.print(f"{len(rows)} {what} ({needed} or more annotators all picked them)", highlight=False)
+    for r in rows:
+        console.print(f"- {r['input']} -> {r['output']}", highlight=False, markup=False)
+
+
 @feedback_app.command("generate")
 def generate(prompts: Optional[Path] = typer.Argument(None, help='JSONL of {"prompt"} or {"text"}, optional "plugin" '
                                                             'and "options".'),

@@ -131,3 +131,18 @@ def test_generate_refuses_an_unknown_plugin_before_loading_models(home, tmp_path
     prompts.write_text('{"prompt": "Spring sale", "plugin": "adcopy_typo"}\n')
     result = runner.invoke(app, ["feedback", "generate", str(prompts), "--versions", "no-such-model-dir,default"])
     assert "unknown plugin 'adcopy_typo'" in str(result.exception)
+
+
+def test_fewshot_promote_adds_agreed_winners_once(home):
+    store = RankingStore.open(load_settings())
+    a = store.log_response("Do you ship to Canada?", "Yes, in 5 to 8 working days.", model="v1")
+    b = store.log_response("Do you ship to Canada?", "We ship.", model="v2")
+    pair = store.add_pair(a, b)
+    for name in ("ana", "ben"):
+        store.add_annotator(name)
+        store.record_comparison(pair, name, "a" if a < b else "b")
+    listed = json.loads(run("fewshot", "promote", "--dry-run", "--json").stdout)
+    assert listed["added"] == 0 and [e["output"] for e in listed["examples"]] == ["Yes, in 5 to 8 working days."]
+    assert json.loads(run("fewshot", "promote", "--min-annotators", "3", "--json").stdout)["added"] == 0
+    assert json.loads(run("fewshot", "promote", "--json").stdout)["added"] == 1
+    assert json.loads(run("fewshot", "promote", "--json").stdout)["added"] == 0  # already an example
