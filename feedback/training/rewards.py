@@ -75,7 +75,7 @@ def grounding_reward(embedder, answer_sentences: int = 1):
     `grounded_prompts`): 1 when the draft passes the grounding check (the answer is shown in the model's
     own words, not replaced by a quote), +0.5 when it cites the source that holds the fact (the expected
     fact's source when the row names one, else the best source), +0.5 when the shown answer carries the
-    expected fact; minus up to 0.5 for a draft over SHORT_WORDS words. 0 for a chat without sources."""
+    expected fact; minus 0.25 per 15 words over SHORT_WORDS (at most 0.5). 0 for a chat without sources."""
     from botkit.evidence import Evidence
     from botkit.grounding import cited_numbers
     from botkit.knowledge.store import Chunk
@@ -101,8 +101,9 @@ def grounding_reward(embedder, answer_sentences: int = 1):
                 right = set(holding or [data["sources"][0]["n"]])
                 score = 1.0 + 0.5 * bool(right & set(cited_numbers(draft)))
                 score += 0.5 * any(e in answer.text.lower() for e in expected)
-            words = len(draft.split())
-            scores.append(score - 0.5 * min(1.0, max(0, words - SHORT_WORDS) / SHORT_WORDS))
+            # In steps, not per word: GRPO scales each group's rewards by their spread, so a per-word
+            # penalty would turn a group of failed drafts a few words apart into a strong signal.
+            scores.append(score - 0.25 * min(2, max(0, len(draft.split()) - SHORT_WORDS) // 15))
         return scores
 
     return grounding
