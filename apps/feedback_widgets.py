@@ -27,7 +27,8 @@ def log_answer(bot: Bot, question: str, text: str, meta: dict, decoding: dict | 
     return ranking_store().log_response(
         question, text, model=meta.get("model") or bot.settings.model, plugin=meta.get("plugin"),
         decoding=decoding if decoding is not None else bot.settings.decoding.model_dump(), sources=sources,
-        origin="chat")
+        origin="chat", engine_messages=meta.get("engine_messages") or None,  # what training needs (the chat
+        output=(meta.get("draft") or "").strip() or None)  # and the draft); a logged chat answer has them already
 
 
 def rate(bot: Bot, question: str, text: str, meta: dict, key: str) -> None:

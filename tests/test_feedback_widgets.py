@@ -3,6 +3,7 @@ model and a small knowledge base; the rows are checked in the ranking store."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -88,6 +89,12 @@ def test_compare_queues_only_a_pair_worth_ranking(app_home, embedder):
     (pair,) = list(app_home.db.query("SELECT * FROM pairs"))
     assert pair["origin"] == "compare" and result["pair_id"] == pair["id"]
     assert "you bought it" in result["text"]  # the near-identical second sample was passed over
+    # Both answers are stored with the chat the model saw and its own words, for training to export.
+    for side in ("a_id", "b_id"):
+        (logged,) = list(app_home.db.query("SELECT engine_messages, output FROM responses WHERE id = ?", [pair[side]]))
+        chat = json.loads(logged["engine_messages"])
+        assert chat[0]["role"] == "system" and chat[-1]["role"] == "user" and QUESTION in chat[-1]["content"]
+        assert logged["output"] in said
 
     app_home.add_annotator("ana")
     queued = app_home.next_pair("ana")
