@@ -40,17 +40,19 @@ def against_brand_similarity(name: str, settings, *, embedder=None, examples: li
     if version["kind"] != "reward":
         raise BotkitError(f"{name} is a policy version, not a reward model")
     rows = held_out_pairs(version)
+    if not rows:  # nothing to show it beats brand similarity on (a version trained before they were kept)
+        return {"pairs": 0, "reward_accuracy": None, "brand_similarity_accuracy": None, "beats": False}
     if examples is None or embedder is None:
         from botkit.dialogue import Bot
 
         bot = Bot(settings)
         examples = bot.brand.sample_copy if examples is None else examples
         embedder = embedder or bot.embedder
-    reward = RewardScorer.load(name, settings).pairwise(rows)["accuracy"] if rows else None
+    reward = RewardScorer.load(name, settings).pairwise(rows)["accuracy"]
     brand = brand_similarity(embedder, examples)
     brand_accuracy = pairwise_accuracy(brand([r["chosen"] for r in rows]), brand([r["rejected"] for r in rows]))
     return {"pairs": len(rows), "reward_accuracy": reward, "brand_similarity_accuracy": brand_accuracy,
-            "beats": bool(rows) and reward > brand_accuracy}
+            "beats": reward > brand_accuracy}
 
 
 def promoted_reward(bot_or_settings) -> dict | None:
