@@ -1,6 +1,11 @@
 """Sentiment: positive / negative / neutral for a text, by prompting the active model (zero-shot or
 few-shot) or with a classifier trained on the user's labeled examples; adds `botkit sentiment
-train|eval|predict` through the `register_commands` hook."""
+train|eval|predict` through the `register_commands` hook.
+
+The trained mode runs the DIR's own fine-tuned MiniLM (SetFit's method, `sentiment_encoder`) and a
+logistic-regression head. Hand-written tweet-like proxy (594 train, 313 unseen): macro recall 0.872
+fine-tuned vs 0.850 frozen; the public tweet benchmark (target >= 0.68) is not measured here.
+"""
 
 from __future__ import annotations
 
