@@ -149,3 +149,20 @@ def test_a_sample_is_measured_in_a_throwaway_home_with_its_own_brand(settings, t
     declined = [r["answer"] for r in report["details"] if r["grounding"] == "dont-know"]
     assert all("help@kettlebrook.com" in answer for answer in declined)  # the sample's brand, not the generic one
     assert not open_database(settings.database_path)["knowledge_files"].count  # the user's home is untouched
+
+
+def test_a_citation_contains_a_fact_that_its_section_title_states():
+    # A quote for "what does E-204 mean" says its heading; the citation shows that heading as its title.
+    from types import SimpleNamespace
+
+    from botkit.dialogue import Citation
+    from botkit.feedback.evaluation.grounding import _score
+
+    cited = Citation(1, "/kb/errors.txt", "Error codes › E-204 Device limit reached", "c1",
+                     "The account is signed in on as many devices as its plan allows.", 0.6)
+    reply = SimpleNamespace(text="E-204 Device limit reached: The account is signed in on as many devices as its "
+                                 "plan allows. [1]", citations=[cited], grounding="quoted", draft="", check="")
+    item = {"question": "The app shows error E-204, what does it mean?", "expected": ["device limit"]}
+    assert _score(item, reply)["correct"]
+    uncited = SimpleNamespace(**{**vars(reply), "citations": [Citation(1, "/kb/a.txt", "Other", "c2", "x", 0.5)]})
+    assert not _score(item, uncited)["correct"]

@@ -128,7 +128,8 @@ class _Asker:
 
 def _score(item: dict, reply) -> dict:
     fact = _has(reply.text, item["expected"])
-    cited = [c for c in reply.citations if _has(c.text, item["expected"])]
+    # A citation shows its section title with its text ("Error codes › E-204 Device limit reached").
+    cited = [c for c in reply.citations if _has(f"{c.title}\n{c.text}", item["expected"])]
     result = {"question": item["question"], "kind": item.get("kind", ""), "answer": reply.text,
               "grounding": reply.grounding, "fact": fact, "cited": bool(cited),
               "named_source_cited": any(c.source.endswith(item.get("source", "\0")) for c in reply.citations),
