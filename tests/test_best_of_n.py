@@ -51,3 +51,11 @@ def test_brand_similarity_prefers_on_brand_copy(embedder):
     on, off = score(["A well-made kettle that lasts for years", "Quarterly tax filing deadline reminder"])
     assert on > off
     assert brand_similarity(embedder, [])(["anything"]) == [0.0]
+
+
+def test_the_ranker_in_use_is_on_the_task_result_and_the_chat_reply(task_runner):
+    task_runner.engine.responses = ["Spring kettles", "Our spring sale covers every kettle we make"]
+    result = task_runner.bot.run_task("subject_lines", "Spring sale", n=2)
+    assert result.output and result.ranker == "brand_similarity"  # no reward version promoted here
+    reply = task_runner.bot.respond("/subject_lines n=2 Spring sale")
+    assert reply.plugin == "subject_lines" and reply.as_dict()["ranker"] == "brand_similarity"
