@@ -42,9 +42,12 @@ def _has(text: str, phrase: str) -> bool:
 class SimulatedAnnotator:
     """A scripted annotator with declared preferences, compared in this order: the candidate failing
     fewer checks, then the one with fewer of the brand's banned words, then the one using the brand's
-    words, then the shorter one (by more than `length_margin`); else a tie. When both fail a check the
-    verdict is "both-bad", as a person would press. With probability `noise` a decisive verdict is
-    flipped, decided by a hash of (seed, prompt, texts) so a rerun gives the same labels."""
+    words, then the shorter one (by more than `length_margin`); else a tie. When both fail as many
+    checks the verdict is "both-bad", as a person would press; when both fail but one fails fewer, it
+    is preferred (AlpacaFarm's annotators always pick the better of two, and on the default model's
+    drafts, which nearly all fail a check, "both bad" alone would leave nothing to learn from). With
+    probability `noise` a decisive verdict is flipped, decided by a hash of (seed, prompt, texts) so a
+    rerun gives the same labels."""
 
     name = SIMULATED
 
@@ -63,7 +66,7 @@ class SimulatedAnnotator:
         if a.strip() == b.strip():
             return "tie"
         ma, mb = self.merits(a, context), self.merits(b, context)
-        if ma[0] and mb[0]:
+        if ma[0] and ma[0] == mb[0]:
             return "both-bad"
         if ma != mb:
             return "a" if ma < mb else "b"

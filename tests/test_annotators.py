@@ -80,9 +80,12 @@ def test_the_simulated_annotator_prefers_passing_on_brand_concise_copy(sale, bet
     assert judge.judge(SALE, worse, better, sale) == "b"
 
 
-def test_two_failing_candidates_are_both_bad_and_the_same_text_is_a_tie(sale):
+def test_two_candidates_failing_as_many_checks_are_both_bad_else_the_lesser_failure_wins(sale):
     judge = SimulatedAnnotator(noise=0.0)
+    # banned + brand words / role-play + brand words: two checks each
     assert judge.judge(SALE, "A cheap toaster, 20% off.", "Buy a toaster from me.", sale) == "both-bad"
+    # brand words only / role-play + brand words
+    assert judge.judge(SALE, "Every toaster 20% off until April 30.", "Buy a toaster from me.", sale) == "a"
     same = "Toast for years: 20% off every toaster until April 30."
     assert judge.judge(SALE, same, same, sale) == "tie"
 
