@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from botkit.embeddings import EMBEDDING_MODEL, Embedder, embedding_model_path
+from botkit.errors import BotkitError
 
 ENCODER_DIR = "encoder"
 TUNED_NAME = f"{EMBEDDING_MODEL} (fine-tuned)"
@@ -70,6 +71,8 @@ def tune_encoder(texts: list[str], labels: list[str], out_dir: Path, config: Enc
     from transformers.trainer_callback import PrinterCallback
 
     config = config or EncoderTuneConfig()
+    if config.loss not in ("triplets", "pairs"):
+        raise BotkitError(f"loss {config.loss!r} is not one of triplets, pairs")
     model = SentenceTransformer(embedding_model_path(), local_files_only=True)
     model.max_seq_length = config.max_seq_length
     if config.loss == "pairs":
@@ -111,9 +114,11 @@ class TunedEmbedder(Embedder):
     def __init__(self, path: Path | str, device: str | None = None):
         import torch
 
+        weights = Path(path, "model.safetensors")
+        if not weights.exists():
+            raise BotkitError(f"{path} has no fine-tuned encoder weights (model.safetensors): train the model again")
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        self.tokenizer, self.model = _load(str(Path(path).resolve()), Path(path, "model.safetensors").stat().st_mtime,
-                                           self.device)
+        self.tokenizer, self.model = _load(str(Path(path).resolve()), weights.stat().st_mtime, self.device)
         self.dimension = self.model.config.hidden_size
         self._remembered: OrderedDict = OrderedDict()
         self._memory_lock = threading.Lock()

@@ -129,6 +129,11 @@ def test_bad_input_is_one_clear_error(tmp_path, tiny_bot, embedder):
         tiny_bot.run_task("sentiment", "fine", mode="trained")
     with pytest.raises(BotkitError, match="not a sentiment classifier"):
         tiny_bot.run_task("sentiment", "fine", model=str(tmp_path))
+    broken = tmp_path / "broken"
+    (broken / "encoder").mkdir(parents=True)
+    (broken / "classifier.json").write_text("{}")
+    with pytest.raises(BotkitError, match="has no fine-tuned encoder weights"):
+        tiny_bot.run_task("sentiment", "fine", model=str(broken))
     with pytest.raises(BotkitError, match="bad option mode"):
         tiny_bot.run_task("sentiment", "fine", mode="two-shot")
     with pytest.raises(BotkitError, match="the text is empty"):
