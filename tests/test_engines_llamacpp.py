@@ -1,5 +1,6 @@
-"""The llama.cpp engine on the default model's own GGUF (Q4_1): generation, streaming, stop strings,
-seeds, batching, token counts, scoring, and a model version's LoRA adapter converted to GGUF."""
+"""The llama.cpp engine on the default model (a cached Q8_0 copy of its own Q4_1 GGUF): generation,
+streaming, stop strings, seeds, batching, token counts, scoring, and a model version's LoRA adapter
+converted to GGUF."""
 
 import importlib.util
 
@@ -24,13 +25,31 @@ def engine(default_dir):
 
 
 def test_auto_runs_the_default_gguf_on_llamacpp_and_answers(engine):
-    from botkit.models.default import DEFAULT_MODEL, default_gguf
+    from botkit.config import load_settings
+    from botkit.models.default import DEFAULT_MODEL
     from botkit.models.llamacpp import LlamaCppEngine
 
-    assert isinstance(engine, LlamaCppEngine) and engine.gguf == default_gguf() and engine.name == DEFAULT_MODEL
+    assert isinstance(engine, LlamaCppEngine) and engine.name == DEFAULT_MODEL
+    assert engine.gguf.name.endswith(".Q8_0.gguf") and engine.gguf.parent == load_settings().cache_dir / "models"
     assert engine.context_window == 4096
     out = engine.generate(BLUE, GREEDY)
     assert "blue" in out.text.lower() and out.finish_reason == "stop" and out.prompt_tokens == engine.count_tokens(BLUE)
+
+
+def test_the_shipped_q4_1_file_runs_when_asked_and_the_q8_0_copy_is_made_once(engine):
+    from botkit.config import load_settings
+    from botkit.models.default import default_gguf, requantized_gguf
+    from botkit.models.loading import load_engine
+
+    made = engine.gguf.stat().st_mtime_ns
+    assert requantized_gguf(default_gguf(), load_settings().cache_dir, "Q8_0") == engine.gguf
+    assert engine.gguf.stat().st_mtime_ns == made  # cached, not made again
+    settings = load_settings()
+    shipped = settings.model_copy(update={"engines": settings.engines.model_copy(
+        update={"llamacpp": settings.engines.llamacpp.model_copy(update={"default_quantization": "Q4_1"})})})
+    q4 = load_engine("default", settings=shipped)
+    assert q4.gguf == default_gguf() and q4.name == engine.name
+    assert q4.generate(BLUE, GREEDY).text == engine.generate(BLUE, GREEDY).text
 
 
 def test_chat_template_and_token_counts_match_transformers(engine, default_dir):
@@ -138,7 +157,11 @@ def test_a_lora_version_gives_the_same_greedy_tokens_as_transformers_and_peft(en
     adapter = tmp_path / "brand-v1"
     model.save_pretrained(adapter)
     settings = load_settings()
-    on_llama = load_engine(str(adapter), settings=settings)
+    # On the shipped Q4_1, whose values transformers holds exactly (the Q8_0 copy rounds them again,
+    # which flips near-ties in greedy decoding and says nothing about the adapter's conversion).
+    shipped = settings.model_copy(update={"engines": settings.engines.model_copy(
+        update={"llamacpp": settings.engines.llamacpp.model_copy(update={"default_quantization": "Q4_1"})})})
+    on_llama = load_engine(str(adapter), settings=shipped)
     on_hf = load_engine(str(adapter), engine="transformers", settings=settings)
     assert (adapter / GGUF_NAME).exists() and on_llama.name == on_hf.name == "SmolLM2-135M-Instruct+brand-v1"
     prompts = [[{"role": "user", "content": q}] for q in

@@ -21,6 +21,7 @@ def register_engines(register):
 
 def load_llamacpp(spec: str, settings, adapter: str | None = None):
     """The GGUF behind `spec` on llama.cpp, with the version's LoRA adapter converted to GGUF."""
+    from botkit.models.default import default_gguf, requantized_gguf
     from botkit.models.engine_settings import cpu_threads
     from botkit.models.gguf_lora import gguf_adapter
     from botkit.models.llamacpp import LlamaCppEngine
@@ -35,7 +36,10 @@ def load_llamacpp(spec: str, settings, adapter: str | None = None):
     adapter = adapter or spec_adapter
     lora = gguf_adapter(Path(adapter), gguf) if adapter else None
     config = settings.engines
-    return LlamaCppEngine(gguf, _name(gguf, adapter), threads=cpu_threads(config.threads),
+    name = _name(gguf, adapter)
+    if gguf == default_gguf() and config.llamacpp.default_quantization != "Q4_1":
+        gguf = requantized_gguf(gguf, settings.cache_dir, config.llamacpp.default_quantization)
+    return LlamaCppEngine(gguf, name, threads=cpu_threads(config.threads),
                           context=config.llamacpp.context, max_batch=config.llamacpp.max_batch, lora=lora)
 
 

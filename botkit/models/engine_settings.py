@@ -6,6 +6,7 @@ from __future__ import annotations
 import ctypes
 import os
 import sys
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,6 +21,12 @@ class LlamaCppSettings(BaseModel):
                     "answers (~400 prompt tokens, ~100 of them a shared system prompt read once).",
     )
     max_batch: int = Field(8, ge=1, le=64, description="Chats decoded together in one batched call.")
+    default_quantization: Literal["Q8_0", "Q4_0", "F16", "Q4_1"] = Field(
+        "Q8_0",
+        description="The default model's weights on llama.cpp: a copy of the shipped Q4_1 file requantized "
+                    "once and cached (Q8_0 reads prompts ~1.7x faster on AVX2 CPUs), or Q4_1: the shipped "
+                    "file as it is. GGUF files you name always run as they are.",
+    )
 
 
 class OpenAISettings(BaseModel):
