@@ -44,8 +44,21 @@ def loop():
     return module
 
 
+QUESTIONS = ["How long is the warranty?", "What does shipping cost?", "Is there free shipping?",
+             "How much is the Zephyr 3000?", "Does the warranty cover the base?", "Do you ship abroad?",
+             "Is there a bundle price?", "How do I make a warranty claim?", "How fast is shipping?",
+             "What does the Zephyr Mini cost?", "Can I return a kettle?"]
+
+
 @pytest.mark.slow
-def test_the_loop_benchmark_ranks_trains_and_judges_held_out_prompts(loop, home, tiny_model_dir, capsys):
+def test_the_loop_benchmark_ranks_trains_and_judges_held_out_prompts(loop, home, tiny_model_dir, docs, capsys,
+                                                                      monkeypatch):
+    # Three documents and eleven questions keep the run short; the recipe is the benchmark's own.
+    (docs.parent / "brand").mkdir()
+    docs.rename(docs.parent / "brand" / "knowledge")
+    monkeypatch.setattr(loop, "BRAND", docs.parent / "brand")
+    monkeypatch.setattr(loop, "sample_brand_prompts",
+                        lambda: [{"prompt": q, "plugin": None, "options": {}} for q in QUESTIONS])
     judge = Shorter()
     pm = plugin_manager()
     pm.register(JudgePlugin(judge), "team-judge")
