@@ -5,6 +5,8 @@ it registers names the reward it was trained for and holds out whole questions."
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 from typer.testing import CliRunner
@@ -12,6 +14,7 @@ from typer.testing import CliRunner
 from botkit.cli import app
 from botkit.dialogue import Bot
 from botkit.feedback.registry import ModelRegistry
+from botkit.feedback.training.rewards import grounded_prompts
 
 QUESTIONS = [
     {"question": "How long is the warranty on the Zephyr 3000 kettle?", "expected": ["seven years"]},
@@ -28,6 +31,9 @@ def test_train_rl_with_the_grounding_reward_registers_a_version_naming_it(settin
                                                                         embedder, docs, write_jsonl, tmp_path,
                                                                         monkeypatch):
     Bot(settings, engine=tiny_engine, embedder=embedder).knowledge.ingest(docs)
+    # A bot opened on the ingested documents (it picks its brand then), as the command opens one.
+    built = grounded_prompts(Bot(settings, engine=tiny_engine, embedder=embedder), QUESTIONS)
+    assert "Do you sell fridges?" not in {r["question"] for r in built}
     monkeypatch.setenv("BOTKIT_MODEL", str(tiny_model_dir))  # the bot building the chats counts with the tiny model
     monkeypatch.setenv("BOTKIT_ENGINE", "transformers")
     questions = write_jsonl(tmp_path / "questions.jsonl", QUESTIONS)
@@ -40,15 +46,15 @@ def test_train_rl_with_the_grounding_reward_registers_a_version_naming_it(settin
     assert ModelRegistry.open(settings).get("g-rl")["metrics"]["rewards"] == ["grounding"]
     held = [json.loads(line) for line in (settings.home / "models" / "g-rl" / "heldout.jsonl").read_text().splitlines()]
     assert len(held) == version["metrics"]["heldout_prompts"] >= 1
-    # Held out are whole questions with their grounded chat, asked the way the bot asks them.
-    asked = {q["question"] for q in QUESTIONS[:5]}
-    assert {h["question"] for h in held} <= asked and all(h["prompt"][0]["role"] == "system" for h in held)
-    assert version["metrics"]["train_prompts"] + len(held) == 5
+    # Held out are whole questions with the chat the bot itself builds for them.
+    assert [h["prompt"] for h in held] == [r["prompt"] for r in built if r["question"] in {h["question"] for h in held}]
+    assert version["metrics"]["train_prompts"] + len(held) == len(built)
 
 
 def test_an_unknown_reward_is_one_error_line(settings, write_jsonl, tmp_path):
     prompts = write_jsonl(tmp_path / "prompts.jsonl", [{"prompt": f"Write a line {i}"} for i in range(4)])
-    done = CliRunner().invoke(app, ["train", "rl", "--reward", "grounded", "--data", str(prompts), "--out", "x"])
-    assert done.exit_code == 1
-    assert done.output.strip().splitlines() == [
+    done = subprocess.run([sys.executable, "-m", "botkit", "train", "rl", "--reward", "grounded",
+                           "--data", str(prompts), "--out", "x"], capture_output=True, text=True)
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.strip().splitlines() == [
         "error: unknown reward 'grounded' (rewards: grounding, copy-checks, version:NAME)"]
