@@ -153,7 +153,7 @@ feedback_app.add_typer(fewshot_app, name="fewshot")
 
 @fewshot_app.command("promote")
 def fewshot_promote(min_annotators: Optional[int] = typer.Option(
-                        None, help="Annotators who must all pick the winner (default: setting "
+                        None, min=1, help="Annotators who must all pick the winner (default: setting "
                                    "feedback.fewshot_min_annotators, 2)."),
                     dry_run: bool = typer.Option(False, "--dry-run", help="List the agreed winners, add nothing."),
                     json_out: bool = JSON):

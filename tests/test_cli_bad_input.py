@@ -153,6 +153,7 @@ OTHER_CASES = [
     ["train", "rl", "--data", "PROMPTS", "--out", "x", "--reward-model", NOT_UTF8],
     ["keys", "list", "extra"],
     ["feedback", "annotators", "list", "extra"],
+    ["feedback", "fewshot", "promote", "--min-annotators", "0"],
 ]
 
 
