@@ -11,7 +11,9 @@ _AUTOLINK = re.compile(r"<((?:https?|ftp|mailto):[^>\s]+)>")
 _URL = re.compile(r"\b(?:https?://|ftp://|www\.)[^\s<>()\[\]\"']+[^\s<>()\[\]\"'.,;:!?]", re.I)
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
-_EMPHASIS = re.compile(r"\*\*|__|~~|(?<![\w*])\*(?=\S)|(?<=\S)\*(?![\w*])|`+")
+_EMPHASIS = re.compile(r"\*\*|__|~~|`+")
+# A single star is emphasis only in a pair ("*this*"): alone it is a wildcard or a footnote ("*.example.net").
+_ITALIC = re.compile(r"(?<![\w*])\*(?=[^\s*])([^*]+?)(?<=[^\s*])\*(?![\w*])")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+|^\s*>\s?|^\s*(?:[-*+•]|\d+[.)])\s+(?=\S)", re.M)
 
 
@@ -36,7 +38,7 @@ def shown_text(text: str, allowed_urls: set[str] = frozenset()) -> str:
     text = _TAG.sub(" ", text)
     lines = [_table_row(line) for line in text.splitlines() if not _TABLE_RULE.match(line)]
     text = _HEADING.sub("", "\n".join(lines))
-    text = _EMPHASIS.sub("", text)
+    text = _ITALIC.sub(r"\1", _EMPHASIS.sub("", text))
     for i, link in enumerate(links):
         text = text.replace(f"\0{i}\0", link)
     text = re.sub(r"[ \t]+", " ", text)

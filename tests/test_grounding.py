@@ -136,6 +136,10 @@ def test_quotes_carry_no_markup_or_table_debris():
     quote = quote_answer([Evidence(bold.text, bold, 0.7)], lambda c: 1)
     assert quote == "Zephyr 3000 — $129. Our best-selling kettle. [1]"
     assert quote_answer([Evidence(row.text, row, 0.7)], lambda c: 1) == "Express, $9.95, next working day [1]"
+    # A lone star is a wildcard, not emphasis: it stays, with the space before it.
+    wildcard = Chunk("c9", "Allow *.lumensync.net and *this* domain.", "/kb/n.md", "Network", 0.6)
+    assert quote_answer([Evidence(wildcard.text, wildcard, 0.7)], lambda c: 1) == \
+        "Allow *.lumensync.net and this domain. [1]"
 
 
 def test_the_question_echoed_as_a_fact_is_rejected(embedder):
