@@ -63,8 +63,11 @@ def tune_encoder(texts: list[str], labels: list[str], out_dir: Path, config: Enc
     """Fine-tune MiniLM so that same-label texts embed close and others apart, save it under
     `out_dir/encoder` and return that directory. `on_progress(step, steps)` after each optimiser step."""
     from datasets import Dataset
-    from sentence_transformers import (SentenceTransformer, SentenceTransformerTrainer,
-                                       SentenceTransformerTrainingArguments)
+    from sentence_transformers import (
+        SentenceTransformer,
+        SentenceTransformerTrainer,
+        SentenceTransformerTrainingArguments,
+    )
     from sentence_transformers.base.sampler import BatchSamplers
     from sentence_transformers.sentence_transformer import losses
     from transformers import TrainerCallback

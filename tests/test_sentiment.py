@@ -178,7 +178,8 @@ def test_fine_tuned_encoder_beats_chance_on_unseen_tweets_and_its_dir_predicts_i
 
     def per_label(path: Path, n: int) -> list[dict]:
         data = rows(path)
-        return [r for label in ("positive", "negative", "neutral") for r in [t for t in data if t["label"] == label][:n]]
+        return [r for label in ("positive", "negative", "neutral")
+                for r in [t for t in data if t["label"] == label][:n]]
 
     train, test = per_label(DATA / "tweets_train.jsonl", 40), per_label(DATA / "tweets_test.jsonl", 30)
     data = tmp_path / "train.jsonl"

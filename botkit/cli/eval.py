@@ -164,7 +164,8 @@ def eval_compare(
                   f"{fmt(length['length_matched_win_rate'], '.0%')}\n"
                   f"  {report['queued_pairs']} blind pairs queued on the Rank page", highlight=False)
     if skipped := {why: n for why, n in report["skipped_pairs"].items() if n}:
-        console.print("  not queued (not worth a person's time): " + ", ".join(f"{n} {why}" for why, n in skipped.items())
+        counts = ", ".join(f"{n} {why}" for why, n in skipped.items())
+        console.print("  not queued (not worth a person's time): " + counts
                       + (" (identical answers count as ties)" if skipped.get("identical") else ""), highlight=False)
     if report["gate"]:
         console.print(f"  promotion gate: {report['gate']['reason']}", highlight=False)
