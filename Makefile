@@ -32,14 +32,16 @@ setup: $(STAMP)
 models: setup
 	$(BOTKIT) models pull
 
-# The ranking store is seeded once (when it holds no pairs) with pairs to rank from the default model,
-# greedy against sampled, so the Rank and Leaderboard pages have work to show. (The hand-written sample
-# rankings are for `make loop`: already judged, they would take the new user's queue first.)
+# The ranking store is seeded once (when it holds no pairs) with the sample brand's hand-written rankings,
+# so the Rank page has real pairs to judge (beside three sample annotators' verdicts) and the Leaderboard
+# and Data pages have figures. Generated pairs are not used here: only pairs worth a person's time are
+# queued (both answers pass their checks and differ in substance), and for the default model's greedy and
+# sampled answers to the 22 demo prompts none is (3 minutes of generation on 2 cores for nothing).
 SAMPLE := examples/kettlebrook/feedback
 demo: models
 	$(BOTKIT) ingest examples/kettlebrook/knowledge
 	@if $(BOTKIT) feedback stats --json | $(PY) -c "import json,sys; sys.exit(json.load(sys.stdin)['counts']['pairs'] > 0)"; then \
-	  $(BOTKIT) feedback generate $(SAMPLE)/demo_prompts.jsonl --versions default --decodings greedy,sample; fi
+	  $(BOTKIT) feedback import $(SAMPLE)/sample_pairs.jsonl; fi
 	$(BOTKIT) app --port $(PORT)
 
 # The brand-voice adapter: `botkit train sft` on the sample brand's copy archive, registered as the version

@@ -119,10 +119,16 @@ def main() -> None:
     st.progress(progress["done"] / total if total else 0.0,
                 text=f"{progress['done']} done · {progress['remaining']} remaining")
     pair = current_pair(store, annotator)
-    if pair is None:
-        st.success("Nothing left to rank: every pair has your verdict. New pairs come from the Chat page's "
-                   "“Regenerate and compare”, `botkit feedback generate` and `botkit feedback import`.",
-                   icon=":material/task_alt:")
+    sources = ("New pairs come from the Chat page's “Compare”, `botkit feedback generate` and "
+               "`botkit feedback import`.")
+    if pair is None and not total:
+        # Only pairs worth a person's time are queued: with the small default model, two answers that
+        # both pass their checks are rare, so say so rather than look finished.
+        st.info("No pairs to rank yet. Pairs are queued only when both answers passed their checks and differ "
+                f"in substance, which the small default model rarely manages. {sources}",
+                icon=":material/hourglass_empty:")
+    elif pair is None:
+        st.success(f"Nothing left to rank: every pair has your verdict. {sources}", icon=":material/task_alt:")
     else:
         st.caption("Which answer is better? Keys: **A**, **B**, **T** tie, **X** both bad, **S** skip.")
         show_pair(store, pair)

@@ -85,7 +85,7 @@ def test_without_a_passcode_a_name_is_enough_and_the_page_says_so(store):
     sign_in(at, "  ")  # a blank name is refused
     assert "non-empty name" in at.error[0].value
     sign_in(at, "ben")
-    assert "Nothing left to rank" in at.success[0].value  # signed in, empty queue
+    assert "No pairs to rank yet" in at.info[0].value and not at.success  # signed in, nothing queued at all
 
 
 def test_an_identity_provider_replaces_the_passcode_form(store):
