@@ -35,8 +35,9 @@ def embedding_model_path() -> str:
 
 
 @functools.cache
-def _minilm(path: str, device: str):
-    """MiniLM's tokenizer and BERT encoder, loaded once per process."""
+def _minilm(path: str, device: str, stamp: float | None = None):
+    """MiniLM's tokenizer and BERT encoder, loaded once per process (`stamp`, the weights' mtime of a
+    directory that may be retrained, makes a new copy load)."""
     from transformers import AutoModel, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
@@ -51,11 +52,11 @@ class Embedder(Embeddings):
 
     name = EMBEDDING_MODEL
 
-    def __init__(self, device: str | None = None):
+    def __init__(self, device: str | None = None, path: str | None = None, stamp: float | None = None):
         import torch
 
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        self.tokenizer, self.model = _minilm(embedding_model_path(), self.device)
+        self.tokenizer, self.model = _minilm(path or embedding_model_path(), self.device, stamp)
         self.dimension = self.model.config.hidden_size
         self._remembered: OrderedDict[str, np.ndarray] = OrderedDict()
         self._memory_lock = threading.Lock()

@@ -7,11 +7,8 @@ transformers' AutoModel (`botkit.embeddings`), and so does the tuned copy.
 
 from __future__ import annotations
 
-import functools
 import random
 import tempfile
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,22 +112,7 @@ class TunedEmbedder(Embedder):
     name = TUNED_NAME
 
     def __init__(self, path: Path | str, device: str | None = None):
-        import torch
-
         weights = Path(path, "model.safetensors")
         if not weights.exists():
             raise BotkitError(f"{path} has no fine-tuned encoder weights (model.safetensors): train the model again")
-        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        self.tokenizer, self.model = _load(str(Path(path).resolve()), weights.stat().st_mtime, self.device)
-        self.dimension = self.model.config.hidden_size
-        self._remembered: OrderedDict = OrderedDict()
-        self._memory_lock = threading.Lock()
-
-
-@functools.lru_cache(maxsize=4)
-def _load(path: str, mtime: float, device: str):
-    """Tokenizer and encoder of a tuned directory, once per process (the mtime key sees a retrain)."""
-    from transformers import AutoModel, AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-    return tokenizer, AutoModel.from_pretrained(path, local_files_only=True).to(device).eval()
+        super().__init__(device, path=str(Path(path).resolve()), stamp=weights.stat().st_mtime)
