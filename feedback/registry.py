@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sqlite3
 from pathlib import Path
 
 import sqlite_utils
@@ -66,18 +67,25 @@ class ModelRegistry:
     # versions ---------------------------------------------------------------------------------
 
     def register(self, name: str, *, kind: str, method: str, base: str, adapter_path: Path, parent: str | None,
-                 data: dict, config: dict, metrics: dict) -> dict:
-        """Add a finished version. Call only once its files are complete."""
+                 data: dict, config: dict, metrics: dict, finishes_run: bool = False) -> dict:
+        """Add a finished version. Call only once its files are complete. With `finishes_run`, the
+        training run of the same name is marked finished in the same transaction, so a kill between
+        the two never leaves a registered version whose run says it was interrupted."""
         if not (Path(adapter_path) / "adapter_config.json").exists():
             raise BotkitError(f"{adapter_path} has no adapter_config.json: refusing to register an incomplete version")
         row = {"name": check_name(name), "kind": kind, "method": method, "base": base,
                "adapter_path": str(adapter_path), "parent": parent, "data": json.dumps(data),
                "config": json.dumps(config, default=str), "metrics": json.dumps(metrics, default=str),
                "created_at": now()}
-        try:
-            self.db["model_versions"].insert(row)
-        except Exception as exc:  # sqlite3.IntegrityError: the name is taken
-            raise BotkitError(f"a version named {name} is already registered") from exc
+        with RankingStore(self.db).write():
+            try:
+                self.db.execute(f"INSERT INTO model_versions ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                                list(row.values()))
+            except sqlite3.IntegrityError as exc:
+                raise BotkitError(f"a version named {name} is already registered") from exc
+            if finishes_run:
+                self.db.execute("UPDATE training_runs SET status = 'finished', updated_at = ?, error = NULL "
+                                "WHERE name = ?", [now(), name])
         return self.version(name)
 
     def get(self, name: str) -> dict | None:

@@ -34,8 +34,8 @@ def register_version(trainer, run: RunDirectory, config, *, kind: str, base: str
     write_json(run.path / "metrics.json", {"metrics": metrics, "history": trainer.state.log_history})
     registry = ModelRegistry.open(run.settings)
     version = registry.register(run.name, kind=kind, method=config.method, base=base, adapter_path=run.path,
-                                parent=parent, data=run.data, config=config.to_dict(), metrics=metrics)
-    registry.end_run(run.name, "finished")
+                                parent=parent, data=run.data, config=config.to_dict(), metrics=metrics,
+                                finishes_run=True)
     # A registered version cannot be resumed, so its optimizer states are dead weight.
     shutil.rmtree(run.checkpoints, ignore_errors=True)
     return version
