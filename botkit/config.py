@@ -110,6 +110,11 @@ class Settings(BaseSettings):
                     "llamacpp, transformers, openai, vllm, or an engine a plugin registers.",
     )
     engines: EngineSettings = Field(default_factory=EngineSettings, description="Per-engine settings and CPU threads.")
+    embeddings_engine: Literal["auto", "llamacpp", "transformers"] = Field(
+        "auto",
+        description="What runs MiniLM: llamacpp (a GGUF copy made once in cache_dir; no torch in `botkit serve`), "
+                    "transformers, or auto: llamacpp when installed and device is not cuda. Same vectors either way.",
+    )
     brand: Path | None = Field(None, description="Brand profile YAML; unset: BOTKIT_HOME/brand.yaml (botkit init), "
                                "else the sample brand over its own documents, else a generic assistant.")
     fewshot: Path | None = Field(None, description="Few-shot examples YAML; unset: the one beside the brand profile.")

@@ -37,8 +37,8 @@ class ServerBusy(Exception):
 
 
 class SharedEmbedder(Embedder):
-    """The embedder, one call at a time: requests on worker threads share it, and a fast tokenizer
-    used by two threads at once fails ("Already borrowed")."""
+    """The embedder, one call at a time: requests on worker threads share it, and transformers' fast
+    tokenizer used by two threads at once fails ("Already borrowed"); llama.cpp's context is one too."""
 
     def __init__(self, embedder: Embedder):
         self.__dict__.update(embedder.__dict__)
@@ -94,7 +94,7 @@ class BotPool:
         self._embedder = SharedEmbedder(embedder) if isinstance(embedder, Embedder) else embedder
         limit_malloc_arenas()
         self.active = self._bot(settings, engine)
-        share_cores(self.active.engine.engine)
+        share_cores(self.active.engine.engine, self.embedder)
         self._others: dict[str, Bot] = {}
         self._loading = threading.Lock()
 
@@ -157,13 +157,17 @@ class BotPool:
             old.engine.close()  # its scheduler ends once the requests already queued are answered
 
 
-def share_cores(engine) -> None:
-    """The serving thread policy: when llama.cpp generates, torch only embeds (short texts) and gets
-    one thread, so generation and embedding together never ask for much more than the cores there
-    are (OpenMP threads also wait passively: `passive_omp_threads`)."""
+def share_cores(engine, embedder: Embedder | None = None) -> None:
+    """The serving thread policy: when llama.cpp generates, the embedder only embeds short texts and
+    gets one thread, so generation and embedding together never ask for much more than the cores
+    there are (OpenMP threads also wait passively: `passive_omp_threads`)."""
     from botkit.models.transformers_engine import TransformersEngine
 
-    if not isinstance(engine, TransformersEngine) and "torch" in sys.modules:
+    if isinstance(engine, TransformersEngine):
+        return
+    if isinstance(embedder, Embedder):
+        embedder.use_threads(1)
+    elif "torch" in sys.modules:
         import torch
 
         torch.set_num_threads(1)
