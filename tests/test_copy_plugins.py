@@ -156,6 +156,10 @@ def test_evaluate_reports_each_checks_pass_rate_and_the_variants_shown(task_runn
     rates = report["check_pass_rates"]
     assert rates["spelling"] < 1 and rates["role-play"] < 1 and rates["banned words"] == 1  # "Zephyre", "I'm"
     assert report["problems"] == {"spam trigger": 1} and report["shown_passing_every_check"] == round(2 / 3, 4)
+    # What a person would have read, per brief, with what each shown line still fails: what a judge reads.
+    shown = [v for brief in report["variants"] for v in brief["shown"]]
+    assert [b["text"] for b in report["variants"]] == ["A spring sale on kettles", "Recycling kettles"]
+    assert len(shown) == 3 and ["spam trigger"] in [v["fails"] for v in shown]
 
 
 def test_cli_eval_task_on_the_tiny_model(tmp_path, tiny_model_dir, botkit_cli):

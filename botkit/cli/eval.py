@@ -128,7 +128,15 @@ def eval_task(
         print_json(report)
         return
     for key, value in report.items():
-        console.print(f"{key}: {value}", highlight=False)
+        if key != "variants":
+            console.print(f"{key}: {value}", highlight=False)
+    for brief in report.get("variants", []):  # copy plugins: what a person would have been shown
+        console.print(f"\n{brief['text']}", highlight=False)
+        for variant in brief["shown"]:
+            fails = f"  [fails: {', '.join(variant['fails'])}]" if variant["fails"] else ""
+            console.print(f"  - {variant['copy']}{fails}", highlight=False, markup=False)
+        if brief["note"]:
+            console.print(f"  ({brief['note']})", highlight=False, markup=False)
 
 
 @eval_app.command("compare")

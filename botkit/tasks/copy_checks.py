@@ -153,6 +153,7 @@ def check_report(task, bot, dataset: list[dict], problems, on_progress=None, **o
         raise BotkitError("the dataset is empty")
     asked = sampled = short = 0
     failed, found, shown, flawed, started = Counter(), Counter(), [], 0, time.perf_counter()
+    variants = []  # per brief, what was shown and what each shown variant fails: for a person to read
     for done, item in enumerate(dataset, 1):
         merged = {**options, **item.get("options", {})}
         rows = bot.run_task(task.name, item["text"], **merged).output
@@ -167,6 +168,9 @@ def check_report(task, bot, dataset: list[dict], problems, on_progress=None, **o
             found.update(wrong)
             flawed += bool(wrong)
         shown += texts
+        variants.append({"text": item["text"], "options": item.get("options", {}), "note": getattr(rows, "note", ""),
+                         "shown": [{"copy": copy_text(row), "fails": problems(row, task.parse_options(merged)) + again}
+                                   for row, again in zip(rows, rechecked)]})
         if on_progress:
             on_progress(done)
     rate = (lambda n, of: round(1 - n / of, 4) if of else 0.0)  # noqa: E731
@@ -184,6 +188,7 @@ def check_report(task, bot, dataset: list[dict], problems, on_progress=None, **o
         "distinct": round(len({t.lower() for t in shown}) / len(shown), 4) if shown else 0.0,
         "mean_characters": round(sum(map(len, shown)) / len(shown), 1) if shown else 0.0,
         "seconds_per_input": round((time.perf_counter() - started) / len(dataset), 2),
+        "variants": variants,
     }
 
 
