@@ -34,11 +34,11 @@ QUESTIONS = ("How much does the {p} cost?", "What is the warranty on the {p}?", 
              "What comes in the box with the {p}?", "Can the {p} be repaired?", "Is the {p} dishwasher safe?",
              "What colors does the {p} come in?", "How big is the {p}?", "Can I return the {p}?",
              "Where is the {p} made?", "Is the {p} good for a small kitchen?")
-# Copy briefs: (plugin, brief); each plugin asked for two variants to keep sampling affordable.
+# Copy briefs: (plugin, brief); each plugin asked for one variant to keep sampling affordable.
 BRIEFS = (("subject_lines", "An email about the {p} for our winter sale"),
           ("ad_copy", "A search ad for the {p}, built to last"),
           ("social_rewrite", "A post about the {p} as a gift for someone who loves mornings"))
-COPY_OPTIONS = {"n": 2}
+COPY_OPTIONS = {"n": 1}
 ANNOTATOR = "simulated"  # the built-in simulated annotator's name
 
 
@@ -103,39 +103,103 @@ class Stages:
         return round((time.perf_counter() - self.started) / 60, 2)
 
 
-def pairs_to_rank(store, generation, prompts) -> list[tuple[dict, int, str, str, str]]:
-    """(prompt, pair, a, b, source) for every pair the annotator ranks: the pairs `generate_pairs`
-    queued for people ("queued"), and for each pair it skipped, the two outputs the model wrote behind
-    it when they differ ("outputs"): the tiny default model's drafts mostly fail the grounding check,
-    so the shown answers are the same quote, yet what the model wrote is what DPO changes."""
-    out = []
-    for p, considered in zip(prompts, generation.considered):
-        for pair, a, b, _why in considered:
-            if pair is not None:
-                out.append((p, pair, a, b, "queued"))
-                continue
-            ra, rb = store.response(a), store.response(b)
-            if not (ra.get("output") and rb.get("output")) or ra["output"].strip() == rb["output"].strip():
-                continue
-            a, b = (store.log_response(r["prompt"], r["output"], model=r["model_version"], plugin=r["plugin"],
-                                       decoding=r["decoding"], origin="generate", engine_messages=r["engine_messages"],
-                                       output=r["output"]) for r in (ra, rb))
-            if a != b:
-                out.append((p, store.add_pair(a, b, origin="generate"), a, b, "outputs"))
+class Pace:
+    """Seconds per answer, measured as the training prompts are answered: a greedy chat answer (its
+    prompt read alone, as held-out answers are) and a copy brief; what sizes DPO to the time left."""
+
+    def __init__(self):
+        self.per = {"chat": None, "copy": None}
+
+    def counting(self, step, *, first: int | None = None, kind: str = "chat"):
+        """`step` for a progress bar, timing the first `first` answers (all of them without it)."""
+        start, done = time.perf_counter(), 0
+
+        def counted(n: int = 1) -> None:
+            nonlocal done
+            done += n
+            if first is None or done <= first:
+                self.per[kind] = (time.perf_counter() - start) / done
+            step(n)
+        return counted
+
+    def seconds(self, chat: int, copy: int) -> float:
+        return chat * (self.per["chat"] or 2.0) + copy * (self.per["copy"] or 10.0)
+
+    def as_dict(self) -> dict:
+        return {f"seconds_per_{k}_answer": None if v is None else round(v, 2) for k, v in self.per.items()}
+
+
+def merged(reports: list):
+    """One GenerationReport of several over disjoint prompts (answers and pairs in their order)."""
+    from botkit.feedback.generate import GenerationReport
+
+    out = GenerationReport()
+    for r in filter(None, reports):
+        out.prompts += r.prompts
+        out.responses += r.responses
+        out.pairs += r.pairs
+        out.skipped = {k: out.skipped[k] + r.skipped[k] for k in out.skipped}
+        out.answers += r.answers
+        out.considered += r.considered
     return out
 
 
-def judge_pairs(store, bot, annotator, pairs, step) -> dict:
-    """Record the annotator's verdict on every pair; counts of each verdict by source of pairs."""
-    from botkit.feedback.annotators import context_for
+def stop_at(deadline: float, min_steps: int):
+    """A trainer callback that ends training at the first step past `deadline` (time.perf_counter()),
+    but not before `min_steps`: on a loaded machine a few steps more beat a version that never trained."""
+    from transformers import TrainerCallback
 
-    counts = {source: {"a": 0, "b": 0, "tie": 0, "both-bad": 0} for source in ("queued", "outputs")}
-    contexts: dict = {}
-    for p, pair, a, b, source in pairs:
-        key = (p["prompt"], p["plugin"])
-        if key not in contexts:
-            contexts[key] = context_for(bot, p["prompt"], p["plugin"])
-        verdict = annotator.judge(p["prompt"], store.response(a)["text"], store.response(b)["text"], contexts[key])
+    class StopAt(TrainerCallback):
+        def on_step_end(self, args, state, control, **kwargs):
+            if time.perf_counter() >= deadline and state.global_step >= min_steps:
+                control.should_training_stop = True
+
+    return StopAt()
+
+
+def pairs_to_rank(store, generation, prompts, contexts) -> list[tuple[dict, int, str, str, str]]:
+    """(prompt, pair, a, b, source) for every pair the annotator ranks: the pairs `generate_pairs`
+    queued for people ("queued"), then each prompt's best-of-N against its other candidates
+    (`worth_ranking.best_versus_rest`, "best-of-n"), compared in the model's own words for chat: the
+    tiny default model's drafts mostly fail the grounding check, so the shown answers are the same
+    quote, yet what the model wrote is what DPO changes. The best is chosen by the product's checks
+    (the copy checks), which are also what the simulated annotator prefers."""
+    from botkit.feedback.worth_ranking import best_versus_rest
+
+    out = []
+    for p, ids, considered in zip(prompts, generation.answers, generation.considered):
+        queued = {frozenset((a, b)) for pair, a, b, _why in considered if pair is not None}
+        out += [(p, pair, a, b, "queued") for pair, a, b, _why in considered if pair is not None]
+        rows = {}  # text -> a response whose text it is (chat: re-logged with the model's output as its text)
+        for r in map(store.response, dict.fromkeys(ids)):
+            text = (r.get("output") if not p["plugin"] else None) or r["text"]
+            if text.strip() and text.strip() not in rows:
+                rows[text.strip()] = r
+        texts = list(rows)
+        for best, other in best_versus_rest(texts, contexts[(p["prompt"], p["plugin"])].failures):
+            a, b = (_logged_as(store, rows[texts[i]], texts[i]) for i in (best, other))
+            if a != b and frozenset((a, b)) not in queued:
+                out.append((p, store.add_pair(a, b, origin="generate"), a, b, "best-of-n"))
+    return out
+
+
+def _logged_as(store, r: dict, text: str) -> str:
+    """The id of response `r` when `text` is its shown text, else of a copy of it showing `text`."""
+    if r["text"].strip() == text:
+        return r["id"]
+    return store.log_response(r["prompt"], text, model=r["model_version"], plugin=r["plugin"], decoding=r["decoding"],
+                              origin="generate", engine_messages=r["engine_messages"], output=r["output"])
+
+
+def judge_pairs(store, annotator, pairs, contexts, step) -> dict:
+    """Record the annotator's verdict on every pair; counts of each verdict by source of pairs."""
+    counts = {source: {"a": 0, "b": 0, "tie": 0, "both-bad": 0} for source in ("queued", "best-of-n")}
+    for p, pair, _a, _b, source in pairs:
+        # The store keeps a pair as (smaller id, larger id) and a verdict names those: judge them in that order.
+        stored = store.pair(pair)
+        a, b = stored["a_id"], stored["b_id"]
+        verdict = annotator.judge(p["prompt"], store.response(a)["text"], store.response(b)["text"],
+                                  contexts[(p["prompt"], p["plugin"])])
         store.record_comparison(pair, annotator.name, verdict)
         counts[source][verdict] += 1
         step()
@@ -188,6 +252,8 @@ def run(args) -> dict:
     settings = load_settings()
     if args.model:
         settings = settings.model_copy(update={"model": args.model, "engine": args.engine or settings.engine})
+    # Answers are a sentence or two: a shorter cap cuts the runaway drafts' decoding (and DPO's sequences).
+    settings = settings.model_copy(update={"decoding": settings.decoding.merged(max_new_tokens=args.max_new_tokens)})
     annotator = judge = get_annotator(args.annotator)
     if isinstance(annotator, SimulatedAnnotator):  # the recipe's noise and seed, not the registered defaults
         annotator, judge = SimulatedAnnotator(noise=args.noise, seed=args.seed), SimulatedAnnotator(noise=0.0)
@@ -205,19 +271,33 @@ def run(args) -> dict:
     with stages.stage("ingest", len(files)) as step:
         bot.knowledge.ingest(BRAND / "knowledge", on_file=lambda f: step())
 
-    # Greedy plus sampled candidates of the base: the pairs people would be shown.
-    cands = [Candidate(settings.model if args.model else "active", {"strategy": "greedy"}),
-             *(Candidate(settings.model if args.model else "active", {"strategy": "sample", "seed": s + 1})
-               for s in range(args.samples))]
-    with stages.stage("generate pairs", len(train_prompts) * len(cands)) as step:
-        generation = generate_pairs(store, settings, train_prompts, cands, embedder=embedder, on_step=step)
-    bot = Bot(settings, engine=cands[0].engine, embedder=embedder)
-    ranked_pairs = pairs_to_rank(store, generation, train_prompts)
+    # The base's candidates: for a chat question its greedy answer and `samples` samples drawn in one
+    # batch (the prompt read once); a copy brief, whose plugin samples and checks its own, twice.
+    version = settings.model if args.model else "active"
+    chat_cands = [Candidate(version, {"strategy": "greedy"}),
+                  Candidate(version, {"strategy": "sample", "seed": 1}, n=args.samples)]
+    copy_cands = [Candidate(version, {"strategy": "sample", "seed": 1}, n=args.copy_samples)]
+    chat_rows = [p for p in train_prompts if not p["plugin"]]
+    copy_rows = [p for p in train_prompts if p["plugin"]]
+    pace = Pace()
+    with stages.stage("answer chat prompts", len(chat_rows) * (1 + args.samples)) as step:
+        chat_gen = generate_pairs(store, settings, chat_rows, chat_cands, embedder=embedder,
+                                  on_step=pace.counting(step, first=len(chat_rows))) if chat_rows else None
+    copy_cands[0].engine = chat_cands[0].engine
+    with stages.stage("write copy", len(copy_rows) * args.copy_samples) as step:
+        copy_gen = generate_pairs(store, settings, copy_rows, copy_cands, embedder=embedder,
+                                  on_step=pace.counting(step, kind="copy")) if copy_rows else None
+    generation = merged([chat_gen, copy_gen])
+    rows_in_order = chat_rows + copy_rows
+    bot = Bot(settings, engine=chat_cands[0].engine, embedder=embedder)
+    contexts = {(p["prompt"], p["plugin"]): context_for(bot, p["prompt"], p["plugin"])
+                for p in [*rows_in_order, *held_prompts]}
+    ranked_pairs = pairs_to_rank(store, generation, rows_in_order, contexts)
     with stages.stage(f"rank ({annotator.name})", len(ranked_pairs)) as step:
-        verdicts = judge_pairs(store, bot, annotator, ranked_pairs, step)
+        verdicts = judge_pairs(store, annotator, ranked_pairs, contexts, step)
 
     stages.save(pairs_queued=generation.pairs, pairs_skipped=generation.skipped, verdicts=verdicts,
-                train_prompts=len(train_prompts))
+                train_prompts=len(train_prompts), pace=pace.as_dict())
     rows = preferences_from_store(settings)
     if len(rows) < 8:
         raise BotkitError(f"only {len(rows)} preference pairs from {len(ranked_pairs)} ranked pairs "
@@ -227,20 +307,31 @@ def run(args) -> dict:
         rm = train_reward_model(rm_config, rows, "loop-rm", source="the ranking store", settings=settings)
     dpo_config = load_config(DPORunConfig, profile=args.profile, max_steps=args.dpo_steps, seed=args.seed,
                              learning_rate=args.dpo_lr, beta=args.dpo_beta, lora_r=args.lora_r,
-                             lora_alpha=2 * args.lora_r)
+                             lora_alpha=2 * args.lora_r, test_fraction=args.dpo_test_fraction,
+                             # a reference pass over every row costs more than the few steps that fit
+                             precompute_ref_log_probs=False)
+    # DPO takes the minutes left once answering and judging the held-out prompts is paid for.
+    held_chat = sum(not p["plugin"] for p in held_prompts)
+    reserve = 2 * pace.seconds(held_chat, len(held_prompts) - held_chat) * 1.15 + 90
+    deadline = stages.started + 60 * args.minutes - reserve
+    stages.save(dpo_deadline_minutes=round((deadline - stages.started) / 60, 2))
     with stages.stage("train DPO") as step, _quiet():
-        dpo = train_dpo(dpo_config, rows, "loop-dpo", source="the ranking store", settings=settings)
+        dpo = train_dpo(dpo_config, rows, "loop-dpo", source="the ranking store", settings=settings,
+                        callbacks=[stop_at(deadline, min(args.dpo_min_steps, args.dpo_steps))])
     stages.save(preference_pairs=len(rows), rm=rm["metrics"], dpo=dpo["metrics"])
 
     base = settings.model if args.model else "default"
-    compared = [Candidate(base, {"strategy": "greedy"}), Candidate("loop-dpo", {"strategy": "greedy"})]
+    compared = [Candidate(base, {"strategy": "greedy"}, engine=chat_cands[0].engine),
+                Candidate("loop-dpo", {"strategy": "greedy"})]
+    # Copy briefs with one seed for both versions: the versions differ, not the luck of the draw.
+    asked = [{**p, "options": {**p["options"], "seed": args.seed}} if p["plugin"] else p for p in held_prompts]
     with stages.stage("answer held-out prompts", len(held_prompts) * 2) as step:
-        held = generate_pairs(store, settings, held_prompts, compared, embedder=embedder, on_step=step)
+        held = generate_pairs(store, settings, asked, compared, embedder=embedder, on_step=step)
     scores, kinds, outcome = [], {"shown": 0, "outputs": 0}, {"a": 0, "b": 0, "tie": 0, "both-bad": 0}
     with stages.stage(f"judge held-out ({judge.name})", len(held_prompts)) as step:
         for p, shown in zip(held_prompts, held.answers):
             a, b, kind = heldout_texts(store, shown)
-            verdict = judge.judge(p["prompt"], a, b, context_for(bot, p["prompt"], p["plugin"]))
+            verdict = judge.judge(p["prompt"], a, b, contexts[(p["prompt"], p["plugin"])])
             kinds[kind] += 1
             outcome[verdict] += 1
             scores.append({"b": 1.0, "a": 0.0}.get(verdict, 0.5))
@@ -266,7 +357,8 @@ def run(args) -> dict:
         "both_bad_share_queued": (verdicts["queued"]["both-bad"] / sum(verdicts["queued"].values())
                                   if sum(verdicts["queued"].values()) else None),
         "preference_pairs": len(rows), "annotator": annotator.name, "label_noise": getattr(annotator, "noise", None),
-        "recipe": {"samples": args.samples, "rm_epochs": args.rm_epochs, "dpo_steps": args.dpo_steps,
+        "recipe": {"samples": args.samples, "copy_samples": args.copy_samples, "max_new_tokens": args.max_new_tokens,
+                   "minutes": args.minutes, "rm_epochs": args.rm_epochs, "dpo_steps": args.dpo_steps,
                    "dpo_lr": args.dpo_lr, "dpo_beta": args.dpo_beta, "lora_r": args.lora_r, "profile": args.profile},
         "minutes_by_stage": stages.minutes, "minutes": stages.total(), "home": str(settings.home),
     }
@@ -287,11 +379,18 @@ def main(argv=None) -> int:
     parser.add_argument("--json", action="store_true", help="Print one JSON object (progress stays on stderr).")
     parser.add_argument("--heldout", type=int, default=100, help="Held-out prompts judged at the end.")
     parser.add_argument("--train-prompts", type=int, default=None, help="At most this many training prompts.")
-    parser.add_argument("--samples", type=int, default=3, help="Sampled candidates per prompt besides greedy.")
+    parser.add_argument("--samples", type=int, default=5,
+                        help="Sampled answers per chat prompt besides greedy (drawn in one batch).")
+    parser.add_argument("--copy-samples", type=int, default=2, help="Seeded runs of a copy plugin per brief.")
+    parser.add_argument("--max-new-tokens", type=int, default=64, help="Tokens an answer may take.")
+    parser.add_argument("--minutes", type=float, default=28,
+                        help="The whole run's budget: DPO stops in time to answer and judge the held-out prompts.")
     parser.add_argument("--noise", type=float, default=0.15, help="The simulated annotator's label noise.")
     parser.add_argument("--annotator", default=ANNOTATOR, help="A registered annotator's name.")
-    parser.add_argument("--rm-epochs", type=float, default=4)
-    parser.add_argument("--dpo-steps", type=int, default=40)
+    parser.add_argument("--rm-epochs", type=float, default=2)
+    parser.add_argument("--dpo-steps", type=int, default=60, help="At most this many DPO steps (see --minutes).")
+    parser.add_argument("--dpo-min-steps", type=int, default=16, help="DPO steps taken even past the budget.")
+    parser.add_argument("--dpo-test-fraction", type=float, default=0.1, help="Preference pairs DPO holds out.")
     parser.add_argument("--dpo-lr", type=float, default=5e-4)
     parser.add_argument("--dpo-beta", type=float, default=0.1)
     parser.add_argument("--lora-r", type=int, default=16)

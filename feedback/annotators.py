@@ -20,6 +20,7 @@ from botkit.errors import BotkitError
 from botkit.hookspecs import hookimpl
 
 SIMULATED = "simulated"
+_CITATION = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
 
 
 @dataclass
@@ -90,12 +91,15 @@ class SimulatedAnnotator:
 def checks_for(bot, prompt: str, plugin: str | None) -> Callable[[str], list[str]]:
     """The failures function of a prompt on `bot`: the copy checks (spelling, relevance, invented facts,
     brand and banned words, incomplete, role-play) of each line of a copy plugin's text; for a chat
-    answer the same checks against the question, except the brand's words (answers need not use them)."""
+    answer the same checks against the question, except the brand's words (answers need not use them),
+    its citation markers left out."""
     from botkit.tasks.copy_checks import CopyChecks
 
     checks = CopyChecks(bot, prompt, brand_words=plugin is not None)
 
     def failures(text: str) -> list[str]:
+        if plugin is None:  # "[2]" says which source an answer cites: not a figure the answer invented
+            text = _CITATION.sub("", text)
         lines = [re.sub(r"^\s*(?:\d+[.)]|[-*•])\s*", "", line).strip() for line in text.splitlines()]
         lines = [line for line in lines if line] if plugin else [" ".join(lines)]
         if not lines:

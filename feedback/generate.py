@@ -28,6 +28,9 @@ class Candidate:
     decoding: dict
     label: str = ""
     engine: object = None
+    # Answers drawn per prompt (sampling, each with its own seed): asked in one batch, so llama.cpp
+    # reads the prompt once for all of them and the extra samples cost only their own tokens.
+    n: int = 1
 
 
 @dataclass
@@ -122,7 +125,7 @@ def generate_pairs(store, settings, prompts: list[dict], cands: list[Candidate],
         log = {"model": c.label, "decoding": bot.settings.decoding.model_dump(), "origin": "generate"}
         chat = [i for i, p in enumerate(prompts) if not p["plugin"]]
         for start in range(0, len(chat), batch_size):
-            chunk = chat[start:start + batch_size]
+            chunk = [i for i in chat[start:start + batch_size] for _ in range(c.n)]
             for i, reply in zip(chunk, bot.answer_batch([prompts[i]["prompt"] for i in chunk])):
                 # Few-shot examples were only in the prompt when the model was asked (not a canned reply).
                 asked = reply.grounding in ("generated", "quoted")
@@ -132,10 +135,11 @@ def generate_pairs(store, settings, prompts: list[dict], cands: list[Candidate],
                 passed[answers[i][-1]] = answer_passes(reply.grounding)
             on_step(len(chunk))
         for i, p in enumerate(prompts):
-            if p["plugin"]:
+            for k in range(c.n if p["plugin"] else 0):
                 task = tasks[p["plugin"]]
-                # Sampled copy differs only if each candidate samples with its own seed.
-                seeded = {"seed": n} if "seed" in task.Options.model_fields and "seed" not in p["options"] else {}
+                # Sampled copy differs only if each candidate (and each of its n) samples with its own seed.
+                seed = n + k * len(cands)
+                seeded = {"seed": seed} if "seed" in task.Options.model_fields and "seed" not in p["options"] else {}
                 result = bot.run_task(p["plugin"], p["prompt"], **p["options"], **seeded)
                 answers[i].append(store.log_response(
                     p["prompt"], result.text, plugin=p["plugin"], sources=sources_of(result.citations),

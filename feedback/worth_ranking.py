@@ -5,6 +5,7 @@ source of pairs, which says whether a source queues pairs people can rank."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 # Two texts whose word sets overlap this much (Jaccard) say the same thing in other words' order.
 SAME_SUBSTANCE = 0.8
@@ -57,6 +58,18 @@ def skip_reason(a_text: str, a_passed: bool, b_text: str, b_passed: bool) -> str
     if not differ_in_substance(a_text, b_text):
         return "near-identical"
     return None
+
+
+def best_versus_rest(texts: list[str], failures: Callable[[str], list[str]]) -> list[tuple[int, int]]:
+    """The pairs of a best-of-N: (best, other) for every other candidate that differs from the best in
+    substance, the best failing the fewest checks, then the shortest. Fewer pairs than every two of N
+    (N - 1 instead of N(N - 1)/2), and ones a person can decide: two drafts failing alike are "both
+    bad", while the best draft against each other one usually has a winner."""
+    if len(texts) < 2:
+        return []
+    failed = [len(failures(t)) for t in texts]
+    best = min(range(len(texts)), key=lambda i: (failed[i], len(texts[i].strip())))
+    return [(best, i) for i in range(len(texts)) if i != best and differ_in_substance(texts[best], texts[i])]
 
 
 def both_bad_by_origin(db) -> list[dict]:
