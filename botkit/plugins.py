@@ -98,10 +98,7 @@ def get_tasks(pm: pluggy.PluginManager | None = None) -> dict:
 
 def get_task(name: str, pm: pluggy.PluginManager | None = None):
     """The task registered as `name`; an unknown name is an error that lists the known ones."""
-    tasks = get_tasks(pm)
-    if name not in tasks:
-        raise BotkitError(f"unknown plugin '{name}' (plugins: {', '.join(sorted(tasks)) or 'none loaded'})")
-    return tasks[name]
+    return _named(get_tasks(pm), name, "plugin", "none loaded")
 
 
 def describe_tasks(pm: pluggy.PluginManager | None = None) -> list[dict]:
@@ -159,10 +156,14 @@ def get_annotators(pm: pluggy.PluginManager | None = None) -> dict:
 
 def get_annotator(name: str, pm: pluggy.PluginManager | None = None):
     """The annotator registered as `name`; an unknown name is an error that lists the known ones."""
-    annotators = get_annotators(pm)
-    if name not in annotators:
-        raise BotkitError(f"unknown annotator '{name}' (annotators: {', '.join(sorted(annotators)) or 'none'})")
-    return annotators[name]
+    return _named(get_annotators(pm), name, "annotator", "none")
+
+
+def _named(registered: dict, name: str, kind: str, nothing: str):
+    """`registered[name]`; an unknown name is an error that lists the known ones."""
+    if name not in registered:
+        raise BotkitError(f"unknown {kind} '{name}' ({kind}s: {', '.join(sorted(registered)) or nothing})")
+    return registered[name]
 
 
 def open_reply_log(bot, pm: pluggy.PluginManager | None = None):
