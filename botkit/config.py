@@ -131,6 +131,11 @@ class Settings(BaseSettings):
         description="Sentences of the model's draft kept before checking; "
                     "extra sentences are where small models invent.",
     )
+    answer_candidates: int = Field(
+        1, ge=1, le=16,
+        description="Drafts sampled per grounded chat answer; over 1, the best checked draft is shown "
+                    "(ranked by the promoted reward version, else by similarity to the sources) in one piece.",
+    )
     route_threshold: float = Field(
         0.5, ge=0, le=1,
         description="Similarity to a plugin's description/examples that routes a chat message to it.",

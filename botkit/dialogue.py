@@ -17,6 +17,7 @@ from botkit.composing import compose, question_parts
 from botkit.config import Settings, load_settings
 from botkit.database import open_database
 from botkit.decoding import DecodingOptions
+from botkit.draft_ranking import answer_scorer, best_draft, draft_options
 from botkit.embeddings import Embedder
 from botkit.errors import BotkitError, validation_message
 from botkit.evidence import select_evidence
@@ -74,7 +75,7 @@ class Reply:
     # The chat the engine received (system, few-shot, sources, history, the user turn); empty when the
     # model was not asked (a canned or quoted-in-parts reply). Logged with `draft` so training sees it.
     engine_messages: list[dict] = field(default_factory=list)
-    ranker: str = ""  # a plugin's best-of-N ranker (see TaskResult)
+    ranker: str = ""  # what ranked best-of-N: a plugin's candidates (see TaskResult) or chat drafts (answer_candidates)
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -237,7 +238,8 @@ class Bot:
 
         Every streamed piece is final: a sentence is sent once it is checked against the sources, and
         when the model's draft cannot be kept the quote of the sources streams instead, so the pieces
-        add up to `Reply.text`. `system` adds instructions after the brand's system prompt;
+        add up to `Reply.text`; with `answer_candidates` over 1 the best checked draft comes as one
+        piece (`botkit.draft_ranking`). `system` adds instructions after the brand's system prompt;
         `drafts=True` also yields the model's unchecked words as `Draft` pieces.
         """
         message = (message or "").strip()
@@ -278,14 +280,26 @@ class Bot:
         return self.answer_batch([question], **decoding)[0]
 
     def answer_batch(self, questions: list[str], **decoding) -> list[Reply]:
-        """`answer` for many questions with one batched generate call (candidate generation)."""
+        """`answer` for many questions with one batched generate call (candidate generation); with
+        `answer_candidates` over 1, that call samples each question's drafts (`_best_of`)."""
         if any(not (q or "").strip() for q in questions):
             raise BotkitError("a question is empty")
-        options = self._decoding(decoding)
+        options, n = self._decoding(decoding), self.settings.answer_candidates
         plans = [self._plan(q.strip(), [], "") for q in questions]
         asks = [p for p in plans if isinstance(p, _Prompt)]
-        generations = iter(self.engine.generate_batch([p.messages for p in asks], options) if asks else [])
-        return [p if isinstance(p, Reply) else self._finish(p, next(generations)) for p in plans]
+        chats = [p.messages for p in asks for _ in range(n)]
+        generations = self.engine.generate_batch(chats, draft_options(options) if n > 1 else options) if asks else []
+        drafted = iter(generations[i:i + n] for i in range(0, len(generations), n))
+        finish = (lambda plan, drafts: self._finish(plan, drafts[0])) if n == 1 else self._best_of
+        return [p if isinstance(p, Reply) else finish(p, next(drafted)) for p in plans]
+
+    def grounded_chat(self, question: str) -> _Prompt | None:
+        """The chat the engine would receive for `question` alone (system, few-shot turns, numbered
+        sources, the question: `messages`) with its evidence (`evidence`, `numbering`: chunk id -> [n],
+        `message`: what the answer is checked against, `system`); None when the bot would not ask the
+        model (an empty knowledge base, a question it declines or answers part by part from quotes)."""
+        plan = self._plan((question or "").strip(), [], "")
+        return plan if isinstance(plan, _Prompt) else None
 
     def _answer(self, message: str, history: list[dict], options: DecodingOptions, session_id: str,
                 system: str = "", drafts: bool = False):
@@ -295,6 +309,13 @@ class Bot:
             plan = self._plan(message, history, session_id, system)
         if isinstance(plan, Reply):
             return plan
+        if self.settings.answer_candidates > 1:  # the best draft is known once all are written: one piece
+            generations = self.engine.generate_batch([plan.messages] * self.settings.answer_candidates,
+                                                     draft_options(options))
+            with self._turns:
+                reply = self._best_of(plan, generations)
+            yield from [Draft(reply.draft), reply.text] if drafts else [reply.text]
+            return reply
         answer, generation = self._checker(plan), None
         pieces = self.engine.stream(plan.messages, options)
         try:
@@ -402,6 +423,17 @@ class Bot:
         answer.feed(generation.text)
         answer.finish()
         return self._reply(plan, answer, generation)
+
+    def _best_of(self, plan: _Prompt, generations: list[Generation]) -> Reply:
+        """The best of several drafts that passes the check (`botkit.draft_ranking`), else the quote;
+        usage counts every draft."""
+        best = best_draft(generations, lambda: self._checker(plan), lambda: answer_scorer(self, plan.evidence),
+                          plan.messages)
+        reply = self._reply(plan, best.answer, best.generation)
+        reply.ranker, reply.check = best.ranker, f"{reply.check}; {best.note}"
+        reply.usage = {"prompt_tokens": sum(g.prompt_tokens for g in generations),
+                       "completion_tokens": sum(g.completion_tokens for g in generations)}
+        return reply
 
     def _checker(self, plan: _Prompt) -> CheckedAnswer:
         return CheckedAnswer(plan.message, plan.evidence, self.embedder, lambda chunk: plan.numbering[chunk.id],

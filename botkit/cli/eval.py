@@ -35,10 +35,16 @@ def eval_grounding(
     kb: Optional[str] = typer.Option(
         None, "--kb", help="A sample knowledge base to measure in a throwaway home: kettlebrook, helpdesk or all "
                            "(instead of this home's knowledge base)."),
+    candidates: Optional[int] = typer.Option(
+        None, "--candidates", help="Drafts sampled per answer, the best checked one shown (setting "
+                                   "answer_candidates; 1: one streamed greedy draft)."),
+    model: Optional[str] = typer.Option(None, "--model", help="Answer with this model: a registered version or "
+                                                              "any model spec (setting model)."),
     json_out: bool = JSON,
 ):
     """Ask a question set and report the share answered with the right fact and citation, out-of-scope
     questions declined, each failure kind counted and seconds per answer."""
+    from botkit.config import load_settings
     from botkit.feedback.evaluation.grounding import (
         SAMPLE_KBS,
         evaluate_grounding,
@@ -50,15 +56,22 @@ def eval_grounding(
     if kb is not None and (questions or out_of_scope):
         raise BotkitError("--kb measures a sample on its own questions: leave out --questions and --out-of-scope")
     names = list(SAMPLE_KBS) if kb == "all" else [sample_kb_dir(kb).name] if kb else []
+    if candidates is not None and not 1 <= candidates <= 16:
+        raise BotkitError(f"--candidates must be from 1 to 16 drafts per answer, not {candidates}")
+    # Given options override config.yaml and the environment.
+    settings = load_settings(**{k: v for k, v in {"answer_candidates": candidates, "model": model}.items()
+                                if v is not None})
     sets = [read_question_sets(None, kb=name) for name in names] or [read_question_sets(questions, out_of_scope)]
     with progress(hidden=json_out) as bar, logs_to_stderr():
         task = bar.add_task("Asking", total=sum(len(qs) + len(oos) for qs, oos in sets))
         if names:
-            from botkit.config import load_settings
-
-            reports = evaluate_samples(names, load_settings(), on_item=lambda _: bar.advance(task))
+            reports = evaluate_samples(names, settings, on_item=lambda _: bar.advance(task))
         else:
-            reports = {"": evaluate_grounding(load_bot(), *sets[0], on_item=lambda _: bar.advance(task))}
+            from botkit.dialogue import Bot
+
+            reports = {"": evaluate_grounding(Bot(settings), *sets[0], on_item=lambda _: bar.advance(task))}
+    for report in reports.values():
+        report["answer_candidates"] = settings.answer_candidates
     if json_out:
         print_json(reports if kb == "all" else next(iter(reports.values())))
         return
@@ -96,6 +109,8 @@ def print_grounding_report(report: dict, name: str = "") -> None:
         console.print(f"two-part questions with both facts: {report['both_parts']['complete']} of "
                       f"{report['both_parts']['asked']}; second turns right: {report['second_turn']['right']} of "
                       f"{report['second_turn']['asked']}", highlight=False)
+    if report.get("answer_candidates", 1) > 1:
+        console.print(f"best of {report['answer_candidates']} sampled drafts per answer", highlight=False)
     console.print(f"seconds per answer: p50 {report['seconds_p50']}, p95 {report['seconds_p95']} "
                   f"({report['answers_timed']} answers, start-up excluded); "
                   f"{report['completion_tokens_per_second']} tokens/s", highlight=False)

@@ -26,16 +26,14 @@ def completion_text(completion) -> str:
 
 def grounded_prompts(bot, questions: list[dict]) -> list[dict]:
     """One RL row per question `bot` would answer from its sources: `prompt`, the chat its engine receives
-    (system, few-shot turns, numbered sources, the question: the bot's own prompt code builds it), and
+    (system, few-shot turns, numbered sources, the question: `Bot.grounded_chat` builds it), and
     `sources` (JSON: the question, the source sentences behind each [n], the system prompt), what the
     grounding reward checks against; `question`, `expected` and `source` as the question set gives them.
     Questions the bot declines or answers part by part (no chat for the model to phrase) are left out."""
-    from botkit.dialogue import Reply
-
     rows = []
     for item in questions:
-        plan = bot._plan(item["question"].strip(), [], "")
-        if isinstance(plan, Reply):
+        plan = bot.grounded_chat(item["question"])
+        if plan is None:
             continue
         sources = [{"sentence": e.sentence, "score": e.score, "n": plan.numbering[e.chunk.id], "chunk": asdict(e.chunk)}
                    for e in plan.evidence]
