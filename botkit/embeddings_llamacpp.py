@@ -23,8 +23,11 @@ GGUF_TYPE = "F16"
 _PHANTOM_SPACE = "\u2581"  # llama.cpp's WordPiece marks a word's first piece with it, instead of "##" on the rest
 
 
+_WRITER_VERSION = 1  # part of the cached file's key: a change to `_write_gguf` makes a new file
+
+
 def _cache_key(files: list[Path]) -> str:
-    stamp = ":".join(f"{f.resolve()}:{f.stat().st_size}:{f.stat().st_mtime_ns}" for f in files)
+    stamp = f"{_WRITER_VERSION}:" + ":".join(f"{f.resolve()}:{f.stat().st_size}:{f.stat().st_mtime_ns}" for f in files)
     return hashlib.sha256(stamp.encode()).hexdigest()[:10]
 
 
@@ -72,7 +75,8 @@ def _write_gguf(model_dir: Path, out: Path, tensor_type: str) -> None:
     if config.get("model_type") != "bert":
         raise BotkitError(f"{model_dir} is a {config.get('model_type')} model: only BERT converts for llama.cpp")
     tokenizer_config = model_dir / "tokenizer_config.json"
-    lowercase = json.loads(tokenizer_config.read_text()).get("do_lower_case", True) if tokenizer_config.exists() else True
+    lowercase = json.loads(tokenizer_config.read_text()).get("do_lower_case", True) if tokenizer_config.exists() \
+        else True
     blocks = config["num_hidden_layers"]
     writer = gguf.GGUFWriter(str(out), arch=gguf.MODEL_ARCH_NAMES[gguf.MODEL_ARCH.BERT])
     writer.add_name(model_dir.name)
@@ -109,8 +113,8 @@ def _write_gguf(model_dir: Path, out: Path, tensor_type: str) -> None:
     writer.add_unk_token_id(ids["[UNK]"])
     writer.add_pad_token_id(ids["[PAD]"])
     writer.add_mask_token_id(ids["[MASK]"])
-    writer.add_bool(gguf.Keys.Tokenizer.NORMALIZER_LOWERCASE if hasattr(gguf.Keys.Tokenizer, "NORMALIZER_LOWERCASE")
-                    else "tokenizer.ggml.normalizer.lowercase", lowercase)
+    # Only llama.cpp's own tokenizer reads it (botkit tokenizes with tokenizer.json): a complete file.
+    writer.add_bool("tokenizer.ggml.normalizer.lowercase", lowercase)
 
     names = gguf.get_tensor_name_map(gguf.MODEL_ARCH.BERT, blocks)
     for name, tensor in sorted(load_file(str(model_dir / "model.safetensors")).items()):

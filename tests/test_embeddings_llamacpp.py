@@ -78,9 +78,10 @@ def test_the_setting_chooses_the_engine(monkeypatch, home):
     assert embeddings_engine("auto", "cpu") == "llamacpp"
     assert embeddings_engine("auto", "cuda") == "transformers"
     monkeypatch.setenv("BOTKIT_EMBEDDINGS_ENGINE", "transformers")
-    assert embeddings_engine() == "transformers"
+    assert Embedder().engine == "transformers"
     monkeypatch.setenv("BOTKIT_EMBEDDINGS_ENGINE", "llamacpp")
     assert Embedder().engine == "llamacpp"
+    assert Embedder(engine="transformers").engine == "transformers"  # training asks for it by name
 
 
 def test_a_knowledge_base_embedded_on_one_engine_answers_the_same_on_the_other(tmp_path, torch_embedder,
