@@ -49,10 +49,32 @@ GENERIC = set(
 )
 
 
+# A capitalised word inside a sentence (not its first word): a product, service, place or company.
+_NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][A-Za-z0-9'-]*")
+
+
+def _adverb(word: str) -> bool:
+    """An adverb in -ly ("exactly", "annually") says how, not what the question is about; short words
+    in -ly are mostly nouns and verbs ("reply", "apply", "family")."""
+    return len(word) >= 7 and word.endswith("ly")
+
+
+def unknown_names(question: str, vocabulary: set[str]) -> set[str]:
+    """The names the question asks about ("Jira", "Slack") that the knowledge base never uses."""
+    if question.isupper():  # shouting capitalises every word: no word stands out as a name
+        return set()
+    named = content_words(" ".join(_NAME.findall(question.strip()))) - GENERIC
+    return {w for w in named if stem(w) not in vocabulary and stem(w) not in STOPWORDS}
+
+
 def unknown_share(question: str, vocabulary: set[str]) -> float:
-    """The share of the question's content words that the knowledge base never uses."""
+    """The share of the question's content words that the knowledge base never uses; 1.0 when it
+    names something the knowledge base never names: no document can answer for a product or place
+    it never mentions ("Can Lumen Tasks sync with Jira?")."""
+    if unknown_names(question, vocabulary):
+        return 1.0
     # A word whose stem is a stop word ("faster" -> "fast") can never be in the vocabulary: not unknown.
-    stems = [stem(w) for w in content_words(question) - GENERIC]
+    stems = [stem(w) for w in content_words(question) - GENERIC if not _adverb(w)]
     stems = [s for s in stems if s not in STOPWORDS]
     if not stems:
         return 0.0

@@ -1,0 +1,49 @@
+"""A question about a named thing the documents never name is declined; adverbs never make a question unknown."""
+
+import pytest
+
+from botkit.knowledge.terms import unknown_names, unknown_share
+
+HELP_CENTRE = """# Planner Pro integrations
+
+Planner Pro syncs with Google Calendar and Outlook every five minutes.
+
+## Where to find us
+
+Our office is at 8 Mill Lane, Hexford. Planner Pro costs $6 a month.
+"""
+
+
+@pytest.fixture
+def planner_bot(tiny_bot, tmp_path):
+    doc = tmp_path / "planner.md"
+    doc.write_text(HELP_CENTRE)
+    tiny_bot.knowledge.ingest(doc)
+    return tiny_bot
+
+
+def test_a_product_the_documents_never_name_is_declined(planner_bot):
+    # Three of four words are known ("Planner", "Pro", "sync"): only the name says no document answers it.
+    reply = planner_bot.respond("Can Planner Pro sync with Trello?")
+    assert reply.grounding == "dont-know"
+    assert reply.citations == []
+
+
+def test_a_named_thing_the_documents_use_is_answered(planner_bot):
+    reply = planner_bot.respond("Does Planner Pro sync with Outlook?")
+    assert reply.grounding != "dont-know"
+    assert "planner.md" in reply.citations[0].source
+
+
+def test_names_are_capitalised_words_inside_the_question_not_its_first_word_or_a_shout(planner_bot):
+    vocabulary = planner_bot.knowledge.vocabulary()
+    assert unknown_names("Can Planner Pro sync with Trello?", vocabulary) == {"trello"}
+    assert unknown_names("Trello: does Planner Pro sync with it? Trello is what we use.", vocabulary) == set()
+    assert unknown_names("CAN PLANNER PRO SYNC WITH TRELLO?", vocabulary) == set()
+
+
+def test_an_adverb_does_not_make_a_question_unknown(planner_bot):
+    # "exactly" appears in no document, yet "Where exactly is your office?" asks only about the office.
+    vocabulary = planner_bot.knowledge.vocabulary()
+    assert unknown_share("Where exactly is your office?", vocabulary) == 0
+    assert unknown_share("Do you sell refrigerators?", vocabulary) >= 0.5
