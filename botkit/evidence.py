@@ -24,6 +24,9 @@ _ASKS_FIGURE = re.compile(r"\b(how (much|many|long|far|fast|quickly|soon|big|lar
 _FIGURE = re.compile(r"\d")
 # Weights of the cues beside the cosine, measured on both sample knowledge bases (bench/retrieval.py --quality).
 TERM_WEIGHT, FIGURE_WEIGHT, NAME_WEIGHT = 0.15, 0.1, 0.05
+# A code or version the question names ("5.0", "E-204") is the strongest cue there is: embeddings
+# hardly tell "4.9" from "5.0", so the sentence beside the one asked about outranks it without this.
+CODE_WEIGHT = 0.1
 _NAME = re.compile(r"(?<!^)(?<![.!?] )\b[A-Z][A-Za-z0-9]*(?:[- ][A-Z0-9][A-Za-z0-9]*)*")
 
 
@@ -115,7 +118,7 @@ def select_evidence(question: str, chunks: list[Chunk], embedder, min_score: flo
 
     Ranked by meaning (MiniLM cosine) plus cheap cues that embeddings blur: the question's rarer terms
     found in the sentence, a figure when the question asks for one ("how much", "when"), and the
-    product or plan the question names. Relevance is judged on meaning alone, so the cues reorder
+    product or plan the question names, the code or version it names. Relevance is judged on meaning alone, so the cues reorder
     relevant sentences but never make an unrelated one count; a code or version that no retrieved
     chunk names ("E-204", "6.0") selects nothing.
     """
@@ -134,7 +137,8 @@ def select_evidence(question: str, chunks: list[Chunk], embedder, min_score: flo
     figures = np.array([bool(_FIGURE.search(p[0])) for p in pairs]) if _ASKS_FIGURE.search(question) else 0.0
     names = _names(question)
     named = np.array([len(names & c) / len(names) for c in candidate_terms]) if names else 0.0
-    scores = cosines + TERM_WEIGHT * coverage + FIGURE_WEIGHT * figures + NAME_WEIGHT * named
+    coded = np.array([bool(asked_codes & codes(p[1])) for p in pairs]) if asked_codes else 0.0
+    scores = cosines + TERM_WEIGHT * coverage + FIGURE_WEIGHT * figures + NAME_WEIGHT * named + CODE_WEIGHT * coded
     ranked = sorted(zip(scores, range(len(pairs))), reverse=True)
     best = float(ranked[0][0])
     if float(np.max(cosines + 0.1 * coverage)) < min_score:  # the gate botkit has always used
