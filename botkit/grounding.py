@@ -35,9 +35,10 @@ _PADDING = re.compile(
 _NEGATION = re.compile(r"\b(?:not|never|no|none|nothing|cannot|can't|don't|doesn't|isn't|aren't|won't|without)\b", re.I)
 # A slot left empty: a sentence that stops on a word that needs more ("... delivery is . [1]"), a lone
 # currency sign, empty brackets. A draft with one lost its fact; a source sentence with one lost markup.
+# A colon with text after it is a label, as in a table row ("Security fixes until: 22 October 2025").
 _HOLE = re.compile(
     r"\b(?:is|are|was|were|be|costs?|at|of|for|to|from|by|the|a|an|and|or|with|within|than|per|until|is:)"
-    r"\s*[.,;:!?](?=\s|$)|(?:^|\s)[.,;:!?](?=\s|$)|[$£€]\s*(?:[.,;:!?]|$)|\(\s*\)", re.I)
+    r"\s*(?:[.,;!?](?=\s|$)|:\s*$)|(?:^|\s)[.,;:!?](?=\s|$)|[$£€]\s*(?:[.,;:!?]|$)|\(\s*\)", re.I)
 _POLAR_QUESTION = re.compile(r"^\s*(?:is|are|am|was|were|can|could|do|does|did|will|would|should|shall|has|have|"
                              r"had|may|might|must|isn't|aren't|can't|don't|doesn't)\b", re.I)
 _YES_NO = re.compile(r"^\s*(yes|no)\b[\s,.!:;-]*", re.I)
