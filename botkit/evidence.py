@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from botkit.knowledge.store import Chunk
-from botkit.knowledge.terms import terms
+from botkit.knowledge.terms import STOPWORDS, terms
 
 # A sentence ends at . ! ? followed by a capital, but not after "a.m." / "e.g." style abbreviations.
 _SENTENCE_END = re.compile(r"(?<=[.!?])(?<![a-z]\.[a-z]\.)\s+(?=[A-Z0-9\"'(\[$£€])")
@@ -27,6 +27,12 @@ TERM_WEIGHT, FIGURE_WEIGHT, NAME_WEIGHT = 0.15, 0.1, 0.05
 # A code or version the question names ("5.0", "E-204") is the strongest cue there is: embeddings
 # hardly tell "4.9" from "5.0", so the sentence beside the one asked about outranks it without this.
 CODE_WEIGHT = 0.1
+# "What ID ...", "Which roles ...": the word after what/which names the kind of thing the answer is;
+# a sentence that names it answers in kind, beside one that only shares the question's other words.
+HEAD_WEIGHT = 0.1
+_HEAD = re.compile(r"^\s*(?:what|which)\s+(?:(?:kinds?|types?|sorts?)\s+of\s+)?((?:[\w-]+\s+){1,2}?)"
+                   r"(?=(?:do|does|did|can|could|is|are|was|were|will|would|should|has|have|i|we|you|they|it)\b)",
+                   re.IGNORECASE)
 _NAME = re.compile(r"(?<!^)(?<![.!?] )\b[A-Z][A-Za-z0-9]*(?:[- ][A-Z0-9][A-Za-z0-9]*)*")
 
 
@@ -37,6 +43,24 @@ _CODE = re.compile(rf"(?<![$£€\d.])\b(?:[A-Za-z]+-?\d+[A-Za-z0-9]*|\d+(?:\.\d
 # A sentence that points back at the one before it ("... ask IT to allow that address.", "It includes ...").
 _POINTS_BACK = re.compile(r"^(?:it|this|that|these|those|they|then)\b"
                           r"|\b(?:that|those|this|these)\s+[a-z]+\s*[.!?;,]", re.IGNORECASE)
+
+
+# A two-letter word in capitals ("ID", "EU", "TV") names a thing; content words skip two-letter words.
+_ACRONYM = re.compile(r"\b[A-Z]{2}\b")
+
+
+def _cue_terms(text: str) -> set[str]:
+    """The terms a question and a sentence are matched on: content-word stems and short acronyms."""
+    return terms(text) | {a.lower() for a in _ACRONYM.findall(text) if a.lower() not in STOPWORDS}
+
+
+def answer_kind(question: str) -> set[str]:
+    """The terms naming the kind of thing asked for ("What ID do I need?" -> {"id"}): the words between
+    what/which and the verb; none when a stop word is among them ("What happens if I ...")."""
+    match = _HEAD.match(question)
+    if not match or any(w.lower() in STOPWORDS for w in match.group(1).split()):
+        return set()
+    return _cue_terms(match.group(1))
 
 
 def codes(text: str) -> set[str]:
@@ -117,10 +141,11 @@ def select_evidence(question: str, chunks: list[Chunk], embedder, min_score: flo
     """The sentences that best answer `question`, best first; empty when none is relevant enough.
 
     Ranked by meaning (MiniLM cosine) plus cheap cues that embeddings blur: the question's rarer terms
-    found in the sentence, a figure when the question asks for one ("how much", "when"), and the
-    product or plan the question names, the code or version it names. Relevance is judged on meaning alone, so the cues reorder
-    relevant sentences but never make an unrelated one count; a code or version that no retrieved
-    chunk names ("E-204", "6.0") selects nothing.
+    found in the sentence, a figure when the question asks for one ("how much", "when"), the product
+    or plan the question names, the code or version it names, and the kind of thing it asks for
+    ("What ID ..."). Relevance is judged on meaning alone, so the cues reorder relevant sentences
+    but never make an unrelated one count; a code or version that no retrieved chunk names
+    ("E-204", "6.0") selects nothing.
     """
     pairs = [(s, scored_by, c) for c in chunks for s, scored_by in _candidates(c)]
     if not pairs:
@@ -129,8 +154,8 @@ def select_evidence(question: str, chunks: list[Chunk], embedder, min_score: flo
     if asked_codes and not any(asked_codes & codes(f"{c.title} {c.text}") for c in chunks):
         return []  # "When is version 6.0 out?": no source names the version asked about
     cosines = embedder.similarity(question, [p[1] for p in pairs])
-    asked = terms(question)
-    candidate_terms = [terms(p[1]) for p in pairs]
+    asked = _cue_terms(question)
+    candidate_terms = [_cue_terms(p[1]) for p in pairs]
     weights = _term_weights(asked, candidate_terms)
     total = sum(weights.values()) or 1.0
     coverage = np.array([sum(weights[t] for t in asked & c) / total for c in candidate_terms])
@@ -138,7 +163,10 @@ def select_evidence(question: str, chunks: list[Chunk], embedder, min_score: flo
     names = _names(question)
     named = np.array([len(names & c) / len(names) for c in candidate_terms]) if names else 0.0
     coded = np.array([bool(asked_codes & codes(p[1])) for p in pairs]) if asked_codes else 0.0
-    scores = cosines + TERM_WEIGHT * coverage + FIGURE_WEIGHT * figures + NAME_WEIGHT * named + CODE_WEIGHT * coded
+    kind = answer_kind(question)
+    in_kind = np.array([len(kind & c) / len(kind) for c in candidate_terms]) if kind else 0.0
+    scores = (cosines + TERM_WEIGHT * coverage + FIGURE_WEIGHT * figures + NAME_WEIGHT * named + CODE_WEIGHT * coded
+              + HEAD_WEIGHT * in_kind)
     ranked = sorted(zip(scores, range(len(pairs))), reverse=True)
     best = float(ranked[0][0])
     if float(np.max(cosines + 0.1 * coverage)) < min_score:  # the gate botkit has always used
