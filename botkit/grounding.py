@@ -174,12 +174,17 @@ def _names(text: str, title: bool = False) -> set[str]:
     return found
 
 
+_COMPOUND = re.compile(r"\b([A-Za-z][a-z]+)[A-Z]{2,}\b")
+
+
 def other_subject(question: str, evidence: Evidence, allowed: str = "") -> str:
     """The names `evidence` is about instead of those the question asks about ("3000" when the question
     asks about the Zephyr Mini and the sentence is the Zephyr 3000's); "" when it may be the same."""
     brand = {bare(w) for w in WORD.findall(allowed)}
     asked = {stem(n) for n in _names(question) - brand}
-    about = {stem(w) for w in _tokens(f"{evidence.chunk.title} {evidence.chunk.text}")}
+    context = f"{evidence.chunk.title} {evidence.chunk.text}"
+    # A compound in capitals names what it starts with: "macOS" is about the Mac, "iPadOS" the iPad.
+    about = {stem(w) for w in _tokens(context)} | {stem(w.lower()) for w in _COMPOUND.findall(context)}
     if not asked or asked <= about:
         return ""
     others = (_names(evidence.sentence) | _names(evidence.chunk.title, title=True)) - brand
