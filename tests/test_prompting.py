@@ -47,6 +47,15 @@ def test_mmr_skips_near_duplicates(embedder):
     assert varied[0] in similar and varied[1] not in similar
 
 
+def test_fixed_examples_are_the_same_questions_for_every_message(embedder):
+    # The same examples whatever is asked: the prompt's start repeats, so the engine reads it once.
+    few = FewShotExamples(EXAMPLES, embedder, k=2, selection="fixed")
+    first, second = few.select("My parcel has not arrived yet"), few.select("How do I descale my kettle?")
+    assert first == second and len(first) == 2
+    assert all(e["input"].endswith("?") for e in first)  # questions, not greetings, show how to answer
+    assert FewShotExamples(EXAMPLES, embedder, k=0, selection="fixed").select("hi") == []
+
+
 def test_sample_fewshot_file_loads_and_zero_k_selects_nothing(embedder):
     examples = load_examples(sample_brand_dir() / "fewshot.yaml")
     assert len(examples) >= 12

@@ -1,11 +1,14 @@
 """Few-shot examples: the brand's file plus those people's agreed choices added (the `fewshot_examples`
 table), embedded once, and the k most relevant picked per request with langchain-core's example
-selectors (semantic similarity, or max-marginal-relevance for variety)."""
+selectors (semantic similarity, or max-marginal-relevance for variety), or the same typical ones for
+every request (`fixed`: the prompt's start repeats, so the engine reads it once)."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
+import numpy as np
 import yaml
 from langchain_core.example_selectors import (
     MaxMarginalRelevanceExampleSelector,
@@ -56,17 +59,34 @@ class FewShotExamples:
 
     def __init__(self, examples: list[dict], embeddings, k: int = 2, selection: str = "similarity"):
         self.examples = examples
+        self.embeddings = embeddings
         self.k = k
         self.selector = None
-        if examples and k > 0:
+        self.fixed = selection == "fixed"
+        if examples and k > 0 and not self.fixed:
             cls = MaxMarginalRelevanceExampleSelector if selection == "mmr" else SemanticSimilarityExampleSelector
             extra = {"fetch_k": min(len(examples), 4 * k)} if selection == "mmr" else {}
             self.selector = cls.from_examples(
                 examples, embeddings, InMemoryVectorStore, k=min(k, len(examples)), input_keys=["input"], **extra
             )
 
+    @functools.cached_property
+    def _typical(self) -> list[dict]:
+        """`fixed` selection: the k questions among the examples nearest the centre of them all, the
+        same for every message, so the prompt's start (system prompt and examples) is identical from one
+        question to the next and the engine reads it once (prefix caching) instead of on every answer."""
+        if not self.examples or self.k <= 0:
+            return []
+        pool = [e for e in self.examples if e["input"].rstrip().endswith("?")] or self.examples
+        vectors = np.asarray(self.embeddings.embed_documents([e["input"] for e in pool]))
+        centre = vectors.mean(axis=0)
+        nearest = np.argsort(-(vectors @ centre), kind="stable")[:self.k]
+        return [pool[i] for i in sorted(nearest)]
+
     def select(self, message: str) -> list[dict]:
         """The most relevant examples for `message`, most relevant first."""
+        if self.fixed:
+            return [{"input": e["input"], "output": e["output"]} for e in self._typical]
         if self.selector is None:
             return []
         return [{"input": e["input"], "output": e["output"]} for e in self.selector.select_examples({"input": message})]
