@@ -210,8 +210,9 @@ class Bot:
                 examples = load_examples(path) if path.exists() else []
             else:
                 examples = load_examples(sample_brand_dir() / "fewshot.yaml")
-            examples += [e for e in added_examples(self.db) if e not in examples]
-            self._fewshot = (stamp, FewShotExamples(examples, self.embedder, s.fewshot_k, s.fewshot_selection))
+            added = [e for e in added_examples(self.db) if e not in examples]
+            self._fewshot = (stamp, FewShotExamples(examples + added, self.embedder, s.fewshot_k, s.fewshot_selection,
+                                                    pinned=added[::-1]))
         return self._fewshot[1]
 
     @functools.cached_property

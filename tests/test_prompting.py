@@ -54,6 +54,10 @@ def test_fixed_examples_are_the_same_questions_for_every_message(embedder):
     assert first == second and len(first) == 2
     assert all(e["input"].endswith("?") for e in first)  # questions, not greetings, show how to answer
     assert FewShotExamples(EXAMPLES, embedder, k=0, selection="fixed").select("hi") == []
+    # People's agreed choices are pinned first, so they reach every prompt.
+    agreed = {"input": "Can I pay by invoice?", "output": "Yes: choose 'invoice' at checkout."}
+    pinned = FewShotExamples(EXAMPLES + [agreed], embedder, k=2, selection="fixed", pinned=[agreed])
+    assert pinned.select("Where is my parcel?")[0] == agreed and len(pinned.select("hi")) == 2
 
 
 def test_sample_fewshot_file_loads_and_zero_k_selects_nothing(embedder):

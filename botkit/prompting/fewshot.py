@@ -57,8 +57,10 @@ def add_example(db, text: str, output: str, *, pair_id: int | None = None, annot
 class FewShotExamples:
     """Holds examples with their embeddings and selects the relevant ones for a message."""
 
-    def __init__(self, examples: list[dict], embeddings, k: int = 2, selection: str = "similarity"):
+    def __init__(self, examples: list[dict], embeddings, k: int = 2, selection: str = "similarity",
+                 pinned: list[dict] = ()):
         self.examples = examples
+        self.pinned = list(pinned)  # `fixed` takes these first (the newest of people's agreed choices)
         self.embeddings = embeddings
         self.k = k
         self.selector = None
@@ -72,16 +74,20 @@ class FewShotExamples:
 
     @functools.cached_property
     def _typical(self) -> list[dict]:
-        """`fixed` selection: the k questions among the examples nearest the centre of them all, the
-        same for every message, so the prompt's start (system prompt and examples) is identical from one
-        question to the next and the engine reads it once (prefix caching) instead of on every answer."""
+        """`fixed` selection, the same examples for every message, so the prompt's start (system prompt and
+        examples) is identical from one question to the next and the engine reads it once (prefix caching)
+        instead of on every answer: the pinned ones (people's newest agreed choices), then the questions
+        among the rest nearest the centre of them all."""
         if not self.examples or self.k <= 0:
             return []
-        pool = [e for e in self.examples if e["input"].rstrip().endswith("?")] or self.examples
-        vectors = np.asarray(self.embeddings.embed_documents([e["input"] for e in pool]))
-        centre = vectors.mean(axis=0)
-        nearest = np.argsort(-(vectors @ centre), kind="stable")[:self.k]
-        return [pool[i] for i in sorted(nearest)]
+        chosen = self.pinned[:self.k]
+        rest = [e for e in self.examples if e not in chosen]
+        pool = [e for e in rest if e["input"].rstrip().endswith("?")] or rest
+        if len(chosen) < self.k and pool:
+            vectors = np.asarray(self.embeddings.embed_documents([e["input"] for e in pool]))
+            nearest = np.argsort(-(vectors @ vectors.mean(axis=0)), kind="stable")[:self.k - len(chosen)]
+            chosen += [pool[i] for i in sorted(nearest)]
+        return chosen
 
     def select(self, message: str) -> list[dict]:
         """The most relevant examples for `message`, most relevant first."""
