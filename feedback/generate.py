@@ -125,12 +125,14 @@ def generate_pairs(store, settings, prompts: list[dict], cands: list[Candidate],
         log = {"model": c.label, "decoding": bot.settings.decoding.model_dump(), "origin": "generate"}
         chat = [i for i, p in enumerate(prompts) if not p["plugin"]]
         for start in range(0, len(chat), batch_size):
-            chunk = [i for i in chat[start:start + batch_size] for _ in range(c.n)]
-            for i, reply in zip(chunk, bot.answer_batch([prompts[i]["prompt"] for i in chunk])):
+            chunk = [(i, k) for i in chat[start:start + batch_size] for k in range(c.n)]
+            for (i, k), reply in zip(chunk, bot.answer_batch([prompts[i]["prompt"] for i, _ in chunk])):
                 # Few-shot examples were only in the prompt when the model was asked (not a canned reply).
                 asked = reply.grounding in ("generated", "quoted")
                 kept = {"sources": sources_of(reply.citations),
                         "examples": bot.fewshot.select(prompts[i]["prompt"]) if asked else [], **log}
+                if k:  # each of n samples is its own response, even when all show the same quote
+                    kept["decoding"] = {**log["decoding"], "seed": (log["decoding"]["seed"] or 0) + k}
                 answers[i].append(store.log_response(prompts[i]["prompt"], reply.text, **kept, **model_saw(reply)))
                 passed[answers[i][-1]] = answer_passes(reply.grounding)
             on_step(len(chunk))

@@ -107,3 +107,12 @@ def test_label_noise_outside_zero_to_one_is_refused():
 
     with pytest.raises(BotkitError, match="between 0 and 1"):
         SimulatedAnnotator(noise=1.5)
+
+
+def test_a_chat_answers_citation_markers_are_not_invented_figures(embedder):
+    bot = SimpleNamespace(brand=load_brand(), embedder=embedder)
+    question = "How long is the warranty on every toaster?"
+    failures = context_for(bot, question, None).failures
+    # "[2]" names the source an answer cites; "7 years" is a figure nothing states.
+    assert "invented facts" not in failures("Every toaster has a warranty [2].")
+    assert "invented facts" in failures("Every toaster has a 7 year warranty [2].")

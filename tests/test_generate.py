@@ -89,3 +89,18 @@ def test_only_checked_answers_that_differ_in_substance_are_queued(tiny_bot):
 ])
 def test_substance_is_more_than_punctuation_or_one_word(a, b, differ):
     assert differ_in_substance(a, b) is differ
+
+
+def test_n_samples_of_a_candidate_are_asked_in_one_batch(tiny_bot, monkeypatch):
+    store = RankingStore(tiny_bot.db)
+    engine = FakeEngine(["The Zephyr 3000 costs $129.", "The Zephyr 3000 is $129, with a seven-year warranty.",
+                         "The Zephyr 3000 costs $129 and comes in two colours."])
+    batches, real = [], engine.generate_batch
+    monkeypatch.setattr(engine, "generate_batch", lambda chats, o: batches.append(len(chats)) or real(chats, o))
+    cands = [Candidate("fake", {"strategy": "sample", "seed": 1}, engine=engine, n=3)]
+    report = generate_pairs(store, tiny_bot.settings, [{"prompt": PROMPTS[0], "plugin": None, "options": {}}], cands,
+                            embedder=tiny_bot.embedder)
+    # Three answers to one prompt from one model call (llama.cpp reads the prompt once for them), each
+    # its own response with what the model wrote, even where all three show the same quote.
+    assert batches == [3] and report.responses == 3
+    assert len({store.response(i)["output"] for i in report.answers[0]}) == 3

@@ -64,7 +64,7 @@ def test_the_loop_benchmark_ranks_trains_and_judges_held_out_prompts(loop, home,
     pm.register(JudgePlugin(judge), "team-judge")
     try:
         code = loop.main(["--model", str(tiny_model_dir), "--engine", "transformers", "--annotator", "shorter",
-                          "--heldout", "3", "--train-prompts", "8", "--samples", "3", "--rm-epochs", "1",
+                          "--heldout", "3", "--train-prompts", "8", "--samples", "5", "--rm-epochs", "1",
                           "--dpo-steps", "1", "--home", str(home), "--json"])
     finally:
         pm.unregister(name="team-judge")
