@@ -114,8 +114,10 @@ def _candidates(chunk: Chunk) -> list[tuple[str, str]]:
     if text.startswith("Q:") and "\nA:" in text:
         question, answer = text.split("\nA:", 1)
         return [(s, f"{question[2:].strip()} {s}") for s in _with_bare_replies(split_sentences(answer))]
-    units = split_sentences(text)  # chunks hold whole units, so a first line in lower case ("macOS: ...") is one
-    return [(s, f"{chunk.title}: {s}") for s in _with_bare_replies(units) if len(s.split()) >= 3]
+    units = _with_bare_replies(split_sentences(text))  # a first line in lower case ("macOS: ...") is a whole unit
+    # A sentence that points back ("It is released within 3 working days") is about what the one before it names.
+    return [(s, f"{chunk.title}: {units[i - 1]} {s}" if i and _POINTS_BACK.search(s) else f"{chunk.title}: {s}")
+            for i, s in enumerate(units) if len(s.split()) >= 3]
 
 
 def _with_bare_replies(units: list[str]) -> list[str]:
