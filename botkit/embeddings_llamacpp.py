@@ -171,7 +171,7 @@ class LlamaCppEncoder:
     (a lock): requests on the server's worker threads share one context."""
 
     def __init__(self, gguf: Path, tokenizer: WordPieceTokenizer, threads: int | None = None,
-                 batch_tokens: int = 512):
+                 batch_tokens: int = 256):
         passive_omp_threads()  # before libgomp loads with llama.cpp
         import llama_cpp
         from llama_cpp import _internals
@@ -186,8 +186,10 @@ class LlamaCppEncoder:
             raise BotkitError(f"llama.cpp cannot load {gguf}: {exc}") from exc
         self.dimension = self._model.n_embd()
         # Non-causal attention: a sequence's tokens must all be in one micro-batch, so the micro-batch is
-        # the whole batch, several short texts in it as separate sequences. Its attention scores take
-        # tokens^2 x heads floats: 512 tokens, 13 MB; 2048 would take 200 MB for little speed.
+        # the whole batch, several short texts in it as separate sequences. Attention spans the whole
+        # micro-batch (other sequences masked out), so it costs tokens^2: 256 tokens (the longest text)
+        # embedded short questions and chunks as fast as 512 or faster (1 thread, loaded machine), and
+        # 2048 would take 200 MB of attention scores.
         self._batch_tokens = batch_tokens
         self._max_seqs = 32
         params = llama_cpp.llama_context_default_params()
