@@ -65,7 +65,8 @@ def best_draft(generations: list[Generation], checker: Callable[[], CheckedAnswe
                scorer: Callable[[], Scorer], prompt) -> BestDraft:
     """Check every draft with a fresh `checker()`, keep those that pass in the model's own words (one of
     each shown text), and rank them by `scorer()` (made only when there are two to order) on the text
-    they would show; the reward version also gets `prompt`, the chat the engine saw. With no draft
+    they would show: what a person reads, not the sentences the check leaves out; the reward version
+    also gets `prompt`, the chat the engine saw. Ties go to the earlier draft. With no draft
     passing, the first draft's check (its quote of the sources) is returned."""
     checked = []
     for generation in generations:
