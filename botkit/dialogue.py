@@ -20,7 +20,7 @@ from botkit.decoding import DecodingOptions
 from botkit.draft_ranking import answer_scorer, best_draft, draft_options
 from botkit.embeddings import Embedder
 from botkit.errors import BotkitError, validation_message
-from botkit.evidence import select_evidence
+from botkit.evidence import restates, select_evidence
 from botkit.followups import follows_up, merged_query
 from botkit.grounding import cited_numbers, talks_to_assistant
 from botkit.knowledge.store import KnowledgeBase
@@ -347,7 +347,9 @@ class Bot:
         query = self._retrieval_query(message, history)
         # A question mostly about things the documents never mention ("Do you sell fridges?")
         # can still retrieve similar-sounding chunks; refuse rather than answer beside the point.
-        if unknown_share(message, self.knowledge.vocabulary()) >= 0.5:
+        # Unless a source says nearly what it asks: then the unknown words are the customer's paraphrase.
+        share = unknown_share(message, self.knowledge.vocabulary())
+        if share >= 0.5 and (share == 1.0 or not restates(message, self._evidence(query), self.embedder)):
             return self._canned(self.brand.dont_know, "dont-know", session_id)
         asked = question_parts(message) if query == message else [message]
         if len(asked) > 1:

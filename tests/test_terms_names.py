@@ -47,3 +47,15 @@ def test_an_adverb_does_not_make_a_question_unknown(planner_bot):
     vocabulary = planner_bot.knowledge.vocabulary()
     assert unknown_share("Where exactly is your office?", vocabulary) == 0
     assert unknown_share("Do you sell refrigerators?", vocabulary) >= 0.5
+
+
+def test_unknown_words_are_a_paraphrase_when_a_source_says_nearly_the_same(tiny_bot, tmp_path):
+    doc = tmp_path / "booking.md"
+    doc.write_text("# Booking\n\nYou can book up to 60 days ahead. Bookings open at 9 a.m. each morning.\n")
+    tiny_bot.knowledge.ingest(doc)
+    question = "How far in advance can I book?"
+    assert unknown_share(question, tiny_bot.knowledge.vocabulary()) >= 0.5  # "far", "advance": in no document
+    reply = tiny_bot.respond(question)
+    assert reply.grounding != "dont-know"
+    assert "booking.md" in reply.citations[0].source
+    assert tiny_bot.respond("Do you sell refrigerators?").grounding == "dont-know"
