@@ -46,9 +46,9 @@ demo: models
 
 # The brand-voice adapter: `botkit train sft` on the sample brand's copy archive, registered as the version
 # `brand-voice` that the copy plugins (subject lines, ad copy, social posts) write with; chat is unchanged.
-# Measured: 2 steps of 4 took 1.8 CPU-minutes with loading and the held-out checks, so the recipe's 20 steps
-# are several minutes on 2 idle cores (over 3): a target of its own, not part of `make demo`; skipped when
-# this home has one.
+# Measured: the recipe's 20 steps of 4 took 52 min wall (38.7 of them training) on 2 cores under load ~20,
+# but only 7.8 CPU-minutes (user + system) with loading and the held-out checks: ~4-8 min on 2 idle cores,
+# over 3, so a target of its own, not part of `make demo`; skipped when this home has one.
 ARCHIVE := examples/kettlebrook/copy_archive
 brand-voice: models
 	$(BOTKIT) ingest examples/kettlebrook/knowledge

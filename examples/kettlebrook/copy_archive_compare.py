@@ -32,7 +32,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--engine", default="transformers", help="transformers (any adapter) or auto")
     parser.add_argument("--archive", type=Path, default=Path(__file__).parent / "copy_archive.jsonl")
-    parser.add_argument("--test-fraction", type=float, default=0.03)
+    parser.add_argument("--test-fraction", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     settings = load_settings()
