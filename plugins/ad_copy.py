@@ -10,7 +10,7 @@ from pydantic import Field
 
 from botkit.hookspecs import hookimpl
 from botkit.tasks import Checked, Task, TaskOptions, best_of_n_step, chat_prompt
-from botkit.tasks.brand_voice import copy_engine
+from botkit.tasks.brand_voice import copy_caution, copy_engine
 from botkit.tasks.copy import CopyPrompt
 from botkit.tasks.copy_checks import brand_words_prompt, check_report, with_note
 
@@ -71,10 +71,12 @@ class AdCopy(Task):
         def rows(text: str) -> Checked:
             heads, descs = headlines.invoke(text), descriptions.invoke(text)
             # Both lists come best first, so the best headline goes with the best description.
-            return Checked([{"headline": h.text, "description": d.text, "score": round((h.score + d.score) / 2, 3)}
-                            for h, d in zip(heads, descs)],
-                           asked=options.n, sampled=heads.sampled + descs.sampled, failed=heads.failed + descs.failed,
-                           ranker=heads.ranker)
+            out = Checked([{"headline": h.text, "description": d.text, "score": round((h.score + d.score) / 2, 3)}
+                           for h, d in zip(heads, descs)],
+                          asked=options.n, sampled=heads.sampled + descs.sampled, failed=heads.failed + descs.failed,
+                          ranker=heads.ranker)
+            out.caution = copy_caution(bot)
+            return out
 
         return RunnableLambda(rows)
 

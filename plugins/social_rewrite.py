@@ -13,7 +13,7 @@ from pydantic import Field
 from botkit.hookspecs import hookimpl
 from botkit.knowledge.terms import STOPWORDS, WORD, bare
 from botkit.tasks import Task, TaskOptions, best_of_n_step, chat_prompt
-from botkit.tasks.brand_voice import copy_engine
+from botkit.tasks.brand_voice import copy_caution, copy_engine
 from botkit.tasks.copy import CopyPrompt
 from botkit.tasks.copy_checks import brand_words_prompt, check_report, with_note
 
@@ -100,8 +100,10 @@ class SocialRewrite(Task):
             texts = [c.text for c in state["posts"]]
             if options.platform == "instagram":
                 texts = [with_hashtags(t, state["text"]) for t in texts]
-            return state["posts"].like([{"post": t, "characters": len(t), "score": round(c.score, 3)}
-                                        for t, c in zip(texts, state["posts"])])
+            out = state["posts"].like([{"post": t, "characters": len(t), "score": round(c.score, 3)}
+                                       for t, c in zip(texts, state["posts"])])
+            out.caution = copy_caution(bot)
+            return out
 
         return RunnableParallel(text=RunnablePassthrough(), posts=posts) | RunnableLambda(rows)
 

@@ -20,7 +20,7 @@ from botkit.tasks import (
     first_line,
     penalized,
 )
-from botkit.tasks.brand_voice import copy_engine
+from botkit.tasks.brand_voice import copy_caution, copy_engine
 from botkit.tasks.copy import CopyPrompt
 from botkit.tasks.copy_checks import brand_words_prompt, check_report, with_note
 
@@ -82,8 +82,10 @@ class SubjectLines(Task):
             subjects = state["subjects"]
             texts = [c.text for c in subjects]
             previews = self._previews(bot, state["text"], texts) if options.preview else [None] * len(subjects)
-            return subjects.like([{"subject": c.text, "preview": p, "spam_flags": spam_flags(f"{c.text} {p or ''}"),
-                                   "score": round(c.score, 3)} for c, p in zip(subjects, previews)])
+            out = subjects.like([{"subject": c.text, "preview": p, "spam_flags": spam_flags(f"{c.text} {p or ''}"),
+                                  "score": round(c.score, 3)} for c, p in zip(subjects, previews)])
+            out.caution = copy_caution(bot)
+            return out
 
         subjects = best_of_n_step(bot, subject.prompt, keep=options.n, limit=subject.limit, seed=options.seed,
                                   max_new_tokens=subject.max_new_tokens, scorer=score, engine=copy_engine(bot))

@@ -94,3 +94,19 @@ def test_a_bad_archive_line_is_one_error_naming_it(tmp_path, line):
     path.write_text(line + "\n")
     with pytest.raises(BotkitError, match="line"):
         read_copy_archive(path)
+
+
+def test_copy_from_the_default_model_comes_with_what_its_lines_are_worth(settings, tiny_model_dir):
+    from types import SimpleNamespace
+
+    from botkit.tasks import Checked
+    from botkit.tasks.brand_voice import SMALL_MODEL_CAUTION, copy_caution
+    from botkit.tasks.copy_checks import with_note
+
+    assert copy_caution(SimpleNamespace(settings=settings)) == SMALL_MODEL_CAUTION  # the default model
+    on_tiny = settings.model_copy(update={"model": str(tiny_model_dir)})
+    assert copy_caution(SimpleNamespace(settings=on_tiny)) == ""  # any other model: no caution
+    shown = Checked(["a line"], asked=1)
+    shown.caution = SMALL_MODEL_CAUTION
+    assert with_note("1. a line", shown).endswith(f"_{SMALL_MODEL_CAUTION[:1].upper()}{SMALL_MODEL_CAUTION[1:]}._")
+    assert with_note("", Checked([], asked=1)).startswith("_None of the 1")  # nothing shown: only why

@@ -132,12 +132,13 @@ def brand_words_prompt(bot) -> str:
 
 
 def with_note(text: str, output) -> str:
-    """A task's chat text, followed by its output's note when fewer variants passed than asked."""
-    note = getattr(output, "note", "")
-    if not note:
-        return text
-    note = f"_{note[:1].upper()}{note[1:]}._"
-    return f"{text}\n\n{note}" if text else note
+    """A task's chat text, followed by its output's note when fewer variants passed than asked, and its
+    `caution` (what the copy model's lines are worth, `brand_voice.copy_caution`) when it shows any."""
+    notes = [getattr(output, "note", "")] + ([getattr(output, "caution", "")] if text else [])
+    for note in filter(None, notes):
+        note = f"_{note[:1].upper()}{note[1:]}._"
+        text = f"{text}\n\n{note}" if text else note
+    return text
 
 
 def copy_text(row: dict) -> str:
