@@ -35,8 +35,7 @@ def test_the_rl_prompt_is_the_chat_the_engine_receives(bot, warranty_row):
     sources = json.loads(warranty_row["sources"])["sources"]
     assert all(s["sentence"] in chat[-1]["content"] for s in sources)  # the sources checked are the ones shown
     # What the bot itself sends the engine for this question.
-    plan = bot._plan(WARRANTY["question"], [], "")
-    assert plan.messages == chat
+    assert bot.grounded_chat(WARRANTY["question"]).messages == chat
 
 
 def test_grounding_rewards_a_checked_answer_over_a_failing_one(bot, warranty_row):
