@@ -202,6 +202,18 @@ def polite_vs_shouting():
     return _polite_vs_shouting
 
 
+@pytest.fixture
+def reward_version(settings, polite_vs_shouting):
+    """A registered MiniLM reward version, "brand-rm", that learned polite copy over SHOUTING copy."""
+    from botkit.feedback.training.config import load_config
+    from botkit.feedback.training.reward import RewardRunConfig, train_reward_model
+
+    config = load_config(RewardRunConfig, max_length=64, max_prompt_length=32, num_train_epochs=2,
+                         per_device_train_batch_size=8, learning_rate=2e-3, test_fraction=0.3)
+    train_reward_model(config, polite_vs_shouting(40), "brand-rm", source="pairs.jsonl")
+    return "brand-rm"
+
+
 def _write_jsonl(path: Path, rows) -> Path:
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     return path

@@ -15,8 +15,7 @@ from botkit.config import load_settings
 from botkit.dialogue import Bot, Reply
 from botkit.errors import BotkitError
 from botkit.feedback.registry import ModelRegistry
-from botkit.feedback.training.config import load_config
-from botkit.feedback.training.reward import RewardRunConfig, RewardScorer, train_reward_model
+from botkit.feedback.training.reward import RewardScorer
 from botkit.testing import FakeEngine
 
 QUESTION = "How long is the Zephyr 3000 warranty?"
@@ -82,15 +81,6 @@ def test_a_passing_draft_is_kept_over_a_quote(settings, embedder, docs):
 
     none_pass = drafting_bot(embedder, docs, [OFF_TOPIC, UNSUPPORTED]).respond(QUESTION)
     assert none_pass.grounding == "quoted" and none_pass.text == one.text  # the same quote as today
-
-
-@pytest.fixture
-def reward_version(settings, polite_vs_shouting):
-    """A MiniLM reward model that learned polite copy over SHOUTING copy (test_reward_ranking's recipe)."""
-    config = load_config(RewardRunConfig, max_length=64, max_prompt_length=32, num_train_epochs=2,
-                         per_device_train_batch_size=8, learning_rate=2e-3, test_fraction=0.3)
-    train_reward_model(config, polite_vs_shouting(40), "brand-rm", source="pairs.jsonl")
-    return "brand-rm"
 
 
 def test_the_reward_version_ranks_drafts_once_it_beat_brand_similarity(settings, reward_version, embedder, docs):

@@ -7,8 +7,6 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import pytest
-
 from botkit.config import load_settings
 from botkit.decoding import DecodingOptions
 from botkit.dialogue import Bot
@@ -16,23 +14,13 @@ from botkit.feedback.agreed_examples import agreed_winners, promote_agreed
 from botkit.feedback.registry import ModelRegistry
 from botkit.feedback.reward_ranking import uncertain_first
 from botkit.feedback.store import RankingStore
-from botkit.feedback.training.config import load_config
-from botkit.feedback.training.reward import RewardRunConfig, RewardScorer, train_reward_model
+from botkit.feedback.training.reward import RewardScorer
 from botkit.tasks import best_of_n, copy_scorer
 from botkit.testing import FakeEngine
 
 CHAT = [{"role": "user", "content": "Write a line about our teapot."}]
 POLITE = "We hope our teapot makes your afternoons calmer."
 SHOUTING = "TEAPOT SALE!!! BUY IT NOW!!!"
-
-
-@pytest.fixture
-def reward_version(settings, polite_vs_shouting):
-    """A MiniLM reward model that learned polite copy over SHOUTING copy (the recipe of test_train_rm)."""
-    config = load_config(RewardRunConfig, max_length=64, max_prompt_length=32, num_train_epochs=2,
-                         per_device_train_batch_size=8, learning_rate=2e-3, test_fraction=0.3)
-    train_reward_model(config, polite_vs_shouting(40), "brand-rm", source="pairs.jsonl")
-    return "brand-rm"
 
 
 def ranked(bot, texts):
