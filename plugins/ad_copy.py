@@ -10,7 +10,7 @@ from pydantic import Field
 
 from botkit.hookspecs import hookimpl
 from botkit.tasks import Checked, Task, TaskOptions, best_of_n_step, chat_prompt
-from botkit.tasks.brand_voice import copy_caution, copy_engine
+from botkit.tasks.brand_voice import copy_engine
 from botkit.tasks.copy import CopyPrompt
 from botkit.tasks.copy_checks import brand_words_prompt, check_report, with_note
 
@@ -63,7 +63,7 @@ class AdCopy(Task):
     def build(self, bot, options: Options):
         def best(part: int, p: CopyPrompt):
             return best_of_n_step(bot, p.prompt, keep=options.n, limit=p.limit, seed=options.seed + part,
-                                  max_new_tokens=p.max_new_tokens, brand_words=p.brand_words, engine=copy_engine(bot))
+                                  max_new_tokens=p.max_new_tokens, brand_words=p.brand_words, copy_model=True)
 
         prompts = self.copy_prompts(bot, options)
         headlines, descriptions = best(0, prompts["headline"]), best(1, prompts["description"])
@@ -71,12 +71,10 @@ class AdCopy(Task):
         def rows(text: str) -> Checked:
             heads, descs = headlines.invoke(text), descriptions.invoke(text)
             # Both lists come best first, so the best headline goes with the best description.
-            out = Checked([{"headline": h.text, "description": d.text, "score": round((h.score + d.score) / 2, 3)}
-                           for h, d in zip(heads, descs)],
-                          asked=options.n, sampled=heads.sampled + descs.sampled, failed=heads.failed + descs.failed,
-                          ranker=heads.ranker)
-            out.caution = copy_caution(bot)
-            return out
+            return Checked([{"headline": h.text, "description": d.text, "score": round((h.score + d.score) / 2, 3)}
+                          for h, d in zip(heads, descs)],
+                         asked=options.n, sampled=heads.sampled + descs.sampled, failed=heads.failed + descs.failed,
+                         ranker=heads.ranker, caution=heads.caution)
 
         return RunnableLambda(rows)
 

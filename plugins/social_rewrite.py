@@ -13,7 +13,7 @@ from pydantic import Field
 from botkit.hookspecs import hookimpl
 from botkit.knowledge.terms import STOPWORDS, WORD, bare
 from botkit.tasks import Task, TaskOptions, best_of_n_step, chat_prompt
-from botkit.tasks.brand_voice import copy_caution, copy_engine
+from botkit.tasks.brand_voice import copy_engine
 from botkit.tasks.copy import CopyPrompt
 from botkit.tasks.copy_checks import brand_words_prompt, check_report, with_note
 
@@ -94,16 +94,14 @@ class SocialRewrite(Task):
     def build(self, bot, options: Options):
         post = self.copy_prompts(bot, options)["post"]
         posts = best_of_n_step(bot, post.prompt, keep=options.n, limit=post.limit, seed=options.seed,
-                               max_new_tokens=post.max_new_tokens, clean=post.clean, engine=copy_engine(bot))
+                               max_new_tokens=post.max_new_tokens, clean=post.clean, copy_model=True)
 
         def rows(state: dict) -> list[dict]:
             texts = [c.text for c in state["posts"]]
             if options.platform == "instagram":
                 texts = [with_hashtags(t, state["text"]) for t in texts]
-            out = state["posts"].like([{"post": t, "characters": len(t), "score": round(c.score, 3)}
-                                       for t, c in zip(texts, state["posts"])])
-            out.caution = copy_caution(bot)
-            return out
+            return state["posts"].like([{"post": t, "characters": len(t), "score": round(c.score, 3)}
+                                      for t, c in zip(texts, state["posts"])])
 
         return RunnableParallel(text=RunnablePassthrough(), posts=posts) | RunnableLambda(rows)
 

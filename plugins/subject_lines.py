@@ -20,7 +20,7 @@ from botkit.tasks import (
     first_line,
     penalized,
 )
-from botkit.tasks.brand_voice import copy_caution, copy_engine
+from botkit.tasks.brand_voice import copy_engine
 from botkit.tasks.copy import CopyPrompt
 from botkit.tasks.copy_checks import brand_words_prompt, check_report, with_note
 
@@ -82,13 +82,11 @@ class SubjectLines(Task):
             subjects = state["subjects"]
             texts = [c.text for c in subjects]
             previews = self._previews(bot, state["text"], texts) if options.preview else [None] * len(subjects)
-            out = subjects.like([{"subject": c.text, "preview": p, "spam_flags": spam_flags(f"{c.text} {p or ''}"),
-                                  "score": round(c.score, 3)} for c, p in zip(subjects, previews)])
-            out.caution = copy_caution(bot)
-            return out
+            return subjects.like([{"subject": c.text, "preview": p, "spam_flags": spam_flags(f"{c.text} {p or ''}"),
+                                 "score": round(c.score, 3)} for c, p in zip(subjects, previews)])
 
         subjects = best_of_n_step(bot, subject.prompt, keep=options.n, limit=subject.limit, seed=options.seed,
-                                  max_new_tokens=subject.max_new_tokens, scorer=score, engine=copy_engine(bot))
+                                  max_new_tokens=subject.max_new_tokens, scorer=score, copy_model=True)
         return RunnableParallel(text=RunnablePassthrough(), subjects=subjects) | RunnableLambda(rows)
 
     def evaluate(self, bot, dataset: list[dict], on_progress=None, **options) -> dict:

@@ -106,7 +106,7 @@ def test_copy_from_the_default_model_comes_with_what_its_lines_are_worth(setting
     assert copy_caution(SimpleNamespace(settings=settings)) == SMALL_MODEL_CAUTION  # the default model
     on_tiny = settings.model_copy(update={"model": str(tiny_model_dir)})
     assert copy_caution(SimpleNamespace(settings=on_tiny)) == ""  # any other model: no caution
-    shown = Checked(["a line"], asked=1)
-    shown.caution = SMALL_MODEL_CAUTION
+    shown = Checked(["a line"], asked=1, caution=SMALL_MODEL_CAUTION)
+    assert shown.like([{"subject": "a line"}]).caution == SMALL_MODEL_CAUTION  # rows made from it keep it
     assert with_note("1. a line", shown).endswith(f"_{SMALL_MODEL_CAUTION[:1].upper()}{SMALL_MODEL_CAUTION[1:]}._")
     assert with_note("", Checked([], asked=1)).startswith("_None of the 1")  # nothing shown: only why

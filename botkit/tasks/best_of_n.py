@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from langchain_core.runnables import RunnableLambda
 
 from botkit.decoding import DecodingOptions
+from botkit.tasks.brand_voice import copy_caution, copy_engine
 from botkit.tasks.copy import ends_sentence, first_line, repeats_itself, whole_sentences
 from botkit.tasks.copy_checks import CopyChecks
 from botkit.tasks.model import note_call, to_chat
@@ -30,17 +31,20 @@ class Candidate:
 class Checked(list):
     """What passed every check (candidates, or the rows a task shows), best first, with what the checks
     found: `sampled` distinct candidates, `failed` how many failed each check, `note` why fewer than
-    `asked` came back ("" when enough passed), `ranker` the scorer that ordered them."""
+    `asked` came back ("" when enough passed), `ranker` the scorer that ordered them, `caution` what
+    the model's lines are worth (`brand_voice.copy_caution`, "" when nothing needs saying)."""
 
     def __init__(self, items=(), *, asked: int = 0, sampled: int = 0, failed: Counter | None = None,
-                 ranker: str = ""):
+                 ranker: str = "", caution: str = ""):
         super().__init__(items)
         self.asked, self.sampled, self.failed = asked, sampled, failed or Counter()
         self.ranker = ranker  # the scorer that ordered them: "reward_version", "brand_similarity", ...
+        self.caution = caution
 
     def like(self, items) -> Checked:
         """`items` (rows made from these candidates) with these candidates' findings."""
-        return Checked(items, asked=self.asked, sampled=self.sampled, failed=self.failed, ranker=self.ranker)
+        return Checked(items, asked=self.asked, sampled=self.sampled, failed=self.failed, ranker=self.ranker,
+                       caution=self.caution)
 
     @property
     def note(self) -> str:
@@ -93,19 +97,23 @@ def best_of_n(engine, messages: list[dict], *, samples: int, keep: int, limit: i
 
 def best_of_n_step(bot, prompt, *, keep: int, limit: int, seed: int, max_new_tokens: int,
                    scorer: Scorer | None = None, clean: Callable[[str], str] = first_line,
-                   brand_words: bool = True, engine=None) -> RunnableLambda:
+                   brand_words: bool = True, copy_model: bool = False) -> RunnableLambda:
     """`best_of_n` as a Runnable step (the user's brief in, checked candidates out) over `prompt` on
     `bot`'s active model and decoding; `scorer` defaults to `copy_scorer(bot)` (the promoted reward
     version when it beat brand similarity on held-out pairs, else brand similarity), the checks are
-    `CopyChecks` against the brief (`brand_words`: must use one of the brand's words); `engine`
-    defaults to the bot's (copy tasks pass `botkit.tasks.brand_voice.copy_engine(bot)`)."""
+    `CopyChecks` against the brief (`brand_words`: must use one of the brand's words); `copy_model`:
+    write with the copy model (`brand_voice.copy_engine`, what copy tasks do) and carry its caution,
+    else with the bot's chat model."""
     scorer = scorer or copy_scorer(bot)
     decoding = bot.settings.decoding.merged(max_new_tokens=max_new_tokens, seed=seed)
+    engine, caution = (copy_engine(bot), copy_caution(bot)) if copy_model else (bot.engine, "")
 
     def run(brief: str) -> Checked:
         checks = CopyChecks(bot, brief, brand_words=brand_words)
-        return best_of_n(engine or bot.engine, to_chat(prompt.invoke(brief)), samples=max(3 * keep, 6),
-                         keep=keep, limit=limit, scorer=scorer, decoding=decoding, clean=clean, check=checks.failures)
+        out = best_of_n(engine, to_chat(prompt.invoke(brief)), samples=max(3 * keep, 6), keep=keep, limit=limit,
+                        scorer=scorer, decoding=decoding, clean=clean, check=checks.failures)
+        out.caution = caution
+        return out
 
     return RunnableLambda(run)
 
