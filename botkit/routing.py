@@ -73,6 +73,21 @@ def lead_instruction(message: str) -> str:
     return match.group(1).strip() if match else message
 
 
+# The request ends at a colon, a line break or the end of its first sentence; what follows is the text it is about.
+_REQUEST_END = re.compile(r":|\n|[.?!](?=\s)")
+_QUOTED = re.compile(r"[\"“'‘]([^\"”'’]+\s[^\"”'’]+)[\"”'’]")
+
+
+def carries_text(message: str) -> bool:
+    """Whether `message` hands over a text to work on besides its request: two or more words after the
+    request ("Reply to this email: Where is my order?", "Is this review positive? Terrible service."),
+    a quoted phrase, or a message long enough to be a pasted text."""
+    text = message.strip()
+    end = _REQUEST_END.search(text)
+    after = text[end.end():] if end else ""
+    return len(after.split()) >= 2 or bool(_QUOTED.search(text)) or len(text.split()) >= 25
+
+
 def is_question(text: str) -> bool:
     words = text.split()
     return text.rstrip().endswith("?") or bool(words) and words[0].lower().strip(",") in QUESTION_WORDS
@@ -97,6 +112,8 @@ class IntentRouter:
         probe = lead_instruction(message)
         whole, lead = (np.asarray(v) for v in self.embedder.embed_documents([message, probe]))
         scores = np.maximum(self.vectors @ whole, self.vectors @ lead)
+        if not carries_text(message):  # "How do I make a complaint?" asks the brand, not for a drafted reply
+            scores[[getattr(self.tasks[name], "needs_text", False) for name, _ in self.phrases]] = -1.0
         best = int(np.argmax(scores))
         chat = float((self.chat_vectors @ lead).max()) if is_question(probe) else 0.0
         if scores[best] < self.threshold or scores[best] <= chat:

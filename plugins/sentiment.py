@@ -96,6 +96,7 @@ class Sentiment(Task):
     description = ("Classify a text's sentiment as positive, negative or neutral "
                    "(prompted or with a trained classifier).")
     dataset_fields = ("text", "label")
+    needs_text = True
     intents = [
         "What is the sentiment of this review?",
         "Is this customer message positive or negative?",

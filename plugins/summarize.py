@@ -69,6 +69,7 @@ def central_sentences(sentences: list[str], embedder, k: int) -> list[str]:
 class Summarize(Task):
     name = "summarize"
     aliases = ("summarise", "tldr")
+    needs_text = True
     intents = [
         "Summarize this text for me",
         "Give me the key points of this email thread",

@@ -28,6 +28,7 @@ def questions_in(message: str) -> list[str]:
 class SupportReply(Task):
     name = "support_reply"
     aliases = ("reply",)
+    needs_text = True
     intents = [
         "Draft a reply to this customer email",
         "Answer this support ticket for me",

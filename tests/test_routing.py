@@ -56,6 +56,11 @@ def test_requests_for_a_task_are_routed_to_it_with_the_reason(router, message, t
     "When is the Portland store open on Sundays?",  # shares "store open" with a rewrite request
     "Where is my order?",
     "I want to return my toaster",
+    # A request-shaped question with no text to work on is for the brand, not a task on a pasted text.
+    "How do I make a complaint?",
+    "who do I complain to",
+    "Can I get a summary of my last invoice?",
+    "Is the feedback on the new kettle positive?",
 ])
 def test_questions_stay_in_grounded_chat(router, message):
     assert router.route(message) is None
@@ -74,6 +79,21 @@ def test_chat_command_runs_the_plugin_and_says_so(tiny_bot):
     assert tiny_bot.sessions.history(reply.session_id)[-1].meta["plugin"] == "subject_lines"
     with pytest.raises(BotkitError, match="text is empty"):
         tiny_bot.respond("/subject n=2")
+
+
+@pytest.mark.parametrize("message, carries", [
+    ("Reply to this email: Where is my order?", True),
+    ("Is this review positive or negative? Terrible service.", True),
+    ("What is the sentiment of 'arrived broken, never again'?", True),
+    ("Summarize this\nOur Q3 sales grew 12% while returns fell.", True),
+    ("How do I make a complaint?", False),
+    ("Help me reply to this complaint", False),
+    ("Is the feedback positive?", False),
+])
+def test_a_task_that_works_on_a_text_needs_one_in_the_message(message, carries):
+    from botkit.routing import carries_text
+
+    assert carries_text(message) is carries
 
 
 def test_lead_instruction_is_the_request_before_the_pasted_text():

@@ -31,6 +31,9 @@ class Task:
     aliases: ClassVar[tuple[str, ...]] = ()  # extra chat commands: ("subject",) allows /subject
     intents: ClassVar[list[str]] = []  # requests that mean this task, for routing chat messages to it
     dataset_fields: ClassVar[tuple[str, ...]] = ("text",)  # what each line of an `evaluate` dataset must have
+    # The task works on a text the user hands it (an email, a review): a chat message that is only a
+    # request, with no such text ("How do I make a complaint?"), is never routed to it.
+    needs_text: ClassVar[bool] = False
 
     def build(self, bot, options: TaskOptions) -> Runnable:
         """The Runnable that turns the user's text into this task's output, on `bot.engine`."""
