@@ -11,11 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from botkit.knowledge.sentences import split_sentences
 from botkit.knowledge.store import Chunk
 from botkit.knowledge.terms import STOPWORDS, terms
-
-# A sentence ends at . ! ? followed by a capital, but not after "a.m." / "e.g." style abbreviations.
-_SENTENCE_END = re.compile(r"(?<=[.!?])(?<![a-z]\.[a-z]\.)\s+(?=[A-Z0-9\"'(\[$£€])")
 
 _BARE_REPLY = re.compile(r"^(yes|no)[.!]?$", re.IGNORECASE)
 # Questions whose answer is a figure: an amount, a duration, a size, a date or a time.
@@ -89,16 +87,6 @@ def restates(question: str, evidence: list[Evidence], embedder) -> bool:
     """Does a source sentence say nearly what `question` asks? Then the question's words that no document
     uses ("in advance") are the customer's paraphrase, not a sign it asks about something else."""
     return bool(evidence) and float(np.max(embedder.similarity(question, [e.sentence for e in evidence]))) >= RESTATED
-
-
-def split_sentences(text: str) -> list[str]:
-    units = []
-    for line in text.splitlines():
-        line = line.strip().lstrip("-*•").strip()
-        if not line or line.startswith("#"):
-            continue
-        units.extend(s.strip() for s in _SENTENCE_END.split(line) if s.strip())
-    return units
 
 
 def antecedent(evidence: Evidence) -> str:

@@ -74,3 +74,23 @@ def test_lexical_ranks_a_chunk_by_its_best_line():
 
 def test_fusion_prefers_what_both_rankings_agree_on():
     assert reciprocal_rank_fusion([["a", "b", "c"], ["c", "b", "a"], ["b"]])[0] == "b"
+
+
+def test_a_long_chunk_counts_when_one_of_its_sentences_answers(settings, embedder, tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "weddings.md").write_text(
+        "# Weddings\n\n## Wedding flowers\n\n"
+        "Our wedding team designs bridal bouquets, buttonholes, table centrepieces and arches in seasonal colours. "
+        "We visit the venue before the day to measure the tables and check the light. "
+        "Peonies are only available from May to July, and we suggest garden roses instead outside those months. "
+        "Schools may settle their bill by bank transfer within 30 days of the event. "
+        "On the day, two florists set everything up three hours before the ceremony.\n")
+    (docs / "shop.md").write_text("# Shop\n\n## Opening hours\n\nThe shop on Mill Lane is open Tuesday to Saturday.\n")
+    kb = _kb(settings, embedder)
+    kb.ingest(docs)
+    # The paragraph as a whole is far from the question (cosine ~0.01); its one sentence on paying is not.
+    found = kb.search("Can a school pay by bank transfer?", k=2, min_relevance=0.3)
+    assert [c.title for c in found][:1] == ["Weddings › Wedding flowers"]
+    assert found[0].score >= 0.4
+    assert kb.search("Who won the football world cup in 1966?", k=2, min_relevance=0.3) == []

@@ -21,9 +21,14 @@ from botkit.errors import BotkitError
 from botkit.knowledge.chunking import SectionChunker
 from botkit.knowledge.lexical import LexicalIndex, reciprocal_rank_fusion
 from botkit.knowledge.loaders import load_sections, supported_suffixes
+from botkit.knowledge.sentences import split_sentences
 from botkit.knowledge.terms import terms
 
 COLLECTION = "knowledge"
+# A long chunk's cosine is diluted by its other sentences: one under `min_relevance` still counts when one
+# of its sentences alone is this close to the query ("Companies can pay by invoice on 30-day terms" inside a
+# paragraph about away days).
+SENTENCE_RELEVANCE = 0.4
 
 
 @dataclass
@@ -190,7 +195,8 @@ class KnowledgeBase:
 
     def search(self, query: str, k: int = 4, min_relevance: float = 0.0) -> list[Chunk]:
         """The `k` best chunks for `query` by reciprocal-rank fusion of dense (MiniLM) and BM25 rankings,
-        leaving out those whose cosine similarity is below `min_relevance`. `Chunk.score` is the cosine."""
+        leaving out those whose cosine similarity is below `min_relevance` unless one of their sentences is
+        close enough alone (`SENTENCE_RELEVANCE`). `Chunk.score` is the cosine (of that sentence then)."""
         if not query.strip() or self.count() == 0:
             return []
         vector = np.asarray(self.embedder.embed_query(query), dtype=np.float32)
@@ -213,8 +219,19 @@ class KnowledgeBase:
             if cid not in found:
                 continue  # removed since the index was built (another process is ingesting)
             text, meta, score = found[cid]
+            if score < min_relevance:
+                score = max(score, self._best_sentence(query, meta.get("title", ""), text))
             if score >= min_relevance:
                 chunks.append(Chunk(cid, text, meta["source"], meta.get("title", ""), round(score, 4)))
             if len(chunks) == k:
                 break
         return chunks
+
+    def _best_sentence(self, query: str, title: str, text: str) -> float:
+        """The cosine of the chunk's sentence closest to `query` (each read with its section title) when
+        it reaches `SENTENCE_RELEVANCE`, else 0."""
+        sentences = [f"{title}: {s}" for s in split_sentences(text)]
+        if len(sentences) < 2:
+            return 0.0  # a one-sentence chunk was judged whole already
+        best = float(np.max(self.embedder.similarity(query, sentences)))
+        return best if best >= SENTENCE_RELEVANCE else 0.0
