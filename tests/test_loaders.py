@@ -152,6 +152,24 @@ def test_excel_sheets_become_sections_of_row_sentences(tmp_path):
     }
 
 
+def test_a_sheet_with_a_title_above_its_table_and_units_in_its_headers(tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Fees"
+    for row in (["Harbour Vets price list, from 1 March"], [], ["Treatment", "Fee (€)", "Duration (minutes)", "Price ($)"],
+                ["Nail clip", 12, 10, None], ["Dental scale", 180.5, 45, None], ["Microchip", None, None, 30]):
+        sheet.append(row)
+    book.save(tmp_path / "fees.xlsx")
+    assert titled(tmp_path / "fees.xlsx") == {"Fees": [
+        "Harbour Vets price list, from 1 March",
+        "Nail clip: Fee: €12, Duration: 10 minutes",
+        "Dental scale: Fee: €180.5, Duration: 45 minutes",
+        "Microchip: Price: $30",
+    ]}
+
+
 def test_a_csv_without_question_and_answer_columns_is_a_table(tmp_path):
     (tmp_path / "stores.csv").write_text("Shop,Opens,Closes\nBath,9 a.m.,6 p.m.\n")
     assert titled(tmp_path / "stores.csv") == {"Stores": ["Bath: Opens: 9 a.m., Closes: 6 p.m."]}

@@ -9,7 +9,15 @@ import zipfile
 from pathlib import Path
 
 from botkit.errors import BotkitError
-from botkit.knowledge.sections import Section, SectionWriter, is_label_text, readable_heading, table_units, tidy
+from botkit.knowledge.sections import (
+    Section,
+    SectionWriter,
+    header_row,
+    is_label_text,
+    readable_heading,
+    table_units,
+    tidy,
+)
 
 _HEADING_STYLE = re.compile(r"^heading\s*(\d)$", re.IGNORECASE)
 
@@ -72,7 +80,9 @@ def xlsx_sections(path: Path, document_title: str) -> list[Section]:
         for sheet in workbook.worksheets:
             rows = [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
             rows = [r for r in rows if any(r)]
-            units = table_units(rows, header_rows=1 if len(rows) > 1 else 0)
+            start = header_row(rows)  # rows above the header are the sheet's caption ("Prices from 1 May")
+            caption = [" ".join(c for c in row if c) for row in rows[:start]]
+            units = caption + table_units(rows[start:], header_rows=1 if len(rows) - start > 1 else 0)
             if units:
                 path_ = (document_title,) if len(workbook.worksheets) == 1 else (document_title, sheet.title)
                 sections.append(Section(path_, units))

@@ -121,17 +121,44 @@ def row_unit(headers: list[str], cells: list[str]) -> str:
     headers = [tidy(h) for h in headers] + [""] * (len(cells) - len(headers))
     if not any(cells):
         return ""
-    filled = [(h, c) for h, c in zip(headers, cells) if c]
+    filled = [_unit_to_value(h, c) for h, c in zip(headers, cells) if c]
     if len(filled) == 1:
         header, cell = filled[0]
         return f"{header}: {cell}" if _header_adds(header, cell) else cell
-    label, rest = cells[0], [(h, c) for h, c in zip(headers[1:], cells[1:]) if c]
+    label, rest = cells[0], [_unit_to_value(h, c) for h, c in zip(headers[1:], cells[1:]) if c]
     if label and len(rest) > 1 and len({c.lower() for _, c in rest}) == 1 and all(h for h, _ in rest):
         # The same value in every column is said once: "Web app: Not available (Free; Plus, Pro and Team)".
         return f"{label}: {rest[0][1]} ({'; '.join(h for h, _ in rest)})"
     parts = [f"{h}: {c}" if _header_adds(h, c) else c for h, c in rest]
     joined = ("; " if any("," in c for _, c in rest) else ", ").join(parts)  # "Email, chat; Reply: 1 day"
     return f"{label}: {joined}" if label else joined
+
+
+_HEADER_UNIT = re.compile(r"^(.*?\S)\s*\(([^()\d]{1,12})\)$")  # "Price (€)", "Duration (minutes)"
+_NUMBER = re.compile(r"^[-+]?\d[\d,.]*$")
+_CURRENCY = {"€", "$", "£", "¥", "₹", "eur", "usd", "gbp", "cad", "aud", "chf"}
+
+
+def _unit_to_value(header: str, cell: str) -> tuple[str, str]:
+    """A bare number under a header that names its unit reads with it: ("Standard fee (€)", "85") ->
+    ("Standard fee", "€85"); ("Duration (minutes)", "30") -> ("Duration", "30 minutes")."""
+    match = _HEADER_UNIT.match(header)
+    if not match or not _NUMBER.match(cell):
+        return header, cell
+    name, unit = match.group(1), match.group(2).strip()
+    if unit.lower() not in _CURRENCY:
+        return name, f"{cell} {unit}"
+    return name, f"{unit}{cell}" if len(unit) == 1 else f"{unit.upper()} {cell}"
+
+
+def header_row(rows: list[list[str]]) -> int:
+    """Where a sheet's table starts: the first row of two or more labels (no bare numbers) with a row
+    below it; the rows above it are a title or note ("Price list, fees from 1 January"). 0 when none is."""
+    for i, row in enumerate(rows[:-1]):
+        filled = [c for c in row if c]
+        if len(filled) >= 2 and not any(_NUMBER.match(c) for c in filled):
+            return i
+    return 0
 
 
 def _header_adds(header: str, cell: str) -> bool:
