@@ -13,7 +13,7 @@ import numpy as np
 
 from botkit.knowledge.sentences import split_sentences
 from botkit.knowledge.store import Chunk
-from botkit.knowledge.terms import STOPWORDS, terms
+from botkit.knowledge.terms import STOPWORDS, stem, terms
 
 _BARE_REPLY = re.compile(r"^(yes|no)[.!]?$", re.IGNORECASE)
 # Questions whose answer is a figure: an amount, a duration, a size, a date or a time.
@@ -69,6 +69,29 @@ def codes(text: str) -> set[str]:
 def _names(question: str) -> set[str]:
     """Stems of the capitalised words inside the question: the product or plan it asks about."""
     return {t for match in _NAME.findall(question.strip()) for t in terms(match)}
+
+
+def compound_names(question: str) -> list[str]:
+    """The names of two or more words the question asks about ("Apple Watch", "Zephyr Mini"); none from a
+    question in title case, where every word looks like a name."""
+    words = question.split()
+    if sum(w[:1].isupper() for w in words) > len(words) / 2:
+        return []
+    return [m for m in _NAME.findall(question.strip()) if " " in m]
+
+
+def other_of_kind(name: str, texts: list[str]) -> bool:
+    """Do `texts` name other things of `name`'s kind ("Apple Notes", "Apple Pencil") but never `name`
+    itself ("Apple Watch")? Then it is another product than the ones they cover. Two of its words side
+    by side are enough to name it ("Zephyr Mini" names the "Zephyr Mini Kettle")."""
+    words = [stem(w) for w in re.findall(r"[\w'-]+", name.lower())]
+    head = re.escape(name.split()[0])
+    siblings = re.compile(rf"\b{head}\s+[A-Z0-9]")
+    for text in texts:
+        said = [stem(w) for w in re.findall(r"[\w'-]+", text.lower())]
+        if set(zip(words, words[1:])) & set(zip(said, said[1:])):
+            return False
+    return any(siblings.search(text) for text in texts)
 
 
 @dataclass
@@ -154,6 +177,8 @@ def select_evidence(question: str, chunks: list[Chunk], embedder, min_score: flo
     asked_codes = codes(question)
     if asked_codes and not any(asked_codes & codes(f"{c.title} {c.text}") for c in chunks):
         return []  # "When is version 6.0 out?": no source names the version asked about
+    if any(other_of_kind(name, [f"{c.title}\n{c.text}" for c in chunks]) for name in compound_names(question)):
+        return []  # "Is there an app for the Apple Watch?": the sources name Apple Notes and Apple Pencil, not it
     cosines = embedder.similarity(question, [p[1] for p in pairs])
     asked = _cue_terms(question)
     candidate_terms = [_cue_terms(p[1]) for p in pairs]
