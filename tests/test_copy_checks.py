@@ -33,6 +33,9 @@ def test_the_brands_product_names_are_spelled_as_the_brand_spells_them(checks):
     ("Here's what I need you to do! Send me your old toaster for years.", ["role-play"]),
     ("A cheap toaster for years, 20% off.", ["banned words"]),
     ("Every toaster 20% off until April 30.", ["brand words"]),
+    ("Every toaster 20% off until April 30. Simple.", ["brand words"]),  # a brand word bolted on is no voice
+    ("Every toaster 20% off until April 30. It's simple and steady.", ["brand words"]),
+    ("Every toaster 20% off until April 30. Simple to give.", []),  # ... a phrase with it is
     ("Quarterly tax filing, simple for years.", ["relevance"]),
 ])
 def test_each_check_catches_what_an_editor_rejects(checks, text, failed):
@@ -43,5 +46,6 @@ def test_complete_phrasing_and_role_play():
     assert is_incomplete("...just add the Heron Gooseneck Kettle to") and is_incomplete("Tea, coffee, and")
     assert is_incomplete("Good things (and more") and not is_incomplete("Boil anywhere #tea #travel")
     assert not is_incomplete("Send us your old kettle. We'll take it from here")
+    assert not is_incomplete("Free shipping on orders of $60 or more.") and is_incomplete("Free shipping on more")
     assert role_plays("I'm ready to provide more details!") and role_plays("Barkley! No more. I've got you.")
     assert not role_plays("Here comes spring: toast for years")

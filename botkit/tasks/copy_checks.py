@@ -25,6 +25,7 @@ _WORD = re.compile(r"(?<![#@\w])[A-Za-z]+(?:'[A-Za-z]+)?")
 _DANGLING = set("""a an the and or but nor so to of for with in on at by from into onto about as than that which
 who whose your our my their its his her this these those is are was be will can just very more most plus
 if because while when where whether via per like""".split())
+_CLOSES = {"that", "this", "these", "those", "more", "most", "so"}
 # The model talking as an assistant or a person, not writing the brand's copy.
 _ROLE_PLAY = re.compile(r"^\s*(?:sure|okay|ok|certainly|of course|here(?:'s| is| are))\b"
                         r"|\b(?:i|i'm|i've|i'll|i'd|me|myself)\b|\byou to do\b|\bas an ai\b", re.I)
@@ -47,7 +48,9 @@ def is_incomplete(text: str) -> bool:
     or colon, or an unclosed quote or bracket?"""
     body = re.sub(r"(?:\s*#\w+)+\s*$", "", text).strip()  # closing hashtags are not the phrase's end
     words = re.findall(r"[\w'%]+", body.lower())
-    return (not words or words[-1] in _DANGLING or bool(re.search(r"[,;:&/(\-–—]$", body))
+    # A full stop makes a pronoun or "more" an ending ("Simple as that.", "on orders of $60 or more.").
+    dangling = _DANGLING - _CLOSES if re.search(r"[.!?][\"'”)]*$", body) else _DANGLING
+    return (not words or words[-1] in dangling or bool(re.search(r"[,;:&/(\-–—]$", body))
             or body.count("(") != body.count(")") or body.count('"') % 2 == 1)
 
 
@@ -58,8 +61,30 @@ def role_plays(text: str) -> bool:
 
 def _has(text: str, phrase: str) -> bool:
     """`phrase` in `text` as whole words, a hyphen and a space counting alike ("well made", "well-made")."""
+    return bool(re.search(_phrase(phrase), text, re.I))
+
+
+def _phrase(phrase: str) -> str:
     pattern = r"[\s-]+".join(map(re.escape, re.split(r"[\s-]+", phrase.strip())))
-    return bool(re.search(rf"\b{pattern}\b", text, re.I))
+    return rf"\b{pattern}\b"
+
+
+# Words that may sit beside a bolted-on brand word ("It's simple.", "Simple and steady.") without making it a phrase.
+_FILLER = {"it's", "its", "it", "is", "and", "so", "just", "very", "that's", "all", "a", "truly", "always", "too"}
+
+
+def uses_brand_word(text: str, words: list[str]) -> bool:
+    """Does `text` use one of `words` in its copy? A brand word standing alone as a short closing
+    sentence ("... on its way today. Simple.") does not count: that is a tag bolted on, not the voice."""
+    body = re.sub(r"(?:\s*#\w+)+\s*$", "", text).strip()
+    sentences = re.split(r"(?<=[.!?])\s+", body)
+    if len(sentences) > 1:
+        rest = sentences[-1]
+        for word in sorted(words, key=len, reverse=True):
+            rest = re.sub(_phrase(word), " ", rest, flags=re.I)
+        if not set(re.findall(r"[a-z']+", rest.lower())) - _FILLER:  # nothing but brand words and filler
+            body = " ".join(sentences[:-1])
+    return any(_has(body, w) for w in words)
 
 
 class CopyChecks:
@@ -103,7 +128,7 @@ class CopyChecks:
             # A line naming the brief's own things is on it, whatever the embedder says.
             "relevance": relevance < MIN_RELEVANCE and not terms(text) & self.brief_terms,
             "invented facts": bool(figures_in(text) - self.figures) or bool(names),
-            "brand words": bool(self.use) and not any(_has(text, w) for w in self.use),
+            "brand words": bool(self.use) and not uses_brand_word(text, self.use),
             "banned words": any(_has(text, w) for w in self.avoid),
             "incomplete": is_incomplete(text),
             "role-play": role_plays(text),
