@@ -51,7 +51,19 @@ def test_grounding_rewards_a_checked_answer_over_a_failing_one(bot, warranty_row
                     sources=[warranty_row["sources"]] * 4)
     assert scores[0] > scores[1] > scores[2]
     assert scores[3] < scores[0]  # the same fact in a long draft is worth less
-    assert scores[2] <= 0
+    assert scores[2] < 1 <= scores[1]  # a draft that fails earns less than any that passes
+
+
+def test_a_failing_draft_earns_more_the_more_of_the_fact_it_says(bot, warranty_row):
+    # What gives GRPO something to learn from when every sample of a question fails the check.
+    reward = grounding_reward(bot.embedder)
+    answers = ["Every Zephyr 3000 kettle comes with a 2.2 hour warranty from the date of purchase [1].",
+               "The Zephyr 3000 has a 2.2 hour warranty [1].",
+               "I'm sorry for your loss. It's been a long day.",
+               "The source: [https://www.kettlebroker.com/news](https://www.kettlebroker.com/news)"]
+    scores = reward([warranty_row["prompt"]] * 4, answers, sources=[warranty_row["sources"]] * 4)
+    assert scores[0] > scores[1] > max(scores[2:]) and scores[2] == 0
+    assert scores[0] <= 0.5
 
 
 def test_copy_checks_reward_the_share_of_checks_passed(embedder):

@@ -10,13 +10,17 @@ from dataclasses import asdict
 from pathlib import Path
 
 from botkit.errors import BotkitError
+from botkit.grounding import DRAFT_SENTENCE_END, strip_citations
 from botkit.jsonl import read_jsonl
+from botkit.knowledge.terms import terms
 
 # The rewards `--reward` names besides a reward version (`version:NAME`).
 REWARDS = ("grounding", "copy-checks")
 # A draft longer than this (in words) loses reward: only its first sentence is ever shown, and every
 # word past it costs generation time.
 SHORT_WORDS = 30
+# The most a draft that fails the check can earn (for saying the source's fact): below any that passes.
+PARTIAL = 0.5
 
 
 def completion_text(completion) -> str:
@@ -63,6 +67,22 @@ def rl_rows_from(path: Path | None, settings, *, include_flagged: bool = False) 
     return prompts_from(path, settings, include_flagged=include_flagged)
 
 
+def content_words(text: str) -> set[str]:
+    """What carries a sentence's meaning: its content words' stems and its figures."""
+    return terms(text) | set(re.findall(r"\d+(?:[.,]\d+)*", text))
+
+
+def first_sentence(draft: str) -> str:
+    """The draft's first sentence, citations left out: the part of an answer chat shows by default."""
+    return DRAFT_SENTENCE_END.split(" ".join(strip_citations(draft.strip().split("\n\n")[0]).split()), maxsplit=1)[0]
+
+
+def covered(sentence: str, source: str) -> float:
+    """The share of `source`'s content words that `sentence` says (0 when `sentence` has none of its own)."""
+    wanted = content_words(source)
+    return len(wanted & content_words(sentence)) / len(wanted) if wanted else 0.0
+
+
 def number_of(numbers: dict[str, int]):
     """A chunk's [n] in its prompt, from the chunk ids' numbering."""
     return lambda chunk: numbers[chunk.id]
@@ -73,7 +93,8 @@ def grounding_reward(embedder, answer_sentences: int = 1):
     `grounded_prompts`): 1 when the draft passes the grounding check (the answer is shown in the model's
     own words, not replaced by a quote), +0.5 when it cites the source that holds the fact (the expected
     fact's source when the row names one, else the best source), +0.5 when the shown answer carries the
-    expected fact; minus 0.25 per 15 words over SHORT_WORDS (at most 0.5). 0 for a chat without sources."""
+    expected fact; a draft that fails earns up to PARTIAL for the share of the fact's source sentence its
+    first sentence says; minus 0.25 per 15 words over SHORT_WORDS (at most 0.5). 0 for a chat without sources."""
     from botkit.evidence import Evidence
     from botkit.grounding import cited_numbers
     from botkit.knowledge.store import Chunk
@@ -92,13 +113,17 @@ def grounding_reward(embedder, answer_sentences: int = 1):
                                    allowed=data["brand"], max_sentences=answer_sentences, private=data["system"])
             answer.feed(draft)
             answer.finish()
-            score = 0.0
+            expected = [e.lower() for e in data.get("expected") or []]
+            holding = [s for s in data["sources"] if any(e in s["chunk"]["text"].lower() for e in expected)]
             if answer.grounding == "generated":
-                expected = [e.lower() for e in data.get("expected") or []]
-                holding = [s["n"] for s in data["sources"] if any(e in s["chunk"]["text"].lower() for e in expected)]
-                right = set(holding or [data["sources"][0]["n"]])
+                right = {s["n"] for s in holding or data["sources"][:1]}
                 score = 1.0 + 0.5 * bool(right & set(cited_numbers(draft)))
                 score += 0.5 * any(e in answer.text.lower() for e in expected)
+            else:
+                # A failed draft still earns a little for how much of the source sentence with the fact its
+                # first sentence says: groups where every sample fails then have something to learn from.
+                said = first_sentence(draft)
+                score = PARTIAL * max(covered(said, s["sentence"]) for s in holding or data["sources"][:1])
             # In steps, not per word: GRPO scales each group's rewards by their spread, so a per-word
             # penalty would turn a group of failed drafts a few words apart into a strong signal.
             scores.append(score - 0.25 * min(2, max(0, len(draft.split()) - SHORT_WORDS) // 15))
