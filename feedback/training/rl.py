@@ -8,6 +8,7 @@ held-out prompts, both answered by botkit's own engine.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import ClassVar
 
 from trl import GRPOConfig
@@ -18,7 +19,10 @@ from botkit.feedback.training.adapters import load_policy, new_adapter
 from botkit.feedback.training.base import Built, train_version
 from botkit.feedback.training.config import BotkitFields
 from botkit.feedback.training.data import as_chat, truncate_prompt_left
-from botkit.feedback.training.rewards import check_reward_names, reward_functions
+from botkit.feedback.training.rewards import check_reward_names, grounded_prompts, reward_functions
+
+# Extra training questions this close (MiniLM cosine) to a held-out one are left out of training.
+NEAR_HELDOUT = 0.8
 
 
 @dataclass
@@ -34,6 +38,12 @@ class RLRunConfig(GRPOConfig, BotkitFields):
                 "--data a file of `question` lines), copy-checks (share of the copy plugins' checks passed), "
                 "version:NAME (a reward version), e.g. --reward grounding version:brand-rm."})
 
+    train_questions: list[str] = field(default_factory=list, metadata={
+        "help": "With --reward grounding: more files of `question` (or `prompt`) lines to train on only, never "
+                "held out, e.g. a brand's product and feedback questions beside its eval set; a question "
+                f"within cosine {NEAR_HELDOUT} of a held-out one is left out, so no held-out figure is learned "
+                "from its paraphrase."})
+
     method: ClassVar[str] = "rl"
 
 
@@ -43,6 +53,30 @@ def rewards_of(config: RLRunConfig) -> list[str]:
     if config.reward_model and f"version:{config.reward_model}" not in named:
         named.append(f"version:{config.reward_model}")
     return named
+
+
+def extra_questions(paths: list[str], heldout: list[dict], bot) -> tuple[list[dict], int]:
+    """The grounded chats `bot` builds for the questions in `paths` (`question` or `prompt` lines, each
+    question once), leaving out those near a `heldout` row's question, and how many were left out."""
+    from botkit.jsonl import read_jsonl
+
+    asked = {}
+    for path in paths:
+        for row in read_jsonl(Path(path)):
+            question = row.get("question") or row.get("prompt")
+            if isinstance(question, str) and question.strip():
+                asked.setdefault(question.strip(), {"question": question.strip(), **{
+                    k: row[k] for k in ("expected", "source") if row.get(k)}})
+    if not asked:
+        return [], 0
+    held = [r["question"] for r in heldout]
+    near = set()
+    if held:
+        questions = list(asked)
+        similar = bot.embedder.encode(questions) @ bot.embedder.encode(held).T
+        near = {q for q, row in zip(questions, similar) if row.max() >= NEAR_HELDOUT}
+    kept = [q for q in asked.values() if q["question"] not in near]
+    return grounded_prompts(bot, kept), len(near)
 
 
 def heldout_rewards(model, tokenizer, funcs: list, weights: list[float] | None, rows: list[dict],
@@ -91,11 +125,24 @@ def train_rl(config: RLRunConfig, rows: list[dict], out: str, *, source: str, re
         raise BotkitError("--reward grounding scores answers against the sources in their prompts: give --data "
                           "a file of `question` lines (e.g. an eval set), answered from this home's documents")
     funcs = reward_functions(rewards_of(config), settings)  # a typo in a version fails before the run starts
+    if config.train_questions and "grounding" not in config.reward:
+        raise BotkitError("--train_questions adds grounded chats for --reward grounding")
+    for path in config.train_questions:
+        if not Path(path).exists():
+            raise BotkitError(f"{path}: no such file (--train_questions)")
+    extra = {"rows": [], "near": 0}  # the training questions beyond the split's, filled in by build
 
     def build(train, heldout, settings) -> Built:
         from datasets import Dataset
         from trl import GRPOTrainer
 
+        if config.train_questions:
+            own = {r.get("question") for r in train + heldout}
+            from botkit.dialogue import Bot
+
+            more, near = extra_questions(config.train_questions, heldout, Bot(settings))
+            extra.update(rows=[r for r in more if r["question"] not in own], near=near)
+            train = train + extra["rows"]
         policy = load_policy(config, settings)
         policy.tokenizer.padding_side = "left"  # generation pads on the left
         # A grounded chat was fitted to the model's budget by the bot and stays whole; other prompts are cut.
@@ -111,7 +158,9 @@ def train_rl(config: RLRunConfig, rows: list[dict], out: str, *, source: str, re
         return {**heldout_rewards(trainer.model, trainer.processing_class, funcs, config.reward_weights, heldout,
                                   config.max_completion_length),
                 "rewards": [f.__name__ for f in funcs], "reward_model": config.reward_model,
-                "train_prompts": len(train), "steps": trainer.state.global_step}
+                "train_prompts": len(train) + len(extra["rows"]), "steps": trainer.state.global_step,
+                **({"extra_train_prompts": len(extra["rows"]), "extra_left_out_near_heldout": extra["near"]}
+                   if config.train_questions else {})}
 
     return train_version(config, rows, out, kind="policy", what="prompts", build=build, measure=measure,
                          source=source, resume=resume, settings=settings, callbacks=callbacks)
