@@ -133,8 +133,12 @@ class LlamaCppEngine:
         prompt = self._chat_tokens(messages)
         with self._lock:  # held while the consumer reads; closing the generator releases it
             (seq,) = self._start([prompt], options)
-            for _, piece in self._decode([seq], options):
-                yield piece
+            pieces = self._decode([seq], options)
+            try:
+                for _, piece in pieces:
+                    yield piece
+            finally:
+                pieces.close()  # under the lock: records what the cache holds when the reader stopped early
         yield self._result(seq)
 
     def stream_batch(self, chats: list[Messages], options: DecodingOptions,
@@ -150,12 +154,16 @@ class LlamaCppEngine:
                 gone = (lambda i, offset=done: unwanted(offset + i)) if unwanted else None
                 seqs = self._start(group, options, first_seed=done, unwanted=gone)
                 finished = set()
-                for s, piece in self._decode(seqs, options, gone):
-                    yield done + s.seq_id, piece
-                    for t in seqs:
-                        if t.finish and t.seq_id not in finished:
-                            finished.add(t.seq_id)
-                            yield done + t.seq_id, self._result(t)
+                pieces = self._decode(seqs, options, gone)
+                try:
+                    for s, piece in pieces:
+                        yield done + s.seq_id, piece
+                        for t in seqs:
+                            if t.finish and t.seq_id not in finished:
+                                finished.add(t.seq_id)
+                                yield done + t.seq_id, self._result(t)
+                finally:
+                    pieces.close()  # under the lock, like `stream`
                 for t in seqs:
                     if t.seq_id not in finished:
                         yield done + t.seq_id, self._result(t)
@@ -272,28 +280,36 @@ class LlamaCppEngine:
                 unwanted: Callable[[int], bool] | None = None) -> Iterator[tuple[_Sequence, str]]:
         """Decode every unfinished sequence one token per step, all in one batch; yields text pieces.
         A sequence `unwanted(seq_id)` names stops where it is."""
-        for s in seqs:
-            if s.first:
-                yield s, s.first
-        while True:
-            if unwanted:
-                for s in seqs:
-                    if s.finish is None and unwanted(s.seq_id):
-                        s.finish = "stop"
-            active = [s for s in seqs if s.finish is None]
-            if not active:
-                break
-            self._batch.reset()
-            for s in active:
-                self._add(s.tokens[-1], s.pos, s.seq_id, logits=True)
-                s.pos, s.decoded = s.pos + 1, len(s.tokens)
-            self._ctx.decode(self._batch)
-            for i, s in enumerate(active):
-                if piece := self._take(s, s.sampler.sample(self._ctx, i), options):
-                    yield s, piece
-        first = seqs[0]
-        # What sequence 0 holds; nothing to reuse when its prompt was not read to the end.
-        self._kv_tokens = first.prompt + first.tokens[:first.decoded] if first.pos else []
+        first, whole = seqs[0], True
+        try:
+            for s in seqs:
+                if s.first:
+                    yield s, s.first
+            while True:
+                if unwanted:
+                    for s in seqs:
+                        if s.finish is None and unwanted(s.seq_id):
+                            s.finish = "stop"
+                active = [s for s in seqs if s.finish is None]
+                if not active:
+                    break
+                self._batch.reset()
+                for s in active:
+                    self._add(s.tokens[-1], s.pos, s.seq_id, logits=True)
+                    s.pos, s.decoded = s.pos + 1, len(s.tokens)
+                self._ctx.decode(self._batch)
+                for i, s in enumerate(active):
+                    if piece := self._take(s, s.sampler.sample(self._ctx, i), options):
+                        yield s, piece
+        except GeneratorExit:
+            pass  # the reader stopped between decode calls (an answer complete early): the cache is whole
+        except BaseException:
+            whole = False  # a decode failed part-way: trust nothing in the cache
+            raise
+        finally:
+            # What sequence 0 holds, so the next prompt reuses it (the system prompt and examples, or
+            # this whole chat asked again); nothing when its prompt was not read to the end.
+            self._kv_tokens = first.prompt + first.tokens[:first.decoded] if first.pos and whole else []
 
     def _take(self, s: _Sequence, token: int, options: DecodingOptions) -> str:
         """Record a sampled token; returns the text it adds (after stop strings) and sets `finish`."""
