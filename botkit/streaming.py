@@ -13,14 +13,41 @@ from botkit.grounding import (
     Check,
     check_answer,
     clean_sentence,
+    figures_in,
     quote_answer,
     strip_citations,
 )
+from botkit.knowledge.terms import STOPWORDS, WORD, bare
 from botkit.plaintext import shown_text, urls_in
 
 _PARAGRAPH_END = re.compile(r"\n\s*\n")
 _OPEN_CITATION = re.compile(r"\[\d*$")  # "[1" may still become "[12]": wait for the rest
 _BARE_YES_NO = re.compile(r"^(?:yes|no)\b[\W_]*$", re.I)
+_LAST_WORD = re.compile(r"\S*$")  # the word being written, which may still grow ("Zephyr" -> "Zephyre", "5" -> "5.7")
+# The padding `clean_sentence` drops whole ("I hope this helps", "The answer is not") is told from its
+# first four words: a shorter start may still turn out to be padding, which is never checked.
+_SETTLED_WORDS = 5
+# Unfinished markup or a link, which `shown_text` may still take words out of once it is complete.
+_MARKUP = re.compile(r"[\[<]|https?:|www\.|ftp:", re.I)
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z]+")  # as `check_answer` finds names
+_LEAD = re.compile(r"^\s*(?:yes|no)\b[\s,.!:;-]*", re.I)
+
+
+def failure_for_good(answer: str, question: str, evidence: list[Evidence], allowed: str = "") -> str:
+    """Why `answer` fails `check_answer` whatever words are added to it: a figure no source or the
+    question has, or a name no source, the question or `allowed` spells so; "" when it may still pass.
+    `check_answer` reports these only after failures more text could cure (the key figure not yet
+    written), so a sentence being written is tested for them alone."""
+    plain = _LEAD.sub("", strip_citations(answer), count=1)
+    source_text = " ".join(e.sentence for e in evidence)
+    extra = figures_in(plain) - figures_in(source_text) - figures_in(question)
+    if extra:
+        return f"numbers not in the sources: {sorted(extra)}"
+    exact = {bare(w) for w in WORD.findall(f"{source_text} {question} {allowed}")}
+    names = set(_NAME.findall(plain)) | {w for w in WORD.findall(plain[:40].split(" ", 1)[0])
+                                         if w.lower() not in STOPWORDS}
+    unknown = [n for n in names if bare(n) not in exact and bare(n).rstrip("s") not in exact]
+    return f"names not in the sources: {unknown[:5]}" if unknown else ""
 
 
 class CheckedAnswer:
@@ -32,7 +59,9 @@ class CheckedAnswer:
     next; any other failure ends the answer there. `done` says no more draft is wanted (the caller
     may stop generating). Sentences are checked and sent as plain text (`shown_text`): no markup, no
     image, no link the sources do not carry. A bare "Yes."/"No." waits to be checked with the
-    sentence after it; `private` (the system prompt) is never repeated."""
+    sentence after it; `private` (the system prompt) is never repeated. A sentence that already
+    carries a figure or name no source has ends the answer before its end is written: it could only
+    fail, so the quote need not wait for it."""
 
     def __init__(self, question: str, evidence: list[Evidence], embedder, number_of: Callable, *,
                  allowed: str = "", max_sentences: int = 1, private: str = ""):
@@ -51,6 +80,7 @@ class CheckedAnswer:
         self.grounding = ""  # generated | quoted, once finished
         self._held: list[str] = []  # sentences waiting for the next one to pass together
         self._rest = ""  # draft text after the last complete sentence
+        self._settled = 0  # length of the start of `_rest` last checked for a failure for good
 
     def feed(self, piece: str) -> list[str]:
         """Take more of the draft; the checked text that may be sent now."""
@@ -71,6 +101,10 @@ class CheckedAnswer:
                 break
             out += self._take(sentence, tail=False)
         self.done = self.done or bool(paragraph)
+        if complete:
+            self._settled = 0
+        if not self.done:
+            self._stop_if_doomed()
         return out
 
     def finish(self) -> list[str]:
@@ -95,6 +129,31 @@ class CheckedAnswer:
         if self.sent:
             return f"supported; a later sentence left out: {self.dropped}" if self.dropped else self.check.reason
         return self.check.reason
+
+    def _stop_if_doomed(self) -> None:
+        """End the answer before the sentence being written when its finished words already fail the
+        check for good (`failure_for_good`): at its end it could only fail, and so could any answer with it."""
+        start = _LAST_WORD.sub("", self._rest)
+        if len(start) <= self._settled or len(start.split()) < _SETTLED_WORDS or _MARKUP.search(start):
+            return
+        self._settled = len(start)
+        sentence = shown_text(clean_sentence(start), self.urls)
+        if not sentence:
+            return
+        if self._lead:
+            sentence = f"{self._lead} {sentence}"
+        reason = failure_for_good(" ".join([*self.sent, *self._held, sentence]), self.question, self.evidence,
+                                  self.allowed)
+        if reason:
+            self._end(Check(False, reason))
+
+    def _end(self, check: Check) -> None:
+        """Nothing after this can make the answer pass: it ends with what was sent."""
+        self._held, self.done = [], True
+        if self.sent:
+            self.dropped = check.reason
+        else:
+            self.check = check
 
     def _take(self, raw: str, tail: bool) -> list[str]:
         sentence = shown_text(clean_sentence(raw), self.urls)
@@ -122,10 +181,5 @@ class CheckedAnswer:
             if not self.sent:
                 self.check = check
             return []
-        # Nothing after this sentence can make it pass: the answer ends here.
-        self._held, self.done = [], True
-        if self.sent:
-            self.dropped = check.reason
-        else:
-            self.check = check
+        self._end(check)  # nothing after this sentence can make it pass
         return []

@@ -10,9 +10,10 @@ import pytest
 
 from botkit.dialogue import Bot, Draft, Reply
 from botkit.evidence import select_evidence
+from botkit.grounding import check_answer
 from botkit.knowledge.store import Chunk
 from botkit.models.engine import Generation
-from botkit.streaming import CheckedAnswer
+from botkit.streaming import CheckedAnswer, failure_for_good
 
 QUESTION = "How long is the warranty on the Zephyr 3000?"
 GOOD = "The Zephyr 3000 electric kettle is covered for seven years."
@@ -121,7 +122,23 @@ def test_an_answer_cut_by_max_tokens_says_length(ask):
     assert reply_of(items).finish_reason == "stop"
 
 
+def test_a_sentence_certain_to_fail_stops_the_draft_before_its_end(ask):
+    doomed = "The Zephyr 3000 kettle is made by Zeus Corp in a factory near the sea and it lasts for ages."
+    items, engine = ask(doomed)
+    streamed = texts(items)
+    assert streamed == [reply_of(items).text] and "covered for seven years" in streamed[0]  # the quote, at once
+    assert engine.written == len("The Zephyr 3000 kettle is made by Zeus".split())  # stopped once "Zeus " was out
+    assert "names not in the sources" in reply_of(items).check
+
+
+def test_padding_with_a_foreign_name_is_dropped_not_taken_for_a_failure(ask):
+    items, _ = ask(f"I hope this helps with your Zeus Corp kettle, dear friend. {GOOD}")
+    reply = reply_of(items)
+    assert reply.grounding == "generated" and texts(items) == [GOOD, " [1]"]
+
+
 @pytest.mark.parametrize("draft", [
+    "The Zephyr 3000 kettle is made by Zeus Corp in a factory near the sea and it lasts for ages.",
     GOOD,
     f"I'm sorry for any confusion. {GOOD}",
     "The Zephyr 3000 is covered for five years.",
@@ -147,3 +164,23 @@ def test_sentences_split_across_pieces_and_citations(embedder):
     assert answer.done  # one sentence was asked for: no more draft is wanted
     assert answer.feed(" 1.7 liters.") == [] and answer.finish() == [" [1]"]
     assert answer.text == "Every Zephyr 3000 comes with a seven-year warranty. [1]"
+
+
+@pytest.mark.parametrize("sentence", [
+    "Every Zephyr 3000 comes with a warranty of five years from Zeus.",
+    "Every Zephyr 3000 made by Zeus Corp comes with a seven-year warranty.",
+    "Every Zephyr 3000 kettle holds 2.5 liters and comes with a seven-year warranty.",
+])
+def test_a_start_that_fails_for_good_means_the_whole_sentence_fails_the_check(embedder, sentence):
+    evidence = select_evidence(QUESTION, [WARRANTY], embedder)
+    start = " ".join(sentence.split()[:9])
+    assert failure_for_good(start, QUESTION, evidence)
+    assert not check_answer(sentence, QUESTION, evidence, embedder).supported
+
+
+def test_a_supported_sentence_never_looks_doomed_on_the_way(embedder):
+    evidence = select_evidence(QUESTION, [WARRANTY], embedder)
+    sentence = "Every Zephyr 3000 comes with a seven-year warranty."
+    assert check_answer(sentence, QUESTION, evidence, embedder).supported
+    words = sentence.split()
+    assert not any(failure_for_good(" ".join(words[:n]), QUESTION, evidence) for n in range(1, len(words) + 1))
