@@ -64,10 +64,20 @@ def test_every_sample_and_the_held_out_set_have_enough_questions():
     for kb, least in (("kettlebrook", 40), ("helpdesk", 40)):
         questions, out_of_scope = read_question_sets(None, kb=kb)
         assert len(questions) >= least and len(out_of_scope) >= 12, kb
-    heldout = Path(__file__).parent.parent / "bench" / "heldout" / "eval"
-    questions, out_of_scope = read_question_sets(heldout / "questions.jsonl", heldout / "out_of_scope.jsonl")
-    assert len(questions) >= 30 and len(out_of_scope) >= 12
-    assert len({p.suffix for p in (heldout.parent / "knowledge").iterdir()}) >= 4  # mixed formats
+    for name in ("heldout", "heldout-clinic"):
+        heldout = Path(__file__).parent.parent / "bench" / name / "eval"
+        questions, out_of_scope = read_question_sets(heldout / "questions.jsonl", heldout / "out_of_scope.jsonl")
+        assert len(questions) >= 30 and len(out_of_scope) >= 12
+        assert len({p.suffix for p in (heldout.parent / "knowledge").iterdir()}) >= 4  # mixed formats
+
+
+def test_the_expected_fact_is_found_however_the_answer_spells_its_contractions():
+    from botkit.feedback.evaluation.grounding import _has
+
+    assert _has("We don\u2019t accept cheques. [1]", ["do not accept cheques"])
+    assert _has("You cannot park there.", ["can't park"])
+    assert not _has("Standard fee: \u20ac40", ["\u20ac140"])
+    assert not _has("We accept cheques.", ["do not accept cheques"])
 
 
 @pytest.mark.parametrize("answer, kinds", [

@@ -64,9 +64,24 @@ def read_question_sets(questions: Path | None, out_of_scope: Path | None = None,
     return asked, []
 
 
+_CONTRACTIONS = [(re.compile(p), r) for p, r in (
+    (r"\bcan't\b", "cannot"), (r"\bwon't\b", "will not"), (r"\bshan't\b", "shall not"), (r"n't\b", " not"),
+    (r"'re\b", " are"), (r"'ve\b", " have"), (r"'ll\b", " will"), (r"\b(it|that|there|what)'s\b", r"\1 is"),
+    (r"\s+", " "))]
+
+
+def _fold(text: str) -> str:
+    """Lower case, straight apostrophes, contractions spelled out: "We don't accept cheques" holds the
+    expected "do not accept cheques"."""
+    text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
+    for pattern, replacement in _CONTRACTIONS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
 def _has(text: str, spellings: list[str]) -> bool:
-    text = text.lower()
-    return any(s.lower() in text for s in spellings)
+    text = _fold(text)
+    return any(_fold(s) in text for s in spellings)
 
 
 def shape_failures(answer: str) -> list[str]:
