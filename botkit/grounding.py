@@ -269,6 +269,12 @@ def check_answer(answer: str, question: str, evidence: list[Evidence], embedder,
     return Check(True, "supported")
 
 
+# Sentence scores closer than this do not tell the answer from its neighbour, so the second is quoted too:
+# the next row of a table, the rest of a FAQ answer. Measured on quotes (0.03 before): right facts up on
+# helpdesk and held-out, none lost anywhere; the median quote grew from 95 to 136 characters.
+QUOTE_MARGIN = 0.1
+
+
 def cited_numbers(text: str) -> list[int]:
     return [int(n) for n in _CITATION.findall(text)]
 
@@ -281,7 +287,7 @@ def quote_answer(evidence: list[Evidence], number_of, question: str = "", allowe
     usable = [e for e in evidence if not has_hole(shown_text(e.sentence)) and not other_subject(question, e, allowed)]
     ranked = usable or evidence
     best = ranked[0]
-    picked = [best] + [e for e in ranked[1:max_sentences] if e.score >= best.score - 0.03]
+    picked = [best] + [e for e in ranked[1:max_sentences] if e.score >= best.score - QUOTE_MARGIN]
     urls = urls_in(" ".join(e.chunk.text for e in evidence))
     said = stated_answer(question, picked[:1]) if question else ""
     lead = f"{said.capitalize()}. " if said and not _YES_NO.match(best.sentence) else ""

@@ -63,6 +63,16 @@ def test_quote_merges_sentences_of_one_source():
     assert quote_answer(ev, lambda c: 1) == "A is 1. B is 2. [1]"
 
 
+def test_a_nearly_tied_row_is_quoted_with_the_best_one_a_distant_one_is_not():
+    fees = Chunk("f", "Stolen while locked: you pay an excess of £150\nStolen while unlocked: you pay the full cost",
+                 "/kb/fees.md", "Theft", 0.5)
+    best, second = "Stolen while unlocked: you pay the full cost", "Stolen while locked: you pay an excess of £150"
+    close = quote_answer([Evidence(best, fees, 0.74), Evidence(second, fees, 0.67)], lambda c: 1)
+    assert "£150" in close  # 0.07 apart: the scores cannot tell which row the customer means
+    far = quote_answer([Evidence(best, fees, 0.74), Evidence(second, fees, 0.58)], lambda c: 1)
+    assert far == f"{best} [1]"
+
+
 def test_version_numbers_are_checked_not_a_crash(embedder):
     # "3.5.6" is no float: the check once raised ValueError, and `eval grounding` lost its whole report.
     release = Chunk("c3", "Lumen Notes 4.9.3 needs Firefox 115 or later.", "/kb/notes.md", "Release notes", 0.6)
