@@ -11,8 +11,9 @@ from pydantic import Field
 from botkit.hookspecs import hookimpl
 from botkit.tasks import Checked, Task, TaskOptions, best_of_n_step, chat_prompt
 from botkit.tasks.brand_voice import copy_engine
+from botkit.tasks.brief_copy import composer
 from botkit.tasks.copy import CopyPrompt
-from botkit.tasks.copy_checks import brand_words_prompt, check_report, with_note
+from botkit.tasks.copy_checks import brand_words_prompt, check_report, origin_mark, with_note, written_by
 
 # channel -> (headline limit, description limit), as the ad platforms count characters
 CHANNEL_LIMITS = {"search": (30, 90), "social": (40, 125), "display": (25, 90)}
@@ -63,7 +64,8 @@ class AdCopy(Task):
     def build(self, bot, options: Options):
         def best(part: int, p: CopyPrompt):
             return best_of_n_step(bot, p.prompt, keep=options.n, limit=p.limit, seed=options.seed + part,
-                                  max_new_tokens=p.max_new_tokens, brand_words=p.brand_words, copy_model=True)
+                                  max_new_tokens=p.max_new_tokens, brand_words=p.brand_words, copy_model=True,
+                                  compose=composer(bot, p.limit, sentence=part == 1))
 
         prompts = self.copy_prompts(bot, options)
         headlines, descriptions = best(0, prompts["headline"]), best(1, prompts["description"])
@@ -71,8 +73,8 @@ class AdCopy(Task):
         def rows(text: str) -> Checked:
             heads, descs = headlines.invoke(text), descriptions.invoke(text)
             # Both lists come best first, so the best headline goes with the best description.
-            return Checked([{"headline": h.text, "description": d.text, "score": round((h.score + d.score) / 2, 3)}
-                          for h, d in zip(heads, descs)],
+            return Checked([{"headline": h.text, "description": d.text, "score": round((h.score + d.score) / 2, 3),
+                             "written_by": written_by(h, d)} for h, d in zip(heads, descs)],
                          asked=options.n, sampled=heads.sampled + descs.sampled, failed=heads.failed + descs.failed,
                          ranker=heads.ranker, caution=heads.caution)
 
@@ -87,7 +89,8 @@ class AdCopy(Task):
         return check_report(self, bot, dataset, problems, on_progress, **options)
 
     def format(self, output: list[dict]) -> str:
-        lines = "\n".join(f"{i}. **{row['headline']}** — {row['description']}" for i, row in enumerate(output, 1))
+        lines = "\n".join(f"{i}. **{row['headline']}** — {row['description']}{origin_mark(row)}"
+                          for i, row in enumerate(output, 1))
         return with_note(lines, output)
 
 

@@ -14,8 +14,9 @@ from botkit.hookspecs import hookimpl
 from botkit.knowledge.terms import STOPWORDS, WORD, bare
 from botkit.tasks import Task, TaskOptions, best_of_n_step, chat_prompt
 from botkit.tasks.brand_voice import copy_engine
+from botkit.tasks.brief_copy import composer
 from botkit.tasks.copy import CopyPrompt
-from botkit.tasks.copy_checks import brand_words_prompt, check_report, with_note
+from botkit.tasks.copy_checks import brand_words_prompt, check_report, origin_mark, with_note
 
 # platform -> (character limit, how to write for it, tokens to sample: a 135M model rambles if let)
 PLATFORMS = {
@@ -94,14 +95,15 @@ class SocialRewrite(Task):
     def build(self, bot, options: Options):
         post = self.copy_prompts(bot, options)["post"]
         posts = best_of_n_step(bot, post.prompt, keep=options.n, limit=post.limit, seed=options.seed,
-                               max_new_tokens=post.max_new_tokens, clean=post.clean, copy_model=True)
+                               max_new_tokens=post.max_new_tokens, clean=post.clean, copy_model=True,
+                               compose=composer(bot, post.limit, sentence=True))
 
         def rows(state: dict) -> list[dict]:
             texts = [c.text for c in state["posts"]]
             if options.platform == "instagram":
                 texts = [with_hashtags(t, state["text"]) for t in texts]
-            return state["posts"].like([{"post": t, "characters": len(t), "score": round(c.score, 3)}
-                                      for t, c in zip(texts, state["posts"])])
+            return state["posts"].like([{"post": t, "characters": len(t), "score": round(c.score, 3),
+                                       "written_by": c.written_by} for t, c in zip(texts, state["posts"])])
 
         return RunnableParallel(text=RunnablePassthrough(), posts=posts) | RunnableLambda(rows)
 
@@ -116,7 +118,7 @@ class SocialRewrite(Task):
     def format(self, output: list[dict]) -> str:
         # Posts run over several lines: indent them under their number so the list stays a list.
         posts = (f"{i}. " + row["post"].replace("\n", "\n   ") + f" _({row['characters']} characters)_"
-                 for i, row in enumerate(output, 1))
+                 + origin_mark(row) for i, row in enumerate(output, 1))
         return with_note("\n".join(posts), output)
 
 

@@ -21,8 +21,9 @@ from botkit.tasks import (
     penalized,
 )
 from botkit.tasks.brand_voice import copy_engine
+from botkit.tasks.brief_copy import composer
 from botkit.tasks.copy import CopyPrompt
-from botkit.tasks.copy_checks import brand_words_prompt, check_report, with_note
+from botkit.tasks.copy_checks import brand_words_prompt, check_report, origin_mark, with_note
 
 SUBJECT_LIMIT = 60
 PREVIEW_LIMIT = 90  # what most inboxes show after the subject
@@ -83,10 +84,12 @@ class SubjectLines(Task):
             texts = [c.text for c in subjects]
             previews = self._previews(bot, state["text"], texts) if options.preview else [None] * len(subjects)
             return subjects.like([{"subject": c.text, "preview": p, "spam_flags": spam_flags(f"{c.text} {p or ''}"),
-                                 "score": round(c.score, 3)} for c, p in zip(subjects, previews)])
+                                 "score": round(c.score, 3), "written_by": c.written_by}
+                                 for c, p in zip(subjects, previews)])
 
         subjects = best_of_n_step(bot, subject.prompt, keep=options.n, limit=subject.limit, seed=options.seed,
-                                  max_new_tokens=subject.max_new_tokens, scorer=score, copy_model=True)
+                                  max_new_tokens=subject.max_new_tokens, scorer=score, copy_model=True,
+                                  compose=composer(bot, subject.limit))
         return RunnableParallel(text=RunnablePassthrough(), subjects=subjects) | RunnableLambda(rows)
 
     def evaluate(self, bot, dataset: list[dict], on_progress=None, **options) -> dict:
@@ -105,6 +108,7 @@ class SubjectLines(Task):
                 line += f" — {row['preview']}"
             if row["spam_flags"]:
                 line += f" (spam triggers: {', '.join(row['spam_flags'])})"
+            line += origin_mark(row)
             lines.append(line)
         return with_note("\n".join(lines), output)
 

@@ -30,7 +30,7 @@ def test_spam_triggers_are_flagged():
 
 def test_spammy_candidate_is_flagged_and_ranked_below_a_clean_one(task_runner):
     task_runner.engine.responses = ["Free kettle giveaway, act now!!!", "A kettle you keep for years"]
-    rows = task_runner("subject_lines", "kettle giveaway", n=2)
+    rows = [r for r in task_runner("subject_lines", "kettle giveaway", n=3) if r["written_by"] == "model"]
     assert [r["subject"] for r in rows] == ["A kettle you keep for years", "Free kettle giveaway, act now!!!"]
     assert rows[0]["spam_flags"] == [] and {"free", "act now", "!!!"} <= set(rows[1]["spam_flags"])
 

@@ -26,6 +26,7 @@ Checker = Callable[[list[str]], list[list[str]]]  # texts -> the checks each one
 class Candidate:
     text: str
     score: float
+    written_by: str = "model"  # or "brief": composed from the brief's own words (`botkit.tasks.brief_copy`)
 
 
 class Checked(list):
@@ -58,17 +59,27 @@ class Checked(list):
 
 def best_of_n(engine, messages: list[dict], *, samples: int, keep: int, limit: int, scorer: Scorer,
               decoding: DecodingOptions, clean: Callable[[str], str] = first_line,
-              check: Checker | None = None, rounds: int = ROUNDS) -> Checked:
+              check: Checker | None = None, rounds: int = ROUNDS, composed: list[str] = ()) -> Checked:
     """Up to `keep` distinct candidates of at most `limit` characters that pass `check`, best first.
 
     Samples `samples` at a time (seeded, so runs repeat; each round the next seed) for at most
     `rounds` batches; a candidate over the limit keeps its first whole sentences that fit, else it is
-    dropped: never cut mid-sentence (a cut line is not copy).
+    dropped: never cut mid-sentence (a cut line is not copy). `composed` lines (made of the brief's own
+    words) are checked and ranked beside the samples, and marked `written_by="brief"`.
     """
     options = decoding.merged(strategy="sample", seed=decoding.seed or 0)
     seen: set[str] = set()
     passed: list[str] = []
     failed: Counter = Counter()
+    from_brief = {t for t in composed if t and len(t) <= limit}
+    if from_brief:
+        texts = list(dict.fromkeys(t for t in composed if t in from_brief))
+        seen.update(t.lower() for t in texts)
+        verdicts = [_limits(t, limit) for t in texts]
+        if check:
+            verdicts = [v + c for v, c in zip(verdicts, check(texts))]
+        failed.update(name for v in verdicts for name in v)
+        passed += [t for t, v in zip(texts, verdicts) if not v]
     for round_ in range(rounds):
         batch = engine.generate_batch([messages] * samples, options.merged(seed=options.seed + round_))
         texts, verdicts = [], []
@@ -91,19 +102,21 @@ def best_of_n(engine, messages: list[dict], *, samples: int, keep: int, limit: i
     scores = rank_scores(scorer, passed, messages) if passed else []
     ranked = sorted(zip(passed, scores), key=lambda pair: -pair[1])[:keep]
     note_call(messages, ranked[0][0] if ranked else None)
-    return Checked([Candidate(t, float(s)) for t, s in ranked], asked=keep, sampled=len(seen), failed=failed,
-                   ranker=ranker_name(scorer))
+    return Checked([Candidate(t, float(s), "brief" if t in from_brief else "model") for t, s in ranked], asked=keep,
+                   sampled=len(seen), failed=failed, ranker=ranker_name(scorer))
 
 
 def best_of_n_step(bot, prompt, *, keep: int, limit: int, seed: int, max_new_tokens: int,
                    scorer: Scorer | None = None, clean: Callable[[str], str] = first_line,
-                   brand_words: bool = True, copy_model: bool = False) -> RunnableLambda:
+                   brand_words: bool = True, copy_model: bool = False,
+                   compose: Callable[[str], list[str]] | None = None) -> RunnableLambda:
     """`best_of_n` as a Runnable step (the user's brief in, checked candidates out) over `prompt` on
     `bot`'s active model and decoding; `scorer` defaults to `copy_scorer(bot)` (the promoted reward
     version when it beat brand similarity on held-out pairs, else brand similarity), the checks are
     `CopyChecks` against the brief (`brand_words`: must use one of the brand's words); `copy_model`:
     write with the copy model (`brand_voice.copy_engine`, what copy tasks do) and carry its caution,
-    else with the bot's chat model."""
+    else with the bot's chat model; `compose(brief)` gives lines made of the brief's own words to rank
+    beside the samples (`botkit.tasks.brief_copy.composer`)."""
     scorer = scorer or copy_scorer(bot)
     decoding = bot.settings.decoding.merged(max_new_tokens=max_new_tokens, seed=seed)
     engine, caution = (copy_engine(bot), copy_caution(bot)) if copy_model else (bot.engine, "")
@@ -111,7 +124,8 @@ def best_of_n_step(bot, prompt, *, keep: int, limit: int, seed: int, max_new_tok
     def run(brief: str) -> Checked:
         checks = CopyChecks(bot, brief, brand_words=brand_words)
         out = best_of_n(engine, to_chat(prompt.invoke(brief)), samples=max(3 * keep, 6), keep=keep, limit=limit,
-                        scorer=scorer, decoding=decoding, clean=clean, check=checks.failures)
+                        scorer=scorer, decoding=decoding, clean=clean, check=checks.failures,
+                        composed=compose(brief) if compose else [])
         out.caution = caution
         return out
 

@@ -18,7 +18,9 @@ from botkit.knowledge.terms import bare, terms
 # Cosine similarity (MiniLM) below which a line is about something else than its brief: on the sample
 # brand, lines written for a brief score 0.4-0.7 against it, lines about another brief or nothing under 0.3.
 MIN_RELEVANCE = 0.3  # (or it shares a content word with the brief)
-CHECKS = ("spelling", "relevance", "invented facts", "brand words", "banned words", "incomplete", "role-play")
+WORDS_PER_ANCHOR = 7  # the brand's own archive: 1-2 of the brief's words or names in a 5-12 word line
+CHECKS = ("spelling", "relevance", "off the brief", "invented facts", "brand words", "banned words", "incomplete",
+          "role-play")
 
 _WORD = re.compile(r"(?<![#@\w])[A-Za-z]+(?:'[A-Za-z]+)?")
 # Copy never ends on a word that needs another after it: "...just add the Heron Gooseneck Kettle to".
@@ -105,6 +107,9 @@ class CopyChecks:
         related = "\n".join(f"{c.title}\n{c.text}" for c in kb.search(brief, k=4, min_relevance=0.3)) if kb else ""
         self.figures = figures_in(f"{brief}\n{profile}\n{related}")
         self.embedder, self.brief, self.brief_terms = bot.embedder, brief, terms(brief)
+        # What the brief is about: its names (not the brand's own) and figures; a brief with none, its words.
+        self.key_names = {n.lower() for n in _names(brief)} - {bare(w) for w in _WORD.findall(brand.name)}
+        self.key_figures = figures_in(brief)
         self.use = list(brand.words_to_use) if brand_words else []
         self.avoid = list(brand.words_to_avoid)
 
@@ -121,12 +126,22 @@ class CopyChecks:
         vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
         return (vectors[1:] @ vectors[0]).tolist()
 
+    def on_brief(self, text: str) -> bool:
+        """Does `text` stay on the brief: one thing the brief says (a word, a name, a figure) for every
+        `WORDS_PER_ANCHOR` words? Fluent lines about nothing in particular ("Toys for a lifetime!
+        Click-and-collect orders can be kept in your hands forever...") drift off it."""
+        said = {bare(w) for w in _WORD.findall(text.replace("-", " "))} | {n.lower() for n in _names(text, title=True)}
+        anchors = (len(terms(text) & self.brief_terms) + len(said & self.key_names)
+                   + len(figures_in(text) & self.key_figures))
+        return anchors >= max(1, len(_WORD.findall(text)) // WORDS_PER_ANCHOR)
+
     def _fails(self, text: str, relevance: float) -> list[str]:
         names = {n.lower() for n in _names(text)} - self.names - self.allowed_words
         failed = {
             "spelling": bool(misspelled(text, self.allowed_words)),
             # A line naming the brief's own things is on it, whatever the embedder says.
             "relevance": relevance < MIN_RELEVANCE and not terms(text) & self.brief_terms,
+            "off the brief": not self.on_brief(text),
             "invented facts": bool(figures_in(text) - self.figures) or bool(names),
             "brand words": bool(self.use) and not uses_brand_word(text, self.use),
             "banned words": any(_has(text, w) for w in self.avoid),
@@ -168,7 +183,19 @@ def with_note(text: str, output) -> str:
 
 def copy_text(row: dict) -> str:
     """The copy of an output row: its text fields, joined."""
-    return " ".join(v for v in row.values() if isinstance(v, str) and v)
+    return " ".join(v for k, v in row.items() if isinstance(v, str) and v and k != "written_by")
+
+
+def written_by(*candidates) -> str:
+    """Who wrote a row made of several candidates: "model", "brief" (composed from its words) or "model and brief"."""
+    found = dict.fromkeys(c.written_by for c in candidates)
+    return " and ".join(found) if found else "model"
+
+
+def origin_mark(row: dict) -> str:
+    """What a chat list says after a line composed from the brief's own words (nothing after the model's)."""
+    return {"brief": " _(the brief's words)_", "model and brief": " _(partly the brief's words)_",
+            "brief and model": " _(partly the brief's words)_"}.get(row.get("written_by", "model"), "")
 
 
 def check_report(task, bot, dataset: list[dict], problems, on_progress=None, **options) -> dict:
