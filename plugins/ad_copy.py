@@ -65,7 +65,7 @@ class AdCopy(Task):
         def best(part: int, p: CopyPrompt):
             return best_of_n_step(bot, p.prompt, keep=options.n, limit=p.limit, seed=options.seed + part,
                                   max_new_tokens=p.max_new_tokens, brand_words=p.brand_words, copy_model=True,
-                                  compose=composer(bot, p.limit, sentence=part == 1))
+                                  compose=composer(bot, p.limit, sentence=part == 1, closings=p.brand_words))
 
         prompts = self.copy_prompts(bot, options)
         headlines, descriptions = best(0, prompts["headline"]), best(1, prompts["description"])

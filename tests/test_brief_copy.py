@@ -62,3 +62,10 @@ def test_composed_lines_are_checked_ranked_and_marked_beside_the_samples():
     assert [(c.text, c.written_by) for c in out] == [("Order online, pick it up free", "brief"),
                                                      ("Tea, any day", "model")]
     assert out.note.startswith("only 2 of 3") and out.failed["off the brief"] == 1
+    # For a model whose own lines read as nonsense, the brief's lines come first whatever the scorer says.
+    shorter_first = dict(samples=2, keep=2, limit=40, scorer=lambda texts: [-len(t) for t in texts],
+                         decoding=DecodingOptions(), composed=composed[:1])
+    chat = [{"role": "user", "content": CLICK}]
+    assert [c.written_by for c in best_of_n(Engine(["Tea, any day"]), chat, **shorter_first)] == ["model", "brief"]
+    assert [c.written_by for c in best_of_n(Engine(["Tea, any day"]), chat, prefer_brief=True,
+                                            **shorter_first)] == ["brief", "model"]

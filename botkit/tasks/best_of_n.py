@@ -59,13 +59,15 @@ class Checked(list):
 
 def best_of_n(engine, messages: list[dict], *, samples: int, keep: int, limit: int, scorer: Scorer,
               decoding: DecodingOptions, clean: Callable[[str], str] = first_line,
-              check: Checker | None = None, rounds: int = ROUNDS, composed: list[str] = ()) -> Checked:
+              check: Checker | None = None, rounds: int = ROUNDS, composed: list[str] = (),
+              prefer_brief: bool = False) -> Checked:
     """Up to `keep` distinct candidates of at most `limit` characters that pass `check`, best first.
 
     Samples `samples` at a time (seeded, so runs repeat; each round the next seed) for at most
     `rounds` batches; a candidate over the limit keeps its first whole sentences that fit, else it is
     dropped: never cut mid-sentence (a cut line is not copy). `composed` lines (made of the brief's own
-    words) are checked and ranked beside the samples, and marked `written_by="brief"`.
+    words) are checked and ranked beside the samples, and marked `written_by="brief"`; `prefer_brief`
+    shows those that pass before any of the model's (for a model whose own lines read as nonsense).
     """
     options = decoding.merged(strategy="sample", seed=decoding.seed or 0)
     seen: set[str] = set()
@@ -100,7 +102,8 @@ def best_of_n(engine, messages: list[dict], *, samples: int, keep: int, limit: i
             break
     # A reward model scores each candidate as an answer to the chat the engine saw (what it trained on).
     scores = rank_scores(scorer, passed, messages) if passed else []
-    ranked = sorted(zip(passed, scores), key=lambda pair: -pair[1])[:keep]
+    first = from_brief if prefer_brief else set()
+    ranked = sorted(zip(passed, scores), key=lambda pair: (pair[0] not in first, -pair[1]))[:keep]
     note_call(messages, ranked[0][0] if ranked else None)
     return Checked([Candidate(t, float(s), "brief" if t in from_brief else "model") for t, s in ranked], asked=keep,
                    sampled=len(seen), failed=failed, ranker=ranker_name(scorer))
@@ -116,7 +119,8 @@ def best_of_n_step(bot, prompt, *, keep: int, limit: int, seed: int, max_new_tok
     `CopyChecks` against the brief (`brand_words`: must use one of the brand's words); `copy_model`:
     write with the copy model (`brand_voice.copy_engine`, what copy tasks do) and carry its caution,
     else with the bot's chat model; `compose(brief)` gives lines made of the brief's own words to rank
-    beside the samples (`botkit.tasks.brief_copy.composer`)."""
+    beside the samples (`botkit.tasks.brief_copy.composer`), shown first when the copy model carries a
+    caution (the default 135M model: a reader found none of its lines usable as is)."""
     scorer = scorer or copy_scorer(bot)
     decoding = bot.settings.decoding.merged(max_new_tokens=max_new_tokens, seed=seed)
     engine, caution = (copy_engine(bot), copy_caution(bot)) if copy_model else (bot.engine, "")
@@ -125,7 +129,7 @@ def best_of_n_step(bot, prompt, *, keep: int, limit: int, seed: int, max_new_tok
         checks = CopyChecks(bot, brief, brand_words=brand_words)
         out = best_of_n(engine, to_chat(prompt.invoke(brief)), samples=max(3 * keep, 6), keep=keep, limit=limit,
                         scorer=scorer, decoding=decoding, clean=clean, check=checks.failures,
-                        composed=compose(brief) if compose else [])
+                        composed=compose(brief) if compose else [], prefer_brief=bool(caution))
         out.caution = caution
         return out
 

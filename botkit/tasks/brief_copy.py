@@ -23,31 +23,43 @@ _QUALIFIER = re.compile(r"\s+(?:with|on|for|at|in|from|until|across|via|by|when|
 
 def compose(brief: str, limit: int, closings: list[str] = (), sentence: bool = False) -> list[str]:
     """Lines of at most `limit` characters made of the brief's own phrases: the brief, its topic (the
-    part before a colon), what follows the colon, its first clause, and "topic: first clause"; each
-    also with the brand's closing phrases (`brand_closings`). `sentence`: end each with a full stop
-    (descriptions and posts), else leave it bare (subject lines and headlines)."""
-    text = " ".join(brief.split()).rstrip(" .")
+    part before a colon), what follows the colon, its first clause (not the first item of a list), and
+    "topic: first clause"; each also with one of the brand's closing phrases (`brand_closings`).
+    `sentence`: end each with a full stop (descriptions and posts), else leave it bare (subject lines
+    and headlines)."""
+    text = _trimmed(" ".join(brief.split()))
     if not text:
         return []
     head, _, rest = text.partition(": ")
     parts = [text]
     if rest:
-        first = rest.split(", ")[0]
-        parts += [head, rest, first, f"{head}: {first}"]
-    elif len(first := text.split(", ")[0].split()) >= 3:  # "The Zephyr 3000 electric kettle, $129, ..."
-        parts.append(" ".join(first))
+        parts += [head, rest]
+        first, _, after = rest.partition(", ")
+        if after and not _is_list_end(after):  # "try the kettles, toasters and grinders": one list
+            parts += [first, f"{head}: {first}"]
+    elif len(first := text.split(", ")[0].split()) >= 3 and not _is_list_end(text.partition(", ")[2]):
+        parts.append(" ".join(first))  # "The Zephyr 3000 electric kettle" of "..., $129, with a warranty"
     room = limit - 2 - max((len(c) for c in closings), default=0)  # what a phrase may take with a closing
     parts += [cut for p in parts if len(p) > room for cut in _shortened(p, limit)]
     lines = []
     # One closing per phrase, taken in turn: variants differ in what they say, not only in how they end.
-    for i, part in enumerate(dict.fromkeys(p.strip() for p in parts if p.strip())):
+    for i, part in enumerate(dict.fromkeys(_trimmed(p) for p in parts if len(_trimmed(p).split()) >= 2)):
         part = part[:1].upper() + part[1:]
-        part = part.rstrip(".") if not part.endswith(("a.m.", "p.m.")) else part
         lines.append(f"{part}." if sentence and not part.endswith(".") else part)
         if closings:
-            closing = closings[i % len(closings)]
-            lines.append(f"{part}, {closing}." if i % 2 == 0 else f"{part}. {closing[:1].upper()}{closing[1:]}.")
+            lines.append(f"{part}, {closings[i % len(closings)]}.")
     return [line for line in dict.fromkeys(lines) if len(line) <= limit]
+
+
+def _is_list_end(after: str) -> bool:
+    """Is what follows a comma the rest of a list ("base, filter, guide and a descaling tablet")?"""
+    return bool(re.search(r"\b(?:and|or)\b", after.split(", ")[-1]))
+
+
+def _trimmed(phrase: str) -> str:
+    """`phrase` without trailing punctuation, except the full stop of "a.m."/"p.m."."""
+    phrase = phrase.strip().rstrip(",;:— ")
+    return phrase if phrase.endswith(("a.m.", "p.m.")) else phrase.rstrip(". ")
 
 
 def brand_closings(brand, archive: Path | None, words: list[str] | None = None) -> list[str]:
@@ -77,9 +89,10 @@ def _shortened(phrase: str, limit: int) -> list[str]:
     return [c for c in cuts[::-1] if len(c.split()) >= 3][:2]
 
 
-def composer(bot, limit: int, sentence: bool = False):
-    """`compose` for `bot`'s brand (its closings from the archive beside its profile): brief -> lines."""
-    closings = brand_closings(bot.brand, archive_beside(getattr(bot.settings, "brand", None)))
+def composer(bot, limit: int, sentence: bool = False, closings: bool = True):
+    """`compose` for `bot`'s brand (its closings from the archive beside its profile; none for a field
+    that needs no brand word, a headline): brief -> lines."""
+    closings = brand_closings(bot.brand, archive_beside(getattr(bot.settings, "brand", None))) if closings else []
     return lambda brief: compose(brief, limit, closings, sentence)
 
 

@@ -222,7 +222,8 @@ def check_report(task, bot, dataset: list[dict], problems, on_progress=None, **o
             flawed += bool(wrong)
         shown += texts
         variants.append({"text": item["text"], "options": item.get("options", {}), "note": getattr(rows, "note", ""),
-                         "shown": [{"copy": copy_text(row), "fails": problems(row, task.parse_options(merged)) + again}
+                         "shown": [{"copy": copy_text(row), "fails": problems(row, task.parse_options(merged)) + again,
+                                    "written_by": row.get("written_by", "model")}
                                    for row, again in zip(rows, rechecked)]})
         if on_progress:
             on_progress(done)
