@@ -344,17 +344,24 @@ class Bot:
         prompt to generate from, fitted to the token budget."""
         if self.knowledge.count() == 0:
             return self._canned(EMPTY_KB, "empty-knowledge-base", session_id)
-        query = self._retrieval_query(message, history)
+        found: dict[str, list] = {}  # the evidence for a text is looked up once a question (search + embedding)
+
+        def evidence_for(text: str) -> list:
+            if text not in found:
+                found[text] = self._evidence(text)
+            return found[text]
+
+        query = self._retrieval_query(message, history, evidence_for)
         # A question mostly about things the documents never mention ("Do you sell fridges?")
         # can still retrieve similar-sounding chunks; refuse rather than answer beside the point.
         # Unless a source says nearly what it asks: then the unknown words are the customer's paraphrase.
         share = unknown_share(message, self.knowledge.vocabulary())
-        if share >= 0.5 and (share == 1.0 or not restates(message, self._evidence(query), self.embedder)):
+        if share >= 0.5 and (share == 1.0 or not restates(message, evidence_for(query), self.embedder)):
             return self._canned(self.brand.dont_know, "dont-know", session_id)
         asked = question_parts(message) if query == message else [message]
         if len(asked) > 1:
             return self._composed(asked, session_id)
-        evidence = self._evidence(query)
+        evidence = evidence_for(query)
         if not evidence:
             return self._canned(self.brand.dont_know, "dont-know", session_id)
         numbering: dict[str, int] = {}
@@ -400,10 +407,11 @@ class Bot:
         except ValidationError as exc:
             raise BotkitError(validation_message(exc, "decoding option", DecodingOptions.model_fields)) from None
 
-    def _retrieval_query(self, message: str, history: list[dict]) -> str:
-        """`message`, read with the previous question when it is a follow-up ("and how much is it?")."""
+    def _retrieval_query(self, message: str, history: list[dict], evidence_for) -> str:
+        """`message`, read with the previous question when it is a follow-up ("and how much is it?");
+        `evidence_for(text)` is the evidence for a text (looked up once a question)."""
         previous = next((m["content"] for m in reversed(history) if m["role"] == "user"), "")
-        if previous and follows_up(message, previous, self.embedder, lambda text: bool(self._evidence(text))):
+        if previous and follows_up(message, previous, self.embedder, lambda text: bool(evidence_for(text))):
             return merged_query(message, previous)
         return message
 
