@@ -38,15 +38,32 @@ class ServerBusy(Exception):
 
 class SharedEmbedder(Embedder):
     """The embedder, one call at a time: requests on worker threads share it, and transformers' fast
-    tokenizer used by two threads at once fails ("Already borrowed"); llama.cpp's context is one too."""
+    tokenizer used by two threads at once fails ("Already borrowed"); llama.cpp's context is one too.
+    Beside generation on llama.cpp it embeds on one thread, and on `cores` while nothing generates
+    (`spare_cores`): a question's evidence is embedded before its own generation starts."""
 
     def __init__(self, embedder: Embedder):
         self.__dict__.update(embedder.__dict__)
         self._lock = threading.Lock()
+        self._generating: Callable[[], bool] | None = None
+        self._cores = self._threads = 1
+
+    def spare_cores(self, generating: Callable[[], bool], cores: int) -> None:
+        """Embed on one thread while `generating()`, else on `cores` threads."""
+        self._generating, self._cores = generating, max(1, cores)
+        self.use_threads(1)
+        self._threads = 1
 
     def encode(self, texts: list[str], progress: bool = False):
         with self._lock:
+            if self._generating is not None:
+                self._use(1 if self._generating() else self._cores)
             return super().encode(texts, progress)
+
+    def _use(self, threads: int) -> None:
+        if threads != self._threads:
+            self.use_threads(threads)
+            self._threads = threads
 
 
 class Admission:
@@ -93,10 +110,11 @@ class BotPool:
         self.follow_promotions = follow_promotions
         self._embedder = SharedEmbedder(embedder) if isinstance(embedder, Embedder) else embedder
         limit_malloc_arenas()
-        self.active = self._bot(settings, engine)
-        share_cores(self.active.engine.engine, self.embedder)
         self._others: dict[str, Bot] = {}
         self._loading = threading.Lock()
+        self.active = self._bot(settings, engine)
+        share_cores(self.active.engine.engine, self.embedder,
+                    lambda: any(bot.engine.running for bot in self.loaded().values()))
 
     @property
     def waiting(self) -> int:
@@ -157,15 +175,18 @@ class BotPool:
             old.engine.close()  # its scheduler ends once the requests already queued are answered
 
 
-def share_cores(engine, embedder: Embedder | None = None) -> None:
+def share_cores(engine, embedder: Embedder | None = None, generating: Callable[[], bool] | None = None) -> None:
     """The serving thread policy: when llama.cpp generates, the embedder only embeds short texts and
     gets one thread, so generation and embedding together never ask for much more than the cores
-    there are (OpenMP threads also wait passively: `passive_omp_threads`)."""
+    there are (OpenMP threads also wait passively: `passive_omp_threads`); a llama.cpp embedder gets
+    the engine's threads back while nothing generates (`generating()` false)."""
     from botkit.models.transformers_engine import TransformersEngine
 
     if isinstance(engine, TransformersEngine):
         return
-    if isinstance(embedder, Embedder):
+    if isinstance(embedder, SharedEmbedder) and embedder._llamacpp and generating is not None:
+        embedder.spare_cores(generating, getattr(engine, "threads", 1))
+    elif isinstance(embedder, Embedder):
         embedder.use_threads(1)
     elif "torch" in sys.modules:
         import torch
