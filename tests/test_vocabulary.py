@@ -15,3 +15,14 @@ def test_words_only_in_headings_are_known_and_generic_words_never_count(settings
     assert unknown_share("What is the capacity of the Zephyr?", vocabulary) == 0
     assert unknown_share("What is your kettle policy?", vocabulary) == 0
     assert unknown_share("Do you sell fridges?", vocabulary) >= 0.5
+
+
+def test_a_word_and_its_plural_are_the_same_word_to_the_knowledge_base():
+    # "cheque" vs "cheques", "price" vs "prices": a question is not about something unknown because it
+    # says one where the documents say the other.
+    from botkit.knowledge.terms import terms, unknown_share
+
+    vocabulary = terms("We do not accept cheques. Our prices include a booking fee.")
+    assert unknown_share("Can I pay by cheque?", vocabulary | {"pay"}) == 0.0
+    assert unknown_share("What is the price, fees included?", vocabulary) == 0.0
+    assert unknown_share("Do you sell fridges?", vocabulary) == 1.0

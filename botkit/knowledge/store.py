@@ -22,7 +22,7 @@ from botkit.knowledge.chunking import SectionChunker
 from botkit.knowledge.lexical import LexicalIndex, reciprocal_rank_fusion
 from botkit.knowledge.loaders import load_sections, supported_suffixes
 from botkit.knowledge.sentences import split_sentences
-from botkit.knowledge.terms import terms
+from botkit.knowledge.terms import drop_final_e, terms
 
 COLLECTION = "knowledge"
 # A long chunk's cosine is diluted by its other sentences: one under `min_relevance` still counts when one
@@ -180,7 +180,8 @@ class KnowledgeBase:
         if getattr(self, "_vocabulary_state", None) != state:
             words: set[str] = set()
             for row in self.db.query("select terms from knowledge_files"):
-                words.update((row["terms"] or "").split())
+                # Stems stored before a final "e" was dropped ("cheque") read as today's ("chequ").
+                words.update(drop_final_e(w) for w in (row["terms"] or "").split())
             self._vocabulary, self._vocabulary_state = words, state
         return self._vocabulary
 

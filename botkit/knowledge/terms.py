@@ -23,7 +23,13 @@ def bare(word: str) -> str:
 
 
 def stem(word: str) -> str:
-    return re.sub(r"(ies|es|s|ed|ing|er|ly)$", "", word)[:6]
+    """A crude stem, at most 6 letters; a final "e" goes too, so "cheque" and "cheques", "price" and
+    "prices", "fee" and "fees" share one."""
+    return drop_final_e(re.sub(r"(ies|es|s|ed|ing|er|ly)$", "", word)[:6])
+
+
+def drop_final_e(stem_: str) -> str:
+    return stem_[:-1] if len(stem_) > 2 and stem_.endswith("e") else stem_
 
 
 def content_words(text: str) -> set[str]:
