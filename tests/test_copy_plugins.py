@@ -150,7 +150,9 @@ def test_default_model_seo_meta_keeps_length_and_keyword(real_bot):
 def test_evaluate_reports_each_checks_pass_rate_and_the_variants_shown(task_runner):
     task_runner.engine.responses = ["FREE kettles for winners", "The Zephyre kettle, now on sale",
                                     "Kettles, exactly how you like them", "I'm your kettles assistant"]
-    briefs = [{"text": "A spring sale on kettles"}, {"text": "Recycling kettles", "options": {"n": 1}}]
+    # Each brief's own words are a candidate too (shown first: the default model writes here): a spammy brief
+    # gives a spammy line.
+    briefs = [{"text": "Free kettles for winners"}, {"text": "Recycling kettles", "options": {"n": 1}}]
     report = task_runner.bot.router.tasks["subject_lines"].evaluate(task_runner.bot, briefs, n=2)
     assert report["inputs"] == 2 and report["variants_asked"] == report["variants_shown"] == 3
     rates = report["check_pass_rates"]
@@ -158,8 +160,9 @@ def test_evaluate_reports_each_checks_pass_rate_and_the_variants_shown(task_runn
     assert report["problems"] == {"spam trigger": 1} and report["shown_passing_every_check"] == round(2 / 3, 4)
     # What a person would have read, per brief, with what each shown line still fails: what a judge reads.
     shown = [v for brief in report["variants"] for v in brief["shown"]]
-    assert [b["text"] for b in report["variants"]] == ["A spring sale on kettles", "Recycling kettles"]
+    assert [b["text"] for b in report["variants"]] == ["Free kettles for winners", "Recycling kettles"]
     assert len(shown) == 3 and ["spam trigger"] in [v["fails"] for v in shown]
+    assert [v["written_by"] for v in shown] == ["brief", "model", "brief"]
 
 
 def test_cli_eval_task_on_the_tiny_model(tmp_path, tiny_model_dir, botkit_cli):

@@ -130,7 +130,8 @@ def best_of_n_step(bot, prompt, *, keep: int, limit: int, seed: int, max_new_tok
         out = best_of_n(engine, to_chat(prompt.invoke(brief)), samples=max(3 * keep, 6), keep=keep, limit=limit,
                         scorer=scorer, decoding=decoding, clean=clean, check=checks.failures,
                         composed=compose(brief) if compose else [], prefer_brief=bool(caution))
-        out.caution = caution
+        # The caution is about the model's lines: none is needed when every line shown is the brief's own.
+        out.caution = caution if any(c.written_by == "model" for c in out) else ""
         return out
 
     return RunnableLambda(run)

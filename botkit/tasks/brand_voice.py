@@ -40,8 +40,9 @@ def copy_engine(bot):
 # Measured on the sample brand's held-out and unseen briefs (README, Brand voice): of the lines the
 # default model shows after every check, with or without the brand-voice adapter, a reader found none
 # usable as is; the checks catch broken, invented and off-brand lines, not lines that make no sense.
-SMALL_MODEL_CAUTION = ("written by the default 135M model: lines pass the checks but most read as unusable "
-                       "copy; edit before you send, or write copy with a stronger model (setting copy_model)")
+SMALL_MODEL_CAUTION = ("lines not marked as the brief's words are written by the default 135M model: they pass "
+                       "the checks but most read as unusable copy; edit before you send, or write copy with a "
+                       "stronger model (setting copy_model)")
 
 
 def copy_caution(bot) -> str:
