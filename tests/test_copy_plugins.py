@@ -176,3 +176,16 @@ def test_cli_eval_task_on_the_tiny_model(tmp_path, tiny_model_dir, botkit_cli):
     data.write_text('{"txt": "oops"}\n')
     proc = botkit_cli("eval", "task", "ad_copy", str(data), home=tmp_path, check=False)
     assert proc.returncode == 1 and "line(s) 1" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_lines_from_the_brief_are_marked_and_need_no_caution(task_runner):
+    from botkit.tasks.brand_voice import SMALL_MODEL_CAUTION
+
+    task_runner.engine.responses = ["I'm your kettles assistant"]  # role-play: never shown
+    result = task_runner.bot.run_task("subject_lines", "Recycling kettles", n=1)
+    assert [(r["subject"], r["written_by"]) for r in result.output] == [("Recycling kettles", "brief")]
+    assert "(the brief's words)" in result.text and SMALL_MODEL_CAUTION[5:40] not in result.text
+    task_runner.engine.responses = ["Kettles, recycled with care"]
+    result = task_runner.bot.run_task("subject_lines", "Recycling kettles", n=2)
+    assert [r["written_by"] for r in result.output] == ["brief", "model"]
+    assert SMALL_MODEL_CAUTION[5:40] in result.text  # beside the model's line
