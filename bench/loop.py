@@ -246,6 +246,7 @@ def run(args) -> dict:
     from botkit.feedback.training.data import preferences_from_store, split
     from botkit.feedback.training.dpo import DPORunConfig, train_dpo
     from botkit.feedback.training.reward import RewardRunConfig, RewardScorer, train_reward_model
+    from botkit.feedback.training.sft import SFTRunConfig, preferred_examples, train_sft
     from botkit.plugins import get_annotator
 
     stages = Stages()
@@ -305,9 +306,20 @@ def run(args) -> dict:
     rm_config = load_config(RewardRunConfig, profile=args.profile, num_train_epochs=args.rm_epochs, seed=args.seed)
     with stages.stage("train reward model") as step, _quiet():
         rm = train_reward_model(rm_config, rows, "loop-rm", source="the ranking store", settings=settings)
+    # With --sft-steps, best-of-n distillation (AlpacaFarm's expert iteration) first: SFT on each prompt's
+    # answer the annotator preferred; DPO then continues that adapter, TRL keeping a frozen copy as reference.
+    sft, examples = None, preferred_examples(rows) if args.sft_steps else []
+    if len(examples) >= SFTRunConfig.min_examples:
+        sft_config = load_config(SFTRunConfig, profile=args.profile, max_steps=args.sft_steps, seed=args.seed,
+                                 learning_rate=args.sft_lr, lora_r=args.lora_r, lora_alpha=2 * args.lora_r,
+                                 test_fraction=args.dpo_test_fraction)
+        with stages.stage("train SFT (best of n)"), _quiet():
+            sft = train_sft(sft_config, examples, "loop-sft", source="the annotator's preferred answers",
+                            settings=settings)
     dpo_config = load_config(DPORunConfig, profile=args.profile, max_steps=args.dpo_steps, seed=args.seed,
                              learning_rate=args.dpo_lr, beta=args.dpo_beta, lora_r=args.lora_r,
                              lora_alpha=2 * args.lora_r, test_fraction=args.dpo_test_fraction,
+                             parent="loop-sft" if sft else None,
                              # a reference pass over every row costs more than the few steps that fit
                              precompute_ref_log_probs=False)
     # DPO takes the minutes left once answering and judging the held-out prompts is paid for.
@@ -318,7 +330,7 @@ def run(args) -> dict:
     with stages.stage("train DPO") as step, _quiet():
         dpo = train_dpo(dpo_config, rows, "loop-dpo", source="the ranking store", settings=settings,
                         callbacks=[stop_at(deadline, min(args.dpo_min_steps, args.dpo_steps))])
-    stages.save(preference_pairs=len(rows), rm=rm["metrics"], dpo=dpo["metrics"])
+    stages.save(preference_pairs=len(rows), rm=rm["metrics"], sft=sft and sft["metrics"], dpo=dpo["metrics"])
 
     base = settings.model if args.model else "default"
     compared = [Candidate(base, {"strategy": "greedy"}, engine=chat_cands[0].engine),
@@ -350,6 +362,7 @@ def run(args) -> dict:
         "judge": f"{judge.name} (noise {getattr(judge, 'noise', '-')})",
         "rm_accuracy": rm["metrics"]["heldout_accuracy"], "rm_heldout_pairs": rm["metrics"]["heldout_pairs"],
         **length_bias(scorer, rm_heldout),
+        "sft_examples": len(examples) if sft else 0, "sft_steps": sft["metrics"]["steps"] if sft else 0,
         "dpo_heldout_reward_accuracy": dpo["metrics"]["heldout_reward_accuracy"], "dpo_steps": dpo["metrics"]["steps"],
         "pairs": ranked, "pairs_queued": generation.pairs, "pairs_skipped": generation.skipped,
         "train_prompts": len(train_prompts), "verdicts": verdicts,
@@ -358,7 +371,8 @@ def run(args) -> dict:
                                   if sum(verdicts["queued"].values()) else None),
         "preference_pairs": len(rows), "annotator": annotator.name, "label_noise": getattr(annotator, "noise", None),
         "recipe": {"samples": args.samples, "copy_samples": args.copy_samples, "max_new_tokens": args.max_new_tokens,
-                   "minutes": args.minutes, "rm_epochs": args.rm_epochs, "dpo_steps": args.dpo_steps,
+                   "minutes": args.minutes, "rm_epochs": args.rm_epochs, "sft_steps": args.sft_steps,
+                   "sft_lr": args.sft_lr, "dpo_steps": args.dpo_steps,
                    "dpo_lr": args.dpo_lr, "dpo_beta": args.dpo_beta, "lora_r": args.lora_r, "profile": args.profile},
         "minutes_by_stage": stages.minutes, "minutes": stages.total(), "home": str(settings.home),
     }
@@ -388,6 +402,9 @@ def main(argv=None) -> int:
     parser.add_argument("--noise", type=float, default=0.15, help="The simulated annotator's label noise.")
     parser.add_argument("--annotator", default=ANNOTATOR, help="A registered annotator's name.")
     parser.add_argument("--rm-epochs", type=float, default=2)
+    parser.add_argument("--sft-steps", type=int, default=0,
+                        help="SFT steps on each training prompt's preferred answer before DPO (0: DPO from the base).")
+    parser.add_argument("--sft-lr", type=float, default=2e-4)
     parser.add_argument("--dpo-steps", type=int, default=60, help="At most this many DPO steps (see --minutes).")
     parser.add_argument("--dpo-min-steps", type=int, default=16, help="DPO steps taken even past the budget.")
     parser.add_argument("--dpo-test-fraction", type=float, default=0.1, help="Preference pairs DPO holds out.")
@@ -426,7 +443,8 @@ def summary(r: dict) -> str:
         f"Spearman {r['rm_reward_length_spearman']}",
         f"{r['pairs']} pairs ranked ({r['pairs_queued']} queued for people) from {r['train_prompts']} prompts "
         f"({r['verdicts']}): both bad {pct(r['both_bad_share'])}; {r['preference_pairs']} preference pairs; "
-        f"label noise {r['label_noise']}",
+        f"label noise {r['label_noise']}; SFT {r['sft_steps']} steps on {r['sft_examples']} preferred answers, "
+        f"DPO {r['dpo_steps']} steps",
         f"minutes {r['minutes']} ({', '.join(f'{k} {v}' for k, v in r['minutes_by_stage'].items())}); home {r['home']}",
     ])
 

@@ -65,7 +65,7 @@ def test_the_loop_benchmark_ranks_trains_and_judges_held_out_prompts(loop, home,
     try:
         code = loop.main(["--model", str(tiny_model_dir), "--engine", "transformers", "--annotator", "shorter",
                           "--heldout", "3", "--train-prompts", "8", "--samples", "5", "--rm-epochs", "1",
-                          "--dpo-steps", "1", "--home", str(home), "--json"])
+                          "--sft-steps", "1", "--dpo-steps", "1", "--home", str(home), "--json"])
     finally:
         pm.unregister(name="team-judge")
     out = capsys.readouterr()
@@ -78,6 +78,8 @@ def test_the_loop_benchmark_ranks_trains_and_judges_held_out_prompts(loop, home,
     assert 0 <= report["win_rate_low"] <= report["win_rate"] <= report["win_rate_high"] <= 1
     assert report["wins"] + report["losses"] + report["ties"] + report["both_bad"] == 3
     assert 0 <= report["rm_accuracy"] <= 1 and report["dpo_steps"] == 1
+    # Best-of-n distillation ran first: SFT on the judge's preferred answers, then DPO from that adapter.
+    assert report["sft_steps"] == 1 and report["sft_examples"] >= 4
     assert report["minutes"] > 0 and set(report["minutes_by_stage"]) >= {"train reward model", "train DPO"}
 
 

@@ -42,6 +42,31 @@ def sft_examples(rows: list[dict], tokenizer, config: SFTRunConfig) -> list[dict
     return out
 
 
+def preferred_examples(rows: list[dict]) -> list[dict]:
+    """Best-of-n distillation's SFT rows from preference rows: for each prompt, the answer with the
+    most net wins over its judged pairs (chosen +1, rejected -1), kept when it won more than it lost.
+    One row a prompt: its best answer is the chosen side of several pairs and would weigh N - 1 times."""
+    from collections import Counter
+
+    from botkit.feedback.training.data import prompt_key
+
+    net: dict[str, Counter] = {}
+    first: dict[str, dict] = {}
+    for r in rows:
+        key = prompt_key(r)
+        first.setdefault(key, r)
+        net.setdefault(key, Counter()).update({r["chosen"]: 1})
+        net[key].update({r["rejected"]: -1})
+    out = []
+    for key, scores in net.items():
+        text, score = max(scores.items(), key=lambda kv: kv[1])  # the first-seen answer among equals
+        if score > 0:
+            row = first[key]
+            out.append({"prompt": row["prompt"], "completion": text,
+                        **({"question": row["question"]} if row.get("question") else {})})
+    return out
+
+
 def train_sft(config: SFTRunConfig, rows: list[dict], out: str, *, source: str, resume: bool = False,
               settings=None, callbacks=()) -> dict:
     """Fine-tune on `rows` (see data.read_sft_file) and register the adapter as policy version `out`."""
