@@ -26,3 +26,14 @@ def test_a_word_and_its_plural_are_the_same_word_to_the_knowledge_base():
     assert unknown_share("Can I pay by cheque?", vocabulary | {"pay"}) == 0.0
     assert unknown_share("What is the price, fees included?", vocabulary) == 0.0
     assert unknown_share("Do you sell fridges?", vocabulary) == 1.0
+
+
+def test_a_fresh_ingest_knows_words_ending_in_ee(settings, embedder, tmp_path):
+    # Stored stems already lost their final "e" ("three" -> "thre", "free" -> "fre"): reading them must not
+    # drop another letter, or "Three Villages" becomes a name the knowledge base never uses.
+    doc = tmp_path / "tours.md"
+    doc.write_text("# Guided tours\n\nThe Three Villages tour runs on Saturdays. Helmets are free.\n")
+    kb = KnowledgeBase(open_database(settings.database_path), settings.chroma_path, embedder)
+    kb.ingest(doc)
+    assert unknown_share("When does the Three Villages tour run?", kb.vocabulary()) == 0.0
+    assert unknown_share("Are helmets free?", kb.vocabulary()) == 0.0

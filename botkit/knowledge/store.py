@@ -180,8 +180,11 @@ class KnowledgeBase:
         if getattr(self, "_vocabulary_state", None) != state:
             words: set[str] = set()
             for row in self.db.query("select terms from knowledge_files"):
-                # Stems stored before a final "e" was dropped ("cheque") read as today's ("chequ").
-                words.update(drop_final_e(w) for w in (row["terms"] or "").split())
+                # Stems stored before a final "e" was dropped ("cheque") read as today's ("chequ"); today's stay
+                # as stored: "three" is stored as "thre", which dropping again would turn into "thr".
+                stored = (row["terms"] or "").split()
+                words.update(stored)
+                words.update(drop_final_e(w) for w in stored)
             self._vocabulary, self._vocabulary_state = words, state
         return self._vocabulary
 
