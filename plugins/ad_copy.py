@@ -73,10 +73,12 @@ class AdCopy(Task):
         def rows(text: str) -> Checked:
             heads, descs = headlines.invoke(text), descriptions.invoke(text)
             # Both lists come best first, so the best headline goes with the best description.
-            return Checked([{"headline": h.text, "description": d.text, "score": round((h.score + d.score) / 2, 3),
-                             "written_by": written_by(h, d)} for h, d in zip(heads, descs)],
-                         asked=options.n, sampled=heads.sampled + descs.sampled, failed=heads.failed + descs.failed,
-                         ranker=heads.ranker, caution=heads.caution)
+            shown = [{"headline": h.text, "description": d.text, "score": round((h.score + d.score) / 2, 3),
+                      "written_by": written_by(h, d)} for h, d in zip(heads, descs)]
+            # The caution is about the model's lines: not needed when every pair shown is the brief's own words.
+            caution = (heads.caution or descs.caution) if any(r["written_by"] != "brief" for r in shown) else ""
+            return Checked(shown, asked=options.n, sampled=heads.sampled + descs.sampled,
+                           failed=heads.failed + descs.failed, ranker=heads.ranker, caution=caution)
 
         return RunnableLambda(rows)
 
