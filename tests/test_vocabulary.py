@@ -37,3 +37,13 @@ def test_a_fresh_ingest_knows_words_ending_in_ee(settings, embedder, tmp_path):
     kb.ingest(doc)
     assert unknown_share("When does the Three Villages tour run?", kb.vocabulary()) == 0.0
     assert unknown_share("Are helmets free?", kb.vocabulary()) == 0.0
+
+
+def test_two_unknown_words_side_by_side_weigh_as_much_as_half_the_question():
+    from botkit.knowledge.terms import terms, unknown_share
+
+    vocabulary = terms("Our bakery sells bread and cakes. Orders over £20 get free delivery.")
+    # "loyalty scheme" is one thing no document mentions, though most of the other words are known.
+    assert unknown_share("Does your loyalty scheme get me free delivery on bread and cake orders?", vocabulary) >= 0.5
+    # One unknown word among known ones ("gluten") is still a small share.
+    assert unknown_share("Do you deliver gluten free bread and cakes?", vocabulary) < 0.5

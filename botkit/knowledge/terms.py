@@ -84,4 +84,15 @@ def unknown_share(question: str, vocabulary: set[str]) -> float:
     stems = [s for s in stems if s not in STOPWORDS]
     if not stems:
         return 0.0
-    return sum(s not in vocabulary for s in stems) / len(stems)
+    share = sum(s not in vocabulary for s in stems) / len(stems)
+    # Two unknown words side by side ("a referral program") name one thing the documents never mention:
+    # as telling as half the words unknown, whatever the rest of the question says.
+    return max(share, 0.5) if unknown_term(question, vocabulary) else share
+
+
+def unknown_term(question: str, vocabulary: set[str]) -> str:
+    """Two neighbouring content words of `question` that the knowledge base never uses ("referral program"), or ""."""
+    words = [bare(w) for w in WORD.findall(question)]
+    unknown = [w if w in content_words(w) and w not in GENERIC and not _adverb(w)
+               and stem(w) not in vocabulary and stem(w) not in STOPWORDS else "" for w in words]
+    return next((f"{a} {b}" for a, b in zip(unknown, unknown[1:]) if a and b), "")
