@@ -39,8 +39,8 @@ class ServerBusy(Exception):
 class SharedEmbedder(Embedder):
     """The embedder, one call at a time: requests on worker threads share it, and transformers' fast
     tokenizer used by two threads at once fails ("Already borrowed"); llama.cpp's context is one too.
-    Beside generation on llama.cpp it embeds on one thread, and on `cores` while nothing generates
-    (`spare_cores`): a question's evidence is embedded before its own generation starts."""
+    Beside generation on llama.cpp it embeds on one thread, and on `cores` while a request is alone
+    (`spare_cores`): its evidence is embedded before its own generation starts."""
 
     def __init__(self, embedder: Embedder):
         self.__dict__.update(embedder.__dict__)
@@ -49,7 +49,7 @@ class SharedEmbedder(Embedder):
         self._cores = self._threads = 1
 
     def spare_cores(self, generating: Callable[[], bool], cores: int) -> None:
-        """Embed on one thread while `generating()`, else on `cores` threads."""
+        """Embed on one thread while `generating()` (or another request is in), else on `cores` threads."""
         self._generating, self._cores = generating, max(1, cores)
         self.use_threads(1)
         self._threads = 1
@@ -113,8 +113,10 @@ class BotPool:
         self._others: dict[str, Bot] = {}
         self._loading = threading.Lock()
         self.active = self._bot(settings, engine)
+        # Another request in the server (queued or generating) keeps the embedder on one thread: with both
+        # cores taken between batches, 8 concurrent clients were slower in 3 of 4 paired runs under load.
         share_cores(self.active.engine.engine, self.embedder,
-                    lambda: any(bot.engine.running for bot in self.loaded().values()))
+                    lambda: self.admission.inside > 1 or any(bot.engine.running for bot in self.loaded().values()))
 
     @property
     def waiting(self) -> int:
