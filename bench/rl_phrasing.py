@@ -1,0 +1,74 @@
+"""Grounded answers before and after `botkit train rl --reward grounding`: answer the run's held-out
+questions with the base and the version through the same engine and bot pipeline, and count the
+answers shown in the model's own checked words, the right facts (with a citation holding them) and
+the quotes. The README's "Verifiable rewards" figures come from it.
+
+    BOTKIT_HOME=H BOTKIT_ENGINE=transformers .venv/bin/python bench/rl_phrasing.py --version NAME [--json]
+
+H is the home the version was trained in (the sample brand's documents ingested); the questions are
+the run's `heldout.jsonl`. Both models answer with `Bot.answer_batch` (greedy, the first sentence
+shown, as chat shows it): the same replies as the streamed `botkit eval grounding`, many times faster here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+
+def heldout_questions(settings, version: str) -> list[dict]:
+    """The questions the run held out (never trained on), with their expected facts."""
+    path = Path(settings.home) / "models" / version / "heldout.jsonl"
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [{"question": r["question"], "expected": r["expected"], "source": r.get("source", "")} for r in rows]
+
+
+def measure(settings, model: str, questions: list[dict], batch: int) -> dict:
+    """One model's figures on `questions`: right fact + citation, model-phrased, quoted, each answer."""
+    from botkit.dialogue import Bot
+
+    # The grounding eval's own scoring of one reply, so the figures mean what `eval grounding` reports.
+    from botkit.feedback.evaluation.grounding import _score
+
+    bot = Bot(settings.model_copy(update={"model": model}))
+    start, results = time.perf_counter(), []
+    for i in range(0, len(questions), batch):
+        chunk = questions[i:i + batch]
+        results += [_score(q, r) for q, r in zip(chunk, bot.answer_batch([q["question"] for q in chunk]))]
+    return {"model": model, "questions": len(results),
+            "right": sum(r["correct"] for r in results),
+            "model_phrased": sum(r["grounding"] == "generated" for r in results),
+            "quoted": sum(r["grounding"] == "quoted" for r in results),
+            "declined": sum(r["grounding"] in ("dont-know", "empty-knowledge-base") for r in results),
+            "minutes": round((time.perf_counter() - start) / 60, 1),
+            "answers": [{k: r[k] for k in ("question", "answer", "grounding", "correct", "draft")} for r in results]}
+
+
+def main() -> None:
+    from botkit.config import load_settings
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--version", required=True, help="the RL version (its heldout.jsonl gives the questions)")
+    parser.add_argument("--base", default="default", help="the model the version started from")
+    parser.add_argument("--model", help="answer with this spec instead of the version (e.g. a run's checkpoint dir)")
+    parser.add_argument("--questions", type=Path, help="question lines to ask instead of the version's heldout.jsonl")
+    parser.add_argument("--batch", type=int, default=6, help="questions per generate call")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args()
+    settings = load_settings()
+    questions = (heldout_questions(settings, args.version) if not args.questions else
+                 [json.loads(line) for line in args.questions.read_text().splitlines() if line.strip()])
+    report = {name: measure(settings, model, questions, args.batch)
+              for name, model in (("base", args.base), ("version", args.model or args.version))}
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return
+    for name, r in report.items():
+        print(f"{name} ({r['model']}): model-phrased {r['model_phrased']}/{r['questions']}, right fact + citation "
+              f"{r['right']}/{r['questions']}, quoted {r['quoted']}, declined {r['declined']} ({r['minutes']} min)")
+
+
+if __name__ == "__main__":
+    main()
