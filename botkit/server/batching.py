@@ -40,7 +40,6 @@ class BatchingEngine:
         self.engine, self.max_batch, self.window = engine, max_batch, window
         self._jobs: queue.Queue = queue.Queue()
         self.batches: list[int] = []  # sizes of the last calls, for tests and /healthz-style reports
-        self.running = False  # is the engine generating right now (the embedder may use every core when not)
         threading.Thread(target=self._schedule, daemon=True, name="botkit-batcher").start()
 
     def __getattr__(self, name: str):
@@ -102,13 +101,6 @@ class BatchingEngine:
 
     def _run(self, jobs: list[_Job]) -> None:
         self.batches = [*self.batches[-99:], len(jobs)]
-        self.running = True
-        try:
-            self._generate(jobs)
-        finally:
-            self.running = False
-
-    def _generate(self, jobs: list[_Job]) -> None:
         try:
             if len(jobs) == 1 and jobs[0].streaming:
                 self._stream(jobs[0])

@@ -38,32 +38,15 @@ class ServerBusy(Exception):
 
 class SharedEmbedder(Embedder):
     """The embedder, one call at a time: requests on worker threads share it, and transformers' fast
-    tokenizer used by two threads at once fails ("Already borrowed"); llama.cpp's context is one too.
-    Beside generation on llama.cpp it embeds on one thread, and on `cores` while a request is alone
-    (`spare_cores`): its evidence is embedded before its own generation starts."""
+    tokenizer used by two threads at once fails ("Already borrowed"); llama.cpp's context is one too."""
 
     def __init__(self, embedder: Embedder):
         self.__dict__.update(embedder.__dict__)
         self._lock = threading.Lock()
-        self._generating: Callable[[], bool] | None = None
-        self._cores = self._threads = 1
-
-    def spare_cores(self, generating: Callable[[], bool], cores: int) -> None:
-        """Embed on one thread while `generating()` (or another request is in), else on `cores` threads."""
-        self._generating, self._cores = generating, max(1, cores)
-        self.use_threads(1)
-        self._threads = 1
 
     def encode(self, texts: list[str], progress: bool = False):
         with self._lock:
-            if self._generating is not None:
-                self._use(1 if self._generating() else self._cores)
             return super().encode(texts, progress)
-
-    def _use(self, threads: int) -> None:
-        if threads != self._threads:
-            self.use_threads(threads)
-            self._threads = threads
 
 
 class Admission:
@@ -110,13 +93,10 @@ class BotPool:
         self.follow_promotions = follow_promotions
         self._embedder = SharedEmbedder(embedder) if isinstance(embedder, Embedder) else embedder
         limit_malloc_arenas()
+        self.active = self._bot(settings, engine)
+        share_cores(self.active.engine.engine, self.embedder)
         self._others: dict[str, Bot] = {}
         self._loading = threading.Lock()
-        self.active = self._bot(settings, engine)
-        # Another request in the server (queued or generating) keeps the embedder on one thread: with both
-        # cores taken between batches, 8 concurrent clients were slower in 3 of 4 paired runs under load.
-        share_cores(self.active.engine.engine, self.embedder,
-                    lambda: self.admission.inside > 1 or any(bot.engine.running for bot in self.loaded().values()))
 
     @property
     def waiting(self) -> int:
@@ -177,18 +157,15 @@ class BotPool:
             old.engine.close()  # its scheduler ends once the requests already queued are answered
 
 
-def share_cores(engine, embedder: Embedder | None = None, generating: Callable[[], bool] | None = None) -> None:
+def share_cores(engine, embedder: Embedder | None = None) -> None:
     """The serving thread policy: when llama.cpp generates, the embedder only embeds short texts and
     gets one thread, so generation and embedding together never ask for much more than the cores
-    there are (OpenMP threads also wait passively: `passive_omp_threads`); a llama.cpp embedder gets
-    the engine's threads back while nothing generates (`generating()` false)."""
+    there are (OpenMP threads also wait passively: `passive_omp_threads`)."""
     from botkit.models.transformers_engine import TransformersEngine
 
     if isinstance(engine, TransformersEngine):
         return
-    if isinstance(embedder, SharedEmbedder) and embedder._llamacpp and generating is not None:
-        embedder.spare_cores(generating, getattr(engine, "threads", 1))
-    elif isinstance(embedder, Embedder):
+    if isinstance(embedder, Embedder):
         embedder.use_threads(1)
     elif "torch" in sys.modules:
         import torch
