@@ -158,7 +158,8 @@ def test_a_sheet_with_a_title_above_its_table_and_units_in_its_headers(tmp_path)
     book = Workbook()
     sheet = book.active
     sheet.title = "Fees"
-    for row in (["Harbour Vets price list, from 1 March"], [], ["Treatment", "Fee (€)", "Duration (minutes)", "Price ($)"],
+    for row in (["Harbour Vets price list, from 1 March"], [],
+                ["Treatment", "Fee (€)", "Duration (minutes)", "Price ($)"],
                 ["Nail clip", 12, 10, None], ["Dental scale", 180.5, 45, None], ["Microchip", None, None, 30]):
         sheet.append(row)
     book.save(tmp_path / "fees.xlsx")
