@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Optional
 
 import typer
+from rich.markup import escape
 
 from botkit.cli.chat import load_bot
 from botkit.cli.output import JSON, OPTIONS, console, parse_option_pairs, print_json, print_table
@@ -39,8 +40,13 @@ def run(plugin: str = typer.Argument(..., help="The task to run (see `botkit plu
                     "usage": result.usage})
         return
     if isinstance(output, list) and output and all(isinstance(row, dict) for row in output):
-        print_table(output[0], (row.values() for row in output))
+        print_table(output[0], map(_escaped_cells, output))
         return
-    console.print(result.text, highlight=False)
+    console.print(escape(result.text), highlight=False)
     for c in result.citations:
         console.print(f"[dim][{c.n}] {c.source}[/dim]", highlight=False)
+
+
+def _escaped_cells(row: dict) -> list[str]:
+    """A task's output row as table cells (lists joined), escaped: "[/]" from the user's text must print."""
+    return [escape(", ".join(map(str, v)) if isinstance(v, list) else str(v)) for v in row.values()]
