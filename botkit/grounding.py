@@ -17,6 +17,8 @@ from botkit.plaintext import shown_text, urls_in
 # Where a sentence of a model's draft ends: any whitespace after . ! ? (the draft's next sentence may
 # start in lower case), but not after "a.m." / "e.g." style abbreviations.
 DRAFT_SENTENCE_END = re.compile(r"(?<=[.!?])(?<![a-z]\.[a-z]\.)\s+")
+# A capitalised word that does not start a sentence: a name the answer gives (a product, place, person).
+NAME_WORD = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z]+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _CITATION = re.compile(r"\[(\d+)\]")
 _NUMBER_WORDS = {
@@ -252,7 +254,7 @@ def check_answer(answer: str, question: str, evidence: list[Evidence], embedder,
         return Check(False, f"the answer restates the question, not the sources: {echoed[:5]}", incomplete=True)
     # Names must match exactly (a tiny model misspells them: "Zephyre", "Zepher").
     exact = {bare(w) for w in WORD.findall(f"{source_text} {question} {allowed}")}
-    names = {w for w in re.findall(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z]+", answer_plain)}
+    names = set(NAME_WORD.findall(answer_plain))
     names |= {w for w in WORD.findall(answer_plain[:40].split(" ", 1)[0]) if w.lower() not in STOPWORDS}
     unknown_names = [n for n in names if bare(n) not in exact and bare(n).rstrip("s") not in exact]
     if unknown_names:

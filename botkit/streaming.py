@@ -10,6 +10,7 @@ from collections.abc import Callable
 from botkit.evidence import Evidence
 from botkit.grounding import (
     DRAFT_SENTENCE_END,
+    NAME_WORD,
     Check,
     check_answer,
     clean_sentence,
@@ -29,7 +30,6 @@ _LAST_WORD = re.compile(r"\S*$")  # the word being written, which may still grow
 _SETTLED_WORDS = 5
 # Unfinished markup or a link, which `shown_text` may still take words out of once it is complete.
 _MARKUP = re.compile(r"[\[<]|https?:|www\.|ftp:", re.I)
-_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z]+")  # as `check_answer` finds names
 _LEAD = re.compile(r"^\s*(?:yes|no)\b[\s,.!:;-]*", re.I)
 
 
@@ -44,7 +44,7 @@ def failure_for_good(answer: str, question: str, evidence: list[Evidence], allow
     if extra:
         return f"numbers not in the sources: {sorted(extra)}"
     exact = {bare(w) for w in WORD.findall(f"{source_text} {question} {allowed}")}
-    names = set(_NAME.findall(plain)) | {w for w in WORD.findall(plain[:40].split(" ", 1)[0])
+    names = set(NAME_WORD.findall(plain)) | {w for w in WORD.findall(plain[:40].split(" ", 1)[0])
                                          if w.lower() not in STOPWORDS}
     unknown = [n for n in names if bare(n) not in exact and bare(n).rstrip("s") not in exact]
     return f"names not in the sources: {unknown[:5]}" if unknown else ""
