@@ -18,7 +18,7 @@ from botkit.plaintext import shown_text, urls_in
 # start in lower case), but not after "a.m." / "e.g." style abbreviations.
 DRAFT_SENTENCE_END = re.compile(r"(?<=[.!?])(?<![a-z]\.[a-z]\.)\s+")
 # A capitalised word that does not start a sentence: a name the answer gives (a product, place, person).
-NAME_WORD = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z]+")
+_NAME_WORD = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z]+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _CITATION = re.compile(r"\[(\d+)\]")
 _NUMBER_WORDS = {
@@ -225,7 +225,7 @@ def check_answer(answer: str, question: str, evidence: list[Evidence], embedder,
             return Check(False, f'a bare "{said}" needs the source sentence that says it', incomplete=True)
         if said != stated_answer(question, evidence):
             return Check(False, f'no source says "{said}" to this question')
-    extra = figures_in(answer_plain) - figures_in(source_text) - figures_in(question)
+    extra = extra_figures(answer_plain, source_text, question)
     if extra:
         return Check(False, f"numbers not in the sources: {sorted(extra)}")
     for sentence in re.split(r"(?<=[.!?])\s+", answer_plain):
@@ -252,13 +252,9 @@ def check_answer(answer: str, question: str, evidence: list[Evidence], embedder,
     echoed = [w for w in words if stem(w) not in sourced]
     if words and len(echoed) / len(words) > 0.4:
         return Check(False, f"the answer restates the question, not the sources: {echoed[:5]}", incomplete=True)
-    # Names must match exactly (a tiny model misspells them: "Zephyre", "Zepher").
-    exact = {bare(w) for w in WORD.findall(f"{source_text} {question} {allowed}")}
-    names = set(NAME_WORD.findall(answer_plain))
-    names |= {w for w in WORD.findall(answer_plain[:40].split(" ", 1)[0]) if w.lower() not in STOPWORDS}
-    unknown_names = [n for n in names if bare(n) not in exact and bare(n).rstrip("s") not in exact]
-    if unknown_names:
-        return Check(False, f"names not in the sources: {unknown_names[:5]}")
+    unknown = names_not_in(answer_plain, f"{source_text} {question} {allowed}")
+    if unknown:
+        return Check(False, f"names not in the sources: {unknown[:5]}")
     anchor = max(evidence, key=lambda e: len(terms(e.sentence) & terms(answer_plain)))
     other = other_subject(question, anchor, allowed)
     if other:
@@ -269,6 +265,20 @@ def check_answer(answer: str, question: str, evidence: list[Evidence], embedder,
     if similarity < 0.5:
         return Check(False, f"answer drifts from the sources (similarity {similarity:.2f})", incomplete=True)
     return Check(True, "supported")
+
+
+def extra_figures(answer_plain: str, source_text: str, question: str) -> set[float]:
+    """The figures of the answer that neither the sources nor the question have."""
+    return figures_in(answer_plain) - figures_in(source_text) - figures_in(question)
+
+
+def names_not_in(answer_plain: str, known_text: str) -> list[str]:
+    """The answer's names (capitalised words, and its first word) that `known_text` never spells so: a tiny
+    model misspells them ("Zephyre", "Zepher"), so names must match exactly."""
+    exact = {bare(w) for w in WORD.findall(known_text)}
+    names = set(_NAME_WORD.findall(answer_plain))
+    names |= {w for w in WORD.findall(answer_plain[:40].split(" ", 1)[0]) if w.lower() not in STOPWORDS}
+    return [n for n in names if bare(n) not in exact and bare(n).rstrip("s") not in exact]
 
 
 # Sentence scores closer than this do not tell the answer from its neighbour, so the second is quoted too:

@@ -10,15 +10,14 @@ from collections.abc import Callable
 from botkit.evidence import Evidence
 from botkit.grounding import (
     DRAFT_SENTENCE_END,
-    NAME_WORD,
     Check,
     check_answer,
     clean_sentence,
-    figures_in,
+    extra_figures,
+    names_not_in,
     quote_answer,
     strip_citations,
 )
-from botkit.knowledge.terms import STOPWORDS, WORD, bare
 from botkit.plaintext import shown_text, urls_in
 
 _PARAGRAPH_END = re.compile(r"\n\s*\n")
@@ -40,13 +39,10 @@ def failure_for_good(answer: str, question: str, evidence: list[Evidence], allow
     written), so a sentence being written is tested for them alone."""
     plain = _LEAD.sub("", strip_citations(answer), count=1)
     source_text = " ".join(e.sentence for e in evidence)
-    extra = figures_in(plain) - figures_in(source_text) - figures_in(question)
+    extra = extra_figures(plain, source_text, question)
     if extra:
         return f"numbers not in the sources: {sorted(extra)}"
-    exact = {bare(w) for w in WORD.findall(f"{source_text} {question} {allowed}")}
-    names = set(NAME_WORD.findall(plain)) | {w for w in WORD.findall(plain[:40].split(" ", 1)[0])
-                                         if w.lower() not in STOPWORDS}
-    unknown = [n for n in names if bare(n) not in exact and bare(n).rstrip("s") not in exact]
+    unknown = names_not_in(plain, f"{source_text} {question} {allowed}")
     return f"names not in the sources: {unknown[:5]}" if unknown else ""
 
 
