@@ -73,15 +73,19 @@ def best_of_n(engine, messages: list[dict], *, samples: int, keep: int, limit: i
     seen: set[str] = set()
     passed: list[str] = []
     failed: Counter = Counter()
+
+    def judge(texts: list[str], verdicts: list[list[str]]) -> None:
+        """Add `check`'s findings to each text's `verdicts`, count them, keep the texts with none."""
+        if check and texts:
+            verdicts = [v + c for v, c in zip(verdicts, check(texts))]
+        failed.update(name for v in verdicts for name in v)
+        passed.extend(t for t, v in zip(texts, verdicts) if not v)
+
     from_brief = {t for t in composed if t and len(t) <= limit}
     if from_brief:
         texts = list(dict.fromkeys(t for t in composed if t in from_brief))
         seen.update(t.lower() for t in texts)
-        verdicts = [_limits(t, limit) for t in texts]
-        if check:
-            verdicts = [v + c for v, c in zip(verdicts, check(texts))]
-        failed.update(name for v in verdicts for name in v)
-        passed += [t for t, v in zip(texts, verdicts) if not v]
+        judge(texts, [_limits(t, limit) for t in texts])
     for round_ in range(rounds):
         batch = engine.generate_batch([messages] * samples, options.merged(seed=options.seed + round_))
         texts, verdicts = [], []
@@ -94,10 +98,7 @@ def best_of_n(engine, messages: list[dict], *, samples: int, keep: int, limit: i
                 seen.add(text.lower())
                 texts.append(text)
                 verdicts.append(_limits(text, limit) + (["cut off"] if capped and not ends_sentence(text) else []))
-        if check and texts:
-            verdicts = [v + c for v, c in zip(verdicts, check(texts))]
-        failed.update(name for v in verdicts for name in v)
-        passed += [t for t, v in zip(texts, verdicts) if not v]
+        judge(texts, verdicts)
         if len(passed) >= keep:
             break
     # A reward model scores each candidate as an answer to the chat the engine saw (what it trained on).
