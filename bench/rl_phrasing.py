@@ -20,8 +20,9 @@ from pathlib import Path
 
 def heldout_questions(settings, version: str) -> list[dict]:
     """The questions the run held out (never trained on), with their expected facts."""
-    path = Path(settings.home) / "models" / version / "heldout.jsonl"
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    from botkit.jsonl import read_jsonl
+
+    rows = read_jsonl(Path(settings.home) / "models" / version / "heldout.jsonl")
     return [{"question": r["question"], "expected": r["expected"], "source": r.get("source", "")} for r in rows]
 
 
@@ -30,13 +31,13 @@ def measure(settings, model: str, questions: list[dict], batch: int) -> dict:
     from botkit.dialogue import Bot
 
     # The grounding eval's own scoring of one reply, so the figures mean what `eval grounding` reports.
-    from botkit.feedback.evaluation.grounding import _score
+    from botkit.feedback.evaluation.grounding import score_reply
 
     bot = Bot(settings.model_copy(update={"model": model}))
     start, results = time.perf_counter(), []
     for i in range(0, len(questions), batch):
         chunk = questions[i:i + batch]
-        results += [_score(q, r) for q, r in zip(chunk, bot.answer_batch([q["question"] for q in chunk]))]
+        results += [score_reply(q, r) for q, r in zip(chunk, bot.answer_batch([q["question"] for q in chunk]))]
     return {"model": model, "questions": len(results),
             "right": sum(r["correct"] for r in results),
             "model_phrased": sum(r["grounding"] == "generated" for r in results),
@@ -58,8 +59,9 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
     settings = load_settings()
-    questions = (heldout_questions(settings, args.version) if not args.questions else
-                 [json.loads(line) for line in args.questions.read_text().splitlines() if line.strip()])
+    from botkit.jsonl import read_jsonl
+
+    questions = heldout_questions(settings, args.version) if not args.questions else read_jsonl(args.questions)
     report = {name: measure(settings, model, questions, args.batch)
               for name, model in (("base", args.base), ("version", args.model or args.version))}
     if args.json:

@@ -166,13 +166,13 @@ def test_a_citation_contains_a_fact_that_its_section_title_states():
     from types import SimpleNamespace
 
     from botkit.dialogue import Citation
-    from botkit.feedback.evaluation.grounding import _score
+    from botkit.feedback.evaluation.grounding import score_reply
 
     cited = Citation(1, "/kb/errors.txt", "Error codes › E-204 Device limit reached", "c1",
                      "The account is signed in on as many devices as its plan allows.", 0.6)
     reply = SimpleNamespace(text="E-204 Device limit reached: The account is signed in on as many devices as its "
                                  "plan allows. [1]", citations=[cited], grounding="quoted", draft="", check="")
     item = {"question": "The app shows error E-204, what does it mean?", "expected": ["device limit"]}
-    assert _score(item, reply)["correct"]
+    assert score_reply(item, reply)["correct"]
     uncited = SimpleNamespace(**{**vars(reply), "citations": [Citation(1, "/kb/a.txt", "Other", "c2", "x", 0.5)]})
-    assert not _score(item, uncited)["correct"]
+    assert not score_reply(item, uncited)["correct"]

@@ -95,7 +95,7 @@ def shape_failures(answer: str) -> list[str]:
 
 
 def answer_failures(item: dict, result: dict, retrieved: list[str]) -> list[str]:
-    """The failure kinds of one answer to an answerable question (`result` as `_score` makes it)."""
+    """The failure kinds of one answer to an answerable question (`result` as `score_reply` makes it)."""
     kinds = shape_failures(result["answer"])
     if result["grounding"] in DECLINED:
         kinds.append("declined")
@@ -141,7 +141,7 @@ class _Asker:
         return reply
 
 
-def _score(item: dict, reply) -> dict:
+def score_reply(item: dict, reply) -> dict:
     fact = _has(reply.text, item["expected"])
     # A citation shows its section title with its text ("Error codes › E-204 Device limit reached").
     cited = [c for c in reply.citations if _has(f"{c.title}\n{c.text}", item["expected"])]
@@ -165,7 +165,7 @@ def evaluate_grounding(bot, questions: list[dict], out_of_scope: list[dict],
     ask, results, abstained = _Asker(bot), [], []
     for item in questions:
         session = ask(item["previous"]).session_id if item.get("previous") else None
-        result = _score(item, ask(item["question"], session))
+        result = score_reply(item, ask(item["question"], session))
         query = f"{item['previous']} {item['question']}" if item.get("previous") else item["question"]
         retrieved = [c.text for c in bot.knowledge.search(query, bot.settings.top_k)]
         if item.get("previous"):
