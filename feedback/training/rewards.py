@@ -67,8 +67,8 @@ def rl_rows_from(path: Path | None, settings, *, include_flagged: bool = False) 
     return prompts_from(path, settings, include_flagged=include_flagged)
 
 
-def content_words(text: str) -> set[str]:
-    """What carries a sentence's meaning: its content words' stems and its figures."""
+def stems_and_figures(text: str) -> set[str]:
+    """What carries a sentence's meaning: its content words' stems (`terms`) and its figures."""
     return terms(text) | set(re.findall(r"\d+(?:[.,]\d+)*", text))
 
 
@@ -78,9 +78,9 @@ def first_sentence(draft: str) -> str:
 
 
 def covered(sentence: str, source: str) -> float:
-    """The share of `source`'s content words that `sentence` says (0 when `sentence` has none of its own)."""
-    wanted = content_words(source)
-    return len(wanted & content_words(sentence)) / len(wanted) if wanted else 0.0
+    """The share of `source`'s stems and figures that `sentence` says (0 when `sentence` has none of its own)."""
+    wanted = stems_and_figures(source)
+    return len(wanted & stems_and_figures(sentence)) / len(wanted) if wanted else 0.0
 
 
 def number_of(numbers: dict[str, int]):
