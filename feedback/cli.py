@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.table import Column
 
 from botkit.cli.output import JSON, console, fmt, print_json, print_table, progress, warn
 from botkit.errors import BotkitError
@@ -102,7 +103,9 @@ def stats(json_out: bool = JSON):
             console.print(f"  Cohen's kappa {k['annotator_1']} / {k['annotator_2']}: {fmt(k['kappa'])} "
                           f"over {k['n']} pairs",
                           highlight=False)
-    print_table(("model version", "rating (BT)", "win rate", "wins", "losses", "ties", "both bad"),
+    # The version's whole name on one line: cut to "SmolLM2-135M-Ins…", two versions of one base look alike.
+    print_table((Column("model version", no_wrap=True), "rating (BT)", "win rate", "wins", "losses", "ties",
+                 "both bad"),
                 ((r["model"], fmt(data["ratings"].get(r["model"]), ".0f"), fmt(r["win_rate"], ".0%"),
                   r["wins"], r["losses"], r["ties"], r["both_bad"]) for r in data["win_rates"]),
                 title="Model versions", empty="No comparisons between two different model versions yet.")

@@ -144,3 +144,38 @@ def test_fewshot_promote_adds_agreed_winners_once(home):
     assert json.loads(run("fewshot", "promote", "--min-annotators", "3", "--json").stdout)["added"] == 0
     assert json.loads(run("fewshot", "promote", "--json").stdout)["added"] == 1
     assert json.loads(run("fewshot", "promote", "--json").stdout)["added"] == 0  # already an example
+
+
+def test_stats_shows_a_registered_versions_win_rate_against_the_active_model(home, tiny_model_dir):
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    from botkit.feedback.registry import ModelRegistry, active_label, version_label
+
+    settings = load_settings()
+    store = RankingStore.open(settings)
+    adapter = home / "models" / "brand-dpo-1"
+    get_peft_model(AutoModelForCausalLM.from_pretrained(tiny_model_dir),
+                   LoraConfig(r=2, target_modules=["q_proj", "v_proj"])).save_pretrained(adapter)
+    ModelRegistry(store.db, settings).register("brand-dpo-1", kind="policy", method="dpo", base=str(tiny_model_dir),
+                                               adapter_path=adapter, parent=None, data={}, config={}, metrics={})
+    # Answers carry the labels chat and `feedback generate` give them: the version's and the active model's.
+    new, old = version_label("brand-dpo-1"), active_label(settings)
+    store.add_annotator("maya")
+    for n, verdict in enumerate(["new", "new", "new", "old", "tie"]):
+        a = store.log_response(f"Question {n}?", f"The new version's answer {n}.", model=new)
+        b = store.log_response(f"Question {n}?", f"The active model's answer {n}.", model=old)
+        pair = store.add_pair(a, b)
+        first = store.pair(pair)["a_id"]
+        picked = {"new": a, "old": b}.get(verdict)
+        store.record_comparison(pair, "maya", "tie" if picked is None else "a" if picked == first else "b")
+
+    rows = {r["model"]: r for r in json.loads(run("stats", "--json").stdout)["win_rates"]}
+    assert set(rows) == {new, old}
+    assert (rows[new]["wins"], rows[new]["losses"], rows[new]["ties"], rows[new]["win_rate"]) == (3, 1, 1, 0.75)
+    assert (rows[old]["wins"], rows[old]["losses"], rows[old]["win_rate"]) == (1, 3, 0.25)
+
+    table = run("stats").stdout
+    assert "Model versions" in table and "No comparisons between two different" not in table
+    lines = [line for line in table.splitlines() if "brand-dpo-1" in line]
+    assert len(lines) == 1 and "75%" in lines[0]  # the version's own row, its win rate beside its name
