@@ -27,7 +27,8 @@ def heldout_questions(settings, version: str) -> list[dict]:
 
 
 def measure(settings, model: str, questions: list[dict], batch: int) -> dict:
-    """One model's figures on `questions`: right fact + citation, model-phrased, quoted, each answer."""
+    """One model's figures on `questions`: right fact + citation, model-phrased, copied (a source sentence
+    nearly verbatim, shown as the model's words), quoted, each answer."""
     from botkit.dialogue import Bot
 
     # The grounding eval's own scoring of one reply, so the figures mean what `eval grounding` reports.
@@ -40,7 +41,8 @@ def measure(settings, model: str, questions: list[dict], batch: int) -> dict:
         results += [score_reply(q, r) for q, r in zip(chunk, bot.answer_batch([q["question"] for q in chunk]))]
     return {"model": model, "questions": len(results),
             "right": sum(r["correct"] for r in results),
-            "model_phrased": sum(r["grounding"] == "generated" for r in results),
+            "model_phrased": sum(r["grounding"] == "generated" and not r["copied"] for r in results),
+            "copied": sum(r["copied"] for r in results),
             "quoted": sum(r["grounding"] == "quoted" for r in results),
             "declined": sum(r["grounding"] in ("dont-know", "empty-knowledge-base") for r in results),
             "minutes": round((time.perf_counter() - start) / 60, 1),
@@ -69,7 +71,8 @@ def main() -> None:
         return
     for name, r in report.items():
         print(f"{name} ({r['model']}): model-phrased {r['model_phrased']}/{r['questions']}, right fact + citation "
-              f"{r['right']}/{r['questions']}, quoted {r['quoted']}, declined {r['declined']} ({r['minutes']} min)")
+              f"{r['right']}/{r['questions']}, copied {r['copied']}, quoted {r['quoted']}, declined {r['declined']} "
+              f"({r['minutes']} min)")
 
 
 if __name__ == "__main__":

@@ -42,6 +42,9 @@ def test_right_fact_needs_a_citation_and_out_of_scope_needs_dont_know(warranty_b
     assert outside["dont_know"]
     assert report["correct_with_citation"] == 0.5 and report["named_source_cited"] == 0.5
     assert report["out_of_scope_dont_know"] == 1.0 and report["model"] == "fake"
+    # The draft passes the check but is warranty.md's sentence word for word: a copy, not the model's phrasing.
+    assert right["grounding"] == "generated" and right["copied"]
+    assert report["copied"] == 0.5 and report["model_phrased"] == 0.0
 
 
 def test_question_sets_default_to_the_sample_brand(tmp_path):
@@ -176,3 +179,30 @@ def test_a_citation_contains_a_fact_that_its_section_title_states():
     assert score_reply(item, reply)["correct"]
     uncited = SimpleNamespace(**{**vars(reply), "citations": [Citation(1, "/kb/a.txt", "Other", "c2", "x", 0.5)]})
     assert not score_reply(item, uncited)["correct"]
+
+
+def _reply(text, grounding="generated"):
+    from types import SimpleNamespace
+
+    from botkit.dialogue import Citation
+
+    chunk = ("Every Kettlebrook product has a warranty. " + WARRANTY
+             + " Accessories are covered by a one-year warranty.")
+    return SimpleNamespace(text=text, grounding=grounding, draft=text, check="",
+                           citations=[Citation(1, "/kb/warranty.md", "Warranty", "c1", chunk, 0.7)])
+
+
+@pytest.mark.parametrize("answer, copied", [
+    (WARRANTY + " [1]", True),  # the source sentence word for word
+    ("Yes, the Zephyr 3000 electric kettle is covered for seven years from the date of purchase [1].", True),
+    ("The Zephyr 3000 electric kettle is covered for 7 years from the date of purchase. [1]", True),  # one word
+    ("The Zephyr 3000 electric kettle is covered for seven years. [1]", True),  # the sentence cut short
+    ("Your Zephyr 3000 comes with a seven-year warranty, counted from the day you bought it. [1]", False),
+    ("Seven years: the Zephyr 3000's warranty starts when you buy it. [1]", False),
+])
+def test_a_model_phrased_answer_that_restates_a_source_sentence_is_counted_as_copied(answer, copied):
+    from botkit.feedback.evaluation.grounding import score_reply
+
+    item = {"question": "How long is the Zephyr 3000's warranty?", "expected": ["seven years", "7 years", "seven-year"]}
+    assert score_reply(item, _reply(answer))["copied"] is copied
+    assert score_reply(item, _reply(answer, grounding="quoted"))["copied"] is False  # a quote is counted as quoted

@@ -9,11 +9,14 @@ import re
 import tempfile
 import time
 from collections.abc import Callable
+from difflib import SequenceMatcher
 from importlib import resources
 from pathlib import Path
 
 from botkit.errors import BotkitError
+from botkit.grounding import strip_citations
 from botkit.jsonl import read_jsonl
+from botkit.knowledge.sentences import split_sentences
 
 # The sample knowledge bases shipped with botkit (folders of botkit.examples with knowledge/ and eval/).
 SAMPLE_KBS = ("kettlebrook", "helpdesk")
@@ -40,6 +43,12 @@ _HOLE = re.compile(
     r"\b(?:the|a|an|is|are|was|were|of|to|for|at|with|from|by|and|or|press|than|per|into|via|your|our|its|their)"
     r"\s*\[\d+\]", re.IGNORECASE)
 _YES_NO = re.compile(r"^\W*(yes|no)\b", re.IGNORECASE)
+# A model-phrased answer is a copy when this share of its words stand in a source sentence in runs of
+# COPIED_RUN words or more: a sentence restated word for word passes the grounding check, but it is not
+# the model's phrasing (RL learned exactly that). Shorter runs are the words any phrasing shares.
+COPIED_SHARE = 0.8
+COPIED_RUN = 3
+_WORD = re.compile(r"[a-z0-9]+(?:[.,'-][a-z0-9]+)*")
 
 
 def sample_kb_dir(name: str) -> Path:
@@ -82,6 +91,19 @@ def _fold(text: str) -> str:
 def _has(text: str, spellings: list[str]) -> bool:
     text = _fold(text)
     return any(_fold(s) in text for s in spellings)
+
+
+def copied_share(answer: str, sources: list[str]) -> float:
+    """The share of `answer`'s words (citations left out) that each of its sentences takes, in runs of at
+    least COPIED_RUN words, from the one sentence of `sources` it shares most with."""
+    source_words = [_WORD.findall(_fold(s)) for text in sources for s in split_sentences(text)]
+    total = copied = 0
+    for sentence in split_sentences(strip_citations(answer)):
+        words = _WORD.findall(_fold(sentence))
+        total += len(words)
+        copied += max((sum(b.size for b in SequenceMatcher(None, words, source, autojunk=False).get_matching_blocks()
+                           if b.size >= COPIED_RUN) for source in source_words), default=0)
+    return copied / total if total else 0.0
 
 
 def shape_failures(answer: str) -> list[str]:
@@ -142,11 +164,16 @@ class _Asker:
 
 
 def score_reply(item: dict, reply) -> dict:
+    """One reply to `item` scored: the fact, a citation holding it, how it was shown (grounding; `copied`
+    when shown as the model's words but a cited source sentence nearly verbatim)."""
     fact = _has(reply.text, item["expected"])
     # A citation shows its section title with its text ("Error codes › E-204 Device limit reached").
     cited = [c for c in reply.citations if _has(f"{c.title}\n{c.text}", item["expected"])]
     result = {"question": item["question"], "kind": item.get("kind", ""), "answer": reply.text,
               "grounding": reply.grounding, "fact": fact, "cited": bool(cited),
+              # Shown as the model's words but (nearly) a cited source sentence verbatim.
+              "copied": reply.grounding == "generated"
+              and copied_share(reply.text, [c.text for c in reply.citations]) >= COPIED_SHARE,
               "named_source_cited": any(c.source.endswith(item.get("source", "\0")) for c in reply.citations),
               "correct": fact and bool(cited), "draft": reply.draft, "check": reply.check,
               "citations": [{"n": c.n, "source": Path(c.source).name, "text": c.text} for c in reply.citations],
@@ -199,7 +226,8 @@ def _summary(bot, results: list[dict], abstained: list[dict], ask: _Asker) -> di
         "correct_with_citation": round(sum(r["correct"] for r in results) / n, 4),
         "named_source_cited": round(sum(r["named_source_cited"] for r in results) / n, 4),
         "declined": sum(r["grounding"] in DECLINED for r in results),
-        "model_phrased": round(sum(r["grounding"] == "generated" for r in results) / n, 4),
+        "model_phrased": round(sum(r["grounding"] == "generated" and not r["copied"] for r in results) / n, 4),
+        "copied": round(sum(r["copied"] for r in results) / n, 4),
         "quoted": round(sum(r["grounding"] == "quoted" for r in results) / n, 4),
         "both_parts": {"asked": len(two_part), "complete": sum(r["fact"] and r["also_fact"] for r in two_part)},
         "second_turn": {"asked": len(second_turn), "right": sum(r["correct"] for r in second_turn)},
