@@ -3,6 +3,7 @@ within its channel's character limits."""
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from langchain_core.runnables import RunnableLambda
@@ -62,23 +63,24 @@ class AdCopy(Task):
                 "description": prompt(1, "description", description_limit, 40, brand_words=True)}
 
     def build(self, bot, options: Options):
-        def best(part: int, p: CopyPrompt):
+        def best(part: int, p: CopyPrompt, kind: str):
             return best_of_n_step(bot, p.prompt, keep=options.n, limit=p.limit, seed=options.seed + part,
                                   max_new_tokens=p.max_new_tokens, brand_words=p.brand_words, copy_model=True,
-                                  compose=composer(bot, p.limit, sentence=part == 1, closings=p.brand_words))
+                                  compose=composer(bot, p.limit, kind))
 
         prompts = self.copy_prompts(bot, options)
-        headlines, descriptions = best(0, prompts["headline"]), best(1, prompts["description"])
+        headlines = best(0, prompts["headline"], "headline")
+        descriptions = best(1, prompts["description"], "description")
 
         def rows(text: str) -> Checked:
             heads, descs = headlines.invoke(text), descriptions.invoke(text)
-            # Both lists come best first, so the best headline goes with the best description.
             shown = [{"headline": h.text, "description": d.text, "score": round((h.score + d.score) / 2, 3),
-                      "written_by": written_by(h, d)} for h, d in zip(heads, descs)]
-            # The caution is about the model's lines: not needed when every pair shown is the brief's own words.
-            caution = (heads.caution or descs.caution) if any(r["written_by"] != "brief" for r in shown) else ""
+                      "written_by": written_by(h, d)} for h, d in paired(heads, descs)]
+            # The caution is set once, by the checked lists: `Checked` says it only beside the model's lines.
             return Checked(shown, asked=options.n, sampled=heads.sampled + descs.sampled,
-                           failed=heads.failed + descs.failed, ranker=heads.ranker, caution=caution)
+                           failed=heads.failed + descs.failed, ranker=heads.ranker,
+                           caution=heads.model_caution or descs.model_caution,
+                           ideas=[f"{h} — {d}" for h, d in zip(heads.ideas, descs.ideas)])
 
         return RunnableLambda(rows)
 
@@ -94,6 +96,24 @@ class AdCopy(Task):
         lines = "\n".join(f"{i}. **{row['headline']}** — {row['description']}{origin_mark(row)}"
                           for i, row in enumerate(output, 1))
         return with_note(lines, output)
+
+
+def paired(heads: list, descs: list) -> list[tuple]:
+    """Headlines and descriptions, best first, each headline with the best description left that does
+    not repeat it ("The Brew Bundle" with "A Millrace Burr Grinder and ... for $219.", not with "The Brew
+    Bundle: a Millrace ..."); one that only repeats every headline left still pairs, last."""
+    left, pairs = list(descs), []
+    for h in heads:
+        if not left:
+            break
+        d = next((d for d in left if _said(h.text) not in _said(d.text)), left[0])
+        left.remove(d)
+        pairs.append((h, d))
+    return pairs
+
+
+def _said(text: str) -> str:
+    return " ".join(re.findall(r"[\w$%'-]+", text.lower()))
 
 
 @hookimpl

@@ -10,6 +10,7 @@ from typing import Literal
 from langchain_core.runnables import RunnableLambda, RunnableParallel, RunnablePassthrough
 from pydantic import Field
 
+from botkit.grounding import figures_in
 from botkit.hookspecs import hookimpl
 from botkit.knowledge.terms import STOPWORDS, WORD, bare
 from botkit.tasks import Task, TaskOptions, best_of_n_step, chat_prompt
@@ -26,7 +27,12 @@ PLATFORMS = {
 }
 HASHTAG = re.compile(r"#[A-Za-z]\w*")
 TAG_ROOM = 5 * 21  # five closing hashtags of up to 20 characters: a post is written short enough to take them
-NOT_TAGS = STOPWORDS | {"rewrite", "post", "platform", "instagram", "linkedin", "twitter", "caption"}
+NOT_TAGS = STOPWORDS | {"rewrite", "post", "platform", "instagram", "linkedin", "twitter", "caption"} | set(
+    # Words that say nothing as a tag (a reader judged "#held #days #picked" and "#order #online" junk).
+    "order orders online days hours weeks months years times every available simple".split())
+# A name of one or more capitalised words, not a sentence's first word: "Apple Pay" -> #applepay.
+_NAME = re.compile(r"\b[A-Z][A-Za-z]+(?:\s+[A-Z][A-Za-z]+)*")
+_SENTENCE_START = re.compile(r"(?:^|[.!?:]\s+)$")
 
 
 def clean_post(text: str) -> str:
@@ -36,20 +42,35 @@ def clean_post(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip().strip("\"'“”").strip()
 
 
-def keyword_hashtags(text: str, k: int = 5) -> list[str]:
-    """Up to `k` hashtags from the most frequent content words of `text` (first seen wins ties)."""
-    words = [w for w in (bare(t) for t in WORD.findall(text)) if len(w) > 3 and w not in NOT_TAGS and w.isalpha()]
-    return ["#" + w for w, _ in Counter(words).most_common(k)]
+def keyword_hashtags(text: str, k: int = 5, brand: str = "") -> list[str]:
+    """Up to `k` hashtags: the names in `text` first ("#applepay"), then its most frequent content words
+    (first seen wins ties) but for verb forms ("held", "picked") and words that say nothing as a tag,
+    then the `brand`'s name; those left out only when fewer than three would be left."""
+    # One capitalised word starting a sentence is no name; "Apple Pay" starting one is.
+    runs = [m.group() for m in _NAME.finditer(text)
+            if " " in m.group() or not _SENTENCE_START.search(text[: m.start()])]
+    runs = [[bare(w) for w in run.split() if bare(w) not in STOPWORDS] for run in runs]
+    names = ["".join(run) for run in runs if run and "".join(run) not in NOT_TAGS]
+    in_names = {w for run in runs for w in run}
+    words = [w for w in (bare(t) for t in WORD.findall(text)) if len(w) > 3 and w not in NOT_TAGS and w.isalpha()
+             and w not in in_names and not figures_in(w)]
+    ranked = [w for w, _ in Counter(words).most_common()]
+    plain = [w for w in ranked if not w.endswith(("ed", "ing", "ly"))]
+    tags = list(dict.fromkeys(names + plain + [bare(brand).replace(" ", "")] * bool(brand)))
+    if len(tags) < 3:
+        tags = list(dict.fromkeys(tags + ranked))
+    return ["#" + t for t in tags][:k]
 
 
-def with_hashtags(post: str, source: str) -> str:
-    """`post` ending in 3-5 hashtags: the model's own closing ones, topped up from the keywords (the
-    post was written `TAG_ROOM` under the limit, so it is never cut to make room)."""
+def with_hashtags(post: str, source: str, brand: str = "") -> str:
+    """`post` ending in 3-5 hashtags: the model's own closing ones, topped up from the names and
+    keywords of the post and its brief, and the `brand`'s name (the post was written `TAG_ROOM` under
+    the limit, so it is never cut to make room)."""
     closing = HASHTAG.findall(m.group()) if (m := re.search(r"(?:\s*#\w+)+\s*$", post)) else []
     body = post[: m.start()].rstrip() if m else post
     tags = list(dict.fromkeys(t.lower() for t in closing))
     if len(tags) < 3:
-        tags = list(dict.fromkeys(tags + keyword_hashtags(f"{source} {body}")))
+        tags = list(dict.fromkeys(tags + keyword_hashtags(f"{source.rstrip('. ')}. {body}", brand=brand)))
     line = " ".join(tags[:5])
     return f"{body}\n\n{line}"
 
@@ -96,12 +117,12 @@ class SocialRewrite(Task):
         post = self.copy_prompts(bot, options)["post"]
         posts = best_of_n_step(bot, post.prompt, keep=options.n, limit=post.limit, seed=options.seed,
                                max_new_tokens=post.max_new_tokens, clean=post.clean, copy_model=True,
-                               compose=composer(bot, post.limit, sentence=True))
+                               compose=composer(bot, post.limit, "post"))
 
         def rows(state: dict) -> list[dict]:
             texts = [c.text for c in state["posts"]]
             if options.platform == "instagram":
-                texts = [with_hashtags(t, state["text"]) for t in texts]
+                texts = [with_hashtags(t, state["text"], bot.brand.name) for t in texts]
             return state["posts"].like([{"post": t, "characters": len(t), "score": round(c.score, 3),
                                        "written_by": c.written_by} for t, c in zip(texts, state["posts"])])
 

@@ -89,7 +89,7 @@ class SubjectLines(Task):
 
         subjects = best_of_n_step(bot, subject.prompt, keep=options.n, limit=subject.limit, seed=options.seed,
                                   max_new_tokens=subject.max_new_tokens, scorer=score, copy_model=True,
-                                  compose=composer(bot, subject.limit))
+                                  compose=composer(bot, subject.limit, "subject"))
         return RunnableParallel(text=RunnablePassthrough(), subjects=subjects) | RunnableLambda(rows)
 
     def evaluate(self, bot, dataset: list[dict], on_progress=None, **options) -> dict:

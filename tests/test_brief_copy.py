@@ -19,23 +19,58 @@ def words(text: str) -> set[str]:
 
 def test_composed_lines_say_only_what_the_brief_says_within_the_limit():
     closings = ["simple as that"]
-    for limit, sentence in ((30, False), (60, False), (90, True)):
-        lines = compose(CLICK, limit, closings, sentence)
+    for limit, kind in ((30, "headline"), (60, "subject"), (90, "description"), (280, "post")):
+        lines = compose(CLICK, limit, closings, kind)
         assert lines and all(len(line) <= limit for line in lines)
         assert all(words(line) <= words(CLICK) | words(" ".join(closings)) for line in lines)
-        assert all(line.endswith(".") for line in lines) if sentence else True
+        assert all(line.endswith(".") for line in lines) if kind in ("description", "post") else True
     # Too long for a subject line: it stops before a qualifier, never mid-phrase.
     assert "Pay in four interest-free installments with Klarna" in compose(
         "Pay in four interest-free installments with Klarna on orders of $100 or more", 60)
+
+
+def test_a_part_of_the_brief_is_a_line_only_when_it_keeps_the_offer():
+    held = "Click-and-collect orders are held for 14 days at the shop you picked"
+    assert compose(held, 60) == ["Click-and-collect orders are held for 14 days"]  # not "... are held"
+    shop = "Our Portsmouth shop at 150 Market Street, open Monday to Saturday from 9:30 a.m. to 5:30 p.m."
+    assert not any(line.startswith("Our Portsmouth shop at 150 Market Street") and "Saturday" not in line
+                   for line in compose(shop, 60, ["simple as that"]))  # the hours dropped: the point dropped
+    assert "Our Portsmouth shop" in compose(shop, 30, kind="headline")  # a topic is a headline, not a subject
+    # A model number is a name, not an offer: "The Zephyr 3000 electric kettle" keeps none of "$129".
+    kettle = compose("The Zephyr 3000 electric kettle, $129, with a seven-year warranty", 60)
+    assert "The Zephyr 3000 electric kettle, $129" in kettle and "The Zephyr 3000 electric kettle" not in kettle
+
+
+def test_a_brief_ending_on_a_date_or_time_is_also_led_by_it():
+    demo = "The free pour-over coffee demonstration at our Portland shop, every Saturday at 11 a.m."
+    assert ("Every Saturday at 11 a.m.: the free pour-over coffee demonstration at our Portland shop."
+            in compose(demo, 125, kind="description"))
+    assert "From October 1: the Heron Gooseneck Kettle now comes in matte black" in compose(
+        "The Heron Gooseneck Kettle now comes in matte black, from October 1", 90)
+    # Never when what is left ends mid-clause: "On December 25: ... and stays closed" would misstate it.
+    hours = "Every shop closes at 3 p.m. on December 24 and stays closed on December 25"
+    assert not any(line.startswith("On December") for line in compose(hours, 280, kind="post"))
+
+
+def test_the_brands_closing_follows_a_statement_never_a_bare_name():
+    closings = ["simple as that"]
+    pay = compose("Pay in four interest-free installments with Klarna on orders of $100 or more", 90, closings,
+                  "description")
+    assert "Pay in four interest-free installments with Klarna. Simple as that." in pay  # its own sentence
+    assert "Pay in four interest-free installments, simple as that" in compose(
+        "Pay in four interest-free installments with Klarna on orders of $100 or more", 60, closings)
+    shop = compose("Our Burlington shop on Church Street: try the kettles at the counter", 90, closings, "headline")
+    # A headline takes no closing.
+    assert "Our Burlington shop on Church Street" in shop and not any("simple" in line for line in shop)
 
 
 def test_closings_come_from_the_brands_own_copy_and_none_are_made_up():
     brand = load_brand(SAMPLE / "brand.yaml")
     archive = archive_beside(SAMPLE / "brand.yaml")
     assert archive == SAMPLE / "copy_archive.jsonl"
-    # A clause of a brand word and small words only: nothing it says is a product claim.
-    assert "simple as that" in brand_closings(brand, archive)
-    assert all("built to last" not in c for c in brand_closings(brand, archive))
+    # A clause led by a brand word, then small words only: nothing it says is a product claim, and no
+    # "made simple" (after a name it reads as nonsense: "Our Portsmouth shop, made simple").
+    assert brand_closings(brand, archive) == ["simple as that"]
     assert brand_closings(BrandProfile(name="Acme", words_to_use=["simple"]), None) == []
 
 
@@ -69,3 +104,13 @@ def test_composed_lines_are_checked_ranked_and_marked_beside_the_samples():
     assert [c.written_by for c in best_of_n(Engine(["Tea, any day"]), chat, **shorter_first)] == ["model", "brief"]
     assert [c.written_by for c in best_of_n(Engine(["Tea, any day"]), chat, prefer_brief=True,
                                             **shorter_first)] == ["brief", "model"]
+    # For such a model, its lines are not shown as variants at all: they are set apart as ideas, fewer
+    # variants than asked are said, and the caution goes only with them.
+    out = best_of_n(Engine(["Tea, any day"]), chat, prefer_brief=True, model_ideas=True, caution="careful",
+                    **shorter_first)
+    assert [c.written_by for c in out] == ["brief"] and out.ideas == ["Tea, any day"]
+    assert out.note.startswith("only 1 of 2") and out.caution == "careful"
+    assert out.like([{"subject": "Order online", "written_by": "brief"}]).caution == "careful"  # the ideas
+    assert best_of_n(Engine(["I'm a bot"]), chat, model_ideas=True, caution="careful",
+                     check=lambda texts: [["role-play"] if "I'm" in t else [] for t in texts],
+                     **shorter_first).caution == ""  # nothing of the model's shown: nothing to caution

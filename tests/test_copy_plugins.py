@@ -19,7 +19,7 @@ CLOSING_HASHTAGS = re.compile(r"\n\n(#[a-z]\w*)( #[a-z]\w*){2,4}$")
 
 def assert_shown_or_said(result, n):
     """`n` variants, or fewer with a note in the chat text naming the checks that failed."""
-    assert len(result.output) == n or (len(result.output) < n and "passed the checks" in result.text
+    assert len(result.output) == n or (len(result.output) < n and re.search("pass(ed)? the checks", result.text)
                                        and "failed: " in result.text)
 
 
@@ -150,19 +150,20 @@ def test_default_model_seo_meta_keeps_length_and_keyword(real_bot):
 def test_evaluate_reports_each_checks_pass_rate_and_the_variants_shown(task_runner):
     task_runner.engine.responses = ["FREE kettles for winners", "The Zephyre kettle, now on sale",
                                     "Kettles, exactly how you like them", "I'm your kettles assistant"]
-    # Each brief's own words are a candidate too (shown first: the default model writes here): a spammy brief
-    # gives a spammy line.
+    # Each brief's own words are a candidate too (the only variants while the default model writes: its
+    # own lines are ideas, counted apart): a spammy brief gives a spammy line.
     briefs = [{"text": "Free kettles for winners"}, {"text": "Recycling kettles", "options": {"n": 1}}]
     report = task_runner.bot.router.tasks["subject_lines"].evaluate(task_runner.bot, briefs, n=2)
-    assert report["inputs"] == 2 and report["variants_asked"] == report["variants_shown"] == 3
+    assert report["inputs"] == 2 and report["variants_asked"] == 3 and report["variants_shown"] == 2
+    assert report["briefs_short_of_variants"] == 1 and report["ideas_shown"] == 2
     rates = report["check_pass_rates"]
     assert rates["spelling"] < 1 and rates["role-play"] < 1 and rates["banned words"] == 1  # "Zephyre", "I'm"
-    assert report["problems"] == {"spam trigger": 1} and report["shown_passing_every_check"] == round(2 / 3, 4)
+    assert report["problems"] == {"spam trigger": 1} and report["shown_passing_every_check"] == 0.5
     # What a person would have read, per brief, with what each shown line still fails: what a judge reads.
     shown = [v for brief in report["variants"] for v in brief["shown"]]
     assert [b["text"] for b in report["variants"]] == ["Free kettles for winners", "Recycling kettles"]
-    assert len(shown) == 3 and ["spam trigger"] in [v["fails"] for v in shown]
-    assert [v["written_by"] for v in shown] == ["brief", "model", "brief"]
+    assert [(v["written_by"], v["fails"]) for v in shown] == [("brief", ["spam trigger"]), ("brief", [])]
+    assert report["variants"][0]["ideas"] == ["Kettles, exactly how you like them"]
 
 
 def test_cli_eval_task_on_the_tiny_model(tmp_path, tiny_model_dir, botkit_cli):
@@ -185,7 +186,17 @@ def test_lines_from_the_brief_are_marked_and_need_no_caution(task_runner):
     result = task_runner.bot.run_task("subject_lines", "Recycling kettles", n=1)
     assert [(r["subject"], r["written_by"]) for r in result.output] == [("Recycling kettles", "brief")]
     assert "(the brief's words)" in result.text and SMALL_MODEL_CAUTION[5:40] not in result.text
+    # The default model's own line passes the checks, but a reader found nearly none of its lines usable:
+    # it is not a variant, only an idea under its own label, with the caution; fewer variants are said.
     task_runner.engine.responses = ["Kettles, recycled with care"]
     result = task_runner.bot.run_task("subject_lines", "Recycling kettles", n=2)
-    assert [r["written_by"] for r in result.output] == ["brief", "model"]
-    assert SMALL_MODEL_CAUTION[5:40] in result.text  # beside the model's line
+    assert [r["written_by"] for r in result.output] == ["brief"] and result.output.ideas == [
+        "Kettles, recycled with care"]
+    assert "Only 1 of 2 variants" in result.text
+    assert "Ideas from the small copy model" in result.text and SMALL_MODEL_CAUTION[5:40] in result.text
+    # A stronger copy model's lines are variants like the brief's, with no caution.
+    task_runner.bot.settings.copy_model = "a-stronger/model"
+    task_runner.bot._copy_engine = task_runner.engine
+    result = task_runner.bot.run_task("subject_lines", "Recycling kettles", n=2)
+    assert sorted(r["written_by"] for r in result.output) == ["brief", "model"] and not result.output.ideas
+    assert SMALL_MODEL_CAUTION[5:40] not in result.text

@@ -29,6 +29,9 @@ def test_spam_triggers_are_flagged():
 
 
 def test_spammy_candidate_is_flagged_and_ranked_below_a_clean_one(task_runner):
+    # A copy model other than the default one: its lines are shown as variants (the default's are ideas).
+    task_runner.bot.settings.copy_model = "a-stronger/model"
+    task_runner.bot._copy_engine = task_runner.engine
     task_runner.engine.responses = ["Free kettle giveaway, act now!!!", "A kettle you keep for years"]
     rows = [r for r in task_runner("subject_lines", "kettle giveaway", n=3) if r["written_by"] == "model"]
     assert [r["subject"] for r in rows] == ["A kettle you keep for years", "Free kettle giveaway, act now!!!"]

@@ -33,19 +33,27 @@ class Checked(list):
     """What passed every check (candidates, or the rows a task shows), best first, with what the checks
     found: `sampled` distinct candidates, `failed` how many failed each check, `note` why fewer than
     `asked` came back ("" when enough passed), `ranker` the scorer that ordered them, `caution` what
-    the model's lines are worth (`brand_voice.copy_caution`, "" when nothing needs saying)."""
+    the model's lines are worth (`brand_voice.copy_caution`), said only beside a line the model wrote,
+    and `ideas`: the copy model's lines that passed the checks but are not shown as variants, because
+    a reader found nearly none of that model's usable (the default 135M model: 1 of 43)."""
 
     def __init__(self, items=(), *, asked: int = 0, sampled: int = 0, failed: Counter | None = None,
-                 ranker: str = "", caution: str = ""):
+                 ranker: str = "", caution: str = "", ideas: list[str] = ()):
         super().__init__(items)
         self.asked, self.sampled, self.failed = asked, sampled, failed or Counter()
         self.ranker = ranker  # the scorer that ordered them: "reward_version", "brand_similarity", ...
-        self.caution = caution
+        self.model_caution, self.ideas = caution, list(ideas)  # the caution text, said or not
+
+    @property
+    def caution(self) -> str:
+        """The copy model's caution when a line it wrote is shown, as a variant or an idea; else ""."""
+        wrote = self.ideas or any("model" in _writer(item) for item in self)
+        return self.model_caution if wrote else ""
 
     def like(self, items) -> Checked:
         """`items` (rows made from these candidates) with these candidates' findings."""
         return Checked(items, asked=self.asked, sampled=self.sampled, failed=self.failed, ranker=self.ranker,
-                       caution=self.caution)
+                       caution=self.model_caution, ideas=self.ideas)
 
     @property
     def note(self) -> str:
@@ -53,6 +61,9 @@ class Checked(list):
             return ""
         failing = ", ".join(f"{name} ({n})" for name, n in self.failed.most_common())
         got = f"only {len(self)} of {self.asked}" if self else f"none of the {self.asked}"
+        if self.ideas:  # the model's lines passed too, but are not shown as variants
+            return (f"{got} variants asked for could be made from the brief's words and pass the checks "
+                    f"({self.sampled} candidates; failed: {failing or 'none'}); a stronger copy model writes more")
         return (f"{got} variants asked for passed the checks ({self.sampled} candidates sampled; "
                 f"failed: {failing or 'none'}); try another seed or a stronger model")
 
@@ -60,14 +71,17 @@ class Checked(list):
 def best_of_n(engine, messages: list[dict], *, samples: int, keep: int, limit: int, scorer: Scorer,
               decoding: DecodingOptions, clean: Callable[[str], str] = first_line,
               check: Checker | None = None, rounds: int = ROUNDS, composed: list[str] = (),
-              prefer_brief: bool = False) -> Checked:
+              prefer_brief: bool = False, model_ideas: bool = False, caution: str = "") -> Checked:
     """Up to `keep` distinct candidates of at most `limit` characters that pass `check`, best first.
 
     Samples `samples` at a time (seeded, so runs repeat; each round the next seed) for at most
     `rounds` batches; a candidate over the limit keeps its first whole sentences that fit, else it is
     dropped: never cut mid-sentence (a cut line is not copy). `composed` lines (made of the brief's own
     words) are checked and ranked beside the samples, and marked `written_by="brief"`; `prefer_brief`
-    shows those that pass before any of the model's (for a model whose own lines read as nonsense).
+    shows those that pass before any of the model's, in the composer's order (best first, and varied);
+    `model_ideas` (for a model whose own lines read as nonsense) shows only those, and the model's
+    lines that passed (one round of samples) apart as `ideas`: fewer variants than asked are then said.
+    `caution` is said beside the model's lines (`Checked.caution`).
     """
     options = decoding.merged(strategy="sample", seed=decoding.seed or 0)
     seen: set[str] = set()
@@ -86,7 +100,7 @@ def best_of_n(engine, messages: list[dict], *, samples: int, keep: int, limit: i
         texts = list(dict.fromkeys(t for t in composed if t in from_brief))
         seen.update(t.lower() for t in texts)
         judge(texts, [_limits(t, limit) for t in texts])
-    for round_ in range(rounds):
+    for round_ in range(1 if model_ideas else rounds):
         batch = engine.generate_batch([messages] * samples, options.merged(seed=options.seed + round_))
         texts, verdicts = [], []
         for g in batch:
@@ -103,11 +117,13 @@ def best_of_n(engine, messages: list[dict], *, samples: int, keep: int, limit: i
             break
     # A reward model scores each candidate as an answer to the chat the engine saw (what it trained on).
     scores = rank_scores(scorer, passed, messages) if passed else []
-    first = from_brief if prefer_brief else set()
-    ranked = sorted(zip(passed, scores), key=lambda pair: (pair[0] not in first, -pair[1]))[:keep]
+    first = {t: i for i, t in enumerate(composed)} if prefer_brief or model_ideas else {}
+    ranked = sorted(zip(passed, scores), key=lambda pair: (pair[0] not in first, first.get(pair[0], 0), -pair[1]))
+    ideas = [t for t, _ in ranked if t not in from_brief][:keep] if model_ideas else []
+    ranked = [pair for pair in ranked if pair[0] in from_brief or not model_ideas][:keep]
     note_call(messages, ranked[0][0] if ranked else None)
     return Checked([Candidate(t, float(s), "brief" if t in from_brief else "model") for t, s in ranked], asked=keep,
-                   sampled=len(seen), failed=failed, ranker=ranker_name(scorer))
+                   sampled=len(seen), failed=failed, ranker=ranker_name(scorer), caution=caution, ideas=ideas)
 
 
 def best_of_n_step(bot, prompt, *, keep: int, limit: int, seed: int, max_new_tokens: int,
@@ -120,22 +136,26 @@ def best_of_n_step(bot, prompt, *, keep: int, limit: int, seed: int, max_new_tok
     `CopyChecks` against the brief (`brand_words`: must use one of the brand's words); `copy_model`:
     write with the copy model (`brand_voice.copy_engine`, what copy tasks do) and carry its caution,
     else with the bot's chat model; `compose(brief)` gives lines made of the brief's own words to rank
-    beside the samples (`botkit.tasks.brief_copy.composer`), shown first when the copy model carries a
-    caution (the default 135M model: a reader found none of its lines usable as is)."""
+    beside the samples (`botkit.tasks.brief_copy.composer`); when the copy model carries a caution (the
+    default 135M model: a blind reader found 1 of its 43 shown lines usable, after an edit) they are the
+    only variants shown, and the model's lines that pass are set apart as `ideas`."""
     scorer = scorer or copy_scorer(bot)
     decoding = bot.settings.decoding.merged(max_new_tokens=max_new_tokens, seed=seed)
     engine, caution = (copy_engine(bot), copy_caution(bot)) if copy_model else (bot.engine, "")
 
     def run(brief: str) -> Checked:
         checks = CopyChecks(bot, brief, brand_words=brand_words)
-        out = best_of_n(engine, to_chat(prompt.invoke(brief)), samples=max(3 * keep, 6), keep=keep, limit=limit,
-                        scorer=scorer, decoding=decoding, clean=clean, check=checks.failures,
-                        composed=compose(brief) if compose else [], prefer_brief=bool(caution))
-        # The caution is about the model's lines: none is needed when every line shown is the brief's own.
-        out.caution = caution if any(c.written_by == "model" for c in out) else ""
-        return out
+        return best_of_n(engine, to_chat(prompt.invoke(brief)), samples=max(3 * keep, 6), keep=keep, limit=limit,
+                         scorer=scorer, decoding=decoding, clean=clean, check=checks.failures,
+                         composed=compose(brief) if compose else [], prefer_brief=bool(caution),
+                         model_ideas=bool(caution) and compose is not None, caution=caution)
 
     return RunnableLambda(run)
+
+
+def _writer(item) -> str:
+    """Who wrote a shown item: a `Candidate` or a task's row (a dict with `written_by`)."""
+    return item.get("written_by", "model") if isinstance(item, dict) else getattr(item, "written_by", "model")
 
 
 def _at_end(cleaned: str, raw: str) -> bool:

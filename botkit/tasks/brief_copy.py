@@ -8,9 +8,11 @@ from collections import Counter
 from functools import cache
 from pathlib import Path
 
+from botkit.grounding import figures_in
 from botkit.jsonl import read_jsonl
 
 ARCHIVE_NAME = "copy_archive.jsonl"  # a brand's copy archive sits beside its profile
+KINDS = ("subject", "headline", "description", "post")  # the fields lines are composed for
 COPY_FIELDS = ("subject", "headline", "description", "post")
 _CLAUSE = re.compile(r"[^.,:;!?—]+")
 # What may sit beside a brand word in a closing phrase: small words that claim nothing ("simple as that",
@@ -21,34 +23,90 @@ _SMALL = {"as", "that", "this", "it", "it's", "is", "so", "just", "made", "all",
 _QUALIFIER = re.compile(r"\s+(?:with|on|for|at|in|from|until|across|via|by|when|if|before|after)\s+")
 
 
-def compose(brief: str, limit: int, closings: list[str] = (), sentence: bool = False) -> list[str]:
-    """Lines of at most `limit` characters made of the brief's own phrases: the brief, its topic (the
-    part before a colon), what follows the colon, its first clause (not the first item of a list), and
-    "topic: first clause"; each also with one of the brand's closing phrases (`brand_closings`).
-    `sentence`: end each with a full stop (descriptions and posts), else leave it bare (subject lines
-    and headlines)."""
+def compose(brief: str, limit: int, closings: list[str] = (), kind: str = "subject") -> list[str]:
+    """Lines of at most `limit` characters made of the brief's own phrases, best first, for one `KINDS`
+    field: the brief; the brief led by its date or time ("Every Saturday at 11 a.m.: the free ..."); what
+    follows its colon, led by the topic or alone; its first clause; starts that stop before a qualifier.
+    A part of the brief is a line only when it keeps one of the brief's figures (when it has any), so a
+    line never drops the offer ("Click-and-collect orders are held" of "... for 14 days"); a bare topic
+    ("Our Portsmouth shop") is only a headline. The brand's `closings` ("simple as that",
+    `brand_closings`) follow a phrase that states something (a figure, "free", the brief's whole clause),
+    as their own sentence in a description or post; a headline takes none."""
     text = _trimmed(" ".join(brief.split()))
     if not text:
         return []
+    sentence, headline = kind in ("description", "post"), kind == "headline"
+    figures = _offer_figures(text)
     head, _, rest = text.partition(": ")
-    parts = [text]
+    whole = [text] + ([rest] if rest else [])  # the brief's own clauses: each says something as it stands
+    led = [*_led_by_time(text), *(_led_by_time(rest) if rest else [])]  # never shortened: the date leads
+    parts = [text, *led[:1]]
     if rest:
-        parts += [head, rest]
+        parts += [*led[1:], rest, *(f"{head}: {cut}" for cut in _shortened(rest, limit - len(head) - 2))]
         first, _, after = rest.partition(", ")
         if after and not _is_list_end(after):  # "try the kettles, toasters and grinders": one list
-            parts += [first, f"{head}: {first}"]
+            parts += [f"{head}: {first}", first]
+        if headline:
+            parts.append(head)
     elif len(first := text.split(", ")[0].split()) >= 3 and not _is_list_end(text.partition(", ")[2]):
         parts.append(" ".join(first))  # "The Zephyr 3000 electric kettle" of "..., $129, with a warranty"
     room = limit - 2 - max((len(c) for c in closings), default=0)  # what a phrase may take with a closing
-    parts += [cut for p in parts if len(p) > room for cut in _shortened(p, limit)]
+    parts += [cut for p in list(parts) if len(p) > room and p not in led for cut in _shortened(p, limit)]
     lines = []
-    # One closing per phrase, taken in turn: variants differ in what they say, not only in how they end.
-    for i, part in enumerate(dict.fromkeys(_trimmed(p) for p in parts if len(_trimmed(p).split()) >= 2)):
+    for part in dict.fromkeys(_trimmed(p) for p in parts if len(_trimmed(p).split()) >= 2):
+        offer = bool(_offer_figures(part) & figures) or bool(re.search(r"\bfree\b", part, re.I))
+        says = part in whole or part in led or offer and (dated(part) or not dated(text))
+        if not headline and not says:
+            continue  # a part that dropped the brief's figures, "free", or its date; or a bare topic
         part = part[:1].upper() + part[1:]
-        lines.append(f"{part}." if sentence and not part.endswith(".") else part)
-        if closings:
-            lines.append(f"{part}, {closings[i % len(closings)]}.")
+        bare = f"{part}." if sentence and not part.endswith(".") else part
+        lines.append(bare)
+        if closings and not headline and says:
+            closing = closings[len(lines) % len(closings)]
+            lines.append(f"{bare} {closing[:1].upper()}{closing[1:]}." if sentence else f"{part}, {closing}")
     return [line for line in dict.fromkeys(lines) if len(line) <= limit]
+
+
+def dated(phrase: str) -> bool:
+    """Does `phrase` name a day, a date or a time of day ("Saturday", "April 30", "11 a.m.")?"""
+    return bool(set(re.findall(r"[a-z]+(?:\.m\.)?", phrase.lower())) & _DATE_WORDS)
+
+
+def _offer_figures(phrase: str) -> set[float]:
+    """The figures of `phrase` that are not part of a name ("$129", "ten years"; not the 3000 of "Zephyr 3000")."""
+    return figures_in(re.sub(r"\b[A-Z][\w'-]*\s+\d[\w-]*", " ", phrase))
+
+
+# A date or time a brief ends on, worth leading with: "every Saturday at 11 a.m.", "from October 1".
+_TIME_WORDS = set("""every each from until till on at by before after to and or through of the a.m. p.m. noon
+midnight monday tuesday wednesday thursday friday saturday sunday mondays tuesdays wednesdays thursdays fridays
+saturdays sundays weekday weekdays weekend weekends january february march april may june july august september
+october november december today tomorrow tonight week month year""".split())
+_DATE_WORDS = _TIME_WORDS - {"every", "each", "from", "until", "till", "on", "at", "by", "before", "after", "to", "and",
+                             "or", "through", "of", "the", "week", "month", "year"}
+_TIME_START = re.compile(r"(?:^|\s|,\s)(?=(?:every|from|until|on|at|by|before|after)\s)", re.I)
+
+
+def _led_by_time(phrase: str) -> list[str]:
+    """`phrase` led by the date or time it ends on ("From October 1: the Heron Gooseneck Kettle now comes
+    in matte black"), when it ends on one after a whole clause; [] otherwise."""
+    for m in _TIME_START.finditer(phrase):
+        body, tail = phrase[: m.start()].rstrip(" ,"), phrase[m.end():].strip()
+        words = re.findall(r"[\w.:]+", tail.lower())
+        timed = figures_in(tail) or dated(tail)
+        if not timed or not all(w in _TIME_WORDS or re.fullmatch(r"[\d:.,%]+(?:st|nd|rd|th)?", w) for w in words):
+            continue
+        last = body.split()[-3:]
+        # The body must end whole: not mid-clause ("... and stays closed"), not on a participle ("orders placed").
+        if len(body.split()) < 3 or "and" in last or "or" in last or last[-1].lower().endswith("ed"):
+            return []
+        first = body.split()[0]
+        body = body[:1].lower() + body[1:] if first.lower() in _LOWER_LEAD else body
+        return [f"{tail[:1].upper()}{tail[1:]}: {body}"]
+    return []
+
+
+_LOWER_LEAD = {"the", "our", "a", "an", "every", "any", "all", "your", "each", "this", "these"}
 
 
 def _is_list_end(after: str) -> bool:
@@ -63,9 +121,11 @@ def _trimmed(phrase: str) -> str:
 
 
 def brand_closings(brand, archive: Path | None, words: list[str] | None = None) -> list[str]:
-    """Short closing phrases the brand's own copy uses around one of its words ("simple as that"): a
-    clause of 2-5 words with a brand word and nothing else but small words, seen at least twice in the
-    archive and the profile's sample copy. None without such copy: nothing is made up for a brand."""
+    """Short closing phrases the brand's own copy uses after one of its words ("simple as that"): a
+    clause of 2-5 words that starts with a brand word and has nothing else but small words, seen at least
+    twice in the archive and the profile's sample copy. None without such copy: nothing is made up for a
+    brand. ("made simple" is left out: after a name or a place it reads as nonsense, "Our Portsmouth
+    shop, made simple", and after a statement it breaks the grammar.)"""
     words = [w.lower() for w in (words if words is not None else brand.words_to_use)]
     texts = list(brand.sample_copy) + (_archive_copy(str(archive)) if archive else [])
     found: Counter = Counter()
@@ -77,7 +137,8 @@ def brand_closings(brand, archive: Path | None, words: list[str] | None = None) 
             for word in sorted(words, key=len, reverse=True):
                 rest = re.sub(rf"\b{re.escape(word)}\b", " ", rest)
             others = rest.split()
-            if 2 <= n <= 5 and rest != clause and others and all(w in _SMALL for w in others):
+            leads = any(clause.startswith(f"{w} ") for w in words)
+            if 2 <= n <= 5 and leads and others and all(w in _SMALL for w in others):
                 found[clause] += 1
     return [clause for clause, count in found.most_common(2) if count >= 2]
 
@@ -89,11 +150,12 @@ def _shortened(phrase: str, limit: int) -> list[str]:
     return [c for c in cuts[::-1] if len(c.split()) >= 3][:2]
 
 
-def composer(bot, limit: int, sentence: bool = False, closings: bool = True):
-    """`compose` for `bot`'s brand (its closings from the archive beside its profile; none for a field
-    that needs no brand word, a headline): brief -> lines."""
-    closings = brand_closings(bot.brand, archive_beside(getattr(bot.settings, "brand", None))) if closings else []
-    return lambda brief: compose(brief, limit, closings, sentence)
+def composer(bot, limit: int, kind: str = "subject"):
+    """`compose` for `bot`'s brand and one field `kind` (its closings from the archive beside its
+    profile): brief -> lines."""
+    closings = [] if kind == "headline" else brand_closings(bot.brand, archive_beside(getattr(bot.settings, "brand",
+                                                                                                 None)))
+    return lambda brief: compose(brief, limit, closings, kind)
 
 
 def archive_beside(profile: Path | None) -> Path | None:

@@ -172,13 +172,23 @@ def brand_words_prompt(bot) -> str:
 
 
 def with_note(text: str, output) -> str:
-    """A task's chat text, followed by its output's note when fewer variants passed than asked, and its
-    `caution` (what the copy model's lines are worth, `brand_voice.copy_caution`) when it shows any."""
-    notes = [getattr(output, "note", "")] + ([getattr(output, "caution", "")] if text else [])
-    for note in filter(None, notes):
-        note = f"_{note[:1].upper()}{note[1:]}._"
-        text = f"{text}\n\n{note}" if text else note
-    return text
+    """A task's chat text, followed by its output's note when fewer variants passed than asked, the copy
+    model's `ideas` under a plain label (lines it wrote that are not shown as variants: `best_of_n`),
+    and its `caution` (what the copy model's lines are worth, `brand_voice.copy_caution`) beside them."""
+    ideas = getattr(output, "ideas", [])
+    parts = [text] if text else []
+    if note := getattr(output, "note", ""):
+        parts.append(_italic(note))
+    if ideas:
+        parts.append("_Ideas from the small copy model, unchecked by a person (not counted as variants):_\n"
+                     + "\n".join(f"- {idea}" for idea in ideas))
+    if (caution := getattr(output, "caution", "")) and (text or ideas):
+        parts.append(_italic(caution))
+    return "\n\n".join(parts)
+
+
+def _italic(note: str) -> str:
+    return f"_{note[:1].upper()}{note[1:]}._"
 
 
 def copy_text(row: dict) -> str:
@@ -200,11 +210,12 @@ def origin_mark(row: dict) -> str:
 
 def check_report(task, bot, dataset: list[dict], problems, on_progress=None, **options) -> dict:
     """How a copy task does on `{"text", "options"}` briefs: each check's pass rate over every candidate
-    sampled, how many of the variants asked for were shown, and the share of shown variants that
-    pass every check and `problems(row, options)` (the task's own limits) when checked again."""
+    sampled, how many of the variants asked for were shown (and how many of the copy model's lines were
+    shown apart as ideas), and the share of shown variants that pass every check and
+    `problems(row, options)` (the task's own limits) when checked again."""
     if not dataset:
         raise BotkitError("the dataset is empty")
-    asked = sampled = short = 0
+    asked = sampled = short = ideas = 0
     failed, found, shown, flawed, started = Counter(), Counter(), [], 0, time.perf_counter()
     variants = []  # per brief, what was shown and what each shown variant fails: for a person to read
     for done, item in enumerate(dataset, 1):
@@ -221,10 +232,12 @@ def check_report(task, bot, dataset: list[dict], problems, on_progress=None, **o
             found.update(wrong)
             flawed += bool(wrong)
         shown += texts
+        ideas += len(getattr(rows, "ideas", []))
         variants.append({"text": item["text"], "options": item.get("options", {}), "note": getattr(rows, "note", ""),
                          "shown": [{"copy": copy_text(row), "fails": problems(row, task.parse_options(merged)) + again,
                                     "written_by": row.get("written_by", "model")}
-                                   for row, again in zip(rows, rechecked)]})
+                                   for row, again in zip(rows, rechecked)],
+                         "ideas": list(getattr(rows, "ideas", []))})
         if on_progress:
             on_progress(done)
     rate = (lambda n, of: round(1 - n / of, 4) if of else 0.0)  # noqa: E731
@@ -235,6 +248,7 @@ def check_report(task, bot, dataset: list[dict], problems, on_progress=None, **o
         "variants_asked": asked,
         "variants_shown": len(shown),
         "briefs_short_of_variants": short,
+        "ideas_shown": ideas,  # the copy model's lines shown apart, not as variants (`best_of_n`)
         "candidates_sampled": sampled,
         "check_pass_rates": {name: rate(failed[name], sampled) for name in checks},
         "shown_passing_every_check": rate(flawed, len(shown)),
