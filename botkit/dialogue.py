@@ -361,7 +361,8 @@ class Bot:
         asked = question_parts(message) if query == message else [message]
         if len(asked) > 1:
             return self._composed(asked, session_id)
-        evidence = evidence_for(query)
+        # A follow-up's sentences are ranked by what it asks now, not by the previous question's answer.
+        evidence = evidence_for(query) if query == message else self._evidence(query, focus=message)
         if not evidence:
             return self._canned(self.brand.dont_know, "dont-know", session_id)
         numbering: dict[str, int] = {}
@@ -377,11 +378,12 @@ class Bot:
         return _Prompt(query, messages, dropped, [e for e in evidence if numbering[e.chunk.id] <= kept],
                        numbering, session_id, parts.system)
 
-    def _evidence(self, query: str) -> list:
-        """The source sentences that answer `query`, without document text that talks to the assistant
-        instead of the customer ("ignore previous instructions ...": indirect prompt injection)."""
+    def _evidence(self, query: str, focus: str = "") -> list:
+        """The source sentences that answer `query` (ranked by `focus` too: a follow-up's own words), without
+        document text that talks to the assistant instead of the customer ("ignore previous instructions ...":
+        indirect prompt injection)."""
         chunks = self.knowledge.search(query, self.settings.top_k, self.settings.min_relevance)
-        evidence = select_evidence(query, chunks, self.embedder, min_score=self.settings.min_evidence)
+        evidence = select_evidence(query, chunks, self.embedder, min_score=self.settings.min_evidence, focus=focus)
         return [e for e in evidence if not talks_to_assistant(e.sentence)]
 
     def _composed(self, parts: list[str], session_id: str) -> Reply:

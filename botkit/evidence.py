@@ -20,6 +20,9 @@ _BARE_REPLY = re.compile(r"^(yes|no)[.!]?$", re.IGNORECASE)
 _ASKS_FIGURE = re.compile(r"\b(how (much|many|long|far|fast|quickly|soon|big|large|old|often|late|early)|"
                           r"what (year|time|date|hours?|size)|when|cost|price|charge|fee)\b", re.IGNORECASE)
 _FIGURE = re.compile(r"\d")
+# A follow-up that is a question of its own ("Do I need a card for it?"), not an ellipsis ("what about Pro?").
+_OWN_QUESTION = re.compile(r"^\s*(?!(?:what|how) about\b)(?:how|what|what's|when|where|which|who|why|is|are|do|does|"
+                           r"did|can|could|will|would|should|has|have)\b", re.IGNORECASE)
 # Weights of the cues beside the cosine, measured on both sample knowledge bases (bench/retrieval.py --quality).
 TERM_WEIGHT, FIGURE_WEIGHT, NAME_WEIGHT = 0.15, 0.1, 0.05
 # A code or version the question names ("5.0", "E-204") is the strongest cue there is: embeddings
@@ -160,8 +163,16 @@ def _term_weights(asked: set[str], candidate_terms: list[set[str]]) -> dict[str,
     return {t: math.log(1 + n / (1 + sum(t in c for c in candidate_terms))) for t in asked}
 
 
+def _coverage(question: str, candidate_terms: list[set[str]]) -> np.ndarray:
+    """The IDF-weighted share of the question's cue terms each candidate holds."""
+    asked = _cue_terms(question)
+    weights = _term_weights(asked, candidate_terms)
+    total = sum(weights.values()) or 1.0
+    return np.array([sum(weights[t] for t in asked & c) / total for c in candidate_terms])
+
+
 def select_evidence(question: str, chunks: list[Chunk], embedder, min_score: float = 0.3,
-                    max_sentences: int = 3, margin: float = 0.12) -> list[Evidence]:
+                    max_sentences: int = 3, margin: float = 0.12, focus: str = "") -> list[Evidence]:
     """The sentences that best answer `question`, best first; empty when none is relevant enough.
 
     Ranked by meaning (MiniLM cosine) plus cheap cues that embeddings blur: the question's rarer terms
@@ -170,6 +181,11 @@ def select_evidence(question: str, chunks: list[Chunk], embedder, min_score: flo
     ("What ID ..."). Relevance is judged on meaning alone, so the cues reorder relevant sentences
     but never make an unrelated one count; a code or version that no retrieved chunk names
     ("E-204", "6.0") selects nothing.
+
+    `focus` is what a follow-up asks now ("Do I need a card for it?" after "How long is the trial?",
+    `question` then being both read together): meaning is judged on the whole, the cues come from the
+    follow-up (and meaning half from it, when it asks a question of its own), so the sentence that
+    answered the earlier question does not win again.
     """
     pairs = [(s, scored_by, c) for c in chunks for s, scored_by in _candidates(c)]
     if not pairs:
@@ -179,24 +195,29 @@ def select_evidence(question: str, chunks: list[Chunk], embedder, min_score: flo
         return []  # "When is version 6.0 out?": no source names the version asked about
     if any(other_of_kind(name, [f"{c.title}\n{c.text}" for c in chunks]) for name in compound_names(question)):
         return []  # "Is there an app for the Apple Watch?": the sources name Apple Notes and Apple Pencil, not it
-    cosines = embedder.similarity(question, [p[1] for p in pairs])
-    asked = _cue_terms(question)
-    candidate_terms = [_cue_terms(p[1]) for p in pairs]
-    weights = _term_weights(asked, candidate_terms)
-    total = sum(weights.values()) or 1.0
-    coverage = np.array([sum(weights[t] for t in asked & c) / total for c in candidate_terms])
-    figures = np.array([bool(_FIGURE.search(p[0])) for p in pairs]) if _ASKS_FIGURE.search(question) else 0.0
-    names = _names(question)
+    texts = [p[1] for p in pairs]
+    cosines = embedder.similarity(question, texts)
+    candidate_terms = [_cue_terms(text) for text in texts]
+    coverage = _coverage(question, candidate_terms)
+    if float(np.max(cosines + 0.1 * coverage)) < min_score:  # the gate botkit has always used, on the whole question
+        return []
+    # The follow-up's words say what it asks now; "what about ..."/"and ...?" asks what the previous question did.
+    asks = focus if focus and _OWN_QUESTION.match(focus) else question
+    if focus:
+        if asks == focus:  # the whole still says what "it" is
+            cosines = (cosines + embedder.similarity(focus, texts)) / 2
+        coverage = _coverage(focus, candidate_terms)
+        asked_codes = codes(focus) or asked_codes
+    figures = np.array([bool(_FIGURE.search(p[0])) for p in pairs]) if _ASKS_FIGURE.search(asks) else 0.0
+    names = _names(focus) or _names(question)
     named = np.array([len(names & c) / len(names) for c in candidate_terms]) if names else 0.0
-    coded = np.array([bool(asked_codes & codes(p[1])) for p in pairs]) if asked_codes else 0.0
-    kind = answer_kind(question)
+    coded = np.array([bool(asked_codes & codes(text)) for text in texts]) if asked_codes else 0.0
+    kind = answer_kind(asks)
     in_kind = np.array([len(kind & c) / len(kind) for c in candidate_terms]) if kind else 0.0
     scores = (cosines + TERM_WEIGHT * coverage + FIGURE_WEIGHT * figures + NAME_WEIGHT * named + CODE_WEIGHT * coded
               + HEAD_WEIGHT * in_kind)
     ranked = sorted(zip(scores, range(len(pairs))), reverse=True)
     best = float(ranked[0][0])
-    if float(np.max(cosines + 0.1 * coverage)) < min_score:  # the gate botkit has always used
-        return []
     chosen, seen = [], set()
     for score, i in ranked:
         sentence, _, chunk = pairs[i]

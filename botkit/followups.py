@@ -13,9 +13,12 @@ _CONTINUES = re.compile(
     r"^\s*(?:and|also|or|but|plus|then|so|same|what about|how about|what if|and if|"
     r"for|in|on|with|without|at|by|from|via|per)\b", re.I)
 # Pronouns that point at something said before ("it", "that one", "them"); "that"/"this" only when they
-# end a phrase ("can I return that?"), not as "the kettle that I bought".
+# end a phrase ("can I return that?") or are the subject after the verb ("how long does that take?"), not as
+# "the kettle that I bought"; "there"/"then"/"one" when they end a phrase ("can I park there?", "do I need one?").
+_AUXILIARY = r"(?:is|are|was|were|does|do|did|will|would|can|could|should|has|have|had)"
 _POINTS_BACK = re.compile(r"\b(?:it|its|it's|they|them|their|theirs|those|these|(?:this|that)(?: one)?(?=\s*[?.!,]|$)|"
-                          r"either|both)\b", re.I)
+                          rf"{_AUXILIARY}\s+(?:this|that)|(?<!\bis\s)(?<!\bare\s)there(?=\s*[?.!,]|$)|"
+                          r"(?:then|one)(?=\s*[?.!,]|$)|either|both)\b", re.I)
 # A name or figure of the message's own: "what does E-408 mean", "Does the Heron come in red?".
 _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-zA-Z]+|\b[A-Z]*\d[\w.-]*")
 

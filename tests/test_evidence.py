@@ -71,3 +71,26 @@ def test_a_version_no_source_names_selects_nothing(embedder):
     assert select_evidence("When is version 6.0 coming out?", [RELEASES], embedder) == []
     evidence = select_evidence("When did version 5.0 come out?", [RELEASES], embedder)
     assert "4 March 2025" in evidence[0].sentence
+
+
+BIKE_TRIAL = Chunk("t", "Every e-bike can be test-ridden free for 3 days. No deposit is needed for a test ride. "
+                        "After the test ride the bike goes back to the shop.", "/kb/rides.md", "Test rides")
+
+
+@pytest.mark.parametrize("follow_up, answer", [
+    ("Do I need to pay a deposit for it?", "No deposit is needed for a test ride."),
+    ("What happens after it?", "After the test ride the bike goes back to the shop."),
+])
+def test_a_follow_up_is_answered_by_what_it_asks_now(follow_up, answer, embedder):
+    # Read with the previous question, the duration sentence answers the pair best; the follow-up asks something else.
+    merged = f"How long can I test-ride an e-bike? {follow_up}"
+    assert select_evidence(merged, [BIKE_TRIAL], embedder)[0].sentence.startswith("Every e-bike")
+    assert select_evidence(merged, [BIKE_TRIAL], embedder, focus=follow_up)[0].sentence == answer
+
+
+def test_an_elliptical_follow_up_asks_what_the_previous_question_did(embedder):
+    sizes = Chunk("s", "Trial rides: 3 days on every model.\nLargest frame: City: 56 cm, Cargo: 60 cm, Trail: 58 cm",
+                  "/kb/frames.md", "Frames")
+    merged = "What is the largest frame on the City bike? What about on the Trail?"
+    found = select_evidence(merged, [sizes], embedder, focus="What about on the Trail?")
+    assert found[0].sentence.startswith("Largest frame")

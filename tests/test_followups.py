@@ -20,6 +20,11 @@ def finds(*topics):
     "Can I put it in the oven?",  # points back, about the same thing
     "Do I need a card for it?",  # points back, finds nothing alone
     "dishwasher?",  # a fragment close to the previous turn that finds nothing alone
+    "How long does that take?",  # "that" as the subject after the verb
+    "Is this covered by the warranty?",
+    "Can I drop it off there?",
+    "Do I need to book one?",
+    "What happens then?",
 ])
 def test_a_message_that_refers_back_is_read_with_the_previous_question(message, embedder):
     assert follows_up(message, KETTLE, embedder, finds("warranty", "heron", "oven"))
@@ -31,6 +36,8 @@ def test_a_message_that_refers_back_is_read_with_the_previous_question(message, 
     "Do you ship to Canada?",
     "Is there a student discount?",
     "Does the Heron come in red?",  # a pronoun-free question naming its own product
+    "Is there free parking?",  # "there" as in "there is", not a place said before
+    "Are there gift cards?",
 ])
 def test_a_short_message_with_its_own_subject_stands_alone(message, embedder):
     assert not follows_up(message, KETTLE, embedder, finds("refund", "e-408", "canada", "student", "heron"))
