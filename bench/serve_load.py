@@ -8,7 +8,9 @@ and the server's peak RSS; on the default model unless told otherwise.
 Without --url it makes a throwaway BOTKIT_HOME, ingests the sample brand, creates a key and starts
 `botkit serve` on a free port. Latency counts from sending to the last byte of the answer; a client
 told 429 waits Retry-After seconds and asks again (each 429 is counted). The questions are the
-sample brand's evaluation questions, in turn. Peak RSS is the server's high-water mark (VmHWM).
+sample brand's evaluation questions, in turn. Peak RSS is the server's high-water mark (VmHWM). The
+server's CPU seconds (user + system, from /proc) up to each streamed answer's first content and per
+request under load are comparable across runs on a busy machine, where wall times are not.
 """
 
 from __future__ import annotations
@@ -77,7 +79,8 @@ def percentile(values: list[float], share: float) -> float | None:
     return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))], 2) if ordered else None
 
 
-async def run_load(http: httpx.AsyncClient, clients: int, requests: int, max_tokens: int) -> dict:
+async def run_load(http: httpx.AsyncClient, clients: int, requests: int, max_tokens: int,
+                   pid: int | None = None) -> dict:
     asked = questions()
     queue: asyncio.Queue = asyncio.Queue()
     for i in range(requests):
@@ -105,22 +108,35 @@ async def run_load(http: httpx.AsyncClient, clients: int, requests: int, max_tok
             else:
                 errors[str(response.status_code)] = errors.get(str(response.status_code), 0) + 1
 
-    started = time.perf_counter()
+    started, cpu_start = time.perf_counter(), cpu_seconds(pid)
     await asyncio.gather(*(client() for _ in range(clients)))
-    elapsed = time.perf_counter() - started
+    elapsed, cpu_end = time.perf_counter() - started, cpu_seconds(pid)
+    cpu = {"server_cpu_seconds_per_request": round((cpu_end - cpu_start) / len(latencies), 3)} \
+        if cpu_start is not None and cpu_end is not None and latencies else {}
     return {
         "clients": clients, "requests": requests, "max_tokens": max_tokens, "errors": errors, "429s": busy,
         "seconds": round(elapsed, 2), "requests_per_second": round(len(latencies) / elapsed, 3),
         "p50_seconds": percentile(latencies, 0.5), "p95_seconds": percentile(latencies, 0.95),
-        "completion_tokens_per_second": round(tokens / elapsed, 1),
+        "completion_tokens_per_second": round(tokens / elapsed, 1), **cpu,
     }
 
 
-async def first_token_times(http: httpx.AsyncClient, n: int) -> dict:
-    """Streamed answers one at a time: seconds to the first content chunk, and to the last."""
-    firsts, wholes, grounding = [], [], {}
+def cpu_seconds(pid: int | None) -> float | None:
+    """CPU seconds (user + system) the process has used so far (Linux), or None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, TypeError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def first_token_times(http: httpx.AsyncClient, n: int, pid: int | None = None) -> dict:
+    """Streamed answers one at a time: seconds to the first content chunk, and to the last; with the
+    server's `pid`, its CPU seconds up to the first content chunk and for the whole answer (robust to
+    other load on the machine, unlike wall times: the server does nothing else meanwhile)."""
+    firsts, wholes, grounding, cpu_firsts, cpu_wholes = [], [], {}, [], []
     for question in questions()[:n]:
-        started, first = time.perf_counter(), None
+        started, first, cpu_start, cpu_first = time.perf_counter(), None, cpu_seconds(pid), None
         body = {"model": "botkit", "stream": True, "messages": [{"role": "user", "content": question}]}
         async with http.stream("POST", "/v1/chat/completions", json=body) as response:
             async for line in response.aiter_lines():
@@ -128,15 +144,21 @@ async def first_token_times(http: httpx.AsyncClient, n: int) -> dict:
                     continue
                 chunk = json.loads(line[6:])
                 if first is None and any(c["delta"].get("content") for c in chunk.get("choices", [])):
-                    first = time.perf_counter() - started
+                    first, cpu_first = time.perf_counter() - started, cpu_seconds(pid)
                 if "grounding" in chunk.get("botkit", {}):
                     kind = chunk["botkit"]["grounding"]
                     grounding[kind] = grounding.get(kind, 0) + 1
         wholes.append(time.perf_counter() - started)
         if first is not None:
             firsts.append(first)
+        if cpu_start is not None and cpu_first is not None:
+            cpu_firsts.append(cpu_first - cpu_start)
+            cpu_wholes.append(cpu_seconds(pid) - cpu_start)
+    cpu = {"cpu_to_first_mean_seconds": round(sum(cpu_firsts) / len(cpu_firsts), 3),
+           "cpu_to_first_p50_seconds": percentile(cpu_firsts, 0.5),
+           "cpu_whole_mean_seconds": round(sum(cpu_wholes) / len(cpu_wholes), 3)} if cpu_firsts else {}
     return {"streamed": n, "ttft_p50_seconds": percentile(firsts, 0.5), "ttft_p95_seconds": percentile(firsts, 0.95),
-            "whole_p50_seconds": percentile(wholes, 0.5), "grounding": grounding}
+            "whole_p50_seconds": percentile(wholes, 0.5), "grounding": grounding, **cpu}
 
 
 def peak_rss_mb(pid: int) -> float | None:
@@ -150,21 +172,22 @@ def peak_rss_mb(pid: int) -> float | None:
     return None
 
 
-async def measure(url: str, key: str, args) -> dict:
+async def measure(url: str, key: str, args, pid: int | None = None) -> dict:
     async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=600) as http:
         # Warm-up: the first answer loads lazily built parts (few-shot index, vocabulary).
         await http.post("/v1/chat/completions", json={"model": "botkit", "max_tokens": args.max_tokens,
                                                        "messages": [{"role": "user", "content": questions()[0]}]})
         health = (await http.get("/healthz")).json()
-        result = {"model": health["model"], "streaming": await first_token_times(http, args.streamed), "load": []}
+        result = {"model": health["model"], "streaming": await first_token_times(http, args.streamed, pid), "load": []}
         for clients in args.clients:
-            result["load"].append(await run_load(http, clients, max(args.requests, clients * 2), args.max_tokens))
+            result["load"].append(await run_load(http, clients, max(args.requests, clients * 2), args.max_tokens,
+                                                pid))
     return result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, nargs="+", default=[8, 32])
+    parser.add_argument("--clients", type=int, nargs="*", default=[8, 32], help="none: streamed answers only")
     parser.add_argument("--requests", type=int, default=48, help="per run (at least 2 per client)")
     parser.add_argument("--max-tokens", type=int, default=16)
     parser.add_argument("--streamed", type=int, default=12, help="streamed answers timed one at a time")
@@ -182,8 +205,8 @@ def main() -> None:
         else:
             proc, url, key = start_server(args.model, args.engine, Path(tmp))
         try:
-            result = asyncio.run(measure(url, key, args))
             pid = proc.pid if proc else args.pid
+            result = asyncio.run(measure(url, key, args, pid))
             result["server_peak_rss_mb"] = peak_rss_mb(pid) if pid else None
         finally:
             if proc:

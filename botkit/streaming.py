@@ -8,14 +8,20 @@ import re
 from collections.abc import Callable
 
 from botkit.evidence import Evidence
-from botkit.grounding import (
+from botkit.grounding import (  # the check's own patterns (private there), so a start is judged as the whole is
+    _NEGATION,
+    _YES_NO,
     DRAFT_SENTENCE_END,
     Check,
+    _number_contexts,
     check_answer,
     clean_sentence,
     extra_figures,
+    figures_in,
     names_not_in,
     quote_answer,
+    repeats,
+    stated_answer,
     strip_citations,
 )
 from botkit.plaintext import shown_text, urls_in
@@ -27,23 +33,46 @@ _LAST_WORD = re.compile(r"\S*$")  # the word being written, which may still grow
 # The padding `clean_sentence` drops whole ("I hope this helps", "The answer is not") is told from its
 # first four words: a shorter start may still turn out to be padding, which is never checked.
 _SETTLED_WORDS = 5
-# Unfinished markup or a link, which `shown_text` may still take words out of once it is complete.
-_MARKUP = re.compile(r"[\[<]|https?:|www\.|ftp:", re.I)
-_LEAD = re.compile(r"^\s*(?:yes|no)\b[\s,.!:;-]*", re.I)
+# Markup still open (a link, image or tag without its closing bracket), which `shown_text` may take
+# words out of once it is complete; complete markup already reads as it will in the whole sentence.
+_PAIRS = ("[]", "()", "<>")
 
 
-def failure_for_good(answer: str, question: str, evidence: list[Evidence], allowed: str = "") -> str:
-    """Why `answer` fails `check_answer` whatever words are added to it: a figure no source or the
-    question has, or a name no source, the question or `allowed` spells so; "" when it may still pass.
-    `check_answer` reports these only after failures more text could cure (the key figure not yet
-    written), so a sentence being written is tested for them alone."""
-    plain = _LEAD.sub("", strip_citations(answer), count=1)
+def _open_markup(text: str) -> bool:
+    return any(text.count(a) != text.count(b) for a, b in _PAIRS)
+
+
+def failure_for_good(answer: str, question: str, evidence: list[Evidence], allowed: str = "",
+                     private: str = "") -> str:
+    """Why `answer` fails `check_answer` whatever words are added to it; "" when it may still pass.
+    Each failure here only grows with more words: a figure no source or the question has, a name no
+    source, the question or `allowed` spells so, figures no one source sentence states together or
+    with other neighbours than in the sources, a negation when the best source has none, a yes or no
+    no source states, the system prompt (`private`) repeated. `check_answer` may report these only
+    after failures more text could cure (the key figure not yet written), so they are tested alone."""
+    lead = _YES_NO.match(strip_citations(answer))
+    plain = strip_citations(answer)[lead.end():] if lead else strip_citations(answer)
     source_text = " ".join(e.sentence for e in evidence)
     extra = extra_figures(plain, source_text, question)
     if extra:
         return f"numbers not in the sources: {sorted(extra)}"
     unknown = names_not_in(plain, f"{source_text} {question} {allowed}")
-    return f"names not in the sources: {unknown[:5]}" if unknown else ""
+    if unknown:
+        return f"names not in the sources: {unknown[:5]}"
+    if lead and lead.group(1).lower() != stated_answer(question, evidence):
+        return f'no source says "{lead.group(1).lower()}" to this question'
+    for sentence in re.split(r"(?<=[.!?])\s+", plain):
+        figures = figures_in(sentence) - figures_in(question)
+        if figures and not any(figures <= figures_in(e.sentence) for e in evidence):
+            return f"figures {sorted(figures)} are not stated together in any source sentence"
+    out_of_context = _number_contexts(plain, figures_in(question)) - _number_contexts(source_text)
+    if out_of_context:
+        return f"figures used in a different context than the sources: {sorted(out_of_context)[:3]}"
+    if _NEGATION.search(plain) and not _NEGATION.search(evidence[0].sentence):
+        return "the answer and the source disagree on a negation"
+    if private and repeats(plain, private):
+        return "the answer repeats the system prompt"
+    return ""
 
 
 class CheckedAnswer:
@@ -130,7 +159,7 @@ class CheckedAnswer:
         """End the answer before the sentence being written when its finished words already fail the
         check for good (`failure_for_good`): at its end it could only fail, and so could any answer with it."""
         start = _LAST_WORD.sub("", self._rest)
-        if len(start) <= self._settled or len(start.split()) < _SETTLED_WORDS or _MARKUP.search(start):
+        if len(start) <= self._settled or len(start.split()) < _SETTLED_WORDS or _open_markup(start):
             return
         self._settled = len(start)
         sentence = shown_text(clean_sentence(start), self.urls)
@@ -139,7 +168,7 @@ class CheckedAnswer:
         if self._lead:
             sentence = f"{self._lead} {sentence}"
         reason = failure_for_good(" ".join([*self.sent, *self._held, sentence]), self.question, self.evidence,
-                                  self.allowed)
+                                  self.allowed, self.private)
         if reason:
             self._end(Check(False, reason))
 

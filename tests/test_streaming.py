@@ -131,6 +131,13 @@ def test_a_sentence_certain_to_fail_stops_the_draft_before_its_end(ask):
     assert "names not in the sources" in reply_of(items).check
 
 
+def test_a_complete_link_does_not_keep_a_doomed_sentence_going(ask):
+    doomed = "The [kettle page](https://zeus.example/kettle) says the Zephyr 3000 is made by Zeus Corp near the sea."
+    items, engine = ask(doomed)
+    assert texts(items) == [reply_of(items).text] and "covered for seven years" in reply_of(items).text
+    assert engine.written == len(doomed.split("Zeus")[0].split()) + 1  # stopped once "Zeus " was out
+
+
 def test_padding_with_a_foreign_name_is_dropped_not_taken_for_a_failure(ask):
     items, _ = ask(f"I hope this helps with your Zeus Corp kettle, dear friend. {GOOD}")
     reply = reply_of(items)
@@ -170,6 +177,9 @@ def test_sentences_split_across_pieces_and_citations(embedder):
     "Every Zephyr 3000 comes with a warranty of five years from Zeus.",
     "Every Zephyr 3000 made by Zeus Corp comes with a seven-year warranty.",
     "Every Zephyr 3000 kettle holds 2.5 liters and comes with a seven-year warranty.",
+    "Every Zephyr 3000 kettle is not covered by any warranty at all, sadly.",  # the source says no "not"
+    "Every Zephyr 3000 comes with 1.7 years of warranty and a free descaler.",  # 1.7 is the liters, not the years
+    "Yes, every Zephyr 3000 comes with a seven-year warranty.",  # no source says yes to a "how long"
 ])
 def test_a_start_that_fails_for_good_means_the_whole_sentence_fails_the_check(embedder, sentence):
     evidence = select_evidence(QUESTION, [WARRANTY], embedder)
