@@ -18,219 +18,19 @@ import argparse
 import contextlib
 import json
 import os
-import random
 import sys
 import tempfile
-import time
 import warnings
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-BRAND = REPO / "examples" / "kettlebrook"
-PRODUCTS = ("Zephyr 3000", "Zephyr Mini", "Heron Gooseneck Kettle", "Brookside 2-Slice Toaster",
-            "Brookside 4-Slice Toaster", "Millrace Burr Grinder", "Millrace Blade Grinder")
-# Questions a customer asks about any product; the sample brand's knowledge answers most of them.
-QUESTIONS = ("How much does the {p} cost?", "What is the warranty on the {p}?", "How do I clean the {p}?",
-             "What comes in the box with the {p}?", "Can the {p} be repaired?", "Is the {p} dishwasher safe?",
-             "What colors does the {p} come in?", "How big is the {p}?", "Can I return the {p}?",
-             "Where is the {p} made?", "Is the {p} good for a small kitchen?")
-# Copy briefs: (plugin, brief); each plugin asked for one variant to keep sampling affordable.
-BRIEFS = (("subject_lines", "An email about the {p} for our winter sale"),
-          ("ad_copy", "A search ad for the {p}, built to last"),
-          ("social_rewrite", "A post about the {p} as a gift for someone who loves mornings"))
-COPY_OPTIONS = {"n": 1}
+# The loop's parts are sibling modules of this script (bench/ is not a package).
+sys.path.insert(0, str(Path(__file__).parent))
+from loop_prompts import BRAND, sample_brand_prompts, split_prompts  # noqa: E402
+from loop_ranking import heldout_texts, judge_pairs, merged, pairs_to_rank  # noqa: E402
+from loop_report import length_bias, summary  # noqa: E402
+from loop_stages import Pace, Stages, stop_at  # noqa: E402
+
 ANNOTATOR = "simulated"  # the built-in simulated annotator's name
-
-
-def sample_brand_prompts() -> list[dict]:
-    """Every distinct prompt of the sample brand: its eval and feedback files, its knowledge's
-    questions, and questions and copy briefs over each product (as `generate.read_prompts` rows)."""
-    rows: list[dict] = []
-
-    def lines(path: Path, key: str) -> list[str]:
-        return [json.loads(line)[key] for line in path.read_text().splitlines() if line.strip()]
-
-    texts = [*lines(BRAND / "eval/questions.jsonl", "question"),
-             *lines(BRAND / "knowledge/product-questions.jsonl", "question"),
-             *lines(BRAND / "feedback/demo_prompts.jsonl", "prompt"),
-             *lines(BRAND / "feedback/heldout_prompts.jsonl", "prompt"),
-             *(q.format(p=p) for q in QUESTIONS for p in PRODUCTS)]
-    rows += [{"prompt": t, "plugin": None, "options": {}} for t in texts]
-    briefs = [("subject_lines", t) for t in lines(BRAND / "eval/copy_briefs.jsonl", "text")]
-    briefs += [(plugin, brief.format(p=p)) for plugin, brief in BRIEFS for p in PRODUCTS]
-    rows += [{"prompt": t, "plugin": plugin, "options": dict(COPY_OPTIONS)} for plugin, t in briefs]
-    return list({(r["prompt"].strip().lower(), r["plugin"]): r for r in rows}.values())
-
-
-def split_prompts(prompts: list[dict], heldout: int, train: int | None, seed: int) -> tuple[list, list]:
-    """(train, held-out) prompts, shuffled by `seed`, chat and copy mixed in proportion on both sides."""
-    shuffled = prompts[:]
-    random.Random(seed).shuffle(shuffled)
-    held, rest = shuffled[:heldout], shuffled[heldout:]
-    return (rest[:train] if train else rest), held
-
-
-class Stages:
-    """Minutes per stage, and a progress bar for each long one (on stderr: stdout is the result's)."""
-
-    def __init__(self):
-        from botkit.cli.output import progress
-
-        self.minutes: dict[str, float] = {}
-        self.bar, self.started = progress(), time.perf_counter()
-
-    @contextlib.contextmanager
-    def stage(self, name: str, total: int | None = None):
-        start = time.perf_counter()
-        print(f"== {time.strftime('%H:%M:%S')} {name}", file=sys.stderr, flush=True)
-        with self.bar:
-            task = self.bar.add_task(name, total=total)
-            yield lambda n=1: self.bar.update(task, advance=n)
-        self.minutes[name] = round((time.perf_counter() - start) / 60, 2)
-        self.save(minutes_by_stage=self.minutes)
-
-    def save(self, **figures) -> None:
-        """Keep the figures known so far in BOTKIT_HOME/loop.json: a run stopped halfway still says
-        how far it got and what it measured."""
-        from botkit.config import load_settings
-
-        path = load_settings().home / "loop.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        known = json.loads(path.read_text()) if path.exists() else {}
-        path.write_text(json.dumps({**known, **figures}, indent=2, default=str))
-
-    def total(self) -> float:
-        return round((time.perf_counter() - self.started) / 60, 2)
-
-
-class Pace:
-    """Seconds per answer, measured as the training prompts are answered: a greedy chat answer (its
-    prompt read alone, as held-out answers are) and a copy brief; what sizes DPO to the time left."""
-
-    def __init__(self):
-        self.per = {"chat": None, "copy": None}
-
-    def counting(self, step, *, first: int | None = None, kind: str = "chat"):
-        """`step` for a progress bar, timing the first `first` answers (all of them without it)."""
-        start, done = time.perf_counter(), 0
-
-        def counted(n: int = 1) -> None:
-            nonlocal done
-            done += n
-            if first is None or done <= first:
-                self.per[kind] = (time.perf_counter() - start) / done
-            step(n)
-        return counted
-
-    def seconds(self, chat: int, copy: int) -> float:
-        return chat * (self.per["chat"] or 2.0) + copy * (self.per["copy"] or 10.0)
-
-    def as_dict(self) -> dict:
-        return {f"seconds_per_{k}_answer": None if v is None else round(v, 2) for k, v in self.per.items()}
-
-
-def merged(reports: list):
-    """One GenerationReport of several over disjoint prompts (answers and pairs in their order)."""
-    from botkit.feedback.generate import GenerationReport
-
-    out = GenerationReport()
-    for r in filter(None, reports):
-        out.prompts += r.prompts
-        out.responses += r.responses
-        out.pairs += r.pairs
-        out.skipped = {k: out.skipped[k] + r.skipped[k] for k in out.skipped}
-        out.answers += r.answers
-        out.considered += r.considered
-    return out
-
-
-def stop_at(deadline: float, min_steps: int):
-    """A trainer callback that ends training at the first step past `deadline` (time.perf_counter()),
-    but not before `min_steps`: on a loaded machine a few steps more beat a version that never trained."""
-    from transformers import TrainerCallback
-
-    class StopAt(TrainerCallback):
-        def on_step_end(self, args, state, control, **kwargs):
-            if time.perf_counter() >= deadline and state.global_step >= min_steps:
-                control.should_training_stop = True
-
-    return StopAt()
-
-
-def pairs_to_rank(store, generation, prompts, contexts) -> list[tuple[dict, int, str, str, str]]:
-    """(prompt, pair, a, b, source) for every pair the annotator ranks: the pairs `generate_pairs`
-    queued for people ("queued"), then each prompt's best-of-N against its other candidates
-    (`worth_ranking.best_versus_rest`, "best-of-n"), compared in the model's own words for chat: the
-    tiny default model's drafts mostly fail the grounding check, so the shown answers are the same
-    quote, yet what the model wrote is what DPO changes. The best is chosen by the product's checks
-    (the copy checks), which are also what the simulated annotator prefers."""
-    from botkit.feedback.worth_ranking import best_versus_rest
-
-    out = []
-    for p, ids, considered in zip(prompts, generation.answers, generation.considered):
-        queued = {frozenset((a, b)) for pair, a, b, _why in considered if pair is not None}
-        out += [(p, pair, a, b, "queued") for pair, a, b, _why in considered if pair is not None]
-        rows = {}  # text -> a response whose text it is (chat: re-logged with the model's output as its text)
-        for r in map(store.response, dict.fromkeys(ids)):
-            text = (r.get("output") if not p["plugin"] else None) or r["text"]
-            if text.strip() and text.strip() not in rows:
-                rows[text.strip()] = r
-        texts = list(rows)
-        for best, other in best_versus_rest(texts, contexts[(p["prompt"], p["plugin"])].failures):
-            a, b = (_logged_as(store, rows[texts[i]], texts[i]) for i in (best, other))
-            if a != b and frozenset((a, b)) not in queued:
-                out.append((p, store.add_pair(a, b, origin="generate"), a, b, "best-of-n"))
-    return out
-
-
-def _logged_as(store, r: dict, text: str) -> str:
-    """The id of response `r` when `text` is its shown text, else of a copy of it showing `text`."""
-    if r["text"].strip() == text:
-        return r["id"]
-    return store.log_response(r["prompt"], text, model=r["model_version"], plugin=r["plugin"], decoding=r["decoding"],
-                              origin="generate", engine_messages=r["engine_messages"], output=r["output"])
-
-
-def judge_pairs(store, annotator, pairs, contexts, step) -> dict:
-    """Record the annotator's verdict on every pair; counts of each verdict by source of pairs."""
-    counts = {source: {"a": 0, "b": 0, "tie": 0, "both-bad": 0} for source in ("queued", "best-of-n")}
-    for p, pair, _a, _b, source in pairs:
-        # The store keeps a pair as (smaller id, larger id) and a verdict names those: judge them in that order.
-        stored = store.pair(pair)
-        a, b = stored["a_id"], stored["b_id"]
-        verdict = annotator.judge(p["prompt"], store.response(a)["text"], store.response(b)["text"],
-                                  contexts[(p["prompt"], p["plugin"])])
-        store.record_comparison(pair, annotator.name, verdict)
-        counts[source][verdict] += 1
-        step()
-    return counts
-
-
-def heldout_texts(store, shown: list[str]) -> tuple[str, str, str]:
-    """(base text, trained text, what was compared): the shown answers, or the model's own outputs
-    behind them when the shown answers are the same (a quote of the sources hides what the model wrote)."""
-    a, b = (store.response(i) for i in shown[:2])
-    if a["text"].strip() != b["text"].strip() or not (a.get("output") and b.get("output")):
-        return a["text"], b["text"], "shown"
-    return a["output"], b["output"], "outputs"
-
-
-def length_bias(scorer, rows: list[dict]) -> dict:
-    """The reward model on held-out pairs: accuracy, accuracy where the longer answer lost, and the
-    rank correlation of reward with length over every held-out response."""
-    from scipy.stats import spearmanr
-
-    if not rows:
-        return {"rm_accuracy_longer_lost": None, "rm_pairs_longer_lost": 0, "rm_reward_length_spearman": None}
-    prompts = [r["prompt"] for r in rows]
-    chosen = scorer.score(prompts, [r["chosen"] for r in rows])
-    rejected = scorer.score(prompts, [r["rejected"] for r in rows])
-    longer_lost = [c > r for row, c, r in zip(rows, chosen, rejected) if len(row["chosen"]) < len(row["rejected"])]
-    lengths = [len(r["chosen"]) for r in rows] + [len(r["rejected"]) for r in rows]
-    rho = spearmanr(lengths, chosen + rejected).statistic if len(set(lengths)) > 1 else None
-    return {"rm_accuracy_longer_lost": sum(longer_lost) / len(longer_lost) if longer_lost else None,
-            "rm_pairs_longer_lost": len(longer_lost),
-            "rm_reward_length_spearman": None if rho is None or rho != rho else round(float(rho), 4)}
 
 
 def run(args) -> dict:
@@ -430,23 +230,6 @@ def main(argv=None) -> int:
     else:
         print(summary(report))
     return 0
-
-
-def summary(r: dict) -> str:
-    pct = lambda x: "-" if x is None else f"{100 * x:.0f}%"  # noqa: E731
-    return "\n".join([
-        f"loop-dpo vs the base on {r['heldout_prompts']} held-out prompts, judged by {r['judge']}: win rate "
-        f"{pct(r['win_rate'])} (95% Wilson {pct(r['win_rate_low'])}-{pct(r['win_rate_high'])}; {r['wins']} wins, "
-        f"{r['losses']} losses, {r['ties']} ties, {r['both_bad']} both bad; compared {r['compared']})",
-        f"reward model held-out accuracy {pct(r['rm_accuracy'])} on {r['rm_heldout_pairs']} pairs; where the "
-        f"longer answer lost {pct(r['rm_accuracy_longer_lost'])} of {r['rm_pairs_longer_lost']}; reward~length "
-        f"Spearman {r['rm_reward_length_spearman']}",
-        f"{r['pairs']} pairs ranked ({r['pairs_queued']} queued for people) from {r['train_prompts']} prompts "
-        f"({r['verdicts']}): both bad {pct(r['both_bad_share'])}; {r['preference_pairs']} preference pairs; "
-        f"label noise {r['label_noise']}; SFT {r['sft_steps']} steps on {r['sft_examples']} preferred answers, "
-        f"DPO {r['dpo_steps']} steps",
-        f"minutes {r['minutes']} ({', '.join(f'{k} {v}' for k, v in r['minutes_by_stage'].items())}); home {r['home']}",
-    ])
 
 
 if __name__ == "__main__":
