@@ -46,7 +46,8 @@ def create_app(settings: Settings, *, auth: bool = True, widget: bool = False, e
     """The API over `settings`' home. `auth=False` lets every request in (local development only);
     `widget=True` serves examples/support-widget at /widget/. `engine`/`embedder` are for tests."""
     limits = settings.server
-    pool = BotPool(settings, engine=engine, embedder=embedder, follow_promotions=engine is None)
+    # Tests hand in their own engine: no following promotions, no background embedding beside them.
+    pool = BotPool(settings, engine=engine, embedder=embedder, follow_promotions=engine is None, warm=engine is None)
     db = open_database(settings.database_path)
     db_lock = threading.Lock()  # one connection for keys and feedback, shared by the threadpool
     keys, store = KeyStore(db), RankingStore(db)

@@ -20,6 +20,7 @@ from botkit.feedback.reply_log import StoreReplyLog
 from botkit.feedback.store import RankingStore
 from botkit.models.engine_settings import limit_malloc_arenas
 from botkit.server.batching import BatchingEngine
+from botkit.server.sentence_vectors import warm_sentence_vectors
 
 ACTIVE_ALIASES = ("botkit",)
 
@@ -84,7 +85,8 @@ class BotPool:
     Every bot logs its replies (origin "api") so feedback can name them, and generates through a
     `BatchingEngine` so concurrent requests share its model."""
 
-    def __init__(self, settings: Settings, engine=None, embedder=None, follow_promotions: bool = False):
+    def __init__(self, settings: Settings, engine=None, embedder=None, follow_promotions: bool = False,
+                 warm: bool = False):
         self.settings = settings
         limits = settings.server
         self.admission = Admission(limits.max_queue, limits.generation_timeout)
@@ -97,6 +99,10 @@ class BotPool:
         share_cores(self.active.engine.engine, self.embedder)
         self._others: dict[str, Bot] = {}
         self._loading = threading.Lock()
+        if warm:  # the knowledge's sentence vectors, embedded while no request is in (`warm_sentence_vectors`)
+            idle = lambda: self.admission.inside == 0  # noqa: E731
+            threading.Thread(target=warm_sentence_vectors, args=(self.active, idle), daemon=True,
+                             name="botkit-warm").start()
 
     @property
     def waiting(self) -> int:
