@@ -10,7 +10,9 @@ from pydantic import Field
 
 from botkit.hookspecs import hookimpl
 from botkit.tasks import Task, TaskOptions, best_of_n_step, chat_prompt, copy_scorer, first_line, penalized
-from botkit.tasks.copy_checks import brand_words_prompt, check_report, with_note
+from botkit.tasks.brand_voice import copy_engine
+from botkit.tasks.brief_copy import composer
+from botkit.tasks.copy_checks import brand_words_prompt, check_report, origin_mark, with_note
 
 META_MIN, META_MAX = 120, 158
 
@@ -56,6 +58,8 @@ class SeoMeta(Task):
         n: int = Field(3, ge=1, le=10, description="How many descriptions.")
         seed: int = Field(0, description="Sampling seed: the same seed gives the same descriptions.")
 
+    engine = staticmethod(copy_engine)  # a copy plugin: it writes with the copy model, like the others
+
     def build(self, bot, options: Options):
         keyword = options.keyword.strip()
         lacks = (lambda t: keyword.lower() not in t.lower()) if keyword else (lambda t: False)
@@ -65,15 +69,18 @@ class SeoMeta(Task):
                   + f".{brand_words_prompt(bot)} Reply with the description only.")
         # Short or keyword-less candidates rank last, so the best-of-N keeps the ones that can be shown.
         score = penalized(copy_scorer(bot), lambda t: (len(t) < META_MIN) + lacks(t))
+        compose = composer(bot, META_MAX, "meta")
         metas = best_of_n_step(bot, chat_prompt(system, self.examples), keep=options.n, limit=META_MAX,
-                               seed=options.seed, max_new_tokens=48, scorer=score, clean=fit_meta)
+                               seed=options.seed, max_new_tokens=48, scorer=score, clean=fit_meta, copy_model=True,
+                               compose=lambda brief: [line for line in compose(brief) if len(line) >= META_MIN])
 
         def rows(candidates):
             kept = [c for c in candidates if not lacks(c.text)] or list(candidates)
-            texts = [(with_keyword(c.text, keyword) if keyword else c.text, c.score) for c in kept]
-            texts = [(t, s) for t, s in texts if len(t) <= META_MAX]
-            texts = [(t, s) for t, s in texts if len(t) >= META_MIN] or texts  # too short only when nothing is longer
-            return candidates.like([{"description": t, "characters": len(t), "score": round(s, 3)} for t, s in texts])
+            texts = [(with_keyword(c.text, keyword) if keyword else c.text, c.score, c.written_by) for c in kept]
+            texts = [row for row in texts if len(row[0]) <= META_MAX]
+            texts = [row for row in texts if len(row[0]) >= META_MIN] or texts  # too short only when nothing is longer
+            return candidates.like([{"description": t, "characters": len(t), "score": round(s, 3), "written_by": w}
+                                    for t, s, w in texts])
 
         return metas | RunnableLambda(rows)
 
@@ -87,7 +94,7 @@ class SeoMeta(Task):
         return check_report(self, bot, dataset, problems, on_progress, **options)
 
     def format(self, output: list[dict]) -> str:
-        return with_note("\n".join(f"{i}. {row['description']} _({row['characters']} characters)_"
+        return with_note("\n".join(f"{i}. {row['description']} _({row['characters']} characters)_{origin_mark(row)}"
                                    for i, row in enumerate(output, 1)), output)
 
 

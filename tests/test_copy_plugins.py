@@ -23,6 +23,13 @@ def assert_shown_or_said(result, n):
                                        and "failed: " in result.text)
 
 
+def stronger_copy_model(runner):
+    """Name another copy model than the default one (the fake engine stands in): its lines are variants,
+    where the default model's are only ideas."""
+    runner.bot.settings.copy_model = "a-stronger/model"
+    runner.bot._copy_engine = runner.engine
+
+
 def assert_ranked(rows):
     assert [r["score"] for r in rows] == sorted((r["score"] for r in rows), reverse=True)
 
@@ -73,6 +80,7 @@ def test_bad_option_values_are_clear_errors(task_runner, task, options, message)
 
 
 def test_seo_meta_drops_candidates_without_the_keyword_or_adds_it(task_runner):
+    stronger_copy_model(task_runner)
     long_with = ("Easy returns: send any kettle, toaster or grinder back within 30 days for a full refund. We pay "
                  "the postage, and that is all there is to it.")
     long_without = ("Changed your mind? Send any kettle, toaster or grinder back within 30 days for a full refund, and "
@@ -86,6 +94,7 @@ def test_seo_meta_drops_candidates_without_the_keyword_or_adds_it(task_runner):
 
 
 def test_seo_meta_drops_short_candidates_when_long_ones_exist(task_runner):
+    stronger_copy_model(task_runner)
     task_runner.engine.responses = ["Kettles that last.",
                                     "Kettlebrook makes kettles, toasters and grinders built to last for years: "
                                     "standard screws, parts we still sell and a seven-year warranty on every kettle."]
@@ -106,6 +115,7 @@ def test_meta_and_hashtag_helpers():
 
 
 def test_chat_commands_run_each_plugin_and_format_it(task_runner):
+    stronger_copy_model(task_runner)
     task_runner.engine.responses = ["Built to last for years"]
     for command, plugin in [("/adcopy n=1 channel=display", "ad_copy"),
                             ("/rewrite n=1 platform=instagram", "social_rewrite"),
@@ -195,8 +205,21 @@ def test_lines_from_the_brief_are_marked_and_need_no_caution(task_runner):
     assert "Only 1 of 2 variants" in result.text
     assert "Ideas from the small copy model" in result.text and SMALL_MODEL_CAUTION[5:40] in result.text
     # A stronger copy model's lines are variants like the brief's, with no caution.
-    task_runner.bot.settings.copy_model = "a-stronger/model"
-    task_runner.bot._copy_engine = task_runner.engine
+    stronger_copy_model(task_runner)
     result = task_runner.bot.run_task("subject_lines", "Recycling kettles", n=2)
     assert sorted(r["written_by"] for r in result.output) == ["brief", "model"] and not result.output.ideas
     assert SMALL_MODEL_CAUTION[5:40] not in result.text
+
+
+def test_seo_meta_from_the_brief_while_the_default_model_writes(task_runner):
+    # A meta description must be 120-158 characters: lines made of a brief that long (the generic brand here
+    # has no closing phrase or tagline to add).
+    brief = ("Click and collect: order online and pick it up free at any Kettlebrook shop, usually ready "
+             "within 4 hours and held for 14 days")
+    task_runner.engine.responses = ["Order online at any Kettlebrook shop and pick it up free: click and collect "
+                                    "orders are usually ready within 4 hours and held for 14 days."]
+    result = task_runner.bot.run_task("seo_meta", brief, n=2)
+    assert result.output and all(r["written_by"] == "brief" and 120 <= r["characters"] <= 158
+                                 and r["description"].startswith(("Click and collect", "Order online"))
+                                 for r in result.output)
+    assert result.output.ideas and "Ideas from the small copy model" in result.text

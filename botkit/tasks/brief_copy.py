@@ -12,7 +12,7 @@ from botkit.grounding import figures_in
 from botkit.jsonl import read_jsonl
 
 ARCHIVE_NAME = "copy_archive.jsonl"  # a brand's copy archive sits beside its profile
-KINDS = ("subject", "headline", "description", "post")  # the fields lines are composed for
+KINDS = ("subject", "headline", "description", "post", "meta")  # the fields lines are composed for
 COPY_FIELDS = ("subject", "headline", "description", "post")
 _CLAUSE = re.compile(r"[^.,:;!?—]+")
 # What may sit beside a brand word in a closing phrase: small words that claim nothing ("simple as that",
@@ -35,7 +35,7 @@ def compose(brief: str, limit: int, closings: list[str] = (), kind: str = "subje
     text = _trimmed(" ".join(brief.split()))
     if not text:
         return []
-    sentence, headline = kind in ("description", "post"), kind == "headline"
+    sentence, headline = kind in ("description", "post", "meta"), kind == "headline"
     figures = _offer_figures(text)
     head, _, rest = text.partition(": ")
     whole = [text] + ([rest] if rest else [])  # the brief's own clauses: each says something as it stands
@@ -152,10 +152,18 @@ def _shortened(phrase: str, limit: int) -> list[str]:
 
 def composer(bot, limit: int, kind: str = "subject"):
     """`compose` for `bot`'s brand and one field `kind` (its closings from the archive beside its
-    profile): brief -> lines."""
+    profile; a meta description, which search results show whole, may also end on the brand's tagline):
+    brief -> lines."""
     closings = [] if kind == "headline" else brand_closings(bot.brand, archive_beside(getattr(bot.settings, "brand",
                                                                                                  None)))
-    return lambda brief: compose(brief, limit, closings, kind)
+    tagline = (bot.brand.tagline or "").strip() if kind == "meta" else ""
+
+    def lines(brief: str) -> list[str]:
+        found = compose(brief, limit, closings, kind)
+        found += [f"{line} {tagline}" for line in found if tagline and len(line) + len(tagline) < limit]
+        return found
+
+    return lines
 
 
 def archive_beside(profile: Path | None) -> Path | None:
