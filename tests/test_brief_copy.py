@@ -57,7 +57,7 @@ def test_the_brands_closing_follows_a_statement_never_a_bare_name():
     pay = compose("Pay in four interest-free installments with Klarna on orders of $100 or more", 90, closings,
                   "description")
     assert "Pay in four interest-free installments with Klarna. Simple as that." in pay  # its own sentence
-    assert "Pay in four interest-free installments, simple as that" in compose(
+    assert "Pay in four interest-free installments, simple as that." in compose(
         "Pay in four interest-free installments with Klarna on orders of $100 or more", 60, closings)
     shop = compose("Our Burlington shop on Church Street: try the kettles at the counter", 90, closings, "headline")
     # A headline takes no closing.

@@ -55,7 +55,10 @@ def compose(brief: str, limit: int, closings: list[str] = (), kind: str = "subje
     lines = []
     for part in dict.fromkeys(_trimmed(p) for p in parts if len(_trimmed(p).split()) >= 2):
         offer = bool(_offer_figures(part) & figures) or bool(re.search(r"\bfree\b", part, re.I))
-        says = part in whole or part in led or offer and (dated(part) or not dated(text))
+        # A brief with no figure or date: its topic and the start of what it says ("Mother's Day gifts: the
+        # Zephyr 3000") still say it.
+        topical = bool(rest) and not figures and not dated(text) and part.startswith(f"{head}: ")
+        says = part in whole or part in led or offer and (dated(part) or not dated(text)) or topical
         if not headline and not says:
             continue  # a part that dropped the brief's figures, "free", or its date; or a bare topic
         part = part[:1].upper() + part[1:]
@@ -63,7 +66,7 @@ def compose(brief: str, limit: int, closings: list[str] = (), kind: str = "subje
         lines.append(bare)
         if closings and not headline and says:
             closing = closings[len(lines) % len(closings)]
-            lines.append(f"{bare} {closing[:1].upper()}{closing[1:]}." if sentence else f"{part}, {closing}")
+            lines.append(f"{bare} {closing[:1].upper()}{closing[1:]}." if sentence else f"{part}, {closing}.")
     return [line for line in dict.fromkeys(lines) if len(line) <= limit]
 
 
