@@ -109,6 +109,8 @@ def registered():
 def test_a_plugin_scorer_ranks_copy_before_the_builtin_brand_similarity(task_runner, registered):
     short, long = "Spring kettles", "Our spring sale covers every kettle we make"
     task_runner.engine.responses = [long, short]
+    # A copy model other than the default one: its lines are variants (the default model's are only ideas).
+    task_runner.bot.settings.copy_model, task_runner.bot._copy_engine = "a-stronger/model", task_runner.engine
     def model_lines():  # the brief's own line ("Spring sale") is shown too: the scorers order the model's
         return [r["subject"] for r in task_runner("subject_lines", "Spring sale", n=3) if r["written_by"] == "model"]
 

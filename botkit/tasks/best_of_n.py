@@ -62,8 +62,9 @@ class Checked(list):
         failing = ", ".join(f"{name} ({n})" for name, n in self.failed.most_common())
         got = f"only {len(self)} of {self.asked}" if self else f"none of the {self.asked}"
         if self.ideas:  # the model's lines passed too, but are not shown as variants
-            return (f"{got} variants asked for could be made from the brief's words and pass the checks "
-                    f"({self.sampled} candidates; failed: {failing or 'none'}); a stronger copy model writes more")
+            return (f"{got} variants asked for passed the checks as lines made of the brief's words "
+                    f"({self.sampled} candidates; failed: {failing or 'none'}); the copy model's own lines are "
+                    f"set apart as ideas, and a stronger copy model writes more")
         return (f"{got} variants asked for passed the checks ({self.sampled} candidates sampled; "
                 f"failed: {failing or 'none'}); try another seed or a stronger model")
 
