@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from botkit.feedback.training.adapters import load_policy, new_adapter
 from botkit.feedback.training.callbacks import ProgressCallback
 from botkit.feedback.training.data import require, snapshot, split
 from botkit.feedback.training.registration import register_version
@@ -47,3 +48,18 @@ def train_version(config, rows: list[dict], out: str, *, kind: str, what: str,
     except BaseException as exc:
         record_failure(run, exc)
         raise
+
+
+def policy_trainer(trainer_class, config, examples: Callable[[list[dict], object, object], list[dict]]):
+    """`build` for a policy method whose TRL trainer takes the policy, its new adapter and the train and
+    held-out rows as `examples(rows, tokenizer, config)` makes them (SFT, DPO)."""
+    def build(train, heldout, settings) -> Built:
+        from datasets import Dataset
+
+        policy = load_policy(config, settings)
+        trainer = trainer_class(model=policy.model, args=config, processing_class=policy.tokenizer,
+                                train_dataset=Dataset.from_list(examples(train, policy.tokenizer, config)),
+                                eval_dataset=Dataset.from_list(examples(heldout, policy.tokenizer, config)),
+                                peft_config=new_adapter(config, policy))
+        return Built(trainer, policy.base, policy.parent)
+    return build

@@ -11,10 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from trl import DPOConfig
+from trl import DPOConfig, DPOTrainer
 
-from botkit.feedback.training.adapters import load_policy, new_adapter
-from botkit.feedback.training.base import Built, train_version
+from botkit.feedback.training.base import policy_trainer, train_version
 from botkit.feedback.training.config import BotkitFields
 from botkit.feedback.training.data import as_chat, truncate_prompt_left
 
@@ -42,17 +41,6 @@ def dpo_rows(rows: list[dict], tokenizer, config: DPORunConfig) -> list[dict]:
 def train_dpo(config: DPORunConfig, rows: list[dict], out: str, *, source: str, resume: bool = False,
               settings=None, callbacks=()) -> dict:
     """Train on preference `rows` (prompt, chosen, rejected) and register policy version `out`."""
-    def build(train, heldout, settings) -> Built:
-        from datasets import Dataset
-        from trl import DPOTrainer
-
-        policy = load_policy(config, settings)
-        trainer = DPOTrainer(model=policy.model, args=config, processing_class=policy.tokenizer,
-                             train_dataset=Dataset.from_list(dpo_rows(train, policy.tokenizer, config)),
-                             eval_dataset=Dataset.from_list(dpo_rows(heldout, policy.tokenizer, config)),
-                             peft_config=new_adapter(config, policy))
-        return Built(trainer, policy.base, policy.parent)
-
     def measure(trainer, train, heldout) -> dict:
         scores = trainer.evaluate()
         return {"heldout_reward_accuracy": scores.get("eval_rewards/accuracies"),
@@ -60,5 +48,6 @@ def train_dpo(config: DPORunConfig, rows: list[dict], out: str, *, source: str, 
                 "heldout_loss": scores.get("eval_loss"), "heldout_pairs": len(heldout),
                 "train_pairs": len(train), "steps": trainer.state.global_step}
 
-    return train_version(config, rows, out, kind="policy", what="preference pairs", build=build, measure=measure,
+    return train_version(config, rows, out, kind="policy", what="preference pairs",
+                         build=policy_trainer(DPOTrainer, config, dpo_rows), measure=measure,
                          source=source, resume=resume, settings=settings, callbacks=callbacks)

@@ -7,11 +7,10 @@ import math
 from dataclasses import dataclass
 from typing import ClassVar
 
-from trl import SFTConfig
+from trl import SFTConfig, SFTTrainer
 
 from botkit.errors import BotkitError
-from botkit.feedback.training.adapters import load_policy, new_adapter
-from botkit.feedback.training.base import Built, train_version
+from botkit.feedback.training.base import policy_trainer, train_version
 from botkit.feedback.training.config import BotkitFields
 from botkit.feedback.training.data import as_chat, truncate_prompt_left
 
@@ -70,17 +69,6 @@ def preferred_examples(rows: list[dict]) -> list[dict]:
 def train_sft(config: SFTRunConfig, rows: list[dict], out: str, *, source: str, resume: bool = False,
               settings=None, callbacks=()) -> dict:
     """Fine-tune on `rows` (see data.read_sft_file) and register the adapter as policy version `out`."""
-    def build(train, heldout, settings) -> Built:
-        from datasets import Dataset
-        from trl import SFTTrainer
-
-        policy = load_policy(config, settings)
-        trainer = SFTTrainer(model=policy.model, args=config, processing_class=policy.tokenizer,
-                             train_dataset=Dataset.from_list(sft_examples(train, policy.tokenizer, config)),
-                             eval_dataset=Dataset.from_list(sft_examples(heldout, policy.tokenizer, config)),
-                             peft_config=new_adapter(config, policy))
-        return Built(trainer, policy.base, policy.parent)
-
     def measure(trainer, train, heldout) -> dict:
         scores = trainer.evaluate()
         train_losses = [h["train_loss"] for h in trainer.state.log_history if "train_loss" in h]
@@ -91,7 +79,8 @@ def train_sft(config: SFTRunConfig, rows: list[dict], out: str, *, source: str, 
             metrics.update(heldout_copy_metrics(trainer, heldout, settings))
         return metrics
 
-    return train_version(config, rows, out, kind="policy", what="examples", build=build, measure=measure,
+    return train_version(config, rows, out, kind="policy", what="examples",
+                         build=policy_trainer(SFTTrainer, config, sft_examples), measure=measure,
                          source=source, resume=resume, settings=settings, callbacks=callbacks)
 
 
