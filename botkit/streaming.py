@@ -7,9 +7,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+import regex
+
 from botkit.evidence import Evidence
 from botkit.grounding import (  # the check's own patterns (private there), so a start is judged as the whole is
+    _FILLER,
     _NEGATION,
+    _PADDING,
     _YES_NO,
     DRAFT_SENTENCE_END,
     Check,
@@ -30,9 +34,10 @@ _PARAGRAPH_END = re.compile(r"\n\s*\n")
 _OPEN_CITATION = re.compile(r"\[\d*$")  # "[1" may still become "[12]": wait for the rest
 _BARE_YES_NO = re.compile(r"^(?:yes|no)\b[\W_]*$", re.I)
 _LAST_WORD = re.compile(r"\S*$")  # the word being written, which may still grow ("Zephyr" -> "Zephyre", "5" -> "5.7")
-# The padding `clean_sentence` drops whole ("I hope this helps", "The answer is not") is told from its
-# first four words: a shorter start may still turn out to be padding, which is never checked.
-_SETTLED_WORDS = 5
+# The filler `clean_sentence` takes off a sentence's start ("The answer is:") and the padding it drops whole
+# ("I hope this helps", "The answer is not"), able to say whether a start may still grow into them.
+_FILLER_START = regex.compile(_FILLER.pattern, regex.I)
+_PADDING_START = regex.compile(_PADDING.pattern, regex.I)
 # Markup still open (a link, image or tag without its closing bracket), which `shown_text` may take
 # words out of once it is complete; complete markup already reads as it will in the whole sentence.
 _PAIRS = ("[]", "()", "<>")
@@ -40,6 +45,18 @@ _PAIRS = ("[]", "()", "<>")
 
 def _open_markup(text: str) -> bool:
     return any(text.count(a) != text.count(b) for a, b in _PAIRS)
+
+
+def _may_be_padding(start: str) -> bool:
+    """May a sentence that starts with `start` (its last word finished) still turn out to be padding,
+    which is never checked, or begin with filler not yet complete? Until it cannot, it is not judged."""
+    text = " ".join(strip_citations(start).split()).lstrip(" :;-") + " "
+    filler = _FILLER_START.match(text, partial=True)
+    if filler and filler.partial:
+        return True
+    rest = text[filler.end():].lstrip() if filler else text
+    padding = _PADDING_START.match(rest, partial=True)
+    return not rest.strip() or bool(padding and padding.partial)
 
 
 def failure_for_good(answer: str, question: str, evidence: list[Evidence], allowed: str = "",
@@ -159,7 +176,7 @@ class CheckedAnswer:
         """End the answer before the sentence being written when its finished words already fail the
         check for good (`failure_for_good`): at its end it could only fail, and so could any answer with it."""
         start = _LAST_WORD.sub("", self._rest)
-        if len(start) <= self._settled or len(start.split()) < _SETTLED_WORDS or _open_markup(start):
+        if len(start) <= self._settled or not start.strip() or _open_markup(start) or _may_be_padding(start):
             return
         self._settled = len(start)
         sentence = shown_text(clean_sentence(start), self.urls)

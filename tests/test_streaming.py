@@ -131,6 +131,19 @@ def test_a_sentence_certain_to_fail_stops_the_draft_before_its_end(ask):
     assert "names not in the sources" in reply_of(items).check
 
 
+def test_a_misspelt_name_stops_the_draft_as_soon_as_its_word_is_finished(ask):
+    items, engine = ask("The Zephyre 3000 kettle is covered for seven years.")
+    assert texts(items) == [reply_of(items).text] and reply_of(items).grounding == "quoted"
+    assert engine.written == 2  # "The Zephyre ": the start can no longer be padding, and the name is wrong
+
+
+def test_a_start_that_may_still_be_filler_or_padding_is_not_judged(ask):
+    items, _ = ask(f"According to the sources, {GOOD[0].lower()}{GOOD[1:]}")  # "According" is no name of theirs
+    assert reply_of(items).grounding == "generated" and texts(items)[0] == GOOD
+    items, _ = ask(f"I'm sorry for any confusion. {GOOD}")
+    assert reply_of(items).grounding == "generated"
+
+
 def test_a_complete_link_does_not_keep_a_doomed_sentence_going(ask):
     doomed = "The [kettle page](https://zeus.example/kettle) says the Zephyr 3000 is made by Zeus Corp near the sea."
     items, engine = ask(doomed)
