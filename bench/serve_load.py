@@ -2,7 +2,7 @@
 (max_tokens 16) with 8 and 32 concurrent clients, the time to the first streamed token of an answer,
 and the server's peak RSS; on the default model unless told otherwise.
 
-    python bench/serve_load.py [--clients 8 32] [--requests 48] [--engine auto] [--json]
+    python bench/serve_load.py [--clients 8 32] [--requests 48] [--engine auto] [--idle SECONDS] [--json]
     python bench/serve_load.py --url http://127.0.0.1:8000 --key bk_... [--pid PID]   # a running server
 
 Without --url it makes a throwaway BOTKIT_HOME, ingests the sample brand, creates a key and starts
@@ -174,6 +174,7 @@ def peak_rss_mb(pid: int) -> float | None:
 
 async def measure(url: str, key: str, args, pid: int | None = None) -> dict:
     async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=600) as http:
+        await asyncio.sleep(args.idle)  # a server up for a while: its background work (sentence vectors) done
         # Warm-up: the first answer loads lazily built parts (few-shot index, vocabulary).
         await http.post("/v1/chat/completions", json={"model": "botkit", "max_tokens": args.max_tokens,
                                                        "messages": [{"role": "user", "content": questions()[0]}]})
@@ -191,6 +192,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=48, help="per run (at least 2 per client)")
     parser.add_argument("--max-tokens", type=int, default=16)
     parser.add_argument("--streamed", type=int, default=12, help="streamed answers timed one at a time")
+    parser.add_argument("--idle", type=float, default=0, help="seconds the server stays idle after start-up first")
     parser.add_argument("--model", default="default", help="model for the server this script starts")
     parser.add_argument("--engine", default="auto", help="engine for the server this script starts")
     parser.add_argument("--url", help="an already running botkit serve")
