@@ -10,6 +10,7 @@ from langchain_core.runnables import RunnableLambda
 from pydantic import Field
 
 from botkit.hookspecs import hookimpl
+from botkit.knowledge.terms import STOPWORDS
 from botkit.tasks import Checked, Task, TaskOptions, best_of_n_step, chat_prompt
 from botkit.tasks.brand_voice import copy_engine
 from botkit.tasks.brief_copy import composer
@@ -101,19 +102,25 @@ class AdCopy(Task):
 def paired(heads: list, descs: list) -> list[tuple]:
     """Headlines and descriptions, best first, each headline with the best description left that does
     not repeat it ("The Brew Bundle" with "A Millrace Burr Grinder and ... for $219.", not with "The Brew
-    Bundle: a Millrace ..."); one that only repeats every headline left still pairs, last."""
+    Bundle: a Millrace ..."); a headline that every description left repeats is not shown (a reader
+    judged such ads an edit away at best)."""
     left, pairs = list(descs), []
     for h in heads:
-        if not left:
-            break
-        d = next((d for d in left if _said(h.text) not in _said(d.text)), left[0])
-        left.remove(d)
-        pairs.append((h, d))
+        d = next((d for d in left if not repeats(h.text, d.text)), None)
+        if d is not None:
+            left.remove(d)
+            pairs.append((h, d))
     return pairs
 
 
-def _said(text: str) -> str:
-    return " ".join(re.findall(r"[\w$%'-]+", text.lower()))
+def repeats(headline: str, description: str) -> bool:
+    """Does `description` say most of `headline` again (three in five of its content words)?"""
+    said = _words(headline)
+    return bool(said) and len(said & _words(description)) >= 0.6 * len(said)
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[\w$%'-]+", text.lower()) if w not in STOPWORDS}
 
 
 @hookimpl

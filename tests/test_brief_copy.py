@@ -114,3 +114,13 @@ def test_composed_lines_are_checked_ranked_and_marked_beside_the_samples():
     assert best_of_n(Engine(["I'm a bot"]), chat, model_ideas=True, caution="careful",
                      check=lambda texts: [["role-play"] if "I'm" in t else [] for t in texts],
                      **shorter_first).caution == ""  # nothing of the model's shown: nothing to caution
+
+
+def test_a_headline_may_be_a_label_of_the_brief():
+    heads = compose("Kettlebrook Descaling Tablets, 12 for $14", 25, kind="headline", brand="Kettlebrook")
+    assert {"Descaling Tablets", "12 for $14"} <= set(heads) and all(len(h) <= 25 for h in heads)
+    assert "Zephyr Mini travel kettle" in compose("The Zephyr Mini travel kettle, $59, dual voltage 110 to 240 volts",
+                                                  25, kind="headline")
+    # A name is kept whole: "Kettlebrook Circle" is the program, not the brand.
+    assert not any(h.startswith("Circle") for h in compose(
+        "Kettlebrook Circle, our loyalty program: 1 point for every $1, no fee", 30, kind="headline", brand="Kettlebrook"))

@@ -223,3 +223,15 @@ def test_seo_meta_from_the_brief_while_the_default_model_writes(task_runner):
                                  and r["description"].startswith(("Click and collect", "Order online"))
                                  for r in result.output)
     assert result.output.ideas and "Ideas from the small copy model" in result.text
+
+
+def test_an_ad_pairs_each_headline_with_a_description_that_does_not_repeat_it():
+    from botkit.default_plugins.ad_copy import paired
+    from botkit.tasks import Candidate
+
+    heads = [Candidate("The Brew Bundle", 1.0, "brief"), Candidate("Brew Bundle", 0.9, "brief")]
+    descs = [Candidate("The Brew Bundle: a grinder and a kettle for $219. Simple as that.", 1.0, "brief"),
+             Candidate("A grinder and a kettle for $219. Simple as that.", 0.5, "brief")]
+    # The best description says the headline again: the headline takes the next; the second headline has
+    # only the repeating one left, so it is not shown.
+    assert [(h.text, d.text) for h, d in paired(heads, descs)] == [("The Brew Bundle", descs[1].text)]

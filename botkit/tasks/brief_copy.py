@@ -23,7 +23,7 @@ _SMALL = {"as", "that", "this", "it", "it's", "is", "so", "just", "made", "all",
 _QUALIFIER = re.compile(r"\s+(?:with|on|for|at|in|from|until|across|via|by|when|if|before|after)\s+")
 
 
-def compose(brief: str, limit: int, closings: list[str] = (), kind: str = "subject") -> list[str]:
+def compose(brief: str, limit: int, closings: list[str] = (), kind: str = "subject", brand: str = "") -> list[str]:
     """Lines of at most `limit` characters made of the brief's own phrases, best first, for one `KINDS`
     field: the brief; the brief led by its date or time ("Every Saturday at 11 a.m.: the free ..."); what
     follows its colon, led by the topic or alone; its first clause; starts that stop before a qualifier.
@@ -31,7 +31,8 @@ def compose(brief: str, limit: int, closings: list[str] = (), kind: str = "subje
     line never drops the offer ("Click-and-collect orders are held" of "... for 14 days"); a bare topic
     ("Our Portsmouth shop") is only a headline. The brand's `closings` ("simple as that",
     `brand_closings`) follow a phrase that states something (a figure, "free", the brief's whole clause),
-    as their own sentence in a description or post; a headline takes none."""
+    as their own sentence in a description or post; a headline takes none, and may be a label: a clause,
+    a name without its article or the `brand`'s name ("Descaling Tablets", "12 for $14")."""
     text = _trimmed(" ".join(brief.split()))
     if not text:
         return []
@@ -47,9 +48,11 @@ def compose(brief: str, limit: int, closings: list[str] = (), kind: str = "subje
         if after and not _is_list_end(after):  # "try the kettles, toasters and grinders": one list
             parts += [f"{head}: {first}", first]
         if headline:
-            parts.append(head)
+            parts += [head, *_label_cuts(head, brand)]
     elif len(first := text.split(", ")[0].split()) >= 3 and not _is_list_end(text.partition(", ")[2]):
         parts.append(" ".join(first))  # "The Zephyr 3000 electric kettle" of "..., $129, with a warranty"
+        if headline:  # a headline may be a label: "Zephyr Mini travel kettle", "12 for $14"
+            parts += [*_label_cuts(" ".join(first), brand), *text.split(", ")[1:]]
     room = limit - 2 - max((len(c) for c in closings), default=0)  # what a phrase may take with a closing
     parts += [cut for p in list(parts) if len(p) > room and p not in led for cut in _shortened(p, limit)]
     lines = []
@@ -68,6 +71,18 @@ def compose(brief: str, limit: int, closings: list[str] = (), kind: str = "subje
             closing = closings[len(lines) % len(closings)]
             lines.append(f"{bare} {closing[:1].upper()}{closing[1:]}." if sentence else f"{part}, {closing}.")
     return [line for line in dict.fromkeys(lines) if len(line) <= limit]
+
+
+def _label_cuts(phrase: str, brand: str) -> list[str]:
+    """`phrase` without a leading article or possessive ("Zephyr Mini travel kettle"), or without the
+    `brand`'s name before a name ("Descaling Tablets" of "Kettlebrook Descaling Tablets")."""
+    words = phrase.split()
+    if len(words) < 3:
+        return []
+    if words[0].lower() in _LOWER_LEAD:
+        return [" ".join(words[1:])]
+    named = brand and words[0] == brand and words[1][:1].isupper() and "," not in phrase  # not "Kettlebrook Circle,"
+    return [" ".join(words[1:])] if named else []
 
 
 def dated(phrase: str) -> bool:
@@ -162,7 +177,7 @@ def composer(bot, limit: int, kind: str = "subject"):
     tagline = (bot.brand.tagline or "").strip() if kind == "meta" else ""
 
     def lines(brief: str) -> list[str]:
-        found = compose(brief, limit, closings, kind)
+        found = compose(brief, limit, closings, kind, bot.brand.name)
         found += [f"{line} {tagline}" for line in found if tagline and len(line) + len(tagline) < limit]
         return found
 
