@@ -43,7 +43,9 @@ _HOLE = re.compile(
     r"\s*(?:[.,;!?](?=\s|$)|:\s*$)|(?:^|\s)[.,;:!?](?=\s|$)|[$£€]\s*(?:[.,;:!?]|$)|\(\s*\)", re.I)
 _POLAR_QUESTION = re.compile(r"^\s*(?:is|are|am|was|were|can|could|do|does|did|will|would|should|shall|has|have|"
                              r"had|may|might|must|isn't|aren't|can't|don't|doesn't)\b", re.I)
-_YES_NO = re.compile(r"^\s*(yes|no)\b[\s,.!:;-]*", re.I)
+# A reply's "Yes"/"No": "No" only as a word of its own ("No, ...", "No."), never the determiner of "No payment
+# card is needed", whose meaning is lost with it.
+_YES_NO = re.compile(r"^\s*(yes\b|no\b(?=\s*(?:[,.!:;-]|$)))[\s,.!:;-]*", re.I)
 # Document text that talks to the assistant instead of the customer (indirect prompt injection).
 _INSTRUCTION = re.compile(
     r"\b(?:ignore|disregard|forget|override)\b.{0,40}\b(?:instructions?|prompts?|rules|guidelines|above|previous)\b"

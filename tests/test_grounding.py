@@ -123,6 +123,16 @@ def test_yes_no_is_said_only_when_a_source_states_it(embedder):
         "Yes. The Zephyr 3000 holds 1.7 liters. [1]"
 
 
+def test_a_sentence_opening_with_the_word_no_keeps_it_in_a_quote():
+    # "No" here is the fact ("no deposit"), not a reply to another question: dropping it says the opposite.
+    rides = Chunk("r", "No deposit is needed for a test ride.", "/kb/rides.md", "Test rides")
+    quote = quote_answer([Evidence(rides.text, rides, 0.7)], lambda c: 1, "How long is a test ride? Do I pay for it?")
+    assert quote == "No deposit is needed for a test ride. [1]"
+    faq = Chunk("f", "Q: Is there a deposit?\nA: No. A test ride is free.", "/kb/faq.csv", "FAQ")
+    quote = quote_answer([Evidence("No. A test ride is free.", faq, 0.7)], lambda c: 1, "What does a test ride cost?")
+    assert quote == "A test ride is free. [1]"  # the FAQ's own "No." answers its own question
+
+
 def test_an_answer_sharing_nothing_with_the_question_is_rejected(embedder):
     question = "How long is the warranty?"
     evidence = [Evidence(HOURS.text, HOURS, 0.5)]
