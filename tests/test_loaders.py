@@ -165,10 +165,29 @@ def test_a_sheet_with_a_title_above_its_table_and_units_in_its_headers(tmp_path)
     book.save(tmp_path / "fees.xlsx")
     assert titled(tmp_path / "fees.xlsx") == {"Fees": [
         "Harbour Vets price list, from 1 March",
+        "Treatment: Nail clip, Dental scale and Microchip",
         "Nail clip: Fee: €12, Duration: 10 minutes",
         "Dental scale: Fee: €180.5, Duration: 45 minutes",
         "Microchip: Price: $30",
     ]}
+
+
+def test_a_table_of_three_rows_or_more_is_also_listed_in_one_unit(tmp_path, embedder):
+    from botkit.evidence import select_evidence
+    from botkit.knowledge.store import Chunk
+
+    (tmp_path / "plans.html").write_text(
+        "<h1>Members</h1><h2>Membership tiers</h2><table><tr><th>Tier</th><th>Guests</th><th>Classes</th></tr>"
+        "<tr><td>Bronze</td><td>0</td><td>4 a month</td></tr><tr><td>Silver</td><td>1</td><td>8 a month</td></tr>"
+        "<tr><td>Gold</td><td>2</td><td>Unlimited</td></tr></table>"
+        "<h2>Prices</h2><table><tr><th>Year</th><th>Fee</th></tr><tr><td>2024</td><td>$90</td></tr>"
+        "<tr><td>2025</td><td>$95</td></tr><tr><td>2026</td><td>$99</td></tr></table>")
+    sections = titled(tmp_path / "plans.html")
+    assert sections["Members › Membership tiers"][0] == "Tier: Bronze, Silver and Gold"
+    assert not any(": 2024, " in unit for unit in sections["Members › Prices"])  # figures are no list of names
+    # A question for the whole list is answered by the list, not by one row of it.
+    tiers = Chunk("t", "\n".join(sections["Members › Membership tiers"]), "/kb/plans.html", "Members › Membership tiers")
+    assert select_evidence("What membership tiers are there?", [tiers], embedder)[0].sentence.startswith("Tier:")
 
 
 def test_a_csv_without_question_and_answer_columns_is_a_table(tmp_path):

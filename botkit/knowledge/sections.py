@@ -167,9 +167,25 @@ def _header_adds(header: str, cell: str) -> bool:
 
 
 def table_units(rows: list[list[str]], header_rows: int) -> list[str]:
-    """Row sentences of a table whose first `header_rows` rows are headers (0: a table without headers)."""
+    """Row sentences of a table whose first `header_rows` rows are headers (0: a table without headers),
+    after the list of its rows when there is one (`list_unit`)."""
     headers = rows[header_rows - 1] if header_rows else []
-    return [u for u in (row_unit(headers, r) for r in rows[header_rows:]) if u]
+    units = [u for u in (row_unit(headers, r) for r in rows[header_rows:]) if u]
+    listed = list_unit(headers, rows[header_rows:])
+    return [listed, *units] if listed else units
+
+
+def list_unit(headers: list[str], rows: list[list[str]]) -> str:
+    """The table's first column as one line under its header ("Role: Viewer, Commenter, Editor and Owner"):
+    a question for the whole list ("What roles are there?") finds it in one unit, not one row of it. Only
+    for three rows or more labelled by short names, not figures."""
+    header = tidy(headers[0]) if headers else ""
+    labels = [tidy(r[0]) for r in rows if r and tidy(r[0])]
+    if not header or len(labels) < 3 or len(set(labels)) < len(labels):
+        return ""
+    if any(len(label.split()) > 5 or re.search(r"\d", label) for label in labels):
+        return ""
+    return f"{header}: {', '.join(labels[:-1])} and {labels[-1]}"
 
 
 def guess_header_rows(rows: list[list[str]]) -> int:
