@@ -42,6 +42,14 @@ def test_names_are_capitalised_words_inside_the_question_not_its_first_word_or_a
     assert unknown_names("CAN PLANNER PRO SYNC WITH TRELLO?", vocabulary) == set()
 
 
+def test_a_name_the_customer_mentions_before_asking_is_context_not_the_subject(planner_bot):
+    vocabulary = planner_bot.knowledge.vocabulary()
+    assert unknown_share("Can Planner Pro sync with Trello?", vocabulary) == 1.0
+    # Where they are says nothing about what they ask: "Outlook" and "sync" are known words.
+    assert unknown_share("I work in Lisbon. Does Planner Pro sync with Outlook?", vocabulary) < 0.5
+    assert unknown_share("I work in Lisbon. Can Planner Pro sync with Trello?", vocabulary) == 1.0
+
+
 def test_an_adverb_does_not_make_a_question_unknown(planner_bot):
     # "exactly" appears in no document, yet "Where exactly is your office?" asks only about the office.
     vocabulary = planner_bot.knowledge.vocabulary()

@@ -76,8 +76,9 @@ def unknown_names(question: str, vocabulary: set[str]) -> set[str]:
 def unknown_share(question: str, vocabulary: set[str]) -> float:
     """The share of the question's content words that the knowledge base never uses; 1.0 when it
     names something the knowledge base never names: no document can answer for a product or place
-    it never mentions ("Can Lumen Tasks sync with Jira?")."""
-    if unknown_names(question, vocabulary):
+    it never mentions ("Can Lumen Tasks sync with Jira?"). A name in what the customer says before asking
+    ("I live in France. Where are my notes stored?") is context, one unknown word among the others."""
+    if unknown_names(asking_part(question), vocabulary):
         return 1.0
     # A word whose stem is a stop word ("faster" -> "fast") can never be in the vocabulary: not unknown.
     stems = [stem(w) for w in content_words(question) - GENERIC if not _adverb(w)]
@@ -88,6 +89,12 @@ def unknown_share(question: str, vocabulary: set[str]) -> float:
     # Two unknown words side by side ("a referral program") name one thing the documents never mention:
     # as telling as half the words unknown, whatever the rest of the question says.
     return max(share, 0.5) if unknown_term(question, vocabulary) else share
+
+
+def asking_part(message: str) -> str:
+    """The sentences of `message` that ask (end in "?"); all of it when none does."""
+    asked = [s for s in re.split(r"(?<=[.!?])\s+", message.strip()) if s.endswith("?")]
+    return " ".join(asked) or message
 
 
 def unknown_term(question: str, vocabulary: set[str]) -> str:
