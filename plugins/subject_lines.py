@@ -29,7 +29,7 @@ SUBJECT_LIMIT = 60
 PREVIEW_LIMIT = 90  # what most inboxes show after the subject
 SPAM_PENALTY = 0.1  # per flag: a spammy line is shown, but never first when a clean one exists
 SPAM_TRIGGERS = {
-    "free": r"\bfree\b", "guarantee": r"\bguarantee[ds]?\b", "act now": r"\bact now\b", "100%": r"\b100\s?%",
+    "free": r"(?<!-)\bfree\b(?!-)", "guarantee": r"\bguarantee[ds]?\b", "act now": r"\bact now\b", "100%": r"\b100\s?%",
     "winner": r"\bwinners?\b", "!!!": r"!{2,}", "cash": r"\bcash\b", "urgent": r"\burgent\b",
     "limited time": r"\blimited[- ]time\b", "click here": r"\bclick here\b", "buy now": r"\bbuy now\b",
     "risk-free": r"\brisk[- ]free\b", "$$$": r"\${2,}",

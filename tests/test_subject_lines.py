@@ -26,6 +26,7 @@ def test_spam_triggers_are_flagged():
     assert set(spam_flags("FREE kettle, act now!!! 100% guaranteed winner")) >= {
         "free", "act now", "!!!", "100%", "guarantee", "winner", "all caps: FREE"}
     assert spam_flags("Freedom to brew, steady mornings") == []
+    assert spam_flags("Pay in four interest-free installments") == []  # a plain term, not a giveaway
 
 
 def test_spammy_candidate_is_flagged_and_ranked_below_a_clean_one(task_runner):
