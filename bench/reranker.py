@@ -38,9 +38,8 @@ SWEEP = (0.05, 0.1, 0.2, 0.3, 0.5, 1.0)
 
 def candidate_text(sentence: str, chunk: Chunk) -> str:
     """What the cross-encoder reads: a FAQ answer with its question, else the sentence with its section path."""
-    if chunk.text.startswith("Q:") and "\nA:" in chunk.text:
-        return f"{chunk.text[2:].split(chr(10) + 'A:', 1)[0].strip()} {sentence}"
-    return passage(chunk.title, sentence)
+    faq = chunk.text[2:].split("\nA:", 1)[0].strip() if chunk.text.startswith("Q:") and "\nA:" in chunk.text else ""
+    return passage(chunk.title, sentence, faq)
 
 
 def hits(order: np.ndarray, right: list[bool], k: int) -> bool:
@@ -111,7 +110,9 @@ def main() -> None:
         model = args.model
         if model is None:
             stored = bot.knowledge.collection.get(include=["documents", "metadatas"])
-            chunks = [(m.get("title", ""), d, m["source"]) for d, m in zip(stored["documents"], stored["metadatas"])]
+            # In id order: Chroma returns them in no fixed order, and the pairs drawn depend on it.
+            chunks = [(m.get("title", ""), d, m["source"]) for _, d, m in sorted(
+                zip(stored["ids"], stored["documents"], stored["metadatas"]), key=lambda row: row[0])]
             config = RerankerConfig(max_steps=args.max_steps, learning_rate=args.learning_rate)
             rows = synthesize_pairs(chunks, config)
             model = args.save or Path(home) / "reranker"
