@@ -355,16 +355,20 @@ class Bot:
         # A question mostly about things the documents never mention ("Do you sell fridges?")
         # can still retrieve similar-sounding chunks; refuse rather than answer beside the point.
         # Unless a source says nearly what it asks: then the unknown words are the customer's paraphrase.
-        share = unknown_share(message, self.knowledge.vocabulary())
-        if share >= 0.5 and (share == 1.0 or not restates(message, evidence_for(query), self.embedder)):
-            return self._canned(self.brand.dont_know, "dont-know", session_id)
+        # A follow-up is judged with the question it continues, which says what it is about.
+        share = unknown_share(query, self.knowledge.vocabulary())
+        if share >= 0.5 and (share == 1.0 or not restates(query, evidence_for(query), self.embedder)):
+            return self._canned(self.brand.dont_know, "dont-know", session_id,
+                                "declined: the question names things no document mentions" if share == 1.0 else
+                                "declined: most of the question's words are in no document")
         asked = question_parts(message) if query == message else [message]
         if len(asked) > 1:
             return self._composed(asked, session_id)
         # A follow-up's sentences are ranked by what it asks now, not by the previous question's answer.
         evidence = evidence_for(query) if query == message else self._evidence(query, focus=message)
         if not evidence:
-            return self._canned(self.brand.dont_know, "dont-know", session_id)
+            return self._canned(self.brand.dont_know, "dont-know", session_id,
+                                "declined: no source sentence is relevant enough")
         numbering: dict[str, int] = {}
         by_chunk: dict[int, list[str]] = {}
         for e in evidence:
@@ -391,7 +395,8 @@ class Bot:
         a part no source answers is left out, and the don't-know line when none is answered."""
         text, cited, unanswered = compose(parts, self._evidence, self.brand.name)
         if not text:
-            return self._canned(self.brand.dont_know, "dont-know", session_id)
+            return self._canned(self.brand.dont_know, "dont-know", session_id,
+                                "declined: no source answers any part of the question")
         citations = [Citation(n, c.source, c.title, c.id, c.text, c.score) for n, c in cited]
         return Reply(text, citations, self._model_name(), {"prompt_tokens": 0, "completion_tokens": 0}, "quoted",
                      session_id, check="a question in parts, each quoted from its own source"
@@ -424,8 +429,10 @@ class Bot:
                      plugin=route.task, route=route.reason, id=result.id,
                      engine_messages=result.engine_messages, ranker=result.ranker)
 
-    def _canned(self, text: str, grounding: str, session_id: str) -> Reply:
-        return Reply(text, [], self._model_name(), {"prompt_tokens": 0, "completion_tokens": 0}, grounding, session_id)
+    def _canned(self, text: str, grounding: str, session_id: str, check: str = "") -> Reply:
+        """A reply the model was not asked for; `check` says why (which gate declined the question)."""
+        return Reply(text, [], self._model_name(), {"prompt_tokens": 0, "completion_tokens": 0}, grounding, session_id,
+                     check=check)
 
     def _model_name(self) -> str:
         return self._engine.name if self._engine is not None else self.settings.model

@@ -37,6 +37,7 @@ def test_out_of_scope_question_gets_the_brand_dont_know(bot):
     for question in ("What is the capital of Australia?", "Do you sell refrigerators?"):
         reply = bot.respond(question)
         assert reply.grounding == "dont-know" and reply.text == bot.brand.dont_know and not reply.citations
+        assert reply.check.startswith("declined: ")  # which gate declined it, for whoever reads the logs
 
 
 def test_conversation_is_persisted_and_follow_ups_use_it(bot):

@@ -67,3 +67,15 @@ def test_a_follow_up_is_answered_about_the_previous_question(bot):
     alone = bot.respond("and how long is its warranty?")
     assert "Mini" in follow.text or any("Mini" in c.text for c in follow.citations), follow.text
     assert follow.text != alone.text
+
+
+def test_a_follow_up_is_judged_with_the_question_it_continues(tiny_bot, tmp_path):
+    doc = tmp_path / "treatments.md"
+    doc.write_text("# Fillings\n\nA white filling takes about 40 minutes. White fillings are safe for children "
+                   "and adults.\n\n# Opening hours\n\nThe practice is open Monday to Friday.\n")
+    tiny_bot.knowledge.ingest(doc)
+    # Alone, "youngsters" is half of what it asks and no document says it: declined.
+    assert tiny_bot.respond("Are they safe for youngsters?").grounding == "dont-know"
+    first = tiny_bot.respond("How long does a white filling take?")
+    follow = tiny_bot.respond("Are they safe for youngsters?", first.session_id)
+    assert follow.grounding != "dont-know" and "safe for children" in follow.text
