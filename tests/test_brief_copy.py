@@ -124,3 +124,12 @@ def test_a_headline_may_be_a_label_of_the_brief():
     # A name is kept whole: "Kettlebrook Circle" is the program, not the brand.
     assert not any(h.startswith("Circle") for h in compose(
         "Kettlebrook Circle, our loyalty program: 1 point for every $1, no fee", 30, kind="headline", brand="Kettlebrook"))
+
+
+def test_an_ads_description_may_say_what_follows_its_headline():
+    descs = compose("The Zephyr Mini travel kettle, $59, dual voltage 110 to 240 volts", 90, kind="description")
+    assert "$59, dual voltage 110 to 240 volts." in descs
+    assert "With Klarna on orders of $100 or more." in compose(
+        "Pay in four interest-free installments with Klarna on orders of $100 or more", 90, kind="description")
+    assert "With Klarna on orders of $100 or more." not in compose(
+        "Pay in four interest-free installments with Klarna on orders of $100 or more", 90, kind="post")

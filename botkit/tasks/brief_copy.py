@@ -55,6 +55,8 @@ def compose(brief: str, limit: int, closings: list[str] = (), kind: str = "subje
             parts += [*_label_cuts(" ".join(first), brand), *text.split(", ")[1:]]
     room = limit - 2 - max((len(c) for c in closings), default=0)  # what a phrase may take with a closing
     parts += [cut for p in list(parts) if len(p) > room and p not in led for cut in _shortened(p, limit)]
+    if kind == "description":  # under a headline that says the start, an ad's body says the rest
+        parts += _tails(text)
     lines = []
     for part in dict.fromkeys(_trimmed(p) for p in parts if len(_trimmed(p).split()) >= 2):
         offer = bool(_offer_figures(part) & figures) or bool(re.search(r"\bfree\b", part, re.I))
@@ -71,6 +73,19 @@ def compose(brief: str, limit: int, closings: list[str] = (), kind: str = "subje
             closing = closings[len(lines) % len(closings)]
             lines.append(f"{bare} {closing[:1].upper()}{closing[1:]}." if sentence else f"{part}, {closing}.")
     return [line for line in dict.fromkeys(lines) if len(line) <= limit]
+
+
+def _tails(text: str) -> list[str]:
+    """What `text` says after its name or its first words: "$59, dual voltage 110 to 240 volts" of "The
+    Zephyr Mini travel kettle, $59, dual voltage ...", "with Klarna on orders of $100 or more" of "Pay in four
+    interest-free installments with Klarna on ...": an ad's description under a headline of the start."""
+    first, _, after = text.partition(", ")
+    tails = [after] if after and len(first.split()) >= 2 and not _is_list_end(after) else []
+    if ": " not in text:  # a brief with a topic has its rest as a description already
+        tails += [tail for m in _QUALIFIER.finditer(text) if len(text[: m.start()].split()) >= 3
+                  and len((tail := text[m.start():].strip()).split()) >= 4
+                  and tail.split()[0] in ("with", "on", "for", "at", "in", "from", "until", "across")]
+    return tails
 
 
 def _label_cuts(phrase: str, brand: str) -> list[str]:
