@@ -122,8 +122,8 @@ def test_a_headline_may_be_a_label_of_the_brief():
     assert "Zephyr Mini travel kettle" in compose("The Zephyr Mini travel kettle, $59, dual voltage 110 to 240 volts",
                                                   25, kind="headline")
     # A name is kept whole: "Kettlebrook Circle" is the program, not the brand.
-    assert not any(h.startswith("Circle") for h in compose(
-        "Kettlebrook Circle, our loyalty program: 1 point for every $1, no fee", 30, kind="headline", brand="Kettlebrook"))
+    circle = "Kettlebrook Circle, our loyalty program: 1 point for every $1, no fee"
+    assert not any(h.startswith("Circle") for h in compose(circle, 30, kind="headline", brand="Kettlebrook"))
 
 
 def test_an_ads_description_may_say_what_follows_its_headline():
