@@ -28,11 +28,13 @@ from botkit.config import load_settings
 from botkit.dialogue import Bot
 from botkit.evidence import select_evidence
 from botkit.feedback.evaluation.grounding import SAMPLE_KBS, _has, sample_kb_dir
-from botkit.feedback.training.reranker import RerankerConfig, synthesize_pairs, train_cross_encoder
+from botkit.feedback.training.reranker import Reranker, RerankerConfig, passage, synthesize_pairs, train_cross_encoder
 from botkit.jsonl import read_jsonl
 from botkit.knowledge.store import Chunk
-from botkit.reranking import FUSION_WEIGHT, Reranker, passage
 
+# Weight of the cross-encoder's probability beside `select_evidence`'s score (cosine + cues, whose cue
+# weights are 0.05-0.15), fixed before measuring: enough to reorder close candidates, not to outvote the cosine.
+FUSION_WEIGHT = 0.2
 SWEEP = (0.05, 0.1, 0.2, 0.3, 0.5, 1.0)
 
 
@@ -116,7 +118,7 @@ def main() -> None:
             config = RerankerConfig(max_steps=args.max_steps, learning_rate=args.learning_rate)
             rows = synthesize_pairs(chunks, config)
             model = args.save or Path(home) / "reranker"
-            report["training"] = train_cross_encoder(rows, model, config)
+            report["training"] = train_cross_encoder(rows, model, config) | {"config": config.to_dict()}
         report |= measure(bot, questions, Reranker(model))
     if args.json:
         print(json.dumps(report, indent=2))
