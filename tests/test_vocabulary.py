@@ -28,6 +28,15 @@ def test_a_word_and_its_plural_are_the_same_word_to_the_knowledge_base():
     assert unknown_share("Do you sell fridges?", vocabulary) == 1.0
 
 
+def test_an_irregular_plural_is_the_same_word_as_its_singular():
+    from botkit.knowledge.terms import terms, unknown_share
+
+    vocabulary = terms("Children under 12 see the hygienist free. Whitening is not advised on a chipped tooth.")
+    assert unknown_share("Is there a discount for my child?", vocabulary | terms("discount")) == 0.0
+    assert unknown_share("Can you whiten chipped teeth?", vocabulary) == 0.0
+    assert unknown_share("Do you treat horses?", vocabulary) == 1.0
+
+
 def test_a_fresh_ingest_knows_words_ending_in_ee(settings, embedder, tmp_path):
     # Stored stems already lost their final "e" ("three" -> "thre", "free" -> "fre"): reading them must not
     # drop another letter, or "Three Villages" becomes a name the knowledge base never uses.

@@ -22,7 +22,7 @@ from botkit.knowledge.chunking import SectionChunker
 from botkit.knowledge.lexical import LexicalIndex, reciprocal_rank_fusion
 from botkit.knowledge.loaders import load_sections, supported_suffixes
 from botkit.knowledge.sentences import split_sentences
-from botkit.knowledge.terms import drop_final_e, terms
+from botkit.knowledge.terms import STORED_IRREGULAR, drop_final_e, terms
 
 COLLECTION = "knowledge"
 # A long chunk's cosine is diluted by its other sentences: one under `min_relevance` still counts when one
@@ -185,6 +185,7 @@ class KnowledgeBase:
                 stored = (row["terms"] or "").split()
                 words.update(stored)
                 words.update(drop_final_e(w) for w in stored)
+                words.update(STORED_IRREGULAR[w] for w in stored if w in STORED_IRREGULAR)
             self._vocabulary, self._vocabulary_state = words, state
         return self._vocabulary
 

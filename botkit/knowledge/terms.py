@@ -22,14 +22,30 @@ def bare(word: str) -> str:
     return re.sub(r"'s$", "", word.lower().strip("'-"))
 
 
+# English plurals no suffix rule reaches: "Can my child ..." asks about what a page on "children" says.
+IRREGULAR_PLURALS = {
+    "children": "child", "teeth": "tooth", "feet": "foot", "men": "man", "women": "woman", "mice": "mouse",
+    "geese": "goose", "lives": "life", "knives": "knife", "wives": "wife", "halves": "half", "shelves": "shelf",
+    "leaves": "leaf", "loaves": "loaf", "wolves": "wolf", "thieves": "thief", "calves": "calf",
+}
+
+
 def stem(word: str) -> str:
     """A crude stem, at most 6 letters; a final "e" goes too, so "cheque" and "cheques", "price" and
-    "prices", "fee" and "fees" share one."""
+    "prices", "fee" and "fees" share one; an irregular plural shares its singular's ("teeth", "tooth")."""
+    return _suffix_stem(IRREGULAR_PLURALS.get(word, word))
+
+
+def _suffix_stem(word: str) -> str:
     return drop_final_e(re.sub(r"(ies|es|s|ed|ing|er|ly)$", "", word)[:6])
 
 
 def drop_final_e(stem_: str) -> str:
     return stem_[:-1] if len(stem_) > 2 and stem_.endswith("e") else stem_
+
+
+# What stems stored before irregular plurals were known read as today ("childr" -> "child").
+STORED_IRREGULAR = {_suffix_stem(plural): stem(single) for plural, single in IRREGULAR_PLURALS.items()}
 
 
 def content_words(text: str) -> set[str]:
