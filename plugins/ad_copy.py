@@ -102,14 +102,15 @@ class AdCopy(Task):
 def paired(heads: list, descs: list) -> list[tuple]:
     """Headlines and descriptions, best first, each headline with the best description left that does
     not repeat it ("The Brew Bundle" with "A Millrace Burr Grinder and ... for $219.", not with "The Brew
-    Bundle: a Millrace ..."); a headline that every description left repeats is not shown (a reader
-    judged such ads an edit away at best)."""
+    Bundle: a Millrace ..."); with only repeating ones left, the best of them (a reader judged such an
+    ad a light edit, not unusable)."""
     left, pairs = list(descs), []
     for h in heads:
-        d = next((d for d in left if not repeats(h.text, d.text)), None)
-        if d is not None:
-            left.remove(d)
-            pairs.append((h, d))
+        if not left:
+            break
+        d = next((d for d in left if not repeats(h.text, d.text)), left[0])
+        left.remove(d)
+        pairs.append((h, d))
     return pairs
 
 

@@ -233,5 +233,6 @@ def test_an_ad_pairs_each_headline_with_a_description_that_does_not_repeat_it():
     descs = [Candidate("The Brew Bundle: a grinder and a kettle for $219. Simple as that.", 1.0, "brief"),
              Candidate("A grinder and a kettle for $219. Simple as that.", 0.5, "brief")]
     # The best description says the headline again: the headline takes the next; the second headline has
-    # only the repeating one left, so it is not shown.
-    assert [(h.text, d.text) for h, d in paired(heads, descs)] == [("The Brew Bundle", descs[1].text)]
+    # only the repeating one left, and takes it (an edit away, not unusable).
+    assert [(h.text, d.text) for h, d in paired(heads, descs)] == [("The Brew Bundle", descs[1].text),
+                                                                   ("Brew Bundle", descs[0].text)]
