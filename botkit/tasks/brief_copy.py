@@ -84,7 +84,7 @@ def _tails(text: str) -> list[str]:
     if ": " not in text:  # a brief with a topic has its rest as a description already
         tails += [tail for m in _QUALIFIER.finditer(text) if len(text[: m.start()].split()) >= 3
                   and len((tail := text[m.start():].strip()).split()) >= 4
-                  and tail.split()[0] in ("with", "on", "for", "at", "in", "from", "until", "across")]
+                  and tail.split()[0] in ("with", "on", "from", "until", "across")]  # not "for the Zephyr"
     return tails
 
 
@@ -180,7 +180,8 @@ def _shortened(phrase: str, limit: int) -> list[str]:
     """Starts of `phrase` that stop before a qualifier, of 3+ words and well within `limit` (room for a
     closing), longest first: "Pay in four interest-free installments" of "... with Klarna on orders ..."."""
     cuts = [phrase[: m.start()] for m in _QUALIFIER.finditer(phrase) if m.start() <= limit - 1]
-    return [c for c in cuts[::-1] if len(c.split()) >= 3][:2]
+    # Not mid-clause: "... closes at 3 p.m. on December 24 and stays closed" of "... closed on December 25".
+    return [c for c in cuts[::-1] if len(c.split()) >= 3 and not {"and", "or"} & set(c.split()[-3:])][:2]
 
 
 def composer(bot, limit: int, kind: str = "subject"):
