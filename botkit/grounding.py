@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from botkit.evidence import Evidence, antecedent, named_heading
-from botkit.knowledge.terms import STOPWORDS, WORD, bare, content_words, stem, terms
+from botkit.knowledge.terms import STOPWORDS, WORD, asking_part, bare, content_words, stem, terms
 from botkit.plaintext import shown_text, urls_in
 
 # Where a sentence of a model's draft ends: any whitespace after . ! ? (the draft's next sentence may
@@ -185,7 +185,8 @@ def other_subject(question: str, evidence: Evidence, allowed: str = "") -> str:
     """The names `evidence` is about instead of those the question asks about ("3000" when the question
     asks about the Zephyr Mini and the sentence is the Zephyr 3000's); "" when it may be the same."""
     brand = {bare(w) for w in WORD.findall(allowed)}
-    asked = {stem(n) for n in _names(question) - brand}
+    # What the customer says before asking ("I live in France.") is context, not what the question is about.
+    asked = {stem(n) for n in _names(asking_part(question)) - brand}
     context = f"{evidence.chunk.title} {evidence.chunk.text}"
     # A compound in capitals names what it starts with: "macOS" is about the Mac, "iPadOS" the iPad.
     about = {stem(w) for w in _tokens(context)} | {stem(w.lower()) for w in _COMPOUND.findall(context)}

@@ -150,6 +150,16 @@ def test_a_fact_about_another_product_is_rejected(embedder):
     assert quote_answer(both, lambda c: {"c1": 1, "c5": 2}[c.id], question).startswith("The Zephyr Mini")
 
 
+def test_a_name_the_customer_mentions_before_asking_is_not_the_product_asked_about():
+    regions = Chunk("g", "EU customers: Data centre: Dublin, Ireland\nEveryone else: Data centre: Ohio, United States",
+                    "/kb/privacy.html", "Where your data is stored")
+    rows = [Evidence(line, regions, 0.6) for line in regions.text.splitlines()]
+    rows.append(Evidence("The region is set from the country you choose at sign-up.", regions, 0.55))
+    # "Spain" is where the customer lives, not a product the Dublin row is "another" of.
+    quote = quote_answer(rows, lambda c: 1, "I live in Spain. Where is my data stored?", max_sentences=1)
+    assert quote == "EU customers: Data centre: Dublin, Ireland [1]"
+
+
 def test_quotes_carry_no_markup_or_table_debris():
     bold = Chunk("c7", "Zephyr 3000 — $129.** Our best-selling kettle.", "/kb/p.md", "Prices", 0.6)
     row = Chunk("c8", "| Express | $9.95 | next working day |", "/kb/s.md", "Shipping", 0.6)
