@@ -186,7 +186,8 @@ def test_a_table_of_three_rows_or_more_is_also_listed_in_one_unit(tmp_path, embe
     assert sections["Members › Membership tiers"][0] == "Tier: Bronze, Silver and Gold"
     assert not any(": 2024, " in unit for unit in sections["Members › Prices"])  # figures are no list of names
     # A question for the whole list is answered by the list, not by one row of it.
-    tiers = Chunk("t", "\n".join(sections["Members › Membership tiers"]), "/kb/plans.html", "Members › Membership tiers")
+    title = "Members › Membership tiers"
+    tiers = Chunk("t", "\n".join(sections[title]), "/kb/plans.html", title)
     assert select_evidence("What membership tiers are there?", [tiers], embedder)[0].sentence.startswith("Tier:")
 
 
