@@ -72,7 +72,8 @@ def test_n_drafts_are_sampled_in_one_seeded_batch_call(settings, tiny_engine, em
 def test_a_passing_draft_is_kept_over_a_quote(settings, embedder, docs):
     drafts = [OFF_TOPIC, UNSUPPORTED, PLAIN]
     one = drafting_bot(embedder, docs, drafts, candidates=1).respond(QUESTION)
-    assert one.grounding == "quoted" and one.draft == OFF_TOPIC  # today's single draft fails: a quote
+    # Today's single draft fails: a quote. The draft stops at its first sentence that can never pass.
+    assert one.grounding == "quoted" and one.draft and OFF_TOPIC.startswith(one.draft)
 
     reply = drafting_bot(embedder, docs, drafts).respond(QUESTION)
     assert reply.grounding == "generated" and reply.text == PLAIN + " [1]" and reply.draft == PLAIN
