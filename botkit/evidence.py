@@ -120,7 +120,7 @@ def antecedent(evidence: Evidence) -> str:
     company uses a firewall, ask IT to allow that address." needs the sentence naming the address); else ""."""
     if not _POINTS_BACK.search(evidence.sentence):
         return ""
-    units = [s for s, _ in _candidates(evidence.chunk)]
+    units = [s for s, _ in candidate_sentences(evidence.chunk)]
     at = units.index(evidence.sentence) if evidence.sentence in units else 0
     return units[at - 1] if at > 0 else ""
 
@@ -133,7 +133,7 @@ def named_heading(evidence: Evidence, question: str) -> str:
     return heading if asked & codes(heading) and not asked & codes(evidence.sentence) else ""
 
 
-def _candidates(chunk: Chunk) -> list[tuple[str, str]]:
+def candidate_sentences(chunk: Chunk) -> list[tuple[str, str]]:
     """(sentence, text to score it by). A Q&A chunk's answer is scored together with its question."""
     text = chunk.text
     if text.startswith("Q:") and "\nA:" in text:
@@ -187,7 +187,7 @@ def select_evidence(question: str, chunks: list[Chunk], embedder, min_score: flo
     follow-up (and meaning half from it, when it asks a question of its own), so the sentence that
     answered the earlier question does not win again.
     """
-    pairs = [(s, scored_by, c) for c in chunks for s, scored_by in _candidates(c)]
+    pairs = [(s, scored_by, c) for c in chunks for s, scored_by in candidate_sentences(c)]
     if not pairs:
         return []
     asked_codes = codes(question)

@@ -27,14 +27,14 @@ _NUMBER_WORDS = {
     "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
     "sixty": 60, "ninety": 90, "hundred": 100, "thousand": 1000,
 }
-_FILLER = re.compile(r"^\s*(?:(?:the\s+)?answer(?:\s+to\s+(?:your|the|this)\s+question)?\s*(?:is)?\s*[:\-]"
+FILLER = re.compile(r"^\s*(?:(?:the\s+)?answer(?:\s+to\s+(?:your|the|this)\s+question)?\s*(?:is)?\s*[:\-]"
                      r"|(?:the\s+)?sources?(?:\s+(?:says?|states?)(?:\s+that)?|\s*:)"
                      r"|according\s+to\s+(?:the\s+)?sources?\s*,?)\s*", re.I)
 # Whole sentences a small chat model pads with; they carry no facts.
-_PADDING = re.compile(
+PADDING = re.compile(
     r"^(?:i'?m sorry|i apologi[sz]e|sorry|great question|thanks? (?:you )?for|i hope this helps|let me know|"
     r"feel free|please (?:note|let)|as an ai|the answer (?:was|is) not|awesome|great!)", re.I)
-_NEGATION = re.compile(r"\b(?:not|never|no|none|nothing|cannot|can't|don't|doesn't|isn't|aren't|won't|without)\b", re.I)
+NEGATION = re.compile(r"\b(?:not|never|no|none|nothing|cannot|can't|don't|doesn't|isn't|aren't|won't|without)\b", re.I)
 # A slot left empty: a sentence that stops on a word that needs more ("... delivery is . [1]"), a lone
 # currency sign, empty brackets. A draft with one lost its fact; a source sentence with one lost markup.
 # A colon with text after it is a label, as in a table row ("Security fixes until: 22 October 2025").
@@ -45,7 +45,7 @@ _POLAR_QUESTION = re.compile(r"^\s*(?:is|are|am|was|were|can|could|do|does|did|w
                              r"had|may|might|must|isn't|aren't|can't|don't|doesn't)\b", re.I)
 # A reply's "Yes"/"No": "No" only as a word of its own ("No, ...", "No."), never the determiner of "No payment
 # card is needed", whose meaning is lost with it.
-_YES_NO = re.compile(r"^\s*(yes\b|no\b(?=\s*(?:[,.!:;-]|$)))[\s,.!:;-]*", re.I)
+YES_NO = re.compile(r"^\s*(yes\b|no\b(?=\s*(?:[,.!:;-]|$)))[\s,.!:;-]*", re.I)
 # Document text that talks to the assistant instead of the customer (indirect prompt injection).
 _INSTRUCTION = re.compile(
     r"\b(?:ignore|disregard|forget|override)\b.{0,40}\b(?:instructions?|prompts?|rules|guidelines|above|previous)\b"
@@ -81,7 +81,7 @@ def _figure(token: str) -> float | str:
         return token
 
 
-def _number_contexts(text: str, skip: set[float] = frozenset()) -> set[str]:
+def number_contexts(text: str, skip: set[float] = frozenset()) -> set[str]:
     """Each figure with its neighbours ("holds 1.7", "1.7 liters"): a figure copied from a source
     but attached to another thing ("open Sunday at 10") loses its neighbours."""
     tokens = _tokens(text)
@@ -104,8 +104,8 @@ def clean_sentence(sentence: str) -> str:
     """One draft sentence without citations and the filler a small model wraps facts in ("The answer
     to your question is: ..."), capitalised; "" for a sentence of pure padding ("I'm sorry for any confusion.")."""
     sentence = " ".join(strip_citations(re.sub(r"\[\d*$", "", sentence)).split())
-    sentence = _FILLER.sub("", sentence.strip(" :;-")).strip()
-    if not sentence or _PADDING.match(sentence):
+    sentence = FILLER.sub("", sentence.strip(" :;-")).strip()
+    if not sentence or PADDING.match(sentence):
         return ""
     return sentence[:1].upper() + sentence[1:]
 
@@ -149,23 +149,23 @@ def _asked_in(evidence: Evidence) -> str:
 def stated_answer(question: str, evidence: list[Evidence]) -> str:
     """"yes" or "no" when a source states it for this yes/no question (a source answer that begins
     "Yes,"/"No," on the same subject, or a sentence that affirms every term asked); else ""."""
-    if not _POLAR_QUESTION.match(question) or _NEGATION.search(question):
+    if not _POLAR_QUESTION.match(question) or NEGATION.search(question):
         return ""
     asked = terms(question)
     for e in evidence:
         context = terms(f"{e.chunk.title} {_asked_in(e)} {e.sentence}")
         covered = len(asked & context) / max(1, len(asked))
-        lead = _YES_NO.match(e.sentence)
+        lead = YES_NO.match(e.sentence)
         # Three in four of the asked terms: a FAQ's "No." answers its own question, and half the terms
         # ("Lumen Notes" of "Can I connect Lumen Notes to Slack?") match many questions it does not answer.
         if lead and covered >= 0.75:
             return lead.group(1).lower()
-        if not lead and len(asked) >= 2 and covered == 1 and not _NEGATION.search(e.sentence):
+        if not lead and len(asked) >= 2 and covered == 1 and not NEGATION.search(e.sentence):
             return "yes"
     return ""
 
 
-def _names(text: str, title: bool = False) -> set[str]:
+def names_in(text: str, title: bool = False) -> set[str]:
     """Names in `text`: capitalised words (not the first of a sentence, unless `text` is a title) and
     the model numbers that follow them ("Zephyr 3000" -> zephyr, 3000)."""
     found = set()
@@ -186,13 +186,13 @@ def other_subject(question: str, evidence: Evidence, allowed: str = "") -> str:
     asks about the Zephyr Mini and the sentence is the Zephyr 3000's); "" when it may be the same."""
     brand = {bare(w) for w in WORD.findall(allowed)}
     # What the customer says before asking ("I live in France.") is context, not what the question is about.
-    asked = {stem(n) for n in _names(asking_part(question)) - brand}
+    asked = {stem(n) for n in names_in(asking_part(question)) - brand}
     context = f"{evidence.chunk.title} {evidence.chunk.text}"
     # A compound in capitals names what it starts with: "macOS" is about the Mac, "iPadOS" the iPad.
     about = {stem(w) for w in _tokens(context)} | {stem(w.lower()) for w in _COMPOUND.findall(context)}
     if not asked or asked <= about:
         return ""
-    others = (_names(evidence.sentence) | _names(evidence.chunk.title, title=True)) - brand
+    others = (names_in(evidence.sentence) | names_in(evidence.chunk.title, title=True)) - brand
     return ", ".join(sorted(n for n in others if stem(n) not in asked))
 
 
@@ -221,7 +221,7 @@ def check_answer(answer: str, question: str, evidence: list[Evidence], embedder,
         return Check(False, "the answer repeats the system prompt")
     if urls_in(answer_plain) - urls_in(" ".join(e.chunk.text for e in evidence)):
         return Check(False, "the answer carries a link that is not in the sources")
-    lead = _YES_NO.match(answer_plain)
+    lead = YES_NO.match(answer_plain)
     if lead:
         said, answer_plain = lead.group(1).lower(), answer_plain[lead.end():]
         if not content_words(answer_plain):
@@ -236,10 +236,10 @@ def check_answer(answer: str, question: str, evidence: list[Evidence], embedder,
         # A sentence's figures must come from one source sentence, not be stitched from several.
         if figures and not any(figures <= figures_in(e.sentence) for e in evidence):
             return Check(False, f"figures {sorted(figures)} are not stated together in any source sentence")
-    out_of_context = _number_contexts(answer_plain, figures_in(question)) - _number_contexts(source_text)
+    out_of_context = number_contexts(answer_plain, figures_in(question)) - number_contexts(source_text)
     if out_of_context:
         return Check(False, f"figures used in a different context than the sources: {sorted(out_of_context)[:3]}")
-    negated, source_negated = bool(_NEGATION.search(answer_plain)), bool(_NEGATION.search(evidence[0].sentence))
+    negated, source_negated = bool(NEGATION.search(answer_plain)), bool(NEGATION.search(evidence[0].sentence))
     if negated != source_negated:
         return Check(False, "the answer and the source disagree on a negation", incomplete=source_negated)
     key_numbers = figures_in(evidence[0].sentence) - figures_in(question)
@@ -305,13 +305,13 @@ def quote_answer(evidence: list[Evidence], number_of, question: str = "", allowe
     picked = [best] + [e for e in ranked[1:max_sentences] if e.score >= best.score - QUOTE_MARGIN]
     urls = urls_in(" ".join(e.chunk.text for e in evidence))
     said = stated_answer(question, picked[:1]) if question else ""
-    lead = f"{said.capitalize()}. " if said and not _YES_NO.match(best.sentence) else ""
+    lead = f"{said.capitalize()}. " if said and not YES_NO.match(best.sentence) else ""
 
     quoted = {e.sentence for e in picked}
 
     def shown(e: Evidence) -> str:
         # A FAQ's "No." answers the FAQ's own question: quoted for another question it would say no to that one.
-        sentence = e.sentence if said or not question else _YES_NO.sub("", e.sentence, count=1)
+        sentence = e.sentence if said or not question else YES_NO.sub("", e.sentence, count=1)
         before = antecedent(e)
         if before and before not in quoted:
             sentence = f"{before} {sentence}"

@@ -10,19 +10,19 @@ from collections.abc import Callable
 import regex
 
 from botkit.evidence import Evidence
-from botkit.grounding import (  # the check's own patterns (private there), so a start is judged as the whole is
-    _FILLER,
-    _NEGATION,
-    _PADDING,
-    _YES_NO,
+from botkit.grounding import (  # the check's own patterns, so a start is judged as the whole is
     DRAFT_SENTENCE_END,
+    FILLER,
+    NEGATION,
+    PADDING,
+    YES_NO,
     Check,
-    _number_contexts,
     check_answer,
     clean_sentence,
     extra_figures,
     figures_in,
     names_not_in,
+    number_contexts,
     quote_answer,
     repeats,
     stated_answer,
@@ -36,8 +36,8 @@ _BARE_YES_NO = re.compile(r"^(?:yes|no)\b[\W_]*$", re.I)
 _LAST_WORD = re.compile(r"\S*$")  # the word being written, which may still grow ("Zephyr" -> "Zephyre", "5" -> "5.7")
 # The filler `clean_sentence` takes off a sentence's start ("The answer is:") and the padding it drops whole
 # ("I hope this helps", "The answer is not"), able to say whether a start may still grow into them.
-_FILLER_START = regex.compile(_FILLER.pattern, regex.I)
-_PADDING_START = regex.compile(_PADDING.pattern, regex.I)
+_FILLER_START = regex.compile(FILLER.pattern, regex.I)
+_PADDING_START = regex.compile(PADDING.pattern, regex.I)
 # Markup still open (a link, image or tag without its closing bracket), which `shown_text` may take
 # words out of once it is complete; complete markup already reads as it will in the whole sentence.
 _PAIRS = ("[]", "()", "<>")
@@ -67,7 +67,7 @@ def failure_for_good(answer: str, question: str, evidence: list[Evidence], allow
     with other neighbours than in the sources, a negation when the best source has none, a yes or no
     no source states, the system prompt (`private`) repeated. `check_answer` may report these only
     after failures more text could cure (the key figure not yet written), so they are tested alone."""
-    lead = _YES_NO.match(strip_citations(answer))
+    lead = YES_NO.match(strip_citations(answer))
     plain = strip_citations(answer)[lead.end():] if lead else strip_citations(answer)
     source_text = " ".join(e.sentence for e in evidence)
     extra = extra_figures(plain, source_text, question)
@@ -82,10 +82,10 @@ def failure_for_good(answer: str, question: str, evidence: list[Evidence], allow
         figures = figures_in(sentence) - figures_in(question)
         if figures and not any(figures <= figures_in(e.sentence) for e in evidence):
             return f"figures {sorted(figures)} are not stated together in any source sentence"
-    out_of_context = _number_contexts(plain, figures_in(question)) - _number_contexts(source_text)
+    out_of_context = number_contexts(plain, figures_in(question)) - number_contexts(source_text)
     if out_of_context:
         return f"figures used in a different context than the sources: {sorted(out_of_context)[:3]}"
-    if _NEGATION.search(plain) and not _NEGATION.search(evidence[0].sentence):
+    if NEGATION.search(plain) and not NEGATION.search(evidence[0].sentence):
         return "the answer and the source disagree on a negation"
     if private and repeats(plain, private):
         return "the answer repeats the system prompt"

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 
 from botkit.embeddings import REMEMBERED
-from botkit.evidence import _candidates  # evidence selection's own texts: the vectors must be of exactly these
+from botkit.evidence import candidate_sentences  # evidence selection's own texts: the vectors must be of exactly these
 from botkit.knowledge.sentences import split_sentences
 from botkit.knowledge.store import Chunk
 
@@ -21,7 +21,7 @@ def sentence_texts(chunks: list[Chunk]) -> list[str]:
     and each sentence with its section title as retrieval's sentence check reads it."""
     texts: dict[str, None] = {}
     for chunk in chunks:
-        texts.update((scored_by, None) for _, scored_by in _candidates(chunk))
+        texts.update((scored_by, None) for _, scored_by in candidate_sentences(chunk))
         sentences = split_sentences(chunk.text)
         if len(sentences) > 1:
             texts.update((f"{chunk.title}: {s}", None) for s in sentences)

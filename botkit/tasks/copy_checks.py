@@ -12,7 +12,7 @@ import numpy as np
 from spellchecker import SpellChecker
 
 from botkit.errors import BotkitError
-from botkit.grounding import _names, figures_in
+from botkit.grounding import figures_in, names_in
 from botkit.knowledge.terms import bare, terms
 
 # Cosine similarity (MiniLM) below which a line is about something else than its brief: on the sample
@@ -100,7 +100,7 @@ class CopyChecks:
                             *brand.words_to_use, *brand.sample_copy])
         known = f"{brief}\n{profile}\n{knowledge_text(bot)}"
         self.allowed_words = {bare(w) for w in _WORD.findall(known.replace("-", " "))}
-        self.names = {n.lower() for n in _names(known, title=True)}
+        self.names = {n.lower() for n in names_in(known, title=True)}
         # Figures only from what is about this brief: the whole knowledge base holds a figure for almost
         # anything ("$15", "30 days"), so copy could attach any of them to any product.
         kb = _knowledge(bot)
@@ -108,7 +108,7 @@ class CopyChecks:
         self.figures = figures_in(f"{brief}\n{profile}\n{related}")
         self.embedder, self.brief, self.brief_terms = bot.embedder, brief, terms(brief)
         # What the brief is about: its names (not the brand's own) and figures; a brief with none, its words.
-        self.key_names = {n.lower() for n in _names(brief)} - {bare(w) for w in _WORD.findall(brand.name)}
+        self.key_names = {n.lower() for n in names_in(brief)} - {bare(w) for w in _WORD.findall(brand.name)}
         self.key_figures = figures_in(brief)
         self.use = list(brand.words_to_use) if brand_words else []
         self.avoid = list(brand.words_to_avoid)
@@ -130,13 +130,14 @@ class CopyChecks:
         """Does `text` stay on the brief: one thing the brief says (a word, a name, a figure) for every
         `WORDS_PER_ANCHOR` words? Fluent lines about nothing in particular ("Toys for a lifetime!
         Click-and-collect orders can be kept in your hands forever...") drift off it."""
-        said = {bare(w) for w in _WORD.findall(text.replace("-", " "))} | {n.lower() for n in _names(text, title=True)}
+        said = ({bare(w) for w in _WORD.findall(text.replace("-", " "))}
+                | {n.lower() for n in names_in(text, title=True)})
         anchors = (len(terms(text) & self.brief_terms) + len(said & self.key_names)
                    + len(figures_in(text) & self.key_figures))
         return anchors >= max(1, len(_WORD.findall(text)) // WORDS_PER_ANCHOR)
 
     def _fails(self, text: str, relevance: float) -> list[str]:
-        names = {n.lower() for n in _names(text)} - self.names - self.allowed_words
+        names = {n.lower() for n in names_in(text)} - self.names - self.allowed_words
         failed = {
             "spelling": bool(misspelled(text, self.allowed_words)),
             # A line naming the brief's own things is on it, whatever the embedder says.
