@@ -102,7 +102,8 @@ def print_grounding_report(report: dict, name: str = "") -> None:
     n = report["questions"]
     console.print(
         f"\nright fact + citation: {report['right']} of {n} ({report['correct_with_citation']:.0%}; "
-        f"model-phrased {report['model_phrased']:.0%}, quoted {report['quoted']:.0%}); declined {report['declined']}; "
+        f"model-phrased {report['model_phrased']:.0%}, copied from a source {report['copied']:.0%}, "
+        f"quoted {report['quoted']:.0%}); declined {report['declined']}; "
         f"out-of-scope answered 'don't know': {report['out_of_scope_declined']} of {report['out_of_scope']}",
         highlight=False)
     if report["both_parts"]["asked"] or report["second_turn"]["asked"]:
