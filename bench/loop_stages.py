@@ -25,6 +25,9 @@ class Stages:
         with self.bar:
             task = self.bar.add_task(name, total=total)
             yield lambda n=1: self.bar.update(task, advance=n)
+            if total is None:  # a training stage counts no items: show it done, not "0/?"
+                self.bar.update(task, total=1, completed=1)
+            self.bar.stop_task(task)  # its clock stops with it, not when the whole run ends
         self.minutes[name] = round((time.perf_counter() - start) / 60, 2)
         self.save(minutes_by_stage=self.minutes)
 
