@@ -169,6 +169,16 @@ def test_cli_run_on_the_tiny_model(tmp_path, botkit_cli, tiny_model_dir):
     assert all(len(row["subject"]) <= 60 and row["preview"] is not None for row in out["output"])
 
 
+def test_cli_run_says_under_the_table_when_fewer_than_asked_passed(tmp_path, botkit_cli, tiny_model_dir):
+    # The random model's lines never pass; lines made of the brief's words do, fewer than 6 of them.
+    proc = botkit_cli("run", "subject_lines", "Spring sale: 20% off every kettle until March 31", "-o", "n=6",
+                      home=tmp_path, env={"BOTKIT_MODEL": str(tiny_model_dir)})
+    table, _, notes = proc.stdout.partition("└")
+    assert "subject" in table and "20% off" in table  # the lines that passed, as a table
+    assert "of 6 variants asked for passed the checks" in notes
+    assert not any(line.startswith("_") for line in notes.splitlines())  # chat's italics marks are not printed
+
+
 @pytest.mark.parametrize("args, message", [
     (("run", "nope", "hi"), "unknown plugin 'nope'"),
     (("run", "subject_lines", "hi", "-o", "tone=loud"), "unknown option 'tone' for subject_lines"),

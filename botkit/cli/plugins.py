@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Optional
 
 import typer
@@ -40,7 +41,11 @@ def run(plugin: str = typer.Argument(..., help="The task to run (see `botkit plu
                     "usage": result.usage})
         return
     if isinstance(output, list) and output and all(isinstance(row, dict) for row in output):
+        from botkit.tasks.copy_checks import with_note
+
         print_table(output[0], map(_escaped_cells, output))
+        if notes := with_note("", output):  # fewer than asked, the copy model's ideas: said under the table too
+            console.print(escape(re.sub(r"(?m)^_(.*)_$", r"\1", notes)), highlight=False)  # italics are chat's
         return
     console.print(escape(result.text), highlight=False)
     for c in result.citations:
