@@ -81,7 +81,7 @@ def _figure(token: str) -> float | str:
         return token
 
 
-def number_contexts(text: str, skip: set[float] = frozenset()) -> set[str]:
+def _number_contexts(text: str, skip: set[float] = frozenset()) -> set[str]:
     """Each figure with its neighbours ("holds 1.7", "1.7 liters"): a figure copied from a source
     but attached to another thing ("open Sunday at 10") loses its neighbours."""
     tokens = _tokens(text)
@@ -231,14 +231,9 @@ def check_answer(answer: str, question: str, evidence: list[Evidence], embedder,
     extra = extra_figures(answer_plain, source_text, question)
     if extra:
         return Check(False, f"numbers not in the sources: {sorted(extra)}")
-    for sentence in re.split(r"(?<=[.!?])\s+", answer_plain):
-        figures = figures_in(sentence) - figures_in(question)
-        # A sentence's figures must come from one source sentence, not be stitched from several.
-        if figures and not any(figures <= figures_in(e.sentence) for e in evidence):
-            return Check(False, f"figures {sorted(figures)} are not stated together in any source sentence")
-    out_of_context = number_contexts(answer_plain, figures_in(question)) - number_contexts(source_text)
-    if out_of_context:
-        return Check(False, f"figures used in a different context than the sources: {sorted(out_of_context)[:3]}")
+    misplaced = figures_out_of_place(answer_plain, question, evidence)
+    if misplaced:
+        return Check(False, misplaced)
     negated, source_negated = bool(NEGATION.search(answer_plain)), bool(NEGATION.search(evidence[0].sentence))
     if negated != source_negated:
         return Check(False, "the answer and the source disagree on a negation", incomplete=source_negated)
@@ -273,6 +268,21 @@ def check_answer(answer: str, question: str, evidence: list[Evidence], embedder,
 def extra_figures(answer_plain: str, source_text: str, question: str) -> set[float]:
     """The figures of the answer that neither the sources nor the question have."""
     return figures_in(answer_plain) - figures_in(source_text) - figures_in(question)
+
+
+def figures_out_of_place(answer_plain: str, question: str, evidence: list[Evidence]) -> str:
+    """Why the answer's figures are not the sources' as they stand: figures of one sentence that no one
+    source sentence states together (stitched from several), or a figure beside other words than in the
+    sources; "" when neither."""
+    for sentence in re.split(r"(?<=[.!?])\s+", answer_plain):
+        figures = figures_in(sentence) - figures_in(question)
+        if figures and not any(figures <= figures_in(e.sentence) for e in evidence):
+            return f"figures {sorted(figures)} are not stated together in any source sentence"
+    source_text = " ".join(e.sentence for e in evidence)
+    out_of_context = _number_contexts(answer_plain, figures_in(question)) - _number_contexts(source_text)
+    if out_of_context:
+        return f"figures used in a different context than the sources: {sorted(out_of_context)[:3]}"
+    return ""
 
 
 def names_not_in(answer_plain: str, known_text: str) -> list[str]:

@@ -20,9 +20,8 @@ from botkit.grounding import (  # the check's own patterns, so a start is judged
     check_answer,
     clean_sentence,
     extra_figures,
-    figures_in,
+    figures_out_of_place,
     names_not_in,
-    number_contexts,
     quote_answer,
     repeats,
     stated_answer,
@@ -78,13 +77,9 @@ def failure_for_good(answer: str, question: str, evidence: list[Evidence], allow
         return f"names not in the sources: {unknown[:5]}"
     if lead and lead.group(1).lower() != stated_answer(question, evidence):
         return f'no source says "{lead.group(1).lower()}" to this question'
-    for sentence in re.split(r"(?<=[.!?])\s+", plain):
-        figures = figures_in(sentence) - figures_in(question)
-        if figures and not any(figures <= figures_in(e.sentence) for e in evidence):
-            return f"figures {sorted(figures)} are not stated together in any source sentence"
-    out_of_context = number_contexts(plain, figures_in(question)) - number_contexts(source_text)
-    if out_of_context:
-        return f"figures used in a different context than the sources: {sorted(out_of_context)[:3]}"
+    misplaced = figures_out_of_place(plain, question, evidence)
+    if misplaced:
+        return misplaced
     if NEGATION.search(plain) and not NEGATION.search(evidence[0].sentence):
         return "the answer and the source disagree on a negation"
     if private and repeats(plain, private):
