@@ -53,6 +53,13 @@ class IngestReport:
         return {k: getattr(self, k) for k in ("added", "updated", "unchanged", "removed", "errors", "chunks")}
 
 
+def titled_sentences(title: str, text: str) -> list[str]:
+    """A chunk's sentences each read with its section title, as search judges a long chunk by its closest
+    sentence; [] for a chunk of one sentence (judged whole)."""
+    sentences = split_sentences(text)
+    return [f"{title}: {s}" for s in sentences] if len(sentences) > 1 else []
+
+
 def open_chroma(path: Path):
     import chromadb
     from chromadb.config import Settings as ChromaSettings
@@ -235,8 +242,8 @@ class KnowledgeBase:
     def _best_sentence(self, query: str, title: str, text: str) -> float:
         """The cosine of the chunk's sentence closest to `query` (each read with its section title) when
         it reaches `SENTENCE_RELEVANCE`, else 0."""
-        sentences = [f"{title}: {s}" for s in split_sentences(text)]
-        if len(sentences) < 2:
+        sentences = titled_sentences(title, text)
+        if not sentences:
             return 0.0  # a one-sentence chunk was judged whole already
         best = float(np.max(self.embedder.similarity(query, sentences)))
         return best if best >= SENTENCE_RELEVANCE else 0.0

@@ -9,8 +9,7 @@ from collections.abc import Callable
 
 from botkit.embeddings import REMEMBERED
 from botkit.evidence import candidate_sentences  # evidence selection's own texts: the vectors must be of exactly these
-from botkit.knowledge.sentences import split_sentences
-from botkit.knowledge.store import Chunk
+from botkit.knowledge.store import Chunk, titled_sentences
 
 # Texts a call: a request that arrives meanwhile waits for the embedder at most this long (~40 ms, 1 thread).
 BATCH = 8
@@ -22,9 +21,7 @@ def sentence_texts(chunks: list[Chunk]) -> list[str]:
     texts: dict[str, None] = {}
     for chunk in chunks:
         texts.update((scored_by, None) for _, scored_by in candidate_sentences(chunk))
-        sentences = split_sentences(chunk.text)
-        if len(sentences) > 1:
-            texts.update((f"{chunk.title}: {s}", None) for s in sentences)
+        texts.update((s, None) for s in titled_sentences(chunk.title, chunk.text))
     return list(texts)
 
 
