@@ -19,8 +19,10 @@ REWARDS = ("grounding", "copy-checks")
 # A draft longer than this (in words) loses reward: only its first sentence is ever shown, and every
 # word past it costs generation time.
 SHORT_WORDS = 30
-# The most a draft that fails the check can earn (for saying the source's fact): below any that passes.
+# The most a draft that fails the check, copies a source sentence or drops the fact can earn (for saying
+# the fact's source sentence): what a quote would, below any answer in the model's own words with the fact.
 PARTIAL = 0.5
+FIGURE = r"\d+(?:[.,]\d+)*"
 
 
 def completion_text(completion) -> str:
@@ -69,7 +71,7 @@ def rl_rows_from(path: Path | None, settings, *, include_flagged: bool = False) 
 
 def stems_and_figures(text: str) -> set[str]:
     """What carries a sentence's meaning: its content words' stems (`terms`) and its figures."""
-    return terms(text) | set(re.findall(r"\d+(?:[.,]\d+)*", text))
+    return terms(text) | set(re.findall(FIGURE, text))
 
 
 def first_sentence(draft: str) -> str:
@@ -88,15 +90,37 @@ def number_of(numbers: dict[str, int]):
     return lambda chunk: numbers[chunk.id]
 
 
+def key_content(quote: str, question: str) -> tuple[set[str], int]:
+    """The fact a row without an `expected` answer is checked for: what the sentence the quote would show
+    says beyond the question. Its figures when it has any (one said is enough: "a flat $24.95" answers
+    "How much is shipping to Canada?" without the delivery days), else its content words' stems, half of
+    which must be said. Returns (the key, how many of it must be said)."""
+    figures = set(re.findall(FIGURE, quote)) - set(re.findall(FIGURE, question))  # "Zephyr 3000" is no fact
+    if figures:
+        return figures, 1
+    words = terms(quote) - terms(question)
+    return words, max(1, (len(words) + 1) // 2)
+
+
+def says_key(text: str, key: tuple[set[str], int]) -> bool:
+    """Whether `text` says enough of a `key_content` fact."""
+    wanted, needed = key
+    return bool(wanted) and len(wanted & stems_and_figures(text)) >= needed
+
+
 def grounding_reward(embedder, answer_sentences: int = 1):
     """The grounding reward of a completion to a grounded chat (rows carry `sources`, see
-    `grounded_prompts`): 1 when the draft passes the grounding check (the answer is shown in the model's
-    own words, not replaced by a quote), +0.5 when it cites the source that holds the fact (the expected
-    fact's source when the row names one, else the best source), +0.5 when the shown answer carries the
-    expected fact; a draft that fails earns up to PARTIAL for the share of the fact's source sentence its
-    first sentence says; minus 0.25 per 15 words over SHORT_WORDS (at most 0.5). 0 for a chat without sources."""
+    `grounded_prompts`). 1.5 when the answer shown is in the model's own words (it passes the grounding
+    check and is no copy of a source sentence by `copied_share`, the test `botkit eval grounding` counts
+    copies by) and says the fact (the row's `expected` fact; in a row without one, the `key_content` of the
+    sentence the quote would show), +0.5 when it cites the source holding the fact (the expected fact's
+    source when the row names one, else the best source). Any other draft (failed, copied, or phrased
+    without the fact) earns up to PARTIAL for the share of the fact's source sentence its first sentence
+    says, half that for a copy: what a quote would. Minus 0.25 per 15 words over SHORT_WORDS (at most 0.5).
+    0 for a chat without sources."""
     from botkit.evidence import Evidence
-    from botkit.grounding import cited_numbers
+    from botkit.feedback.evaluation.grounding import COPIED_SHARE, copied_share
+    from botkit.grounding import cited_numbers, quote_answer
     from botkit.knowledge.store import Chunk
     from botkit.streaming import CheckedAnswer
 
@@ -115,15 +139,28 @@ def grounding_reward(embedder, answer_sentences: int = 1):
             answer.finish()
             expected = [e.lower() for e in data.get("expected") or []]
             holding = [s for s in data["sources"] if any(e in s["chunk"]["text"].lower() for e in expected)]
-            if answer.grounding == "generated":
-                right = {s["n"] for s in holding or data["sources"][:1]}
-                score = 1.0 + 0.5 * bool(right & set(cited_numbers(draft)))
-                score += 0.5 * any(e in answer.text.lower() for e in expected)
+            if expected:
+                fact_sentences = [s["sentence"] for s in holding or data["sources"][:1]]
+                says_fact = any(e in answer.text.lower() for e in expected)
             else:
-                # A failed draft still earns a little for how much of the source sentence with the fact its
-                # first sentence says: groups where every sample fails then have something to learn from.
+                # No expected fact: the one the quote would show, so that dropping it does not pay.
+                quote = first_sentence(quote_answer(evidence, number_of(number), data["question"], data["brand"],
+                                                    max_sentences=1))
+                fact_sentences = [quote]
+                says_fact = says_key(answer.text, key_content(quote, data["question"]))
+            texts = [s["chunk"]["text"] for s in data["sources"]]
+            if answer.grounding == "generated" and copied_share(answer.text, texts) < COPIED_SHARE and says_fact:
+                right = {s["n"] for s in holding or data["sources"][:1]}
+                score = 1.5 + 0.5 * bool(right & set(cited_numbers(draft)))
+            else:
+                # Failed, copied or without the fact: the share of the fact's sentence said, so that groups
+                # where every sample falls short still have something to learn from, halved for the words
+                # copied from a source (else the surest partial reward is the source sentence word for word,
+                # which passes the check but is not the model's phrasing: a copy earns at most half a
+                # PARTIAL, a quote's worth).
                 said = first_sentence(draft)
-                score = PARTIAL * max(covered(said, s["sentence"]) for s in holding or data["sources"][:1])
+                score = (PARTIAL * max(covered(said, s) for s in fact_sentences)
+                         * (1 - 0.5 * min(1.0, copied_share(said, texts) / COPIED_SHARE)))
             # In steps, not per word: GRPO scales each group's rewards by their spread, so a per-word
             # penalty would turn a group of failed drafts a few words apart into a strong signal.
             scores.append(score - 0.25 * min(2, max(0, len(draft.split()) - SHORT_WORDS) // 15))
