@@ -7,6 +7,9 @@
 #   bash examples/kettlebrook/rl.sh              # from the repo root; STEPS=10 by default (the measured run)
 #   STEPS=40 bash examples/kettlebrook/rl.sh --lora_r 16   # more flags go to `botkit train rl`
 #
+# "model-phrased" counts answers in the model's own checked words, copies of a source sentence apart.
+# A checkpoint is saved every 2 steps: a run cut short can still be measured from its last one
+# (bench/rl_phrasing.py --model CHECKPOINT_DIR --questions THE_HELD_OUT_QUESTIONS).
 # It runs in a fresh BOTKIT_HOME (a new temporary one unless you set BOTKIT_HOME); the figures are
 # kept in $BOTKIT_HOME/rl_phrasing.json.
 set -euo pipefail
@@ -26,11 +29,11 @@ echo "BOTKIT_HOME=$BOTKIT_HOME" >&2
   --train_questions "$K/knowledge/product-questions.jsonl" "$K/feedback/demo_prompts.jsonl" \
                     "$K/feedback/sample_pairs.jsonl" \
   --num_generations 8 --per_device_train_batch_size 8 --temperature 0.8 --max_completion_length 32 \
-  --learning-rate 1e-3 --beta 0 --max-steps "$STEPS" --out "$OUT" --json "$@" > "$BOTKIT_HOME/rl_train.json"
+  --learning-rate 1e-3 --beta 0 --max-steps "$STEPS" --save_steps 2 --out "$OUT" --json "$@" > "$BOTKIT_HOME/rl_train.json"
 "$PY" bench/rl_phrasing.py --version "$OUT" --json > "$BOTKIT_HOME/rl_phrasing.json"
 "$PY" - "$BOTKIT_HOME/rl_phrasing.json" <<'PY'
 import json, sys
 for name, r in json.load(open(sys.argv[1])).items():
     print(f"{name} ({r['model']}): model-phrased {r['model_phrased']}/{r['questions']}, right fact + citation "
-          f"{r['right']}/{r['questions']}, quoted {r['quoted']}")
+          f"{r['right']}/{r['questions']}, copied {r['copied']}, quoted {r['quoted']}")
 PY
