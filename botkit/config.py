@@ -103,6 +103,8 @@ class Settings(BaseSettings):
     copy_model: str | None = Field(None, description="The model copy tasks (subject lines, ad copy, social posts) "
                                    "write with: a version, a model spec, or 'chat' for the chat model; unset: the "
                                    "'brand-voice' version when one is trained on the chat model's base.")
+    copy_ideas: bool = Field(False, description="Copy tasks also list the small copy model's own lines, set apart "
+                             "as unchecked ideas (a reader found 3 of 78 usable); a task's option ideas=true: once.")
     device: Literal["auto", "cpu", "cuda"] = "auto"
     engine: str = Field(
         "auto",

@@ -45,6 +45,8 @@ class AdCopy(Task):
             "search", description="Where the ad runs: its character limits.")
         n: int = Field(3, ge=1, le=10, description="How many headline and description pairs.")
         seed: int = Field(0, description="Sampling seed: the same seed gives the same ads.")
+        ideas: bool | None = Field(None, description="Also list the small copy model's own lines apart, as "
+                                   "unchecked ideas (default: the copy_ideas setting, off).")
 
     engine = staticmethod(copy_engine)
     copy_fields = ("headline", "description")  # what the model writes: the keys of copy_prompts()
@@ -65,9 +67,10 @@ class AdCopy(Task):
 
     def build(self, bot, options: Options):
         def best(part: int, p: CopyPrompt, kind: str):
-            return best_of_n_step(bot, p.prompt, keep=options.n, limit=p.limit, seed=options.seed + part,
+            # More of each than asked: a headline is shown only beside a description that does not repeat it.
+            return best_of_n_step(bot, p.prompt, keep=options.n + 2, limit=p.limit, seed=options.seed + part,
                                   max_new_tokens=p.max_new_tokens, brand_words=p.brand_words, copy_model=True,
-                                  compose=composer(bot, p.limit, kind))
+                                  ideas=options.ideas, compose=composer(bot, p.limit, kind))
 
         prompts = self.copy_prompts(bot, options)
         headlines = best(0, prompts["headline"], "headline")
@@ -76,12 +79,12 @@ class AdCopy(Task):
         def rows(text: str) -> Checked:
             heads, descs = headlines.invoke(text), descriptions.invoke(text)
             shown = [{"headline": h.text, "description": d.text, "score": round((h.score + d.score) / 2, 3),
-                      "written_by": written_by(h, d)} for h, d in paired(heads, descs)]
+                      "written_by": written_by(h, d)} for h, d in paired(heads, descs)[: options.n]]
             # The caution is set once, by the checked lists: `Checked` says it only beside the model's lines.
             return Checked(shown, asked=options.n, sampled=heads.sampled + descs.sampled,
                            failed=heads.failed + descs.failed, ranker=heads.ranker,
                            caution=heads.model_caution or descs.model_caution,
-                           ideas=[f"{h} — {d}" for h, d in zip(heads.ideas, descs.ideas)])
+                           ideas=[f"{h} — {d}" for h, d in zip(heads.ideas, descs.ideas)], ideas_off=heads.ideas_off)
 
         return RunnableLambda(rows)
 
@@ -102,15 +105,13 @@ class AdCopy(Task):
 def paired(heads: list, descs: list) -> list[tuple]:
     """Headlines and descriptions, best first, each headline with the best description left that does
     not repeat it ("The Brew Bundle" with "A Millrace Burr Grinder and ... for $219.", not with "The Brew
-    Bundle: a Millrace ..."); with only repeating ones left, the best of them (a reader judged such an
-    ad a light edit, not unusable)."""
+    Bundle: a Millrace ..."); a headline with only repeating ones left is not shown (a reader read "1 point
+    for every $1 / 1 point for every $1, no fee." as an ad to fix, not to send)."""
     left, pairs = list(descs), []
     for h in heads:
-        if not left:
-            break
-        d = next((d for d in left if not repeats(h.text, d.text)), left[0])
-        left.remove(d)
-        pairs.append((h, d))
+        if d := next((d for d in left if not repeats(h.text, d.text)), None):
+            left.remove(d)
+            pairs.append((h, d))
     return pairs
 
 

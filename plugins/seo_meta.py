@@ -57,6 +57,8 @@ class SeoMeta(Task):
         keyword: str = Field("", max_length=60, description="A phrase every description must contain.")
         n: int = Field(3, ge=1, le=10, description="How many descriptions.")
         seed: int = Field(0, description="Sampling seed: the same seed gives the same descriptions.")
+        ideas: bool | None = Field(None, description="Also list the small copy model's own lines apart, as "
+                                   "unchecked ideas (default: the copy_ideas setting, off).")
 
     engine = staticmethod(copy_engine)  # a copy plugin: it writes with the copy model, like the others
 
@@ -72,6 +74,7 @@ class SeoMeta(Task):
         compose = composer(bot, META_MAX, "meta")
         metas = best_of_n_step(bot, chat_prompt(system, self.examples), keep=options.n, limit=META_MAX,
                                seed=options.seed, max_new_tokens=48, scorer=score, clean=fit_meta, copy_model=True,
+                               ideas=options.ideas,
                                compose=lambda brief: [line for line in compose(brief) if len(line) >= META_MIN])
 
         def rows(candidates):

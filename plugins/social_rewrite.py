@@ -1,21 +1,19 @@
 """Social post rewrite: a post rewritten for X, LinkedIn or Instagram in the brand's voice, within
-the platform's length; Instagram posts end with hashtags."""
+the platform's length; Instagram posts end with hashtags (names, the brand's own tags, its name)."""
 
 from __future__ import annotations
 
 import re
-from collections import Counter
 from typing import Literal
 
 from langchain_core.runnables import RunnableLambda, RunnableParallel, RunnablePassthrough
 from pydantic import Field
 
-from botkit.grounding import figures_in
 from botkit.hookspecs import hookimpl
 from botkit.knowledge.terms import STOPWORDS, WORD, bare
 from botkit.tasks import Task, TaskOptions, best_of_n_step, chat_prompt
 from botkit.tasks.brand_voice import copy_engine
-from botkit.tasks.brief_copy import composer
+from botkit.tasks.brief_copy import archive_beside, archive_hashtags, composer
 from botkit.tasks.copy import CopyPrompt
 from botkit.tasks.copy_checks import brand_words_prompt, check_report, origin_mark, with_note
 
@@ -42,37 +40,37 @@ def clean_post(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip().strip("\"'“”").strip()
 
 
-def keyword_hashtags(text: str, k: int = 5, brand: str = "") -> list[str]:
-    """Up to `k` hashtags: the names in `text` first ("#applepay"), then its most frequent content words
-    (first seen wins ties) but for verb forms ("held", "picked") and words that say nothing as a tag,
-    then the `brand`'s name; those left out only when fewer than three would be left."""
+def keyword_hashtags(text: str, k: int = 5, brand: str = "", known: list[str] = ()) -> list[str]:
+    """Up to `k` hashtags a person would follow: the names in `text` ("#applepay", "#burlington"), the
+    brand's own tags (`known`, from its copy archive: "#tea", "#giftcard") whose words `text` uses, and
+    the `brand`'s name. No other word of the text: a reader judged "#closes #stays" and "#costs #ships"
+    junk, and without a part-of-speech tagger a verb cannot be told from a noun. Fewer tags, or only the
+    brand's, rather than junk."""
     # One capitalised word starting a sentence is no name; "Apple Pay" starting one is.
     runs = [m.group() for m in _NAME.finditer(text)
             if " " in m.group() or not _SENTENCE_START.search(text[: m.start()])]
     runs = [[bare(w) for w in run.split() if bare(w) not in STOPWORDS] for run in runs]
     names = ["".join(run) for run in runs if run and "".join(run) not in NOT_TAGS]
-    in_names = {w for run in runs for w in run}
-    words = [w for w in (bare(t) for t in WORD.findall(text)) if len(w) > 3 and w not in NOT_TAGS and w.isalpha()
-             and w not in in_names and not figures_in(w)]
-    ranked = [w for w, _ in Counter(words).most_common()]
-    plain = [w for w in ranked if not w.endswith(("ed", "ing", "ly"))]
-    tags = list(dict.fromkeys(names + plain + [bare(brand).replace(" ", "")] * bool(brand)))
-    if len(tags) < 3:
-        tags = list(dict.fromkeys(tags + ranked))
-    return ["#" + t for t in tags][:k]
+    words = [bare(t) for t in WORD.findall(text)]
+    said = {*words, *map("".join, zip(words, words[1:]))}  # "gift card" -> #giftcard
+    said |= {w[:-1] for w in said if w.endswith("s")}  # "kettles" -> #kettle
+    used = [tag.lstrip("#").lower() for tag in known if tag.lstrip("#").lower() in said]
+    tags = list(dict.fromkeys(names + used + [bare(brand).replace(" ", "")] * bool(brand)))
+    return ["#" + t for t in tags if t][:k]
 
 
-def with_hashtags(post: str, source: str, brand: str = "") -> str:
-    """`post` ending in 3-5 hashtags: the model's own closing ones, topped up from the names and
-    keywords of the post and its brief, and the `brand`'s name (the post was written `TAG_ROOM` under
-    the limit, so it is never cut to make room)."""
+def with_hashtags(post: str, source: str, brand: str = "", known: list[str] = ()) -> str:
+    """`post` ending in up to five hashtags: the model's own closing ones, topped up from the names of
+    the post and its brief, the brand's own tags it uses (`known`) and the `brand`'s name (the post was
+    written `TAG_ROOM` under the limit, so it is never cut to make room)."""
     closing = HASHTAG.findall(m.group()) if (m := re.search(r"(?:\s*#\w+)+\s*$", post)) else []
     body = post[: m.start()].rstrip() if m else post
     tags = list(dict.fromkeys(t.lower() for t in closing))
     if len(tags) < 3:
-        tags = list(dict.fromkeys(tags + keyword_hashtags(f"{source.rstrip('. ')}. {body}", brand=brand)))
+        tags = list(dict.fromkeys(tags + keyword_hashtags(f"{source.rstrip('. ')}. {body}", brand=brand,
+                                                          known=known)))
     line = " ".join(tags[:5])
-    return f"{body}\n\n{line}"
+    return f"{body}\n\n{line}" if line else body
 
 
 class SocialRewrite(Task):
@@ -101,6 +99,8 @@ class SocialRewrite(Task):
             "x", description="Where the post goes: its length and tone.")
         n: int = Field(3, ge=1, le=10, description="How many rewrites.")
         seed: int = Field(0, description="Sampling seed: the same seed gives the same posts.")
+        ideas: bool | None = Field(None, description="Also list the small copy model's own lines apart, as "
+                                   "unchecked ideas (default: the copy_ideas setting, off).")
 
     engine = staticmethod(copy_engine)
     copy_fields = ("post",)  # what the model writes: the keys of copy_prompts()
@@ -117,12 +117,13 @@ class SocialRewrite(Task):
         post = self.copy_prompts(bot, options)["post"]
         posts = best_of_n_step(bot, post.prompt, keep=options.n, limit=post.limit, seed=options.seed,
                                max_new_tokens=post.max_new_tokens, clean=post.clean, copy_model=True,
-                               compose=composer(bot, post.limit, "post"))
+                               ideas=options.ideas, compose=composer(bot, post.limit, "post"))
 
         def rows(state: dict) -> list[dict]:
             texts = [c.text for c in state["posts"]]
             if options.platform == "instagram":
-                texts = [with_hashtags(t, state["text"], bot.brand.name) for t in texts]
+                known = archive_hashtags(bot.brand, archive_beside(getattr(bot.settings, "brand", None)))
+                texts = [with_hashtags(t, state["text"], bot.brand.name, known) for t in texts]
             return state["posts"].like([{"post": t, "characters": len(t), "score": round(c.score, 3),
                                        "written_by": c.written_by} for t, c in zip(texts, state["posts"])])
 
@@ -131,8 +132,8 @@ class SocialRewrite(Task):
     def evaluate(self, bot, dataset: list[dict], on_progress=None, **options) -> dict:
         def problems(row: dict, opts) -> list[str]:
             too_long = len(row["post"]) > PLATFORMS[opts.platform][0]
-            few_tags = opts.platform == "instagram" and len(HASHTAG.findall(row["post"])) < 3
-            return (["over the platform's limit"] if too_long else []) + (["fewer than 3 hashtags"] if few_tags else [])
+            few_tags = opts.platform == "instagram" and not HASHTAG.findall(row["post"])
+            return (["over the platform's limit"] if too_long else []) + (["no hashtags"] if few_tags else [])
 
         return check_report(self, bot, dataset, problems, on_progress, **options)
 

@@ -64,6 +64,8 @@ class SubjectLines(Task):
         preview: bool = Field(False, description="Also write preview text for each.")
         audience: str = Field("", description="Who the email is for (default: the brand's audience).")
         seed: int = Field(0, description="Sampling seed: the same seed gives the same lines.")
+        ideas: bool | None = Field(None, description="Also list the small copy model's own lines apart, as "
+                                   "unchecked ideas (default: the copy_ideas setting, off).")
 
     engine = staticmethod(copy_engine)
     copy_fields = ("subject",)  # what the model writes: the keys of copy_prompts()
@@ -89,7 +91,7 @@ class SubjectLines(Task):
 
         subjects = best_of_n_step(bot, subject.prompt, keep=options.n, limit=subject.limit, seed=options.seed,
                                   max_new_tokens=subject.max_new_tokens, scorer=score, copy_model=True,
-                                  compose=composer(bot, subject.limit, "subject"))
+                                  ideas=options.ideas, compose=composer(bot, subject.limit, "subject"))
         return RunnableParallel(text=RunnablePassthrough(), subjects=subjects) | RunnableLambda(rows)
 
     def evaluate(self, bot, dataset: list[dict], on_progress=None, **options) -> dict:

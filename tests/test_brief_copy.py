@@ -36,9 +36,20 @@ def test_a_part_of_the_brief_is_a_line_only_when_it_keeps_the_offer():
     assert not any(line.startswith("Our Portsmouth shop at 150 Market Street") and "Saturday" not in line
                    for line in compose(shop, 60, ["simple as that"]))  # the hours dropped: the point dropped
     assert "Our Portsmouth shop" in compose(shop, 30, kind="headline")  # a topic is a headline, not a subject
-    # A model number is a name, not an offer: "The Zephyr 3000 electric kettle" keeps none of "$129".
-    kettle = compose("The Zephyr 3000 electric kettle, $129, with a seven-year warranty", 60)
-    assert "The Zephyr 3000 electric kettle, $129" in kettle and "The Zephyr 3000 electric kettle" not in kettle
+    # A model number is a name, not an offer: "The Zephyr 3000 electric kettle" keeps none of "$129"; and a
+    # fact listed after a comma is the point too (a reader missed the warranty in "..., $129").
+    kettle = compose("The Zephyr 3000 electric kettle, $129, with a seven-year warranty", 70)
+    assert kettle == ["The Zephyr 3000 electric kettle, $129, with a seven-year warranty"]  # (where it fits)
+    # Nor may a cut lose the date ("Every Kettlebrook shop closes at 3 p.m." reads as every day), end on a
+    # participle ("gift cards from $25, sent"), or lose what the brief is about ("A flat $35 labor fee").
+    hours = "Holiday hours: every Kettlebrook shop closes at 3 p.m. on December 24 and stays closed on December 25"
+    assert all("December 24" in line and "December 25" in line for line in compose(hours, 280, kind="post"))
+    assert compose("Kettlebrook gift cards from $25, sent by email the same day", 40) == [
+        "Kettlebrook gift cards from $25"]
+    assert compose("Repairs after the warranty: a flat $35 labor fee plus parts", 60, ["simple as that"]) == [
+        "Repairs after the warranty: a flat $35 labor fee plus parts"]
+    assert "Order online and pick it up free" in compose(CLICK, 60)  # a request stands without its topic
+    assert not any(line.count(": ") > 1 for line in compose("Winter sale: 20% off kettles until January 5", 280))
 
 
 def test_a_brief_ending_on_a_date_or_time_is_also_led_by_it():
@@ -70,7 +81,14 @@ def test_closings_come_from_the_brands_own_copy_and_none_are_made_up():
     assert archive == SAMPLE / "copy_archive.jsonl"
     # A clause led by a brand word, then small words only: nothing it says is a product claim, and no
     # "made simple" (after a name it reads as nonsense: "Our Portsmouth shop, made simple").
-    assert brand_closings(brand, archive) == ["simple as that"]
+    # "The simple way" (the brand word after its article) is one of manner: it follows only a request.
+    assert brand_closings(brand, archive) == ["simple as that", "the simple way"]
+    pay = compose("Pay in four interest-free installments with Klarna on orders of $100 or more", 60,
+                  brand_closings(brand, archive))
+    assert {"Pay in four interest-free installments, the simple way.",
+            "Pay in four interest-free installments, simple as that."} <= set(pay)
+    assert not any(line.endswith("the simple way.") for line in compose(
+        "Kettlebrook gift cards from $25, sent by email the same day", 60, brand_closings(brand, archive)))
     assert brand_closings(BrandProfile(name="Acme", words_to_use=["simple"]), None) == []
 
 

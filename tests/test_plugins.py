@@ -175,6 +175,7 @@ def test_cli_run_says_under_the_table_when_fewer_than_asked_passed(tmp_path, bot
                       home=tmp_path, env={"BOTKIT_MODEL": str(tiny_model_dir)})
     table, _, notes = proc.stdout.partition("└")
     assert "subject" in table and "20% off" in table  # the lines that passed, as a table
+    assert "preview" not in table and "None" not in table  # no preview was asked for: no column of "None"
     assert "of 6 variants asked for passed the checks" in notes
     assert not any(line.startswith("_") for line in notes.splitlines())  # chat's italics marks are not printed
 

@@ -43,7 +43,9 @@ def run(plugin: str = typer.Argument(..., help="The task to run (see `botkit plu
     if isinstance(output, list) and output and all(isinstance(row, dict) for row in output):
         from botkit.tasks.copy_checks import with_note
 
-        print_table(output[0], map(_escaped_cells, output))
+        # A column nobody filled (a subject line's preview when none was asked) is left out, not shown as "None".
+        columns = [key for key in output[0] if any(row.get(key) is not None for row in output)]
+        print_table(columns, (_escaped_cells({key: row.get(key) for key in columns}) for row in output))
         if notes := with_note("", output):  # fewer than asked, the copy model's ideas: said under the table too
             console.print(escape(re.sub(r"(?m)^_(.*)_$", r"\1", notes)), highlight=False)  # italics are chat's
         return
@@ -54,4 +56,5 @@ def run(plugin: str = typer.Argument(..., help="The task to run (see `botkit plu
 
 def _escaped_cells(row: dict) -> list[str]:
     """A task's output row as table cells (lists joined), escaped: "[/]" from the user's text must print."""
-    return [escape(", ".join(map(str, v)) if isinstance(v, list) else str(v)) for v in row.values()]
+    return [escape(", ".join(map(str, v)) if isinstance(v, list) else "" if v is None else str(v))
+            for v in row.values()]

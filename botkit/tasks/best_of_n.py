@@ -38,8 +38,9 @@ class Checked(list):
     a reader found nearly none of that model's usable (the default 135M model: 1 of 43)."""
 
     def __init__(self, items=(), *, asked: int = 0, sampled: int = 0, failed: Counter | None = None,
-                 ranker: str = "", caution: str = "", ideas: list[str] = ()):
+                 ranker: str = "", caution: str = "", ideas: list[str] = (), ideas_off: bool = False):
         super().__init__(items)
+        self.ideas_off = ideas_off  # the copy model's lines were not asked for (`copy_ideas` off): said in the note
         self.asked, self.sampled, self.failed = asked, sampled, failed or Counter()
         self.ranker = ranker  # the scorer that ordered them: "reward_version", "brand_similarity", ...
         self.model_caution, self.ideas = caution, list(ideas)  # the caution text, said or not
@@ -53,7 +54,7 @@ class Checked(list):
     def like(self, items) -> Checked:
         """`items` (rows made from these candidates) with these candidates' findings."""
         return Checked(items, asked=self.asked, sampled=self.sampled, failed=self.failed, ranker=self.ranker,
-                       caution=self.model_caution, ideas=self.ideas)
+                       caution=self.model_caution, ideas=self.ideas, ideas_off=self.ideas_off)
 
     @property
     def note(self) -> str:
@@ -61,6 +62,10 @@ class Checked(list):
             return ""
         failing = ", ".join(f"{name} ({n})" for name, n in self.failed.most_common())
         got = f"only {len(self)} of {self.asked}" if self else f"none of the {self.asked}"
+        if self.ideas_off:  # the model was not asked: its lines are not worth a person's time by default
+            return (f"{got} variants asked for passed the checks as lines made of the brief's words ({self.sampled} "
+                    f"lines; failed: {failing or 'none'}); the small copy model's own lines are not shown (option "
+                    f"ideas=true lists them apart, unchecked), and a stronger copy model writes more")
         if self.ideas:  # the model's lines passed too, but are not shown as variants
             return (f"{got} variants asked for passed the checks as lines made of the brief's words "
                     f"({self.sampled} candidates; failed: {failing or 'none'}); the copy model's own lines are "
@@ -72,7 +77,7 @@ class Checked(list):
 def best_of_n(engine, messages: list[dict], *, samples: int, keep: int, limit: int, scorer: Scorer,
               decoding: DecodingOptions, clean: Callable[[str], str] = first_line,
               check: Checker | None = None, rounds: int = ROUNDS, composed: list[str] = (),
-              prefer_brief: bool = False, model_ideas: bool = False, caution: str = "") -> Checked:
+              prefer_brief: bool = False, model_ideas: bool = False, caution: str = "", ideas: bool = True) -> Checked:
     """Up to `keep` distinct candidates of at most `limit` characters that pass `check`, best first.
 
     Samples `samples` at a time (seeded, so runs repeat; each round the next seed) for at most
@@ -81,7 +86,8 @@ def best_of_n(engine, messages: list[dict], *, samples: int, keep: int, limit: i
     words) are checked and ranked beside the samples, and marked `written_by="brief"`; `prefer_brief`
     shows those that pass before any of the model's, in the composer's order (best first, and varied);
     `model_ideas` (for a model whose own lines read as nonsense) shows only those, and the model's
-    lines that passed (one round of samples) apart as `ideas`: fewer variants than asked are then said.
+    lines that passed (one round of samples) apart as `ideas`, or, without `ideas`, the model is not asked
+    at all (a reader found 3 of its 78 such lines usable): fewer variants than asked are then said.
     `caution` is said beside the model's lines (`Checked.caution`).
     """
     options = decoding.merged(strategy="sample", seed=decoding.seed or 0)
@@ -101,7 +107,7 @@ def best_of_n(engine, messages: list[dict], *, samples: int, keep: int, limit: i
         texts = list(dict.fromkeys(t for t in composed if t in from_brief))
         seen.update(t.lower() for t in texts)
         judge(texts, [_limits(t, limit) for t in texts])
-    for round_ in range(1 if model_ideas else rounds):
+    for round_ in range((1 if ideas else 0) if model_ideas else rounds):
         batch = engine.generate_batch([messages] * samples, options.merged(seed=options.seed + round_))
         texts, verdicts = [], []
         for g in batch:
@@ -120,17 +126,18 @@ def best_of_n(engine, messages: list[dict], *, samples: int, keep: int, limit: i
     scores = rank_scores(scorer, passed, messages) if passed else []
     first = {t: i for i, t in enumerate(composed)} if prefer_brief or model_ideas else {}
     ranked = sorted(zip(passed, scores), key=lambda pair: (pair[0] not in first, first.get(pair[0], 0), -pair[1]))
-    ideas = [t for t, _ in ranked if t not in from_brief][:keep] if model_ideas else []
+    shown_ideas = [t for t, _ in ranked if t not in from_brief][:keep] if model_ideas else []
     ranked = [pair for pair in ranked if pair[0] in from_brief or not model_ideas][:keep]
     note_call(messages, ranked[0][0] if ranked else None)
     return Checked([Candidate(t, float(s), "brief" if t in from_brief else "model") for t, s in ranked], asked=keep,
-                   sampled=len(seen), failed=failed, ranker=ranker_name(scorer), caution=caution, ideas=ideas)
+                   sampled=len(seen), failed=failed, ranker=ranker_name(scorer), caution=caution, ideas=shown_ideas,
+                   ideas_off=model_ideas and not ideas)
 
 
 def best_of_n_step(bot, prompt, *, keep: int, limit: int, seed: int, max_new_tokens: int,
                    scorer: Scorer | None = None, clean: Callable[[str], str] = first_line,
                    brand_words: bool = True, copy_model: bool = False,
-                   compose: Callable[[str], list[str]] | None = None) -> RunnableLambda:
+                   compose: Callable[[str], list[str]] | None = None, ideas: bool | None = None) -> RunnableLambda:
     """`best_of_n` as a Runnable step (the user's brief in, checked candidates out) over `prompt` on
     `bot`'s active model and decoding; `scorer` defaults to `copy_scorer(bot)` (the promoted reward
     version when it beat brand similarity on held-out pairs, else brand similarity), the checks are
@@ -139,17 +146,19 @@ def best_of_n_step(bot, prompt, *, keep: int, limit: int, seed: int, max_new_tok
     else with the bot's chat model; `compose(brief)` gives lines made of the brief's own words to rank
     beside the samples (`botkit.tasks.brief_copy.composer`); when the copy model carries a caution (the
     default 135M model: a blind reader found 1 of its 43 shown lines usable, after an edit) they are the
-    only variants shown, and the model's lines that pass are set apart as `ideas`."""
+    only variants shown, and the model's lines that pass are set apart as ideas when `ideas` (None: the
+    `copy_ideas` setting, off) asks for them; else the model is not asked."""
     scorer = scorer or copy_scorer(bot)
     decoding = bot.settings.decoding.merged(max_new_tokens=max_new_tokens, seed=seed)
     engine, caution = (copy_engine(bot), copy_caution(bot)) if copy_model else (bot.engine, "")
+    ideas = getattr(bot.settings, "copy_ideas", False) if ideas is None else ideas
 
     def run(brief: str) -> Checked:
         checks = CopyChecks(bot, brief, brand_words=brand_words)
         return best_of_n(engine, to_chat(prompt.invoke(brief)), samples=max(3 * keep, 6), keep=keep, limit=limit,
                          scorer=scorer, decoding=decoding, clean=clean, check=checks.failures,
                          composed=compose(brief) if compose else [], prefer_brief=bool(caution),
-                         model_ideas=bool(caution) and compose is not None, caution=caution)
+                         model_ideas=bool(caution) and compose is not None, caution=caution, ideas=ideas)
 
     return RunnableLambda(run)
 

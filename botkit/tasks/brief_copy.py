@@ -17,7 +17,7 @@ COPY_FIELDS = ("subject", "headline", "description", "post")
 _CLAUSE = re.compile(r"[^.,:;!?—]+")
 # What may sit beside a brand word in a closing phrase: small words that claim nothing ("simple as that",
 # "made simple"); "still built to last" says something of a product, wrong for a payment option.
-_SMALL = {"as", "that", "this", "it", "it's", "is", "so", "just", "made", "all", "there"}
+_SMALL = {"as", "that", "this", "it", "it's", "is", "so", "just", "made", "all", "there", "way"}
 # A phrase may stop before one of these and still say something true and whole ("Next-day delivery across
 # the US" of "... on orders placed before noon"); the checks still judge the line.
 _QUALIFIER = re.compile(r"\s+(?:with|on|for|at|in|from|until|across|via|by|when|if|before|after)\s+")
@@ -57,22 +57,87 @@ def compose(brief: str, limit: int, closings: list[str] = (), kind: str = "subje
     parts += [cut for p in list(parts) if len(p) > room and p not in led for cut in _shortened(p, limit)]
     if kind == "description":  # under a headline that says the start, an ad's body says the rest
         parts += _tails(text)
-    lines = []
+    labels = {head, *_label_cuts(head, brand)} if rest else set()
+    if not rest and len(text.split(", ")[0].split()) >= 3:
+        labels |= {text.split(", ")[0], *_label_cuts(text.split(", ")[0], brand), *text.split(", ")[1:]}
+    labels |= {cut for label in list(labels) for cut in _shortened(label, limit)}  # "Our Portsmouth shop"
+    names, marks = _names(text), _date_marks(text)
+    lines, more = [], []  # `more`: a part again with its other closings, after every part has had one
     for part in dict.fromkeys(_trimmed(p) for p in parts if len(_trimmed(p).split()) >= 2):
         offer = bool(_offer_figures(part) & figures) or bool(re.search(r"\bfree\b", part, re.I))
         # A brief with no figure or date: its topic and the start of what it says ("Mother's Day gifts: the
         # Zephyr 3000") still say it.
         topical = bool(rest) and not figures and not dated(text) and part.startswith(f"{head}: ")
-        says = part in whole or part in led or offer and (dated(part) or not dated(text)) or topical
-        if not headline and not says:
-            continue  # a part that dropped the brief's figures, "free", or its date; or a bare topic
+        says = part in whole or part in led or offer and marks <= _date_marks(part) or topical
+        if says and part not in led and part != text and not _stands_alone(part, text, rest, names, len(text) < limit):
+            says = False  # cut after a participle ("gift cards from $25, sent"), or what it is about dropped
+        if not (says or headline and part in labels) or part.count(": ") > 1:
+            continue  # dropped the brief's figures, "free", a date or its subject; a bare topic; "A: B: C"
         part = part[:1].upper() + part[1:]
         bare = f"{part}." if sentence and not part.endswith(".") else part
         lines.append(bare)
-        if closings and not headline and says:
-            closing = closings[len(lines) % len(closings)]
-            lines.append(f"{bare} {closing[:1].upper()}{closing[1:]}." if sentence else f"{part}, {closing}.")
-    return [line for line in dict.fromkeys(lines) if len(line) <= limit]
+        fitting = _fitting(closings, part) if closings and not headline and says else []
+        closed = [f"{bare} {c[:1].upper()}{c[1:]}." if sentence else f"{part}, {c}." for c in fitting]
+        closed = [line for line in closed if len(line) <= limit]
+        if closed:  # the closings take turns, so that the lines of one brief do not all end alike
+            turn = len(lines) % len(closed)
+            lines.append(closed[turn])
+            more += closed[turn + 1:] + closed[:turn]
+    return [line for line in dict.fromkeys(lines + more) if len(line) <= limit]
+
+
+# Verbs a line of copy commonly opens on as a request ("Pay in four ...", "Order online ..."): such a line
+# stands without the brief's topic, and takes a closing of manner ("the simple way").
+IMPERATIVES = set("""pay order try send bring join get shop book visit save trade sign pick buy find meet come learn
+take make give start swap fix return brew descale call reserve claim earn collect choose discover enjoy explore
+keep use upgrade register subscribe recycle taste bake grab treat share""".split())
+# Past participles that end a cut clause badly ("gift cards from $25, sent" of "... sent by email").
+_PARTICIPLE = re.compile(r"(?:\w{2,}[^e\W]ed|sent|held|made|built|kept|sold|shown|given|done|paid|brought|bought"
+                         r"|found|run|set|put|cut|left|known|told|taken)$", re.I)
+
+
+def _stands_alone(part: str, text: str, rest: str, names: set[str], fits: bool) -> bool:
+    """Does a part of `text` read whole on its own: not ending on a participle, keeping the figures the
+    brief lists after a comma when the whole brief `fits`, and, when it drops the brief's topic (what
+    precedes its colon), still naming one of its `names` or opening on a request ("A flat $35 labor fee
+    plus parts" of "Repairs after the warranty: ..." does not; "Order online and pick it up free" does)."""
+    if _PARTICIPLE.search(part.split()[-1]):
+        return False
+    # A fact the brief lists after a comma stays ("The Zephyr 3000 electric kettle, $129" drops "with a
+    # seven-year warranty"); a figure in a clause's own qualifier may go ("... with Klarna on orders of $100").
+    # When the whole brief fits, that is: a subject line may be the start of a list ("10% off for students").
+    listed = set().union(*(_offer_figures(item) for item in text.partition(": ")[2 if rest else 0].split(", ")[1:]))
+    if fits and not listed <= _offer_figures(part):
+        return False
+    if rest and not part.lower().startswith(text.partition(": ")[0].lower()):
+        said = {w.lower() for w in re.findall(r"[\w'-]+", part)}
+        return bool(said & names) or part.split()[0].lower() in IMPERATIVES
+    return True
+
+
+def _names(text: str) -> set[str]:
+    """The words `text` capitalises inside a sentence (names: "Kettlebrook", "Burlington"), lower case."""
+    words = re.findall(r"(?<![.:!?]\s)(?<!^)\b[A-Z][\w'-]*", text)
+    return {w.lower() for w in words if w != "I"}
+
+
+_MONTHS = "january|february|march|april|may(?=\\s+\\d)|june|july|august|september|october|november|december"
+_DAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+_DATE_MARK = re.compile(rf"\b(?:(?:{_MONTHS})(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)?|(?:{_DAYS})s?"
+                        r"|\d{1,2}(?::\d\d)?\s*[ap]\.m\.|noon|midnight|today|tomorrow|tonight)(?!\w)", re.I)
+
+
+def _date_marks(phrase: str) -> set[str]:
+    """The dates, days and times `phrase` names ("december 24", "saturday", "3 p.m."): a shortened line
+    keeps them all, or it misstates when ("Every Kettlebrook shop closes at 3 p.m." of "... on December 24")."""
+    return {" ".join(m.group().lower().split()) for m in _DATE_MARK.finditer(phrase)}
+
+
+def _fitting(closings: list[str], part: str) -> list[str]:
+    """The `closings` that read well after `part`: one of manner ("the simple way") only after a request
+    ("Pay in four interest-free installments, the simple way"), never after a statement or a name."""
+    request = part.split()[0].lower() in IMPERATIVES
+    return [c for c in closings if request or not c.startswith("the ")]
 
 
 def _tails(text: str) -> list[str]:
@@ -156,9 +221,9 @@ def _trimmed(phrase: str) -> str:
 def brand_closings(brand, archive: Path | None, words: list[str] | None = None) -> list[str]:
     """Short closing phrases the brand's own copy uses after one of its words ("simple as that"): a
     clause of 2-5 words that starts with a brand word and has nothing else but small words, seen at least
-    twice in the archive and the profile's sample copy. None without such copy: nothing is made up for a
-    brand. ("made simple" is left out: after a name or a place it reads as nonsense, "Our Portsmouth
-    shop, made simple", and after a statement it breaks the grammar.)"""
+    twice in the archive and the profile's sample copy, or led by "the" ("the simple way"); the three most
+    used. None without such copy: nothing is made up for a brand. ("made simple" is left out: after a
+    name or a place it reads as nonsense, "Our Portsmouth shop, made simple".)"""
     words = [w.lower() for w in (words if words is not None else brand.words_to_use)]
     texts = list(brand.sample_copy) + (_archive_copy(str(archive)) if archive else [])
     found: Counter = Counter()
@@ -166,14 +231,14 @@ def brand_closings(brand, archive: Path | None, words: list[str] | None = None) 
         for clause in _CLAUSE.findall(text):
             clause = " ".join(clause.split()).lower()
             n = len(clause.split())
-            rest = clause
+            rest = re.sub(r"^the ", " ", clause)  # "the simple way": led by a brand word after its article
             for word in sorted(words, key=len, reverse=True):
                 rest = re.sub(rf"\b{re.escape(word)}\b", " ", rest)
             others = rest.split()
-            leads = any(clause.startswith(f"{w} ") for w in words)
+            leads = any(clause.startswith((f"{w} ", f"the {w} ")) for w in words)
             if 2 <= n <= 5 and leads and others and all(w in _SMALL for w in others):
                 found[clause] += 1
-    return [clause for clause, count in found.most_common(2) if count >= 2]
+    return [clause for clause, count in found.most_common(3) if count >= 2]
 
 
 def _shortened(phrase: str, limit: int) -> list[str]:
@@ -206,6 +271,14 @@ def archive_beside(profile: Path | None) -> Path | None:
         return None
     path = (Path(profile) if Path(profile).is_dir() else Path(profile).parent) / ARCHIVE_NAME
     return path if path.exists() else None
+
+
+def archive_hashtags(brand, archive: Path | None) -> list[str]:
+    """The hashtags the brand's own copy uses (its archive and sample copy), most used first: tags a
+    person follows ("#tea", "#giftcard"), for posts to reuse where they fit."""
+    texts = list(brand.sample_copy) + (_archive_copy(str(archive)) if archive else [])
+    found = Counter(tag.lower() for text in texts for tag in re.findall(r"#[A-Za-z]\w*", text))
+    return [tag for tag, _ in found.most_common()]
 
 
 @cache
