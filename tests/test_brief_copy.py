@@ -87,6 +87,9 @@ def test_closings_come_from_the_brands_own_copy_and_none_are_made_up():
                   brand_closings(brand, archive))
     assert {"Pay in four interest-free installments, the simple way.",
             "Pay in four interest-free installments, simple as that."} <= set(pay)
+    assert "Pay in four interest-free installments with Klarna, the simple way." in compose(
+        "Pay in four interest-free installments with Klarna on orders of $100 or more", 90,
+        brand_closings(brand, archive), "description")  # one sentence: "The simple way." alone is no sentence
     assert not any(line.endswith("the simple way.") for line in compose(
         "Kettlebrook gift cards from $25, sent by email the same day", 60, brand_closings(brand, archive)))
     assert brand_closings(BrandProfile(name="Acme", words_to_use=["simple"]), None) == []

@@ -77,7 +77,9 @@ def compose(brief: str, limit: int, closings: list[str] = (), kind: str = "subje
         bare = f"{part}." if sentence and not part.endswith(".") else part
         lines.append(bare)
         fitting = _fitting(closings, part) if closings and not headline and says else []
-        closed = [f"{bare} {c[:1].upper()}{c[1:]}." if sentence else f"{part}, {c}." for c in fitting]
+        # A closing of manner belongs to the sentence ("..., the simple way."); "Simple as that." is its own.
+        closed = [f"{bare} {c[:1].upper()}{c[1:]}." if sentence and not c.startswith("the ") else f"{part}, {c}."
+                  for c in fitting]
         closed = [line for line in closed if len(line) <= limit]
         if closed:  # the closings take turns, so that the lines of one brief do not all end alike
             turn = len(lines) % len(closed)
