@@ -13,7 +13,7 @@ from botkit.hookspecs import hookimpl
 from botkit.knowledge.terms import STOPWORDS
 from botkit.tasks import Checked, Task, TaskOptions, best_of_n_step, chat_prompt
 from botkit.tasks.brand_voice import copy_engine
-from botkit.tasks.brief_copy import composer
+from botkit.tasks.brief_copy import composer, plain, says_whole
 from botkit.tasks.copy import CopyPrompt
 from botkit.tasks.copy_checks import brand_words_prompt, check_report, origin_mark, with_note, written_by
 
@@ -68,7 +68,7 @@ class AdCopy(Task):
     def build(self, bot, options: Options):
         def best(part: int, p: CopyPrompt, kind: str):
             # More of each than asked: a headline is shown only beside a description that does not repeat it.
-            return best_of_n_step(bot, p.prompt, keep=options.n + 2, limit=p.limit, seed=options.seed + part,
+            return best_of_n_step(bot, p.prompt, keep=2 * options.n + 2, limit=p.limit, seed=options.seed + part,
                                   max_new_tokens=p.max_new_tokens, brand_words=p.brand_words, copy_model=True,
                                   ideas=options.ideas, compose=composer(bot, p.limit, kind))
 
@@ -79,7 +79,7 @@ class AdCopy(Task):
         def rows(text: str) -> Checked:
             heads, descs = headlines.invoke(text), descriptions.invoke(text)
             shown = [{"headline": h.text, "description": d.text, "score": round((h.score + d.score) / 2, 3),
-                      "written_by": written_by(h, d)} for h, d in paired(heads, descs)[: options.n]]
+                      "written_by": written_by(h, d)} for h, d in paired(heads, descs, text)[: options.n]]
             # The caution is set once, by the checked lists: `Checked` says it only beside the model's lines.
             return Checked(shown, asked=options.n, sampled=heads.sampled + descs.sampled,
                            failed=heads.failed + descs.failed, ranker=heads.ranker,
@@ -102,23 +102,30 @@ class AdCopy(Task):
         return with_note(lines, output)
 
 
-def paired(heads: list, descs: list) -> list[tuple]:
+def paired(heads: list, descs: list, brief: str = "") -> list[tuple]:
     """Headlines and descriptions, best first, each headline with the best description left that does
     not repeat it ("The Brew Bundle" with "A Millrace Burr Grinder and ... for $219.", not with "The Brew
     Bundle: a Millrace ..."); a headline with only repeating ones left is not shown (a reader read "1 point
-    for every $1 / 1 point for every $1, no fee." as an ad to fix, not to send)."""
+    for every $1 / 1 point for every $1, no fee." as an ad to fix, not to send); with the `brief`, only an ad
+    that says it whole (`brief_copy.says_whole`)."""
     left, pairs = list(descs), []
     for h in heads:
-        if d := next((d for d in left if not repeats(h.text, d.text)), None):
+        fits = (d for d in left if not repeats(h.text, d.text) and (not brief or says_whole(brief, h.text, d.text)))
+        if d := next(fits, None):
             left.remove(d)
             pairs.append((h, d))
     return pairs
 
 
 def repeats(headline: str, description: str) -> bool:
-    """Does `description` say most of `headline` again (three in five of its content words)?"""
-    said = _words(headline)
-    return bool(said) and len(said & _words(description)) >= 0.6 * len(said)
+    """Does `description` say `headline` again: open on its words ("Click-and-collect orders are held /
+    Click-and-collect orders are held for 14 days ..."), or say three in five of its content words and
+    add three or fewer of its own (a closing counts)? (A description naming the headline's product among
+    more, "Kettlebrook Circle / Join Kettlebrook Circle: 1 point for every $1", reads as an ad.)"""
+    said, says = _words(headline), _words(description)
+    opens = plain(description).startswith(plain(headline))
+    return bool(said) and (opens or len(said & says) >= 0.6 * len(said) and len(says - said) <= 3)
+
 
 
 def _words(text: str) -> set[str]:

@@ -147,6 +147,14 @@ def test_a_headline_may_be_a_label_of_the_brief():
     assert not any(h.startswith("Circle") for h in compose(circle, 30, kind="headline", brand="Kettlebrook"))
 
 
+def test_a_headline_may_be_a_name_the_brief_gives_but_not_one_of_a_list():
+    bundle = compose("The Brew Bundle: a Millrace Burr Grinder and a Heron Gooseneck Kettle for $219", 30,
+                     kind="headline")
+    assert {"Millrace Burr Grinder", "Heron Gooseneck Kettle"} <= set(bundle)
+    assert not {"Apple Pay", "Google Pay"} & set(compose("Apple Pay, Google Pay and PayPal now accepted online", 30,
+                                                         kind="headline"))
+
+
 def test_an_ads_description_may_say_what_follows_its_headline():
     descs = compose("The Zephyr Mini travel kettle, $59, dual voltage 110 to 240 volts", 90, kind="description")
     assert "$59, dual voltage 110 to 240 volts." in descs

@@ -257,3 +257,11 @@ def test_an_ad_pairs_each_headline_with_a_description_that_does_not_repeat_it():
     assert [(h.text, d.text) for h, d in paired(heads, descs)] == [("The Brew Bundle", descs[1].text)]
     shop = [Candidate("Our Portsmouth shop, open Monday to Saturday. Simple as that.", 1.0, "brief")]
     assert paired([Candidate("Open Monday to Saturday", 1.0, "brief")], shop) == []
+    # Naming the headline's product among more is no repeat; but an ad must say its brief whole: its date,
+    # and a description naming nothing of the brief sits only under the brief's own start.
+    brief = "Our descaling workshop at the Burlington shop on Saturday, March 14 at 2 p.m."
+    heads = [Candidate("March 14", 1.0, "brief"), Candidate("Our descaling workshop", 0.9, "brief")]
+    descs = [Candidate("On Saturday, March 14 at 2 p.m. Simple as that.", 1.0, "brief")]
+    assert [(h.text, d.text) for h, d in paired(heads, descs, brief)] == [("Our descaling workshop", descs[0].text)]
+    circle = [Candidate("Join Kettlebrook Circle: 1 point for every $1, no fee. Simple as that.", 1.0, "brief")]
+    assert len(paired([Candidate("Kettlebrook Circle", 1.0, "brief")], circle)) == 1

@@ -61,14 +61,18 @@ def compose(brief: str, limit: int, closings: list[str] = (), kind: str = "subje
     if not rest and len(text.split(", ")[0].split()) >= 3:
         labels |= {text.split(", ")[0], *_label_cuts(text.split(", ")[0], brand), *text.split(", ")[1:]}
     labels |= {cut for label in list(labels) for cut in _shortened(label, limit)}  # "Our Portsmouth shop"
-    names, marks = _names(text), _date_marks(text)
+    if headline:  # the names the brief gives are labels too: "Kettlebrook Circle", "Heron Gooseneck Kettle"
+        named = [n for n in _name_runs(text) if n != brand]
+        labels |= set(named)
+        parts += named
+    names, marks = _names(text), date_marks(text)
     lines, more = [], []  # `more`: a part again with its other closings, after every part has had one
     for part in dict.fromkeys(_trimmed(p) for p in parts if len(_trimmed(p).split()) >= 2):
         offer = bool(_offer_figures(part) & figures) or bool(re.search(r"\bfree\b", part, re.I))
         # A brief with no figure or date: its topic and the start of what it says ("Mother's Day gifts: the
         # Zephyr 3000") still say it.
         topical = bool(rest) and not figures and not dated(text) and part.startswith(f"{head}: ")
-        says = part in whole or part in led or offer and marks <= _date_marks(part) or topical
+        says = part in whole or part in led or offer and marks <= date_marks(part) or topical
         if says and part not in led and part != text and not _stands_alone(part, text, rest, names, len(text) < limit):
             says = False  # cut after a participle ("gift cards from $25, sent"), or what it is about dropped
         if not (says or headline and part in labels) or part.count(": ") > 1:
@@ -117,10 +121,40 @@ def _stands_alone(part: str, text: str, rest: str, names: set[str], fits: bool) 
     return True
 
 
+def _name_runs(text: str) -> list[str]:
+    """The names of two or more words `text` gives, without a leading article ("Zephyr Mini", "Kettlebrook
+    Circle", "Brookside 2-Slice Toaster" of "The Brookside 2-Slice Toaster colors: ..."), but not the items
+    of a list of names."""
+    found = re.finditer(r"\b[A-Z][\w'-]*(?:\s+(?:[A-Z][\w'-]*|\d[\w-]*))+", text)
+    # Not one item of a list of names: "Google Pay" alone of "Apple Pay, Google Pay and PayPal" misleads.
+    runs = [m.group() for m in found if not re.match(r"(?:,| and| or) [A-Z]", text[m.end():])
+            and not re.search(r"(?:,|\band|\bor) $", text[: m.start()])]
+    runs = [" ".join(w for i, w in enumerate(run.split()) if i or w.lower() not in _LOWER_LEAD) for run in runs]
+    return [run for run in dict.fromkeys(runs) if len(run.split()) >= 2]
+
+
 def _names(text: str) -> set[str]:
-    """The words `text` capitalises inside a sentence (names: "Kettlebrook", "Burlington"), lower case."""
+    """The words `text` capitalises inside a sentence (names: "Kettlebrook", "Burlington"; not a day or a
+    month), lower case."""
     words = re.findall(r"(?<![.:!?]\s)(?<!^)\b[A-Z][\w'-]*", text)
-    return {w.lower() for w in words if w != "I"}
+    return {w.lower() for w in words if w != "I" and not date_marks(w)}
+
+
+def says_whole(brief: str, headline: str, description: str) -> bool:
+    """Does an ad of `headline` and `description` say what `brief` says: every date and time of it, and
+    a description naming none of its names sits under the brief's own start ("Kettlebrook gift cards" /
+    "From $25, sent by email the same day"), not under another part ("March 14" / "On Saturday, March 14
+    at 2 p.m.": the workshop is gone)?"""
+    ad = f"{headline}. {description}"
+    if not date_marks(brief) <= date_marks(ad):
+        return False
+    named = {w.lower() for w in re.findall(r"[\w'-]+", description)} & _names(brief)
+    return bool(named) or plain(brief).startswith(plain(headline))
+
+
+def plain(text: str) -> str:
+    """`text` in lower case, without punctuation or a leading article: what "opens on" compares."""
+    return re.sub(r"^(?:the|a|an|our) ", "", " ".join(re.findall(r"[\w$%'-]+", text.lower())))
 
 
 _MONTHS = "january|february|march|april|may(?=\\s+\\d)|june|july|august|september|october|november|december"
@@ -129,7 +163,7 @@ _DATE_MARK = re.compile(rf"\b(?:(?:{_MONTHS})(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)?|(
                         r"|\d{1,2}(?::\d\d)?\s*[ap]\.m\.|noon|midnight|today|tomorrow|tonight)(?!\w)", re.I)
 
 
-def _date_marks(phrase: str) -> set[str]:
+def date_marks(phrase: str) -> set[str]:
     """The dates, days and times `phrase` names ("december 24", "saturday", "3 p.m."): a shortened line
     keeps them all, or it misstates when ("Every Kettlebrook shop closes at 3 p.m." of "... on December 24")."""
     return {" ".join(m.group().lower().split()) for m in _DATE_MARK.finditer(phrase)}
