@@ -2,7 +2,7 @@
 
 import pytest
 
-from botkit.knowledge.terms import unknown_names, unknown_share
+from botkit.knowledge.terms import unknown_names, unknown_share, unknown_words
 
 HELP_CENTRE = """# Planner Pro integrations
 
@@ -67,3 +67,32 @@ def test_unknown_words_are_a_paraphrase_when_a_source_says_nearly_the_same(tiny_
     assert reply.grounding != "dont-know"
     assert "booking.md" in reply.citations[0].source
     assert tiny_bot.respond("Do you sell refrigerators?").grounding == "dont-know"
+
+
+GYM = """# Membership
+
+Students get 20% off a yearly membership with a valid student card. A membership can be paused for up to two
+months a year.
+
+## Opening hours
+
+The gym opens at 6 a.m. on weekdays and at 8 a.m. at weekends. We sell day passes at the front desk, and the
+whole gym is step-free. Our team of trainers can write you a plan.
+"""
+
+
+def test_a_word_no_document_uses_needs_a_source_that_says_it_in_other_words(tiny_bot, tmp_path):
+    doc = tmp_path / "gym.md"
+    doc.write_text(GYM)
+    tiny_bot.knowledge.ingest(doc)
+    vocabulary = tiny_bot.knowledge.vocabulary()
+    # One word of four is new in each; the paused membership says "freeze" in other words, nothing says "rugby".
+    assert unknown_words("Can I freeze my gym membership for a month?", vocabulary) == {"freez"}
+    reply = tiny_bot.respond("Can I freeze my gym membership for a month?")
+    assert reply.grounding != "dont-know" and "paused" in reply.citations[0].text
+    assert unknown_words("Is there a membership for a whole rugby team?", vocabulary) == {"rugby"}
+    reply = tiny_bot.respond("Is there a membership for a whole rugby team?")
+    assert reply.grounding == "dont-know" and reply.citations == []
+    assert "no source sentence comes close" in reply.check
+    # What the customer says before asking is context, not what the question is about.
+    assert unknown_words("I play rugby. Can I freeze my gym membership for a month?", vocabulary) == {"freez"}

@@ -96,15 +96,26 @@ def unknown_share(question: str, vocabulary: set[str]) -> float:
     ("I live in France. Where are my notes stored?") is context, one unknown word among the others."""
     if unknown_names(asking_part(question), vocabulary):
         return 1.0
-    # A word whose stem is a stop word ("faster" -> "fast") can never be in the vocabulary: not unknown.
-    stems = [stem(w) for w in content_words(question) - GENERIC if not _adverb(w)]
-    stems = [s for s in stems if s not in STOPWORDS]
+    stems = _asked_stems(question)
     if not stems:
         return 0.0
     share = sum(s not in vocabulary for s in stems) / len(stems)
     # Two unknown words side by side ("a referral program") name one thing the documents never mention:
     # as telling as half the words unknown, whatever the rest of the question says.
     return max(share, 0.5) if unknown_term(question, vocabulary) else share
+
+
+def _asked_stems(text: str) -> list[str]:
+    """The stems of `text`'s words that can tell what it is about: no generic business word, no -ly adverb,
+    and none whose stem is a stop word ("faster" -> "fast": the vocabulary never holds one, it is not unknown)."""
+    stems = [stem(w) for w in content_words(text) - GENERIC if not _adverb(w)]
+    return [s for s in stems if s not in STOPWORDS]
+
+
+def unknown_words(question: str, vocabulary: set[str]) -> set[str]:
+    """The stems of the words the question asks with (not what the customer says before asking) that the
+    knowledge base never uses: "print" in "Can I print a whole notebook?" when no document says it."""
+    return {s for s in _asked_stems(asking_part(question)) if s not in vocabulary}
 
 
 def asking_part(message: str) -> str:
