@@ -55,8 +55,8 @@ def compose(brief: str, limit: int, closings: list[str] = (), kind: str = "subje
             parts += [*_label_cuts(" ".join(first), brand), *text.split(", ")[1:]]
     room = limit - 2 - max((len(c) for c in closings), default=0)  # what a phrase may take with a closing
     parts += [cut for p in list(parts) if len(p) > room and p not in led for cut in _shortened(p, limit)]
-    if kind == "description":  # under a headline that says the start, an ad's body says the rest
-        parts += _tails(text)
+    tails = _tails(text) if kind == "description" else []  # under a headline that says the start, the rest
+    parts += tails
     labels = {head, *_label_cuts(head, brand)} if rest else set()
     if not rest and len(text.split(", ")[0].split()) >= 3:
         labels |= {text.split(", ")[0], *_label_cuts(text.split(", ")[0], brand), *text.split(", ")[1:]}
@@ -73,7 +73,9 @@ def compose(brief: str, limit: int, closings: list[str] = (), kind: str = "subje
         # Zephyr 3000") still say it.
         topical = bool(rest) and not figures and not dated(text) and part.startswith(f"{head}: ")
         says = part in whole or part in led or offer and marks <= date_marks(part) or topical
-        if says and part not in led and part != text and not _stands_alone(part, text, rest, names, len(text) < limit):
+        # A tail drops the topic on purpose: an ad shows it only under the brief's start (`says_whole`).
+        alone = _stands_alone(part, text, rest, names, len(text) < limit, tail=part in tails)
+        if says and part not in led and part != text and not alone:
             says = False  # cut after a participle ("gift cards from $25, sent"), or what it is about dropped
         if not (says or headline and part in labels) or part.count(": ") > 1:
             continue  # dropped the brief's figures, "free", a date or its subject; a bare topic; "A: B: C"
@@ -102,11 +104,12 @@ _PARTICIPLE = re.compile(r"(?:\w{2,}[^e\W]ed|sent|held|made|built|kept|sold|show
                          r"|found|run|set|put|cut|left|known|told|taken)$", re.I)
 
 
-def _stands_alone(part: str, text: str, rest: str, names: set[str], fits: bool) -> bool:
+def _stands_alone(part: str, text: str, rest: str, names: set[str], fits: bool, tail: bool = False) -> bool:
     """Does a part of `text` read whole on its own: not ending on a participle, keeping the figures the
     brief lists after a comma when the whole brief `fits`, and, when it drops the brief's topic (what
     precedes its colon), still naming one of its `names` or opening on a request ("A flat $35 labor fee
-    plus parts" of "Repairs after the warranty: ..." does not; "Order online and pick it up free" does)."""
+    plus parts" of "Repairs after the warranty: ..." does not; "Order online and pick it up free" does; an
+    ad's `tail` need not, it goes under the brief's start)."""
     if _PARTICIPLE.search(part.split()[-1]):
         return False
     # A fact the brief lists after a comma stays ("The Zephyr 3000 electric kettle, $129" drops "with a
@@ -115,7 +118,7 @@ def _stands_alone(part: str, text: str, rest: str, names: set[str], fits: bool) 
     listed = set().union(*(_offer_figures(item) for item in text.partition(": ")[2 if rest else 0].split(", ")[1:]))
     if fits and not listed <= _offer_figures(part):
         return False
-    if rest and not part.lower().startswith(text.partition(": ")[0].lower()):
+    if rest and not tail and not part.lower().startswith(text.partition(": ")[0].lower()):
         said = {w.lower() for w in re.findall(r"[\w'-]+", part)}
         return bool(said & names) or part.split()[0].lower() in IMPERATIVES
     return True
