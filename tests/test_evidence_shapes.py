@@ -1,0 +1,52 @@
+"""The shape of an answer counts beside its words: a table row labelled with what the question names, a
+list for a question after a plural, and a sentence carrying the kind of fact asked for (a price, a
+duration, a date, a phone number) rank first. A made-up bakery's knowledge base."""
+
+import pytest
+
+from botkit import evidence as evidence_module
+from botkit.evidence import answer_types, asks_for_list, enumerates, row_label, select_evidence
+from botkit.knowledge.store import Chunk
+
+SUPPORT = Chunk("s", "Wholesale customers are looked after by their own account manager, who answers their questions.\n"
+                     "Retail: Channels: Email, phone; First reply within: 2 working days\n"
+                     "Wholesale: Channels: Email, account manager; First reply within: 4 hours",
+                "/kb/support.html", "Support › Replies", 0.5)
+FLOURS = Chunk("f", "Every loaf we bake is made with flour from local farms in the valley.\n"
+                    "Flours: Spelt, rye, emmer and heritage wheat", "/kb/bread.md", "Our bread", 0.5)
+CAKES = Chunk("k", "Celebration cakes come in 3 sizes, for 8, 12 or 20 people.\n"
+                   "Celebration cakes need 2 days' notice.", "/kb/cakes.md", "Celebration cakes", 0.5)
+
+
+def _top(question: str, chunks: list[Chunk], embedder) -> str:
+    return select_evidence(question, chunks, embedder)[0].sentence
+
+
+@pytest.mark.parametrize("question, chunk, expected, rule", [
+    # The row whose label the question names, not the prose about the same customers.
+    ("How quickly do you answer questions from wholesale customers?", SUPPORT, "Wholesale: Channels", "LABEL_WEIGHT"),
+    # A list for a question after a plural, not the sentence that says "flour" and "loaf".
+    ("What flours do you bake your loaves with?", FLOURS, "Flours: Spelt", "LIST_WEIGHT"),
+    # A duration for "how soon", not the sentence with more of the question's figures and words.
+    ("How soon can I get a celebration cake for 12 people?", CAKES, "Celebration cakes need 2 days", "TYPE_WEIGHT"),
+])
+def test_the_sentence_of_the_shape_asked_for_comes_first(embedder, monkeypatch, question, chunk, expected, rule):
+    assert _top(question, [chunk], embedder).startswith(expected)
+    monkeypatch.setattr(evidence_module, rule, 0.0)  # the rule this case is about, switched off
+    assert not _top(question, [chunk], embedder).startswith(expected)
+
+
+def test_the_shapes_are_read_from_the_text():
+    assert row_label("Wholesale: Minimum order: 40 loaves, Lead time: 2 days") == "Wholesale"
+    assert row_label("Every loaf we bake is made with flour from local farms.") == ""
+    assert enumerates("Flours: Spelt, rye, emmer and heritage wheat")
+    assert enumerates("The toaster comes in three colours: Oat White, Sage Green and Charcoal.")
+    assert not enumerates("Imports run in the desktop apps, under File > Import and File > Export.")
+    assert not enumerates("Express: Price: $14.95, Delivery: 1 to 2 business days")  # a table row's cells
+    assert asks_for_list("Which payment methods do you accept?")
+    assert not asks_for_list("What time do you open?")
+    price, = answer_types("How much does a sourdough loaf cost?")
+    assert price.search("A sourdough loaf is £4.20.") and not price.search("A sourdough loaf weighs 800 g.")
+    assert {p.pattern for p in answer_types("When do you open on Sunday?")} >= {
+        p.pattern for p in answer_types("How long do you stay open?")}  # "when" also takes "within 2 hours"
+    assert answer_types("Is the rye bread vegan?") == []
