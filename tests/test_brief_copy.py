@@ -148,6 +148,10 @@ def test_a_headline_may_be_a_label_of_the_brief():
 
 
 def test_a_headline_may_be_a_name_the_brief_gives_but_not_one_of_a_list():
+    assert "Click-and-collect orders are held" not in compose(
+        "Click-and-collect orders are held for 14 days at the shop you picked", 40, kind="headline")
+    assert "No registration, proof of purchase only." in compose(
+        "The Kettlebrook warranty: no registration, proof of purchase only", 90, kind="description")
     bundle = compose("The Brew Bundle: a Millrace Burr Grinder and a Heron Gooseneck Kettle for $219", 30,
                      kind="headline")
     assert {"Millrace Burr Grinder", "Heron Gooseneck Kettle"} <= set(bundle)

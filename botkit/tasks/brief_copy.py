@@ -55,7 +55,9 @@ def compose(brief: str, limit: int, closings: list[str] = (), kind: str = "subje
             parts += [*_label_cuts(" ".join(first), brand), *text.split(", ")[1:]]
     room = limit - 2 - max((len(c) for c in closings), default=0)  # what a phrase may take with a closing
     parts += [cut for p in list(parts) if len(p) > room and p not in led for cut in _shortened(p, limit)]
-    tails = _tails(text) if kind == "description" else []  # under a headline that says the start, the rest
+    # Under a headline that says the start, an ad's body says the rest: "The Kettlebrook warranty" / "No
+    # registration, proof of purchase only."
+    tails = [*_tails(text), *([rest] if rest else [])] if kind == "description" else []
     parts += tails
     labels = {head, *_label_cuts(head, brand)} if rest else set()
     if not rest and len(text.split(", ")[0].split()) >= 3:
@@ -77,7 +79,8 @@ def compose(brief: str, limit: int, closings: list[str] = (), kind: str = "subje
         alone = _stands_alone(part, text, rest, names, len(text) < limit, tail=part in tails)
         if says and part not in led and part != text and not alone:
             says = False  # cut after a participle ("gift cards from $25, sent"), or what it is about dropped
-        if not (says or headline and part in labels) or part.count(": ") > 1:
+        label = headline and part in labels and not _PARTICIPLE.search(part.split()[-1])  # not "... are held"
+        if not (says or label) or part.count(": ") > 1:
             continue  # dropped the brief's figures, "free", a date or its subject; a bare topic; "A: B: C"
         part = part[:1].upper() + part[1:]
         bare = f"{part}." if sentence and not part.endswith(".") else part
