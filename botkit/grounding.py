@@ -148,19 +148,23 @@ def _asked_in(evidence: Evidence) -> str:
 
 def stated_answer(question: str, evidence: list[Evidence]) -> str:
     """"yes" or "no" when a source states it for this yes/no question (a source answer that begins
-    "Yes,"/"No," on the same subject, or a sentence that affirms every term asked); else ""."""
+    "Yes,"/"No," on the same subject, or a sentence that affirms every term asked, itself saying one of
+    them: its section title may complete it, never say it alone); else ""."""
     if not _POLAR_QUESTION.match(question) or NEGATION.search(question):
         return ""
     asked = terms(question)
     for e in evidence:
-        context = terms(f"{e.chunk.title} {_asked_in(e)} {e.sentence}")
+        said = terms(f"{_asked_in(e)} {e.sentence}")
+        context = terms(e.chunk.title) | said
         covered = len(asked & context) / max(1, len(asked))
         lead = YES_NO.match(e.sentence)
         # Three in four of the asked terms: a FAQ's "No." answers its own question, and half the terms
         # ("Lumen Notes" of "Can I connect Lumen Notes to Slack?") match many questions it does not answer.
         if lead and covered >= 0.75:
             return lead.group(1).lower()
-        if not lead and len(asked) >= 2 and covered == 1 and not NEGATION.search(e.sentence):
+        # A heading names what its section is about ("Paying in installments"), not what each sentence under
+        # it says ("Klarna runs its own credit check"): a yes needs the sentence to say something asked.
+        if not lead and len(asked) >= 2 and covered == 1 and asked & said and not NEGATION.search(e.sentence):
             return "yes"
     return ""
 

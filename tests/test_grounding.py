@@ -219,3 +219,15 @@ def test_a_quote_for_a_code_says_the_heading_that_names_it():
                   "Troubleshooting › Error codes › E-204 Device limit reached")
     quote = quote_answer([Evidence(error.text, error, 0.7)], lambda c: 1, "The app shows E-204, what does it mean?")
     assert quote == "E-204 Device limit reached: The account is signed in on as many devices as its plan allows. [1]"
+
+
+def test_a_section_title_alone_never_says_yes():
+    from botkit.grounding import stated_answer
+
+    # The heading names the topic; the sentence under it says nothing asked, so no "Yes." is put before it.
+    check = Chunk("k", "The lender runs its own credit check.", "/kb/pay.md", "Payments › Paying monthly")
+    assert stated_answer("Can I pay monthly?", [Evidence(check.text, check, 0.6)]) == ""
+    assert not quote_answer([Evidence(check.text, check, 0.6)], lambda c: 1, "Can I pay monthly?").startswith("Yes")
+    # The sentence saying what is asked, the heading completing it: stated.
+    split = Chunk("s", "Any order can be split into monthly payments.", "/kb/pay.md", "Payments › Paying monthly")
+    assert stated_answer("Can I pay monthly?", [Evidence(split.text, split, 0.6)]) == "yes"
