@@ -263,5 +263,9 @@ def test_an_ad_pairs_each_headline_with_a_description_that_does_not_repeat_it():
     heads = [Candidate("March 14", 1.0, "brief"), Candidate("Our descaling workshop", 0.9, "brief")]
     descs = [Candidate("On Saturday, March 14 at 2 p.m. Simple as that.", 1.0, "brief")]
     assert [(h.text, d.text) for h, d in paired(heads, descs, brief)] == [("Our descaling workshop", descs[0].text)]
+    students = "10% off for students with a valid student ID in every Kettlebrook shop"
+    id_only = [Candidate("With a valid student ID in every Kettlebrook shop. Simple as that.", 1.0, "brief")]
+    assert len(paired([Candidate("10% off for students", 1.0, "brief")], id_only, students)) == 1
+    assert paired([Candidate("Kettlebrook shop", 1.0, "brief")], id_only, students) == []  # the 10% is gone
     circle = [Candidate("Join Kettlebrook Circle: 1 point for every $1, no fee. Simple as that.", 1.0, "brief")]
     assert len(paired([Candidate("Kettlebrook Circle", 1.0, "brief")], circle)) == 1

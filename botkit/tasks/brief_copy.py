@@ -75,6 +75,7 @@ def compose(brief: str, limit: int, closings: list[str] = (), kind: str = "subje
         # Zephyr 3000") still say it.
         topical = bool(rest) and not figures and not dated(text) and part.startswith(f"{head}: ")
         says = part in whole or part in led or offer and marks <= date_marks(part) or topical
+        says = says or part in tails and marks <= date_marks(part)  # its figure may be in the headline above
         # A tail drops the topic on purpose: an ad shows it only under the brief's start (`says_whole`).
         alone = _stands_alone(part, text, rest, names, len(text) < limit, tail=part in tails)
         if says and part not in led and part != text and not alone:
@@ -148,14 +149,22 @@ def _names(text: str) -> set[str]:
 
 def says_whole(brief: str, headline: str, description: str) -> bool:
     """Does an ad of `headline` and `description` say what `brief` says: every date and time of it, and
-    a description naming none of its names sits under the brief's own start ("Kettlebrook gift cards" /
-    "From $25, sent by email the same day"), not under another part ("March 14" / "On Saturday, March 14
-    at 2 p.m.": the workshop is gone)?"""
+    every price and percentage, and a description naming none of its names or figures sits under the
+    brief's own start ("Kettlebrook gift cards" / "From $25, sent by email the same day"), not under
+    another part ("March 14" / "On Saturday, March 14 at 2 p.m.": the workshop is gone)?"""
     ad = f"{headline}. {description}"
     if not date_marks(brief) <= date_marks(ad):
         return False
+    if not set(_PRICE.findall(brief)) <= set(_PRICE.findall(ad)):
+        return False  # the offer itself: "$25" of "Kettlebrook gift cards / Sent by email the same day"
     named = {w.lower() for w in re.findall(r"[\w'-]+", description)} & _names(brief)
-    return bool(named) or plain(brief).startswith(plain(headline))
+    # A description without the brief's figures ("With a valid student ID ...") sits only under the start
+    # that has them ("10% off for students").
+    figured = not _offer_figures(brief) or bool(_offer_figures(description) & _offer_figures(brief))
+    return bool(named) and figured or plain(brief).startswith(plain(headline))
+
+
+_PRICE = re.compile(r"\$\d[\d,.]*|\d+(?:\.\d+)?\s?%")  # money and percentages: an offer's figures
 
 
 def plain(text: str) -> str:
