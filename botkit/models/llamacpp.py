@@ -60,7 +60,8 @@ class LlamaCppEngine:
         params = llama_cpp.llama_context_default_params()
         params.n_ctx = self.context_window
         params.n_batch = params.n_ubatch = min(512, self.context_window)
-        params.n_seq_max = max_batch
+        # One sequence more than a batch: serving keeps the shared prompt start apart (`continuous_batch`).
+        params.n_seq_max = self.n_seq_max = max_batch + 1
         params.kv_unified = True  # one pool of cells: a lone chat may use the whole window
         params.n_threads = params.n_threads_batch = threads
         params.no_perf = True
@@ -169,6 +170,12 @@ class LlamaCppEngine:
                         yield done + t.seq_id, self._result(t)
             done += len(group)
 
+    def continuous_batch(self):
+        """A batch that chats join and leave between decode steps (`ContinuousBatch`), for serving."""
+        from botkit.models.llamacpp_continuous import ContinuousBatch
+
+        return ContinuousBatch(self)
+
     def _fitting(self, prompts: list[list[int]], options: DecodingOptions) -> list[list[int]]:
         """The longest head of `prompts` whose prompts and replies fit the cache together (identical
         prompts and the start they all share take their cells once)."""
@@ -264,7 +271,7 @@ class LlamaCppEngine:
             shared += 1
         memory = self._ctx.memory
         self._llama.llama_memory_seq_rm(memory, 0, shared, -1)
-        for seq_id in range(1, self.max_batch):
+        for seq_id in range(1, self.n_seq_max):
             self._llama.llama_memory_seq_rm(memory, seq_id, -1, -1)
         self._kv_tokens = list(prompt[:shared])
         return shared

@@ -80,6 +80,9 @@ class BatchingEngine:
         return self.generate_batch([messages], options)[0]
 
     def _schedule(self) -> None:
+        if hasattr(self.engine, "continuous_batch"):
+            self._schedule_continuously()
+            return
         while True:
             waiting = [self._jobs.get()]
             deadline = time.monotonic() + self.window
@@ -98,6 +101,62 @@ class BatchingEngine:
                     self._run(group[start:start + self.max_batch])
             if closing:
                 return
+
+    def _schedule_continuously(self) -> None:
+        """Streams join the engine's running batch between decode steps (`continuous_batch`) as they
+        arrive and leave it as they finish; a call that is not a stream (a task's batch) waits for the
+        running batch to empty, and streams behind it wait for it (first come, first served)."""
+        batch, waiting, running, closing = self.engine.continuous_batch(), [], {}, False
+        while True:
+            if not running and not waiting:
+                if closing:
+                    return
+                waiting.append(self._jobs.get())
+            while True:  # whatever else has arrived
+                try:
+                    waiting.append(self._jobs.get_nowait())
+                except queue.Empty:
+                    break
+            closing = closing or _CLOSE in waiting
+            waiting = [j for j in waiting if j is not _CLOSE and not j.cancelled.is_set()]
+            while waiting and waiting[0].streaming:
+                try:
+                    row = batch.join(waiting[0].messages, waiting[0].options)
+                except Exception as exc:  # a prompt that can never fit: its caller hears why
+                    waiting.pop(0).out.put(exc)
+                    continue
+                if row is None:
+                    break  # no room until a row leaves
+                running[id(row)] = (waiting.pop(0), row)
+            if not running:
+                if waiting:  # not a stream: the engine's own batched call, alone
+                    options = waiting[0].options.model_dump_json()
+                    group = [j for j in waiting if not j.streaming and j.options.model_dump_json() == options]
+                    group = group[:self.max_batch]
+                    waiting = [j for j in waiting if j not in group]
+                    self._run(group)
+                continue
+            self.batches = [*self.batches[-99:], len(running)]
+            try:
+                pieces = batch.step()
+            except Exception as exc:  # every row hears of it; the cache starts again empty
+                for job, _ in running.values():
+                    job.out.put(exc)
+                running.clear()
+                batch.reset()
+                continue
+            for row, piece in pieces:
+                if piece:
+                    running[id(row)][0].out.put(piece)
+            for key, (job, row) in list(running.items()):
+                if row.finish is not None or job.cancelled.is_set():
+                    if row.finish is not None:
+                        job.out.put(batch.result(row))
+                        job.out.put(_END)
+                    batch.leave(row)
+                    del running[key]
+            if not running:
+                batch.release()  # the engine is free for other calls (scoring) until the next stream
 
     def _run(self, jobs: list[_Job]) -> None:
         self.batches = [*self.batches[-99:], len(jobs)]
