@@ -22,7 +22,7 @@ from botkit.embeddings import Embedder
 from botkit.errors import BotkitError, validation_message
 from botkit.evidence import restates, select_evidence
 from botkit.followups import follows_up, merged_query
-from botkit.grounding import cited_numbers, talks_to_assistant
+from botkit.grounding import cited_numbers, pulls_away, talks_to_assistant
 from botkit.knowledge.store import KnowledgeBase
 from botkit.knowledge.terms import unknown_share, unknown_words
 from botkit.models.engine import Generation
@@ -374,10 +374,11 @@ class Bot:
             return self._canned(self.brand.dont_know, "dont-know", session_id,
                                 "declined: no source sentence is relevant enough")
         # A word no document uses is answerable only through a source that says it in other words, and such a
-        # source ranks well; when the best sentence is weak, that word is what the question turns on
+        # source ranks well and is drawn nearer by the word; otherwise that word is what the question turns on
         # ("Do you have a plan for a whole school district?" beside a student discount).
-        if (query == message and evidence[0].score < PARAPHRASE_SCORE
-                and unknown_words(message, self.knowledge.vocabulary())):
+        unknown = unknown_words(message, self.knowledge.vocabulary()) if query == message else set()
+        if unknown and (evidence[0].score < PARAPHRASE_SCORE or pulls_away(message, unknown, evidence[0],
+                                                                            self.embedder)):
             return self._canned(self.brand.dont_know, "dont-know", session_id,
                                 "declined: a word of the question is in no document and no source sentence "
                                 "comes close to it")

@@ -200,6 +200,21 @@ def other_subject(question: str, evidence: Evidence, allowed: str = "") -> str:
     return ", ".join(sorted(n for n in others if stem(n) not in asked))
 
 
+# How much closer the question must be to its chosen sentence without its unknown words before the sentence counts
+# as answering only the rest: measured on four knowledge bases, questions answered right came to -0.04 at worst.
+UNKNOWN_PULL = -0.05
+
+
+def pulls_away(question: str, unknown: set[str], evidence: Evidence, embedder) -> bool:
+    """Is the question closer to `evidence` without its words no document uses (stems in `unknown`)? A source
+    that says such a word in other words ("paused" for "freeze") is drawn nearer by it; one that answers only
+    the rest of the question ("export a whole notebook" for "print a whole notebook") is pushed away."""
+    without = WORD.sub(lambda word: "" if stem(bare(word.group(0))) in unknown else word.group(0), question)
+    text = f"{evidence.chunk.title}: {evidence.sentence}"
+    pull = embedder.similarity(question, [text])[0] - embedder.similarity(without, [text])[0]
+    return float(pull) <= UNKNOWN_PULL
+
+
 @dataclass
 class Check:
     supported: bool

@@ -94,5 +94,10 @@ def test_a_word_no_document_uses_needs_a_source_that_says_it_in_other_words(tiny
     reply = tiny_bot.respond("Is there a membership for a whole rugby team?")
     assert reply.grounding == "dont-know" and reply.citations == []
     assert "no source sentence comes close" in reply.check
+    # The opening hours rank well for "swim at the gym on weekdays", but answer only the rest of it: the question
+    # is closer to them without "swim". "discount" draws the question nearer the student offer that says it.
+    assert tiny_bot.respond("Can I swim at the gym on weekdays?").grounding == "dont-know"
+    reply = tiny_bot.respond("Do students get a discount on a yearly membership?")
+    assert reply.grounding != "dont-know" and "20% off" in reply.text
     # What the customer says before asking is context, not what the question is about.
     assert unknown_words("I play rugby. Can I freeze my gym membership for a month?", vocabulary) == {"freez"}
