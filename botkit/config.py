@@ -34,7 +34,8 @@ class ServerSettings(BaseModel):
     max_queue: int = Field(16, ge=1, description="Requests in progress at once (generating or waiting); more get 429 "
                            "with Retry-After.")
     max_batch: int = Field(8, ge=1, le=64, description="Concurrent requests generated together in one batched call.")
-    batch_window: float = Field(0.005, ge=0, le=1, description="Seconds a lone request waits for others to batch with.")
+    batch_window: float = Field(0.005, ge=0, le=1, description="Seconds a lone request waits for others to batch "
+                                "with (not on llama.cpp: requests join its running batch).")
     cors_origins: list[str] = Field(
         default_factory=list,
         description="Web origins allowed to call the API from a browser (widget keys add their own origins).",
