@@ -1,6 +1,7 @@
-"""One model shared by concurrent requests: calls that arrive together (within a few milliseconds, or
-while the model was busy) are generated together, streamed row by row where the engine can
-(`stream_batch`), else by one `generate_batch` call; a request alone streams."""
+"""One model shared by concurrent requests: on an engine with a running batch (`continuous_batch`:
+llama.cpp) each stream joins it at the next decode step; elsewhere calls that arrive together (within
+a few milliseconds, or while the model was busy) are generated together, streamed row by row where the
+engine can (`stream_batch`), else by one `generate_batch` call; a request alone streams."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ class BatchingEngine:
     def __init__(self, engine, max_batch: int = 8, window: float = 0.005):
         self.engine, self.max_batch, self.window = engine, max_batch, window
         self._jobs: queue.Queue = queue.Queue()
-        self.batches: list[int] = []  # sizes of the last calls, for tests and /healthz-style reports
+        self.batches: list[int] = []  # sizes of the last calls (running batch: rows a step), for tests and reports
         threading.Thread(target=self._schedule, daemon=True, name="botkit-batcher").start()
 
     def __getattr__(self, name: str):
