@@ -61,6 +61,11 @@ def test_a_brief_ending_on_a_date_or_time_is_also_led_by_it():
     # Never when what is left ends mid-clause: "On December 25: ... and stays closed" would misstate it.
     hours = "Every shop closes at 3 p.m. on December 24 and stays closed on December 25"
     assert not any(line.startswith("On December") for line in compose(hours, 280, kind="post"))
+    # Nor when it would leave a word wanting what followed, or half of a date behind.
+    tours = "Workshop tours in Lewiston on the first Saturday of every month at 10 a.m."
+    assert not any(line.startswith("Every month") for line in compose(tours, 280, kind="post"))
+    open_ = "Our Portsmouth shop at 150 Market Street, open Monday to Saturday from 9:30 a.m. to 5:30 p.m."
+    assert not any(line.startswith("From 9:30") for line in compose(open_, 280, kind="post"))
 
 
 def test_the_brands_closing_follows_a_statement_never_a_bare_name():

@@ -245,9 +245,12 @@ def _led_by_time(phrase: str) -> list[str]:
         timed = figures_in(tail) or dated(tail)
         if not timed or not all(w in _TIME_WORDS or re.fullmatch(r"[\d:.,%]+(?:st|nd|rd|th)?", w) for w in words):
             continue
-        last = body.split()[-3:]
-        # The body must end whole: not mid-clause ("... and stays closed"), not on a participle ("orders placed").
-        if len(body.split()) < 3 or "and" in last or "or" in last or last[-1].lower().endswith("ed"):
+        last = [w.lower() for w in body.split()[-3:]]
+        # The body must end whole: not mid-clause ("... and stays closed"), not on a participle ("orders placed"),
+        # not on a word that wants what followed ("on the first Saturday of"); and the date must not be split
+        # ("From 9:30 a.m.: our shop, open Monday to Saturday" leaves half of it behind).
+        if (len(body.split()) < 3 or "and" in last or "or" in last or last[-1].endswith("ed")
+                or last[-1] in _OPEN_ENDS or dated(body)):
             return []
         first = body.split()[0]
         body = body[:1].lower() + body[1:] if first.lower() in _LOWER_LEAD else body
@@ -255,6 +258,8 @@ def _led_by_time(phrase: str) -> list[str]:
     return []
 
 
+_OPEN_ENDS = {"of", "in", "on", "at", "to", "for", "from", "with", "by", "the", "a", "an", "first", "last", "next",
+              "every", "each"}
 _LOWER_LEAD = {"the", "our", "a", "an", "every", "any", "all", "your", "each", "this", "these"}
 
 
