@@ -18,4 +18,7 @@ def test_the_version_asked_about_is_quoted_not_its_neighbour(embedder, monkeypat
     top = select_evidence(question, [ARCHIVE, RELEASES], embedder)[0].sentence
     assert top.startswith("4.0: Released: 9 September 2025")
     monkeypatch.setattr(evidence_module, "CODE_WEIGHT", 0.0)  # the rule this test is about, switched off
+    # with the rules that pick it too here (a date for "when", the archive ranked lower), to show this one alone does
+    monkeypatch.setattr(evidence_module, "TYPE_WEIGHT", 0.0)
+    monkeypatch.setattr(evidence_module, "PAST_WEIGHT", 0.0)
     assert not select_evidence(question, [ARCHIVE, RELEASES], embedder)[0].sentence.startswith("4.0")

@@ -1,11 +1,11 @@
 """The shape of an answer counts beside its words: a table row labelled with what the question names, a
 list for a question after a plural, and a sentence carrying the kind of fact asked for (a price, a
-duration, a date, a phone number) rank first. A made-up bakery's knowledge base."""
+duration, a date, a phone number) rank first; a row marked as no longer current gives way. Made-up KBs."""
 
 import pytest
 
 from botkit import evidence as evidence_module
-from botkit.evidence import answer_types, asks_for_list, enumerates, row_label, select_evidence
+from botkit.evidence import answer_types, asks_for_list, enumerates, past_marked, row_label, select_evidence
 from botkit.knowledge.store import Chunk
 
 SUPPORT = Chunk("s", "Wholesale customers are looked after by their own account manager, who answers their questions.\n"
@@ -50,3 +50,16 @@ def test_the_shapes_are_read_from_the_text():
     assert {p.pattern for p in answer_types("When do you open on Sunday?")} >= {
         p.pattern for p in answer_types("How long do you stay open?")}  # "when" also takes "within 2 hours"
     assert answer_types("Is the rye bread vegan?") == []
+
+
+PRICES = Chunk("x", "Off-peak: £24 a month\nPeak: £39 a month", "/kb/prices.xlsx", "Price list › Prices 2026", 0.5)
+ARCHIVED = Chunk("y", "Off-peak: £22 a month\nPeak: £36 a month", "/kb/prices.xlsx", "Price list › Archived 2025", 0.5)
+
+
+def test_a_row_marked_as_no_longer_current_gives_way_unless_asked_about(embedder, monkeypatch):
+    assert _top("How much is an off-peak membership?", [ARCHIVED, PRICES], embedder) == "Off-peak: £24 a month"
+    assert _top("What did off-peak cost in the archived 2025 prices?", [ARCHIVED, PRICES],
+                embedder) == "Off-peak: £22 a month"
+    assert past_marked("Cancellation policy › Previous policy") and not past_marked("Cancellation policy")
+    monkeypatch.setattr(evidence_module, "PAST_WEIGHT", 0.0)  # the rule this test is about, switched off
+    assert _top("How much is an off-peak membership?", [ARCHIVED, PRICES], embedder) == "Off-peak: £22 a month"
