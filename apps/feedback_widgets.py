@@ -9,11 +9,12 @@ import random
 import streamlit as st
 
 from botkit.apps.signin import current_annotator, ranking_store
-from botkit.dialogue import Bot, Citation
+from botkit.dialogue import Bot
 from botkit.errors import BotkitError
 from botkit.feedback.reply_log import sources_of
 from botkit.feedback.worth_ranking import answer_passes, skip_reason
 from botkit.plaintext import without_images
+from botkit.replies import Citation
 
 COMPARE_TRIES = 3  # seeds tried before giving up on getting a different second answer
 # Only answers in the model's own checked words: a quote, a plugin's or a canned answer is not worth a

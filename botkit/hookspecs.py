@@ -16,7 +16,8 @@ import pluggy
 if TYPE_CHECKING:
     import typer
 
-    from botkit.dialogue import Bot, ReplyLog
+    from botkit.dialogue import Bot
+    from botkit.replies import ReplyLog
     from botkit.tasks import Scorer, Task
 
 hookspec = pluggy.HookspecMarker("botkit")
@@ -98,6 +99,6 @@ def register_annotators(register: Callable[[Any], None]) -> None:
 @hookspec(firstresult=True)
 def open_reply_log(bot: Bot) -> ReplyLog | None:
     """Return where `Bot.from_config` bots log their replies and the feedback on them (a
-    `botkit.dialogue.ReplyLog`), or None to leave it to another plugin. The first answer is used; the
+    `botkit.replies.ReplyLog`), or None to leave it to another plugin. The first answer is used; the
     ranking store answers this, so replies get ids that thumbs and preferences can name.
     """

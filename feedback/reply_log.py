@@ -25,7 +25,7 @@ def model_saw(reply) -> dict:
 
 
 class StoreReplyLog:
-    """A `botkit.dialogue.ReplyLog` over the ranking store; `origin` says which surface answered."""
+    """A `botkit.replies.ReplyLog` over the ranking store; `origin` says which surface answered."""
 
     def __init__(self, store: RankingStore, origin: str = "chat"):
         self.store, self.origin = store, origin

@@ -10,9 +10,9 @@ import re
 from langchain_core.runnables import RunnableLambda
 from pydantic import Field
 
-from botkit.dialogue import Citation
 from botkit.evidence import split_sentences
 from botkit.hookspecs import hookimpl
+from botkit.replies import Citation
 from botkit.tasks import Task, TaskOptions
 
 MAX_QUESTIONS = 4  # each is one grounded generation; a longer email is answered in its first four

@@ -168,8 +168,8 @@ def test_a_citation_contains_a_fact_that_its_section_title_states():
     # A quote for "what does E-204 mean" says its heading; the citation shows that heading as its title.
     from types import SimpleNamespace
 
-    from botkit.dialogue import Citation
     from botkit.feedback.evaluation.grounding import score_reply
+    from botkit.replies import Citation
 
     cited = Citation(1, "/kb/errors.txt", "Error codes › E-204 Device limit reached", "c1",
                      "The account is signed in on as many devices as its plan allows.", 0.6)
@@ -184,7 +184,7 @@ def test_a_citation_contains_a_fact_that_its_section_title_states():
 def _reply(text, grounding="generated"):
     from types import SimpleNamespace
 
-    from botkit.dialogue import Citation
+    from botkit.replies import Citation
 
     chunk = ("Every Kettlebrook product has a warranty. " + WARRANTY
              + " Accessories are covered by a one-year warranty.")

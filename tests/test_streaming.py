@@ -8,11 +8,12 @@ import re
 
 import pytest
 
-from botkit.dialogue import Bot, Draft, Reply
+from botkit.dialogue import Bot
 from botkit.evidence import select_evidence
 from botkit.grounding import check_answer
 from botkit.knowledge.store import Chunk
 from botkit.models.engine import Generation
+from botkit.replies import Draft, Reply
 from botkit.streaming import CheckedAnswer, failure_for_good
 
 QUESTION = "How long is the warranty on the Zephyr 3000?"

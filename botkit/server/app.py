@@ -23,11 +23,11 @@ from starlette.concurrency import run_in_threadpool
 from botkit import api
 from botkit.config import Settings
 from botkit.database import open_database
-from botkit.dialogue import Draft, Reply
 from botkit.errors import BotkitError
 from botkit.feedback.reply_log import record_feedback
 from botkit.feedback.store import RankingStore
 from botkit.plugins import describe_tasks, get_tasks
+from botkit.replies import Draft, Reply
 from botkit.server import schemas
 from botkit.server.access import Access, KeyOriginsCORS
 from botkit.server.generation import BotPool, ServerBusy, run_request

@@ -9,8 +9,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
-from botkit.dialogue import Citation  # the one definition: the dialogue core's dataclass, served as is
 from botkit.feedback.store import Verdict
+from botkit.replies import Citation  # the one definition: the dialogue core's dataclass, served as is
 
 
 def _valid_unicode(text: str) -> str:

@@ -48,7 +48,7 @@ class Task:
         raise BotkitError(f"the {self.name} task has no evaluation")
 
     def citations(self, output) -> list:
-        """The sources `output` cites (`botkit.dialogue.Citation`), listed under the answer in chat."""
+        """The sources `output` cites (`botkit.replies.Citation`), listed under the answer in chat."""
         return []
 
     def format(self, output) -> str:
