@@ -71,7 +71,7 @@ def test_two_tasks_with_one_name_is_an_error():
 
 @pytest.mark.parametrize("name, text, options, message", [
     ("subject_lines", "kettles", {"bogus": 1},
-     "unknown option 'bogus' for subject_lines (options: n, preview, audience, seed)"),
+     "unknown option 'bogus' for subject_lines (options: n, preview, audience, seed, ideas)"),
     ("subject_lines", "kettles", {"n": "many"}, "bad option n for subject_lines"),
     ("subject_lines", "   ", {}, "the text is empty"),
     ("no_such_task", "kettles", {}, "unknown plugin 'no_such_task' (plugins: "),
