@@ -92,6 +92,8 @@ def test_the_expected_fact_is_found_however_the_answer_spells_its_contractions()
     ("## Shipping Standard delivery takes 3-5 working days. [1]", ["markup"]),
     ("Standard delivery costs $4.95 and is free over $60. [1]", []),
     ("Yes, the Zephyr 3000 is covered for 7 years. [1]", []),
+    ("The fee is waived for a [1]", ["hole"]),
+    ("Child seat: Notes: ISOFIX in all groups except A [2]", []),  # a group named A, not an article
 ])
 def test_holes_and_markup_are_seen_in_the_shown_answer(answer, kinds):
     assert shape_failures(answer) == kinds

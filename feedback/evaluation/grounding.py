@@ -40,7 +40,9 @@ _MARKUP = re.compile(r"\*\*|\||(?:^|\s)#{1,6}\s|\[[^\]]*\]\([^)]*\)|</?[a-zA-Z][
 # word no sentence ends with, right before its citation ("press [1]": the key was dropped).
 _HOLE = re.compile(
     r"\s[.,;:?!](?=\s|$|\[)|\(\s*\)|\"\s*\"|"
-    r"\b(?:the|a|an|is|are|was|were|of|to|for|at|with|from|by|and|or|press|than|per|into|via|your|our|its|their)"
+    # A capital "A" before a citation is a label ("ISOFIX in all groups except A [2]"), not an article.
+    r"\b(?:the|(?-i:a)|an|is|are|was|were|of|to|for|at|with|from|by|and|or|press|than|per|into|via|your|our|its|"
+    r"their)"
     r"\s*\[\d+\]", re.IGNORECASE)
 _YES_NO = re.compile(r"^\W*(yes|no)\b", re.IGNORECASE)
 # A model-phrased answer is a copy when this share of its words stand in a source sentence in runs of
