@@ -88,6 +88,9 @@ def test_run_task_returns_output_text_and_an_id(bot, store):
     # A random model's lines rarely pass the copy checks: then fewer rows, and the text says why.
     assert (len(result.output) == 2 and result.text.startswith("1. ")) or "passed the checks" in result.text
     assert store.response(result.id)["plugin"] == "subject_lines"
-    assert result.usage["completion_tokens"] > 0
+    # The small copy model is asked only for its ideas (off by default): its tokens are then counted.
+    assert result.usage["completion_tokens"] == 0
+    asked = bot.run_task("subject_lines", "Spring sale on kettles", n=2, ideas=True)
+    assert asked.usage["completion_tokens"] > 0
     with pytest.raises(BotkitError, match="unknown plugin"):
         bot.run_task("nope", "x")
