@@ -16,6 +16,7 @@ from botkit.tasks.brand_voice import copy_engine
 from botkit.tasks.brief_copy import composer, plain, says_whole
 from botkit.tasks.copy import CopyPrompt
 from botkit.tasks.copy_checks import brand_words_prompt, check_report, origin_mark, with_note, written_by
+from botkit.tasks.model import note_output
 
 # channel -> (headline limit, description limit), as the ad platforms count characters
 CHANNEL_LIMITS = {"search": (30, 90), "social": (40, 125), "display": (25, 90)}
@@ -80,6 +81,7 @@ class AdCopy(Task):
             heads, descs = headlines.invoke(text), descriptions.invoke(text)
             shown = [{"headline": h.text, "description": d.text, "score": round((h.score + d.score) / 2, 3),
                       "written_by": written_by(h, d)} for h, d in paired(heads, descs, text)[: options.n]]
+            note_output(shown[0]["description"] if shown else None)  # the description's chat was the last call
             # The caution is set once, by the checked lists: `Checked` says it only beside the model's lines.
             return Checked(shown, asked=options.n, sampled=heads.sampled + descs.sampled,
                            failed=heads.failed + descs.failed, ranker=heads.ranker,

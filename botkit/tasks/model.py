@@ -53,6 +53,13 @@ def note_call(messages: list[dict], output: str | None) -> None:
         call.messages, call.output = [dict(m) for m in messages], output
 
 
+def note_output(output: str | None) -> None:
+    """Change what the last recorded call counts as shown (a task that pairs or drops candidates after
+    best-of-N: an ad shows a description only beside a headline it does not repeat); None: nothing shown."""
+    if (call := _last_call.get()) is not None:
+        call.output = output
+
+
 def to_chat(value) -> list[dict]:
     """A prompt value, langchain messages, chat dicts or a bare string as engine chat messages."""
     if isinstance(value, str):
