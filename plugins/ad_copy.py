@@ -14,7 +14,7 @@ from botkit.knowledge.terms import STOPWORDS
 from botkit.tasks import Checked, Task, TaskOptions, best_of_n_step, chat_prompt
 from botkit.tasks.brand_voice import copy_engine
 from botkit.tasks.brief_copy import composer, plain, says_whole
-from botkit.tasks.copy import CopyPrompt
+from botkit.tasks.copy import CopyPrompt, IdeasOption
 from botkit.tasks.copy_checks import brand_words_prompt, check_report, origin_mark, with_note, written_by
 from botkit.tasks.model import note_output
 
@@ -46,8 +46,7 @@ class AdCopy(Task):
             "search", description="Where the ad runs: its character limits.")
         n: int = Field(3, ge=1, le=10, description="How many headline and description pairs.")
         seed: int = Field(0, description="Sampling seed: the same seed gives the same ads.")
-        ideas: bool | None = Field(None, description="Also list the small copy model's own lines apart, as "
-                                   "unchecked ideas (default: the copy_ideas setting, off).")
+        ideas: IdeasOption = None
 
     engine = staticmethod(copy_engine)
     copy_fields = ("headline", "description")  # what the model writes: the keys of copy_prompts()

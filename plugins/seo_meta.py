@@ -12,6 +12,7 @@ from botkit.hookspecs import hookimpl
 from botkit.tasks import Task, TaskOptions, best_of_n_step, chat_prompt, copy_scorer, first_line, penalized
 from botkit.tasks.brand_voice import copy_engine
 from botkit.tasks.brief_copy import composer
+from botkit.tasks.copy import IdeasOption
 from botkit.tasks.copy_checks import brand_words_prompt, check_report, origin_mark, with_note
 
 META_MIN, META_MAX = 120, 158
@@ -57,8 +58,7 @@ class SeoMeta(Task):
         keyword: str = Field("", max_length=60, description="A phrase every description must contain.")
         n: int = Field(3, ge=1, le=10, description="How many descriptions.")
         seed: int = Field(0, description="Sampling seed: the same seed gives the same descriptions.")
-        ideas: bool | None = Field(None, description="Also list the small copy model's own lines apart, as "
-                                   "unchecked ideas (default: the copy_ideas setting, off).")
+        ideas: IdeasOption = None
 
     engine = staticmethod(copy_engine)  # a copy plugin: it writes with the copy model, like the others
 

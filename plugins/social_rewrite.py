@@ -14,7 +14,7 @@ from botkit.knowledge.terms import STOPWORDS, WORD, bare
 from botkit.tasks import Task, TaskOptions, best_of_n_step, chat_prompt
 from botkit.tasks.brand_voice import copy_engine
 from botkit.tasks.brief_copy import archive_beside, archive_hashtags, composer
-from botkit.tasks.copy import CopyPrompt
+from botkit.tasks.copy import CopyPrompt, IdeasOption
 from botkit.tasks.copy_checks import brand_words_prompt, check_report, origin_mark, with_note
 
 # platform -> (character limit, how to write for it, tokens to sample: a 135M model rambles if let)
@@ -99,8 +99,7 @@ class SocialRewrite(Task):
             "x", description="Where the post goes: its length and tone.")
         n: int = Field(3, ge=1, le=10, description="How many rewrites.")
         seed: int = Field(0, description="Sampling seed: the same seed gives the same posts.")
-        ideas: bool | None = Field(None, description="Also list the small copy model's own lines apart, as "
-                                   "unchecked ideas (default: the copy_ideas setting, off).")
+        ideas: IdeasOption = None
 
     engine = staticmethod(copy_engine)
     copy_fields = ("post",)  # what the model writes: the keys of copy_prompts()

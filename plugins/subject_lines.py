@@ -22,7 +22,7 @@ from botkit.tasks import (
 )
 from botkit.tasks.brand_voice import copy_engine
 from botkit.tasks.brief_copy import composer
-from botkit.tasks.copy import CopyPrompt
+from botkit.tasks.copy import CopyPrompt, IdeasOption
 from botkit.tasks.copy_checks import brand_words_prompt, check_report, origin_mark, with_note
 
 SUBJECT_LIMIT = 60
@@ -64,8 +64,7 @@ class SubjectLines(Task):
         preview: bool = Field(False, description="Also write preview text for each.")
         audience: str = Field("", description="Who the email is for (default: the brand's audience).")
         seed: int = Field(0, description="Sampling seed: the same seed gives the same lines.")
-        ideas: bool | None = Field(None, description="Also list the small copy model's own lines apart, as "
-                                   "unchecked ideas (default: the copy_ideas setting, off).")
+        ideas: IdeasOption = None
 
     engine = staticmethod(copy_engine)
     copy_fields = ("subject",)  # what the model writes: the keys of copy_prompts()

@@ -62,14 +62,14 @@ class Checked(list):
             return ""
         failing = ", ".join(f"{name} ({n})" for name, n in self.failed.most_common())
         got = f"only {len(self)} of {self.asked}" if self else f"none of the {self.asked}"
+        composed = f"{got} variants asked for passed the checks as lines made of the brief's words"
         if self.ideas_off:  # the model was not asked: its lines are not worth a person's time by default
-            return (f"{got} variants asked for passed the checks as lines made of the brief's words ({self.sampled} "
-                    f"lines; failed: {failing or 'none'}); the small copy model's own lines are not shown (option "
-                    f"ideas=true lists them apart, unchecked), and a stronger copy model writes more")
+            return (f"{composed} ({self.sampled} lines; failed: {failing or 'none'}); the small copy model's own "
+                    f"lines are not shown (option ideas=true lists them apart, unchecked), and a stronger copy "
+                    f"model writes more")
         if self.ideas:  # the model's lines passed too, but are not shown as variants
-            return (f"{got} variants asked for passed the checks as lines made of the brief's words "
-                    f"({self.sampled} candidates; failed: {failing or 'none'}); the copy model's own lines are "
-                    f"set apart as ideas, and a stronger copy model writes more")
+            return (f"{composed} ({self.sampled} candidates; failed: {failing or 'none'}); the copy model's own "
+                    f"lines are set apart as ideas, and a stronger copy model writes more")
         return (f"{got} variants asked for passed the checks ({self.sampled} candidates sampled; "
                 f"failed: {failing or 'none'}); try another seed or a stronger model")
 
@@ -151,7 +151,7 @@ def best_of_n_step(bot, prompt, *, keep: int, limit: int, seed: int, max_new_tok
     scorer = scorer or copy_scorer(bot)
     decoding = bot.settings.decoding.merged(max_new_tokens=max_new_tokens, seed=seed)
     engine, caution = (copy_engine(bot), copy_caution(bot)) if copy_model else (bot.engine, "")
-    ideas = getattr(bot.settings, "copy_ideas", False) if ideas is None else ideas
+    ideas = bot.settings.copy_ideas if ideas is None else ideas
 
     def run(brief: str) -> Checked:
         checks = CopyChecks(bot, brief, brand_words=brand_words)

@@ -1,12 +1,20 @@
 """Clean-ups for short copy a small model writes: the first usable line, its whole sentences within a
 limit, and the loops small models fall into (a line is never cut mid-sentence: a cut line is not copy);
-and `CopyPrompt`, what a copy task asks the model for one field of its output."""
+`CopyPrompt`, what a copy task asks the model for one field of its output; and `IdeasOption`, the copy
+tasks' shared `ideas` option."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import Field
+
+# Every copy task's `ideas` option: None takes the `copy_ideas` setting (`best_of_n_step`).
+IdeasOption = Annotated[bool | None, Field(description="Also list the small copy model's own lines apart, as "
+                                                       "unchecked ideas (default: the copy_ideas setting, off).")]
 
 _LABEL = r"^\s*(subject(?: line)?|headline|title|preview(?: text)?|(?:meta )?description)\s*:\s*"
 
