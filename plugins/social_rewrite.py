@@ -13,7 +13,7 @@ from botkit.hookspecs import hookimpl
 from botkit.knowledge.terms import STOPWORDS, WORD, bare
 from botkit.tasks import Task, TaskOptions, best_of_n_step, chat_prompt
 from botkit.tasks.brand_voice import copy_engine
-from botkit.tasks.brief_copy import archive_beside, archive_hashtags, composer
+from botkit.tasks.brief_copy import archive_hashtags, bot_archive, composer
 from botkit.tasks.copy import CopyPrompt, IdeasOption
 from botkit.tasks.copy_checks import brand_words_prompt, check_report, origin_mark, with_note
 
@@ -121,7 +121,7 @@ class SocialRewrite(Task):
         def rows(state: dict) -> list[dict]:
             texts = [c.text for c in state["posts"]]
             if options.platform == "instagram":
-                known = archive_hashtags(bot.brand, archive_beside(getattr(bot.settings, "brand", None)))
+                known = archive_hashtags(bot.brand, bot_archive(bot))
                 texts = [with_hashtags(t, state["text"], bot.brand.name, known) for t in texts]
             return state["posts"].like([{"post": t, "characters": len(t), "score": round(c.score, 3),
                                        "written_by": c.written_by} for t, c in zip(texts, state["posts"])])

@@ -309,8 +309,7 @@ def composer(bot, limit: int, kind: str = "subject"):
     """`compose` for `bot`'s brand and one field `kind` (its closings from the archive beside its
     profile; a meta description, which search results show whole, may also end on the brand's tagline):
     brief -> lines."""
-    closings = [] if kind == "headline" else brand_closings(bot.brand, archive_beside(getattr(bot.settings, "brand",
-                                                                                                 None)))
+    closings = [] if kind == "headline" else brand_closings(bot.brand, bot_archive(bot))
     tagline = (bot.brand.tagline or "").strip() if kind == "meta" else ""
 
     def lines(brief: str) -> list[str]:
@@ -327,6 +326,11 @@ def archive_beside(profile: Path | None) -> Path | None:
         return None
     path = (Path(profile) if Path(profile).is_dir() else Path(profile).parent) / ARCHIVE_NAME
     return path if path.exists() else None
+
+
+def bot_archive(bot) -> Path | None:
+    """The copy archive beside `bot`'s brand profile, if there is one."""
+    return archive_beside(getattr(bot.settings, "brand", None))
 
 
 def archive_hashtags(brand, archive: Path | None) -> list[str]:
