@@ -108,21 +108,63 @@ def says_key(text: str, key: tuple[set[str], int]) -> bool:
     return bool(wanted) and len(wanted & stems_and_figures(text)) >= needed
 
 
+def fact_of(data: dict) -> tuple[list[dict], list[str], object]:
+    """What a grounded row's answer must say, from its `sources` JSON: (the sources holding the fact, the
+    fact's source sentences, the test of a text saying it). The fact is the row's `expected` one (the
+    sources whose text holds it); in a row without one, the `key_content` of the sentence the quote would
+    show, so that dropping it does not pay."""
+    from botkit.evidence import Evidence
+    from botkit.grounding import quote_answer
+    from botkit.knowledge.store import Chunk
+
+    expected = [e.lower() for e in data.get("expected") or []]
+    holding = [s for s in data["sources"] if any(e in s["chunk"]["text"].lower() for e in expected)]
+    if expected:
+        return holding, [s["sentence"] for s in holding or data["sources"][:1]], \
+            lambda text: any(e in text.lower() for e in expected)
+    evidence = [Evidence(s["sentence"], Chunk(**s["chunk"]), s["score"]) for s in data["sources"]]
+    number = {s["chunk"]["id"]: s["n"] for s in data["sources"]}
+    quote = first_sentence(quote_answer(evidence, number_of(number), data["question"], data["brand"],
+                                        max_sentences=1))
+    return holding, [quote], lambda text: says_key(text, key_content(quote, data["question"]))
+
+
+def judge_draft(data: dict, draft: str, embedder, answer_sentences: int = 1) -> dict:
+    """A draft to a grounded row (`data`: its `sources` JSON) as chat would show it: `text` and `grounding`
+    (generated | quoted) from the real grounding check (CheckedAnswer), `copied` (the copy test `botkit eval
+    grounding` counts copies by), `says_fact`, `cites_fact` (a citation of a source holding the fact: the
+    expected fact's when the row names one, else the best source), and `phrased`: in the model's own
+    checked words with the fact."""
+    from botkit.evidence import Evidence
+    from botkit.feedback.evaluation.grounding import COPIED_SHARE, copied_share
+    from botkit.grounding import cited_numbers
+    from botkit.knowledge.store import Chunk
+    from botkit.streaming import CheckedAnswer
+
+    evidence = [Evidence(s["sentence"], Chunk(**s["chunk"]), s["score"]) for s in data["sources"]]
+    number = {s["chunk"]["id"]: s["n"] for s in data["sources"]}
+    answer = CheckedAnswer(data["question"], evidence, embedder, number_of(number),
+                           allowed=data["brand"], max_sentences=answer_sentences, private=data["system"])
+    answer.feed(draft)
+    answer.finish()
+    holding, _, says = fact_of(data)
+    copied = copied_share(answer.text, [s["chunk"]["text"] for s in data["sources"]]) >= COPIED_SHARE
+    says_fact = says(answer.text)
+    right = {s["n"] for s in holding or data["sources"][:1]}
+    return {"text": answer.text, "grounding": answer.grounding, "copied": copied, "says_fact": says_fact,
+            "cites_fact": bool(right & set(cited_numbers(draft))),
+            "phrased": answer.grounding == "generated" and not copied and says_fact}
+
+
 def grounding_reward(embedder, answer_sentences: int = 1):
     """The grounding reward of a completion to a grounded chat (rows carry `sources`, see
     `grounded_prompts`). 1.5 when the answer shown is in the model's own words (it passes the grounding
     check and is no copy of a source sentence by `copied_share`, the test `botkit eval grounding` counts
-    copies by) and says the fact (the row's `expected` fact; in a row without one, the `key_content` of the
-    sentence the quote would show), +0.5 when it cites the source holding the fact (the expected fact's
-    source when the row names one, else the best source). Any other draft (failed, copied, or phrased
-    without the fact) earns up to PARTIAL for the share of the fact's source sentence its first sentence
-    says, half that for a copy: what a quote would. Minus 0.25 per 15 words over SHORT_WORDS (at most 0.5).
-    0 for a chat without sources."""
-    from botkit.evidence import Evidence
+    copies by) and says the fact (`fact_of`), +0.5 when it cites the source holding the fact (see
+    `judge_draft`). Any other draft (failed, copied, or phrased without the fact) earns up to PARTIAL for
+    the share of the fact's source sentence its first sentence says, half that for a copy: what a quote
+    would. Minus 0.25 per 15 words over SHORT_WORDS (at most 0.5). 0 for a chat without sources."""
     from botkit.feedback.evaluation.grounding import COPIED_SHARE, copied_share
-    from botkit.grounding import cited_numbers, quote_answer
-    from botkit.knowledge.store import Chunk
-    from botkit.streaming import CheckedAnswer
 
     def grounding(prompts, completions, sources=None, **kwargs) -> list[float]:
         scores = []
@@ -131,35 +173,17 @@ def grounding_reward(embedder, answer_sentences: int = 1):
                 scores.append(0.0)
                 continue
             data, draft = json.loads(meta), completion_text(completion)
-            evidence = [Evidence(s["sentence"], Chunk(**s["chunk"]), s["score"]) for s in data["sources"]]
-            number = {s["chunk"]["id"]: s["n"] for s in data["sources"]}
-            answer = CheckedAnswer(data["question"], evidence, embedder, number_of(number),
-                                   allowed=data["brand"], max_sentences=answer_sentences, private=data["system"])
-            answer.feed(draft)
-            answer.finish()
-            expected = [e.lower() for e in data.get("expected") or []]
-            holding = [s for s in data["sources"] if any(e in s["chunk"]["text"].lower() for e in expected)]
-            if expected:
-                fact_sentences = [s["sentence"] for s in holding or data["sources"][:1]]
-                says_fact = any(e in answer.text.lower() for e in expected)
-            else:
-                # No expected fact: the one the quote would show, so that dropping it does not pay.
-                quote = first_sentence(quote_answer(evidence, number_of(number), data["question"], data["brand"],
-                                                    max_sentences=1))
-                fact_sentences = [quote]
-                says_fact = says_key(answer.text, key_content(quote, data["question"]))
-            texts = [s["chunk"]["text"] for s in data["sources"]]
-            if answer.grounding == "generated" and copied_share(answer.text, texts) < COPIED_SHARE and says_fact:
-                right = {s["n"] for s in holding or data["sources"][:1]}
-                score = 1.5 + 0.5 * bool(right & set(cited_numbers(draft)))
+            verdict = judge_draft(data, draft, embedder, answer_sentences)
+            if verdict["phrased"]:
+                score = 1.5 + 0.5 * verdict["cites_fact"]
             else:
                 # Failed, copied or without the fact: the share of the fact's sentence said, so that groups
                 # where every sample falls short still have something to learn from, halved for the words
                 # copied from a source (else the surest partial reward is the source sentence word for word,
                 # which passes the check but is not the model's phrasing: a copy earns at most half a
                 # PARTIAL, a quote's worth).
-                said = first_sentence(draft)
-                score = (PARTIAL * max(covered(said, s) for s in fact_sentences)
+                said, texts = first_sentence(draft), [s["chunk"]["text"] for s in data["sources"]]
+                score = (PARTIAL * max(covered(said, s) for s in fact_of(data)[1])
                          * (1 - 0.5 * min(1.0, copied_share(said, texts) / COPIED_SHARE)))
             # In steps, not per word: GRPO scales each group's rewards by their spread, so a per-word
             # penalty would turn a group of failed drafts a few words apart into a strong signal.
