@@ -28,8 +28,8 @@ CHAT = [{"role": "system", "content": "You are a helpful assistant for Kettlebro
 def timed_stream(engine, options: DecodingOptions, cold: bool = False) -> tuple[float, float, int]:
     """(seconds to the first piece, decode tokens/s after it, completion tokens). `cold` forgets the
     prompt llama.cpp keeps cached from the previous call, so the whole prompt is read again."""
-    if cold and hasattr(engine, "_kv_tokens"):
-        engine._kv_tokens = []
+    if cold and hasattr(engine, "cells"):
+        engine.cells.prefix = []
     start = time.perf_counter()
     first = None
     for item in engine.stream(CHAT, options):
@@ -116,7 +116,7 @@ def main() -> None:
         for _ in range(args.runs):
             runs.append(timed_stream(engine, plain))
             if name == "llamacpp":
-                raw.append(raw_llamacpp(str(engine.gguf), threads, runs[-1][2], engine._chat_tokens(CHAT)))
+                raw.append(raw_llamacpp(str(engine.gguf), threads, runs[-1][2], engine.chat_tokens(CHAT)))
         default_runs = [timed_stream(engine, DecodingOptions(max_new_tokens=args.tokens)) for _ in range(args.runs)]
         result["engines"][name] = {
             "tok_s": round(max(r[1] for r in runs), 1),

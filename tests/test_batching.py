@@ -113,3 +113,44 @@ def test_a_reader_that_leaves_a_batch_does_not_hold_up_the_others(engine):
     assert "blue" in got[0][-1].text.lower() and got[1][-1].completion_tokens >= 1
     # The model is free again at once: the next call is served.
     assert "blue" in batcher.generate(CHATS[0], GREEDY).text.lower()
+
+
+def answer_alone(batch, chat, options) -> tuple[object, Generation, int]:
+    """One chat through a running batch by itself: (its row, its generation, tokens decoded for it)."""
+    before = batch.cells.tokens_decoded
+    row = batch.join(chat, options)
+    while row.finish is None:
+        batch.step()
+    generation = batch.result(row)
+    batch.leave(row)
+    batch.release()
+    return row, generation, batch.cells.tokens_decoded - before
+
+
+def test_a_chat_asked_again_reads_only_its_last_prompt_token_and_answers_the_same(engine):
+    """A finished chat's cells stay (parked) while the batch runs on and between batches, so a support
+    question asked again costs its reply, not its prompt; anything else the engine runs drops them."""
+    batch = engine.continuous_batch()
+    chat = [{"role": "system", "content": "You answer briefly."}, *REPEATS[1]]
+    first, answer, cost = answer_alone(batch, chat, GREEDY)
+    answer_alone(batch, REPEATS[2], GREEDY)  # another chat in between
+    again, repeat, repeat_cost = answer_alone(batch, chat, GREEDY)
+    assert again.start == len(again.prompt) - 1
+    assert repeat.text == answer.text and "red" in repeat.text.lower()
+    assert repeat_cost <= answer.completion_tokens + 1 < cost
+    engine.generate(REPEATS[0], GREEDY)  # the engine's own call clears what serving parked
+    assert not engine.cells.parked
+    assert answer_alone(batch, chat, GREEDY)[0].start < again.start
+
+
+def test_parked_chats_give_way_when_cells_run_short(engine):
+    engine.generate(CHATS[1], GREEDY)  # nothing parked from before
+    batch = engine.continuous_batch()
+    for chat in REPEATS:
+        answer_alone(batch, chat, GREEDY)
+    assert len(engine.cells.parked) == len(REPEATS)
+    every_cell = engine.context_window - engine.count_tokens(CHATS[1]) - 1
+    row = batch.join(CHATS[1], GREEDY.merged(max_new_tokens=every_cell))
+    assert row is not None and len(engine.cells.parked) < len(REPEATS)
+    batch.leave(row)
+    batch.release()
