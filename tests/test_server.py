@@ -395,28 +395,44 @@ def ask_body(question=QUESTION, **extra):
     return {"model": "botkit", "messages": [{"role": "user", "content": question}], **extra}
 
 
+class HeldEngine(ScriptedEngine):
+    """Writes its draft but holds its last word until `sent` is set (the client has a first sentence), or
+    60 s; `held_until_sent`: whether the client's first sentence came while the model was still writing."""
+
+    def __init__(self, draft: str):
+        super().__init__(draft)
+        self.sent, self.held_until_sent = threading.Event(), None
+
+    def stream(self, messages, options):
+        last = len(self.draft.split(" ")) - 1
+        for i, piece in enumerate(super().stream(messages, options)):
+            if i == last:
+                self.held_until_sent = self.sent.wait(timeout=60)
+            yield piece
+
+
 def test_checked_sentences_stream_as_they_pass_before_the_answer_is_done(served_home, embedder):
     from botkit.server.app import create_app
 
-    engine = ScriptedEngine(f"{GOOD} {MORE}", delay=0.1)
+    engine = HeldEngine(f"{GOOD} {MORE}")
     settings = load_settings(home=served_home).model_copy(update={"answer_sentences": 2})
     server = InProcessServer(create_app(settings, auth=False, engine=engine, embedder=embedder))
     try:
-        arrivals, started = [], time.monotonic()
-        with httpx.stream("POST", server.url + "/v1/chat/completions", json=ask_body(stream=True), timeout=60) as r:
+        arrivals = []
+        with httpx.stream("POST", server.url + "/v1/chat/completions", json=ask_body(stream=True), timeout=90) as r:
             for line in r.iter_lines():
                 if line.startswith("data: {"):
                     chunk = json.loads(line[6:])
                     for choice in chunk["choices"]:
-                        arrivals.append((time.monotonic() - started, choice["delta"].get("content"),
-                                         choice["finish_reason"]))
+                        arrivals.append((choice["delta"].get("content"), choice["finish_reason"]))
+                        if choice["delta"].get("content"):
+                            engine.sent.set()
     finally:
         server.stop()
-    contents = [(t, c) for t, c, _ in arrivals if c]
-    assert [c for _, c in contents] == [GOOD, f" {MORE}", " [1]"]
-    # The first sentence was sent while the model was still writing the second (11 words, 0.1 s each).
-    assert contents[1][0] - contents[0][0] > 0.8
-    assert arrivals[-1][2] == "stop"
+    assert [c for c, _ in arrivals if c] == [GOOD, f" {MORE}", " [1]"]
+    # The first sentence reached the client while the model still had the second's last word to write.
+    assert engine.held_until_sent is True
+    assert arrivals[-1][1] == "stop"
 
 
 def test_requests_past_the_queue_bound_get_429_with_retry_after(serve):
