@@ -1,5 +1,6 @@
 """Grounded answers before and after `botkit train rl --reward grounding`: answer the run's held-out
-questions with the base and the version through the same engine and bot pipeline, and count the
+questions with the base, the warm start (VERSION-warm, when the run had one) and the version through the
+same engine and bot pipeline, and count the
 answers shown in the model's own checked words, the right facts (with a citation holding them) and
 the quotes. The README's "Verifiable rewards" figures come from it.
 
@@ -63,9 +64,15 @@ def main() -> None:
     settings = load_settings()
     from botkit.jsonl import read_jsonl
 
+    from botkit.feedback.registry import ModelRegistry
+
     questions = heldout_questions(settings, args.version) if not args.questions else read_jsonl(args.questions)
-    report = {name: measure(settings, model, questions, args.batch)
-              for name, model in (("base", args.base), ("version", args.model or args.version))}
+    # A run with a warm start (`--warm_start_epochs`) registered its SFT stage as VERSION-warm: measured
+    # between the base and the version, so each stage's share is seen on the same tree in one process.
+    warm = f"{args.version}-warm"
+    stages = [("base", args.base), *([("warm start", warm)] if ModelRegistry.open(settings).get(warm) else []),
+              ("version", args.model or args.version)]
+    report = {name: measure(settings, model, questions, args.batch) for name, model in stages}
     if args.json:
         print(json.dumps(report, indent=2))
         return

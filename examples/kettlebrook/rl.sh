@@ -18,6 +18,8 @@ cd "$(dirname "$0")/../.."
 BOTKIT=${BOTKIT:-.venv/bin/botkit}
 PY=${PY:-.venv/bin/python}
 STEPS=${STEPS:-10}
+WARM_EPOCHS=${WARM_EPOCHS:-1}  # the SFT warm start on phrasing targets (version $OUT-warm); 0: GRPO from the base
+WARM_LR=${WARM_LR:-1e-3}
 OUT=${OUT:-kb-grounded}
 export BOTKIT_HOME=${BOTKIT_HOME:-$(mktemp -d "${TMPDIR:-/tmp}/botkit-rl.XXXXXX")}
 export BOTKIT_ENGINE=transformers  # the engine training samples with, for the base and the version alike
@@ -29,7 +31,8 @@ echo "BOTKIT_HOME=$BOTKIT_HOME" >&2
   --train_questions "$K/knowledge/product-questions.jsonl" "$K/feedback/demo_prompts.jsonl" \
                     "$K/feedback/sample_pairs.jsonl" \
   --num_generations 8 --per_device_train_batch_size 8 --temperature 0.8 --max_completion_length 32 \
-  --learning-rate 1e-3 --beta 0 --max-steps "$STEPS" --save_steps 2 --out "$OUT" --json "$@" > "$BOTKIT_HOME/rl_train.json"
+  --learning-rate 1e-3 --beta 0 --max-steps "$STEPS" --save_steps 2 --out "$OUT" \
+  --warm_start_epochs "$WARM_EPOCHS" --warm_start_learning_rate "$WARM_LR" --json "$@" > "$BOTKIT_HOME/rl_train.json"
 "$PY" bench/rl_phrasing.py --version "$OUT" --json > "$BOTKIT_HOME/rl_phrasing.json"
 "$PY" - "$BOTKIT_HOME/rl_phrasing.json" <<'PY'
 import json, sys

@@ -44,6 +44,19 @@ class RLRunConfig(GRPOConfig, BotkitFields):
                 f"within cosine {NEAR_HELDOUT} of a held-out one is left out, so no held-out figure is learned "
                 "from its paraphrase."})
 
+    warm_start_epochs: float = field(default=0.0, metadata={
+        "help": "With --reward grounding: before GRPO, supervised fine-tuning (LoRA) for this many epochs on the "
+                "training chats (the serving chats, whole) with phrasing targets: a short answer rephrased from "
+                "the source sentence holding the fact, kept only when the grounding check passes it in words the "
+                "copy test does not count as a copy (`phrasing.py`). Registered as version OUT-warm; GRPO "
+                "continues its adapter. The base rarely writes a draft the check passes in its own words, so "
+                "GRPO's groups have nothing to prefer without it. 0: no warm start."})
+    warm_start_learning_rate: float = field(default=5e-4, metadata={
+        "help": "The warm start's learning rate (its LoRA and seed are the run's)."})
+    warm_start_batch_size: int = field(default=4, metadata={
+        "help": "The warm start's batch size: its chats are whole serving chats (~400 tokens here), so small "
+                "batches give more updates for the same compute."})
+
     method: ClassVar[str] = "rl"
 
 
@@ -77,6 +90,30 @@ def extra_questions(paths: list[str], heldout: list[dict], bot) -> tuple[list[di
         near = {q for q, row in zip(questions, similar) if row.max() >= NEAR_HELDOUT}
     kept = [q for q in asked.values() if q["question"] not in near]
     return grounded_prompts(bot, kept), len(near)
+
+
+def warm_start(config: RLRunConfig, train: list[dict], name: str, settings) -> dict:
+    """SFT (LoRA) on the grounded `train` rows that get a phrasing target, registered as version `name` (a
+    tenth of them held out for its loss); returns the version with `examples` and `without_target` counts."""
+    from botkit.dialogue import Bot
+    from botkit.feedback.training.config import load_config
+    from botkit.feedback.training.phrasing import phrasing_examples
+    from botkit.feedback.training.sft import SFTRunConfig, train_sft
+
+    rows, without = phrasing_examples([r for r in train if r.get("sources")], Bot(settings).embedder,
+                                      settings.answer_sentences)
+    if len(rows) < SFTRunConfig.min_examples:
+        raise BotkitError(f"the warm start found phrasing targets for {len(rows)} of {len(rows) + without} training "
+                          "questions: too few to train on (give more with --train_questions)")
+    sft = load_config(SFTRunConfig, profile=config.profile, **{
+        "model": config.model, "parent": config.parent, "peft": config.peft, "lora_r": config.lora_r, "lora_alpha": config.lora_alpha,
+        "lora_dropout": config.lora_dropout, "lora_target_modules": config.lora_target_modules,
+        "num_train_epochs": config.warm_start_epochs, "learning_rate": config.warm_start_learning_rate,
+        "per_device_train_batch_size": config.warm_start_batch_size, "seed": config.seed,
+        "test_fraction": 0.1, "max_length": 2048, "save_strategy": "no"})
+    version = train_sft(sft, rows, name, source=f"phrasing targets for {len(rows)} training questions",
+                        settings=settings)
+    return {**version, "examples": len(rows), "without_target": without}
 
 
 def heldout_rewards(model, tokenizer, funcs: list, weights: list[float] | None, rows: list[dict],
@@ -125,6 +162,8 @@ def train_rl(config: RLRunConfig, rows: list[dict], out: str, *, source: str, re
         raise BotkitError("--reward grounding scores answers against the sources in their prompts: give --data "
                           "a file of `question` lines (e.g. an eval set), answered from this home's documents")
     funcs = reward_functions(rewards_of(config), settings)  # a typo in a version fails before the run starts
+    if config.warm_start_epochs and "grounding" not in config.reward:
+        raise BotkitError("--warm_start_epochs trains on phrasing targets for grounded chats: add --reward grounding")
     if config.train_questions and "grounding" not in config.reward:
         raise BotkitError("--train_questions adds grounded chats for --reward grounding")
     for path in config.train_questions:
@@ -143,6 +182,11 @@ def train_rl(config: RLRunConfig, rows: list[dict], out: str, *, source: str, re
             more, near = extra_questions(config.train_questions, heldout, Bot(settings))
             extra.update(rows=[r for r in more if r["question"] not in own], near=near)
             train = train + extra["rows"]
+        if config.warm_start_epochs:
+            warm = warm_start(config, train, f"{out}-warm", settings)
+            extra["warm"] = {"warm_start_version": warm["name"], "warm_start_examples": warm["examples"],
+                             "warm_start_rows_without_target": warm["without_target"]}
+            config.parent = warm["name"]
         policy = load_policy(config, settings)
         policy.tokenizer.padding_side = "left"  # generation pads on the left
         # A grounded chat was fitted to the model's budget by the bot and stays whole; other prompts are cut.
@@ -159,6 +203,7 @@ def train_rl(config: RLRunConfig, rows: list[dict], out: str, *, source: str, re
                                   config.max_completion_length),
                 "rewards": [f.__name__ for f in funcs], "reward_model": config.reward_model,
                 "train_prompts": len(train) + len(extra["rows"]), "steps": trainer.state.global_step,
+                **extra.get("warm", {}),
                 **({"extra_train_prompts": len(extra["rows"]), "extra_left_out_near_heldout": extra["near"]}
                    if config.train_questions else {})}
 

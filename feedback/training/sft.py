@@ -23,7 +23,8 @@ class SFTRunConfig(SFTConfig, BotkitFields):
 
 
 def sft_examples(rows: list[dict], tokenizer, config: SFTRunConfig) -> list[dict]:
-    """Rows in one TRL format: plain `text`, or a conversational prompt (cut from the left) + completion."""
+    """Rows in one TRL format: plain `text`, or a conversational prompt (cut from the left, unless it is a
+    grounded chat) + completion."""
     if any("text" in r for r in rows):
         if not all("text" in r for r in rows):
             raise BotkitError("mix of plain 'text' lines and prompt/response lines: use one kind per file")
@@ -36,7 +37,10 @@ def sft_examples(rows: list[dict], tokenizer, config: SFTRunConfig) -> list[dict
             prompt, completion = r["messages"][:-1], r["messages"][-1]["content"]
         else:
             prompt, completion = r["prompt"], r["completion"]
-        out.append({"prompt": truncate_prompt_left(as_chat(prompt), tokenizer, config.max_prompt_length),
+        # A grounded chat (`sources`: the RL warm start's) is the serving chat the bot fitted to the model's
+        # budget: it stays whole, as it will be at inference; other prompts are cut from the left.
+        out.append({"prompt": as_chat(prompt) if r.get("sources") else
+                    truncate_prompt_left(as_chat(prompt), tokenizer, config.max_prompt_length),
                     "completion": [{"role": "assistant", "content": completion}]})
     return out
 

@@ -1,0 +1,69 @@
+"""Phrasing targets for the RL warm start: built from the source sentence holding the fact, each passes the
+real grounding check in words the copy test does not count as a copy; a row no rephrasing can answer gets
+none; the warm start's SFT rows are the serving chats, whole."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from botkit.feedback.evaluation.grounding import COPIED_SHARE, copied_share
+from botkit.feedback.training.phrasing import candidates, phrasing_examples, phrasing_target
+from botkit.feedback.training.rewards import grounded_prompts, judge_draft
+
+QUESTIONS = [
+    {"question": "How long is the warranty on the Zephyr 3000 kettle?", "expected": ["seven years"]},
+    {"question": "What's the price of the grinder and gooseneck kettle bundle?", "expected": ["$219"]},
+    {"question": "How much do you charge for faster delivery?", "expected": ["$14.95"]},
+]
+
+
+@pytest.fixture
+def rows(bot):
+    return grounded_prompts(bot, QUESTIONS)
+
+
+def test_a_target_passes_the_check_in_words_that_are_no_copy(bot, rows):
+    warranty = next(r for r in rows if "warranty" in r["question"])
+    target = phrasing_target(warranty, bot.embedder)
+    assert target and target.endswith("].")
+    data = json.loads(warranty["sources"])
+    verdict = judge_draft(data, target, bot.embedder)
+    assert verdict["grounding"] == "generated" and verdict["says_fact"] and verdict["cites_fact"]
+    texts = [s["chunk"]["text"] for s in data["sources"]]
+    assert copied_share(target, texts) < COPIED_SHARE
+    assert all(target.split(" [")[0] not in text for text in texts)  # no source sentence restated
+
+
+def test_a_row_whose_fact_no_source_sentence_says_gets_no_target(bot, rows):
+    warranty = next(r for r in rows if "warranty" in r["question"])
+    data = json.loads(warranty["sources"])
+    unanswerable = {**warranty, "sources": json.dumps({**data, "expected": ["eleven years"]})}
+    assert phrasing_target(unanswerable, bot.embedder) is None
+
+
+def test_rephrasings_use_the_questions_words_the_brands_we_and_drop_what_was_not_asked():
+    says_seven = lambda text: "seven" in text  # noqa: E731
+    made = candidates("The Zephyr 3000 electric kettle is covered for seven years from the date of purchase.",
+                      says_seven, "Kettlebrook", "How long is the warranty on the Zephyr 3000 kettle?")
+    assert "Your Zephyr 3000 is covered for seven years" in made
+    assert any(c.endswith("seven years") for c in made)  # the clause the question did not ask about dropped
+    assert not any(c.startswith("The warranty") for c in made)  # the question's words name another subject
+    made = candidates("Kettlebrook does not run Black Friday sales.", lambda t: "not run" in t, "Kettlebrook")
+    assert made[0] == "We do not run Black Friday sales"
+    made = candidates("The Brookside 4-Slice Toaster weighs 6.8 pounds.", lambda t: "6.8" in t, "Kettlebrook",
+                      "How heavy is the big four-slice toaster?")
+    assert made[:2] == ["The big four-slice toaster weighs 6.8 pounds", "It weighs 6.8 pounds"]
+
+
+def test_the_warm_start_trains_on_the_serving_chat_whole(bot, rows, tiny_engine):
+    from botkit.feedback.training.sft import SFTRunConfig, sft_examples
+
+    examples, without = phrasing_examples(rows, bot.embedder)
+    assert examples and len(examples) + without == len(rows)
+    config = SFTRunConfig(output_dir="unused", bf16=False, max_prompt_length=16)  # far shorter than any grounded chat
+    shaped = sft_examples(examples, tiny_engine.tokenizer, config)
+    for example, row in zip(shaped, examples):
+        assert example["prompt"] == bot.grounded_chat(row["question"]).messages
+        assert example["completion"] == [{"role": "assistant", "content": row["completion"]}]
