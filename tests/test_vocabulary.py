@@ -56,3 +56,15 @@ def test_two_unknown_words_side_by_side_weigh_as_much_as_half_the_question():
     assert unknown_share("Does your loyalty scheme get me free delivery on bread and cake orders?", vocabulary) >= 0.5
     # One unknown word among known ones ("gluten") is still a small share.
     assert unknown_share("Do you deliver gluten free bread and cakes?", vocabulary) < 0.5
+
+
+def test_another_form_of_a_word_the_documents_use_is_known():
+    # The one-cut stem splits some forms of one word ("servers" -> "server", "server" -> "serv"; "bring" -> "br",
+    # "brings" -> "bring"): a customer who says the other form is not asking about something unknown.
+    from botkit.knowledge.terms import terms, unknown_share, unknown_words
+
+    vocabulary = terms("Lumen runs on its own server. Each import brings in your notes. Older versions stay.")
+    assert unknown_words("Can we run Lumen on our own servers?", vocabulary) == set()
+    assert unknown_words("How many notes can I bring in?", vocabulary) == set()
+    assert unknown_words("What is the oldest version?", vocabulary) == set()
+    assert unknown_share("Do you sell fridges?", vocabulary) == 1.0

@@ -48,6 +48,41 @@ def drop_final_e(stem_: str) -> str:
 STORED_IRREGULAR = {_suffix_stem(plural): stem(single) for plural, single in IRREGULAR_PLURALS.items()}
 
 
+# Suffixes taken off one after another to tell two forms of one word apart where the one-cut stem cannot:
+# "servers" -> "server" but "server" -> "serv"; "oldest" / "older"; "bring" -> "br" but "brings" -> "bring".
+_INFLECTION = re.compile(r"(?:ies|es|s|ed|ing|er|est|ly)$")
+
+
+def inflections(word: str) -> set[str]:
+    """The stems `word` may share with another form of it: its stem, and the stems left after one or two
+    suffixes come off (never under three letters)."""
+    forms, cut = {stem(word)}, word
+    for _ in range(2):
+        shorter = _INFLECTION.sub("", cut)
+        if len(shorter) < 3 or shorter == cut:
+            break
+        cut = shorter
+        forms.add(drop_final_e(cut[:6]))
+    return forms
+
+
+_expanded_last: list = [None, 0, set()]  # the last vocabulary expanded, its size then, its expansion
+
+
+def _expanded(vocabulary: set[str]) -> set[str]:
+    """`vocabulary` (stems) with the stems its entries' other forms would have; the knowledge base hands out one
+    set until its files change, so the last one's expansion is kept."""
+    if _expanded_last[0] is not vocabulary or _expanded_last[1] != len(vocabulary):
+        _expanded_last[:] = [vocabulary, len(vocabulary), vocabulary | {f for v in vocabulary for f in inflections(v)}]
+    return _expanded_last[2]
+
+
+def known(word: str, vocabulary: set[str]) -> bool:
+    """Does the knowledge base (stems in `vocabulary`) use `word` in this or another form ("servers" where a
+    document says "server", "oldest" where one says "older")?"""
+    return stem(word) in vocabulary or bool(inflections(word) & _expanded(vocabulary))
+
+
 def content_words(text: str) -> set[str]:
     words = set()
     for token in WORD.findall(text):
@@ -86,7 +121,7 @@ def unknown_names(question: str, vocabulary: set[str]) -> set[str]:
     if question.isupper():  # shouting capitalises every word: no word stands out as a name
         return set()
     named = content_words(" ".join(_NAME.findall(question.strip()))) - GENERIC
-    return {w for w in named if stem(w) not in vocabulary and stem(w) not in STOPWORDS}
+    return {w for w in named if not known(w, vocabulary) and stem(w) not in STOPWORDS}
 
 
 def unknown_share(question: str, vocabulary: set[str]) -> float:
@@ -96,26 +131,26 @@ def unknown_share(question: str, vocabulary: set[str]) -> float:
     ("I live in France. Where are my notes stored?") is context, one unknown word among the others."""
     if unknown_names(asking_part(question), vocabulary):
         return 1.0
-    stems = _asked_stems(question)
-    if not stems:
+    words = _asked_words(question)
+    if not words:
         return 0.0
-    share = sum(s not in vocabulary for s in stems) / len(stems)
+    share = sum(not known(w, vocabulary) for w in words) / len(words)
     # Two unknown words side by side ("a referral program") name one thing the documents never mention:
     # as telling as half the words unknown, whatever the rest of the question says.
     return max(share, 0.5) if unknown_term(question, vocabulary) else share
 
 
-def _asked_stems(text: str) -> list[str]:
-    """The stems of `text`'s words that can tell what it is about: no generic business word, no -ly adverb,
-    and none whose stem is a stop word ("faster" -> "fast": the vocabulary never holds one, it is not unknown)."""
-    stems = [stem(w) for w in content_words(text) - GENERIC if not _adverb(w)]
-    return [s for s in stems if s not in STOPWORDS]
+def _asked_words(text: str) -> list[str]:
+    """`text`'s words that can tell what it is about: no generic business word, no -ly adverb, and none whose
+    stem is a stop word ("faster" -> "fast": the vocabulary never holds one, it is not unknown); one per stem."""
+    by_stem = {stem(w): w for w in sorted(content_words(text) - GENERIC) if not _adverb(w)}
+    return [w for s, w in by_stem.items() if s not in STOPWORDS]
 
 
 def unknown_words(question: str, vocabulary: set[str]) -> set[str]:
     """The stems of the words the question asks with (not what the customer says before asking) that the
     knowledge base never uses: "print" in "Can I print a whole notebook?" when no document says it."""
-    return {s for s in _asked_stems(asking_part(question)) if s not in vocabulary}
+    return {stem(w) for w in _asked_words(asking_part(question)) if not known(w, vocabulary)}
 
 
 def asking_part(message: str) -> str:
@@ -128,5 +163,5 @@ def unknown_term(question: str, vocabulary: set[str]) -> str:
     """Two neighbouring content words of `question` that the knowledge base never uses ("referral program"), or ""."""
     words = [bare(w) for w in WORD.findall(question)]
     unknown = [w if w in content_words(w) and w not in GENERIC and not _adverb(w)
-               and stem(w) not in vocabulary and stem(w) not in STOPWORDS else "" for w in words]
+               and not known(w, vocabulary) and stem(w) not in STOPWORDS else "" for w in words]
     return next((f"{a} {b}" for a, b in zip(unknown, unknown[1:]) if a and b), "")
