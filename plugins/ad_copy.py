@@ -121,11 +121,15 @@ def paired(heads: list, descs: list, brief: str = "") -> list[tuple]:
 def repeats(headline: str, description: str) -> bool:
     """Does `description` say `headline` again: open on its words ("Click-and-collect orders are held /
     Click-and-collect orders are held for 14 days ..."), or say three in five of its content words and
-    add three or fewer of its own (a closing counts)? (A description naming the headline's product among
+    add three or fewer of its own (a closing counts), or say all of a headline of three words or more? (A
+    description naming the headline's product among
     more, "Kettlebrook Circle / Join Kettlebrook Circle: 1 point for every $1", reads as an ad.)"""
     said, says = _words(headline), _words(description)
     opens = plain(description).startswith(plain(headline))
-    return bool(said) and (opens or len(said & says) >= 0.6 * len(said) and len(says - said) <= 3)
+    # A headline of three or more words said again whole, wherever ("Hot cross buns are back for Easter" /
+    # "From March 20 until April 5: hot cross buns are back for Easter."), is the ad twice.
+    again = len(said) >= 3 and said <= says or len(headline.split()) >= 3 and plain(headline) in plain(description)
+    return bool(said) and (opens or again or len(said & says) >= 0.6 * len(said) and len(says - said) <= 3)
 
 
 

@@ -13,7 +13,7 @@ from botkit.hookspecs import hookimpl
 from botkit.knowledge.terms import STOPWORDS, WORD, bare
 from botkit.tasks import Task, TaskOptions, best_of_n_step, chat_prompt
 from botkit.tasks.brand_voice import copy_engine
-from botkit.tasks.brief_copy import archive_hashtags, bot_archive, composer
+from botkit.tasks.brief_copy import archive_hashtags, bot_archive, composer, dated
 from botkit.tasks.copy import CopyPrompt, IdeasOption
 from botkit.tasks.copy_checks import brand_words_prompt, check_report, origin_mark, with_note
 
@@ -50,7 +50,8 @@ def keyword_hashtags(text: str, k: int = 5, brand: str = "", known: list[str] = 
     runs = [m.group() for m in _NAME.finditer(text)
             if " " in m.group() or not _SENTENCE_START.search(text[: m.start()])]
     runs = [[bare(w) for w in run.split() if bare(w) not in STOPWORDS] for run in runs]
-    names = ["".join(run) for run in runs if run and "".join(run) not in NOT_TAGS]
+    # Not a month or a day: "#march #monday" is no tag anyone follows.
+    names = ["".join(run) for run in runs if run and "".join(run) not in NOT_TAGS and not dated(" ".join(run))]
     words = [bare(t) for t in WORD.findall(text)]
     said = {*words, *map("".join, zip(words, words[1:]))}  # "gift card" -> #giftcard
     said |= {w[:-1] for w in said if w.endswith("s")}  # "kettles" -> #kettle

@@ -29,7 +29,10 @@ SUBJECT_LIMIT = 60
 PREVIEW_LIMIT = 90  # what most inboxes show after the subject
 SPAM_PENALTY = 0.1  # per flag: a spammy line is shown, but never first when a clean one exists
 SPAM_TRIGGERS = {
-    "free": r"(?<!-)\bfree\b(?!-)", "guarantee": r"\bguarantee[ds]?\b", "act now": r"\bact now\b", "100%": r"\b100\s?%",
+    # "Free shipping" said plainly is the offer itself (the most common shop subject line); shouted, with "!",
+    # or as a giveaway it reads as spam.
+    "free": r"(?-i:\bFREE\b)|(?<!-)\bfree\s*!|\bfree (?:gifts?|money|cash|prizes?|trials?|\w+ giveaways?)\b",
+    "guarantee": r"\bguarantee[ds]?\b", "act now": r"\bact now\b", "100%": r"\b100\s?%",
     "winner": r"\bwinners?\b", "!!!": r"!{2,}", "cash": r"\bcash\b", "urgent": r"\burgent\b",
     "limited time": r"\blimited[- ]time\b", "click here": r"\bclick here\b", "buy now": r"\bbuy now\b",
     "risk-free": r"\brisk[- ]free\b", "$$$": r"\${2,}",
@@ -66,6 +69,9 @@ class SubjectLines(Task):
         seed: int = Field(0, description="Sampling seed: the same seed gives the same lines.")
         ideas: IdeasOption = None
 
+    # A subject line needs none of the brand's words: the From field names the brand, and its 60 characters
+    # (35-50 shown by most inboxes) go to the offer and the date; a closing left no room for them.
+    brand_words = False
     engine = staticmethod(copy_engine)
     copy_fields = ("subject",)  # what the model writes: the keys of copy_prompts()
 
@@ -74,7 +80,8 @@ class SubjectLines(Task):
         audience = options.audience or bot.brand.audience or "our customers"
         system = (f"{bot.brand.system_prompt()} Write one email subject line for {audience.rstrip('.')}, "
                   f"under {SUBJECT_LIMIT} characters.{brand_words_prompt(bot)} Reply with the subject line only.")
-        return {"subject": CopyPrompt(chat_prompt(system, self.examples), SUBJECT_LIMIT, max_new_tokens=32)}
+        return {"subject": CopyPrompt(chat_prompt(system, self.examples), SUBJECT_LIMIT, brand_words=self.brand_words,
+                                      max_new_tokens=32)}
 
     def build(self, bot, options: Options):
         subject = self.copy_prompts(bot, options)["subject"]
@@ -90,6 +97,7 @@ class SubjectLines(Task):
 
         subjects = best_of_n_step(bot, subject.prompt, keep=options.n, limit=subject.limit, seed=options.seed,
                                   max_new_tokens=subject.max_new_tokens, scorer=score, copy_model=True,
+                                  brand_words=subject.brand_words,
                                   ideas=options.ideas, compose=composer(bot, subject.limit, "subject"))
         return RunnableParallel(text=RunnablePassthrough(), subjects=subjects) | RunnableLambda(rows)
 

@@ -14,7 +14,7 @@ from langchain_core.runnables import RunnableLambda
 from botkit.decoding import DecodingOptions
 from botkit.tasks.brand_voice import copy_caution, copy_engine
 from botkit.tasks.copy import ends_sentence, first_line, repeats_itself, whole_sentences
-from botkit.tasks.copy_checks import CopyChecks
+from botkit.tasks.copy_checks import BRIEF_MAY_SKIP, CopyChecks
 from botkit.tasks.model import note_call, to_chat
 from botkit.tasks.scoring import Scorer, copy_scorer, rank_scores, ranker_name
 
@@ -77,13 +77,15 @@ class Checked(list):
 def best_of_n(engine, messages: list[dict], *, samples: int, keep: int, limit: int, scorer: Scorer,
               decoding: DecodingOptions, clean: Callable[[str], str] = first_line,
               check: Checker | None = None, rounds: int = ROUNDS, composed: list[str] = (),
-              prefer_brief: bool = False, model_ideas: bool = False, caution: str = "", ideas: bool = True) -> Checked:
+              prefer_brief: bool = False, model_ideas: bool = False, caution: str = "", ideas: bool = True,
+              soft: tuple[str, ...] = BRIEF_MAY_SKIP) -> Checked:
     """Up to `keep` distinct candidates of at most `limit` characters that pass `check`, best first.
 
     Samples `samples` at a time (seeded, so runs repeat; each round the next seed) for at most
     `rounds` batches; a candidate over the limit keeps its first whole sentences that fit, else it is
     dropped: never cut mid-sentence (a cut line is not copy). `composed` lines (made of the brief's own
-    words) are checked and ranked beside the samples, and marked `written_by="brief"`; `prefer_brief`
+    words) are checked and ranked beside the samples, and marked `written_by="brief"` (they may fail the
+    `soft` checks: those are counted, but the line is the person's own words); `prefer_brief`
     shows those that pass before any of the model's, in the composer's order (best first, and varied);
     `model_ideas` (for a model whose own lines read as nonsense) shows only those, and the model's
     lines that passed (one round of samples) apart as `ideas`, or, without `ideas`, the model is not asked
@@ -95,18 +97,18 @@ def best_of_n(engine, messages: list[dict], *, samples: int, keep: int, limit: i
     passed: list[str] = []
     failed: Counter = Counter()
 
-    def judge(texts: list[str], verdicts: list[list[str]]) -> None:
-        """Add `check`'s findings to each text's `verdicts`, count them, keep the texts with none."""
+    def judge(texts: list[str], verdicts: list[list[str]], skip: tuple[str, ...] = ()) -> None:
+        """Add `check`'s findings to each text's `verdicts`, count them, keep the texts with none but `skip`."""
         if check and texts:
             verdicts = [v + c for v, c in zip(verdicts, check(texts))]
         failed.update(name for v in verdicts for name in v)
-        passed.extend(t for t, v in zip(texts, verdicts) if not v)
+        passed.extend(t for t, v in zip(texts, verdicts) if not set(v) - set(skip))
 
     from_brief = {t for t in composed if t and len(t) <= limit}
     if from_brief:
         texts = list(dict.fromkeys(t for t in composed if t in from_brief))
         seen.update(t.lower() for t in texts)
-        judge(texts, [_limits(t, limit) for t in texts])
+        judge(texts, [_limits(t, limit) for t in texts], soft)
     for round_ in range((1 if ideas else 0) if model_ideas else rounds):
         batch = engine.generate_batch([messages] * samples, options.merged(seed=options.seed + round_))
         texts, verdicts = [], []

@@ -10,10 +10,12 @@ from pathlib import Path
 
 from botkit.grounding import figures_in
 from botkit.jsonl import read_jsonl
+from botkit.tasks.copy_checks import misspelled
 
 ARCHIVE_NAME = "copy_archive.jsonl"  # a brand's copy archive sits beside its profile
 KINDS = ("subject", "headline", "description", "post", "meta")  # the fields lines are composed for
 COPY_FIELDS = ("subject", "headline", "description", "post")
+SUBJECT_SHOWN = 50  # characters of a subject line most inboxes show whole (email tools advise 30-50)
 _CLAUSE = re.compile(r"[^.,:;!?—]+")
 # What may sit beside a brand word in a closing phrase: small words that claim nothing ("simple as that",
 # "made simple"); "still built to last" says something of a product, wrong for a payment option.
@@ -41,7 +43,8 @@ def compose(brief: str, limit: int, closings: list[str] = (), kind: str = "subje
     head, _, rest = text.partition(": ")
     whole = [text] + ([rest] if rest else [])  # the brief's own clauses: each says something as it stands
     led = [*_led_by_time(text), *(_led_by_time(rest) if rest else [])]  # never shortened: the date leads
-    parts = [text, *led[:1]]
+    led += _led_by_offer(text) if not rest else []  # "$45 a seat: bread-baking classes on Sunday mornings"
+    parts = [text, *led[:1], *led[2 if rest else 1:]]
     if rest:
         parts += [*led[1:], rest, *(f"{head}: {cut}" for cut in _shortened(rest, limit - len(head) - 2))]
         first, _, after = rest.partition(", ")
@@ -67,10 +70,14 @@ def compose(brief: str, limit: int, closings: list[str] = (), kind: str = "subje
         named = [n for n in _name_runs(text) if n != brand]
         labels |= set(named)
         parts += named
-    names, marks = _names(text), date_marks(text)
-    lines, more = [], []  # `more`: a part again with its other closings, after every part has had one
+    # The prices the brief lists after a comma are its offer ("..., $89, ..."); one in a qualifier may go
+    # ("Pay in four interest-free installments with Klarna" of "... on orders of $100 or more").
+    names, marks, prices = _names(text), date_marks(text), _prices(", ".join((rest or text).split(", ")[1:]))
+    groups = []  # per part of the brief: its line, bare and with each closing that fits
     for part in dict.fromkeys(_trimmed(p) for p in parts if len(_trimmed(p).split()) >= 2):
         offer = bool(_offer_figures(part) & figures) or bool(re.search(r"\bfree\b", part, re.I))
+        # A brief listing a price keeps it: "The Brookside four-slice toaster" of "..., $89, ..." keeps a "four".
+        offer = offer and (not prices or bool(prices & _prices(part)))
         # A brief with no figure or date: its topic and the start of what it says ("Mother's Day gifts: the
         # Zephyr 3000") still say it.
         topical = bool(rest) and not figures and not dated(text) and part.startswith(f"{head}: ")
@@ -85,17 +92,20 @@ def compose(brief: str, limit: int, closings: list[str] = (), kind: str = "subje
             continue  # dropped the brief's figures, "free", a date or its subject; a bare topic; "A: B: C"
         part = part[:1].upper() + part[1:]
         bare = f"{part}." if sentence and not part.endswith(".") else part
-        lines.append(bare)
         fitting = _fitting(closings, part) if closings and not headline and says else []
         # A closing of manner belongs to the sentence ("..., the simple way."); "Simple as that." is its own.
         closed = [f"{bare} {c[:1].upper()}{c[1:]}." if sentence and not c.startswith("the ") else f"{part}, {c}."
                   for c in fitting]
         closed = [line for line in closed if len(line) <= limit]
-        if closed:  # the closings take turns, so that the lines of one brief do not all end alike
-            turn = len(lines) % len(closed)
-            lines.append(closed[turn])
-            more += closed[turn + 1:] + closed[:turn]
-    return [line for line in dict.fromkeys(lines + more) if len(line) <= limit]
+        turn = len(groups) % len(closed) if closed else 0  # the closings take turns between parts
+        group = [bare, *closed[turn:], *closed[:turn]]
+        if len(groups) % 2 and len(group) > 1:  # every other part leads with a closing: not every line ends alike
+            group[:2] = group[1::-1]
+        groups.append(group)
+    # Each part once before any part again with another ending: asking for three lines gives three shapes of
+    # the brief (whole, led by its date, shortened...), not one line with and without "Simple as that."
+    lines = [g[depth] for depth in range(max(map(len, groups), default=0)) for g in groups if depth < len(g)]
+    return [line for line in dict.fromkeys(lines) if len(line) <= limit]
 
 
 # Verbs a line of copy commonly opens on as a request ("Pay in four ...", "Order online ..."): such a line
@@ -137,7 +147,8 @@ def _name_runs(text: str) -> list[str]:
     runs = [m.group() for m in found if not re.match(r"(?:,| and| or) [A-Z]", text[m.end():])
             and not re.search(r"(?:,|\band|\bor) $", text[: m.start()])]
     runs = [" ".join(w for i, w in enumerate(run.split()) if i or w.lower() not in _LOWER_LEAD) for run in runs]
-    return [run for run in dict.fromkeys(runs) if len(run.split()) >= 2]
+    # A date is no name: "March 20" over "Hot cross buns are back, from March 20 until April 5" says nothing.
+    return [run for run in dict.fromkeys(runs) if len(run.split()) >= 2 and not dated(run)]
 
 
 def _names(text: str) -> set[str]:
@@ -165,6 +176,11 @@ def says_whole(brief: str, headline: str, description: str) -> bool:
 
 
 _PRICE = re.compile(r"\$\d[\d,.]*|\d+(?:\.\d+)?\s?%")  # money and percentages: an offer's figures
+
+
+def _prices(text: str) -> set[str]:
+    """The prices and percentages `text` names ("$89", "15%"), without a comma or full stop after them."""
+    return {p.rstrip(",.") for p in _PRICE.findall(text)}
 
 
 def plain(text: str) -> str:
@@ -252,10 +268,35 @@ def _led_by_time(phrase: str) -> list[str]:
         if (len(body.split()) < 3 or "and" in last or "or" in last or last[-1].endswith("ed")
                 or last[-1] in _OPEN_ENDS or dated(body)):
             return []
-        first = body.split()[0]
-        body = body[:1].lower() + body[1:] if first.lower() in _LOWER_LEAD else body
-        return [f"{tail[:1].upper()}{tail[1:]}: {body}"]
+        return [f"{tail[:1].upper()}{tail[1:]}: {_lower_first(body)}"]
     return []
+
+
+def _led_by_offer(text: str) -> list[str]:
+    """`text` led by the price it lists after a comma ("$45 a seat: bread-baking classes on Sunday mornings" of
+    "Bread-baking classes on Sunday mornings, $45 a seat"): the offer first, as email tools advise; [] when
+    it lists none of 2-4 words, or lists more (a list keeps its order)."""
+    items = text.split(", ")
+    if len(items) < 2 or _is_list_end(text.partition(", ")[2]):
+        return []
+    offers = [item for item in items[1:] if _PRICE.search(item) and 2 <= len(item.split()) <= 4 and not dated(item)]
+    if len(offers) != 1 or len(items[0].split()) < 3:
+        return []
+    body = ", ".join(item for item in items if item != offers[0])
+    return [f"{offers[0][:1].upper()}{offers[0][1:]}: {_lower_first(body)}"]
+
+
+def _lower_first(body: str) -> str:
+    """`body` with its first word in lower case when that word only starts a sentence ("the Zephyr...",
+    "day-old bread"), not a name ("Kettlebrook gift cards", "Zephyr 3000", "Heron Gooseneck Kettle")."""
+    words = body.split()
+    first = words[0]
+    if first.lower() in _LOWER_LEAD:
+        return body[:1].lower() + body[1:]
+    named = len(words) > 1 and (words[1][:1].isupper() or words[1][:1].isdigit())
+    if named or first.lower() in _names(body) or misspelled(first):  # not a dictionary word: a name
+        return body
+    return body[:1].lower() + body[1:]
 
 
 _OPEN_ENDS = {"of", "in", "on", "at", "to", "for", "from", "with", "by", "the", "a", "an", "first", "last", "next",
@@ -309,12 +350,18 @@ def composer(bot, limit: int, kind: str = "subject"):
     """`compose` for `bot`'s brand and one field `kind` (its closings from the archive beside its
     profile; a meta description, which search results show whole, may also end on the brand's tagline):
     brief -> lines."""
-    closings = [] if kind == "headline" else brand_closings(bot.brand, bot_archive(bot))
-    tagline = (bot.brand.tagline or "").strip() if kind == "meta" else ""
+    # A headline or a subject line takes none: 60 characters have no room for one, and the From field already
+    # names the brand (a subject line says the offer; the inbox shows its first 35-50 characters).
+    closings = [] if kind in ("headline", "subject") else brand_closings(bot.brand, bot_archive(bot))
+    # A post may sign off with the tagline too: the brand's own line, for a brand with no closings in its copy.
+    tagline = (bot.brand.tagline or "").strip() if kind in ("meta", "post") else ""
 
     def lines(brief: str) -> list[str]:
         found = compose(brief, limit, closings, kind, bot.brand.name)
-        found += [f"{line} {tagline}" for line in found if tagline and len(line) + len(tagline) < limit]
+        if kind == "subject":  # what an inbox shows whole first, in the composer's order otherwise
+            found.sort(key=lambda line: len(line) > SUBJECT_SHOWN)
+        signed = [line for line in found if kind == "meta" or not any(c in line.lower() for c in closings)]
+        found += [f"{line} {tagline}" for line in signed if tagline and len(line) + len(tagline) < limit]
         return found
 
     return lines
