@@ -67,3 +67,37 @@ def test_the_warm_start_trains_on_the_serving_chat_whole(bot, rows, tiny_engine)
     for example, row in zip(shaped, examples):
         assert example["prompt"] == bot.grounded_chat(row["question"]).messages
         assert example["completion"] == [{"role": "assistant", "content": row["completion"]}]
+
+
+@pytest.mark.slow  # minutes on 2 shared cores: ingest, a warm start, one GRPO step, the held-out answers
+def test_train_rl_with_a_warm_start_registers_it_and_continues_its_adapter(settings, tiny_engine, tiny_model_dir,
+                                                                          embedder, sample_knowledge, write_jsonl, tmp_path,
+                                                                          monkeypatch):
+    from typer.testing import CliRunner
+
+    from botkit.cli import app
+    from botkit.dialogue import Bot
+    from botkit.feedback.registry import ModelRegistry
+
+    Bot(settings, engine=tiny_engine, embedder=embedder).knowledge.ingest(sample_knowledge)
+    monkeypatch.setenv("BOTKIT_MODEL", str(tiny_model_dir))
+    monkeypatch.setenv("BOTKIT_ENGINE", "transformers")
+    # Questions the sample's documents answer in one rephrasable sentence (a warm start needs 4 targets).
+    asked = ["How heavy is the big four-slice toaster?", "What does the Zephyr Mini cost?",
+             "How much water does the Zephyr 3000 hold?", "How fast do you answer emails?",
+             "How long do you keep a record of my chat conversations?", "When is the Portland store open?",
+             "How do I know when the Zephyr 3000 is heating?", "Is the Zephyr Mini good for travel?"]
+    questions = write_jsonl(tmp_path / "questions.jsonl", QUESTIONS + [{"question": q} for q in asked[:2]])
+    extra = write_jsonl(tmp_path / "more.jsonl", [{"question": q} for q in asked[2:]])
+    done = CliRunner().invoke(app, ["train", "rl", "--reward", "grounding", "--data", str(questions), "--out", "w-rl",
+                                    "--train_questions", str(extra), "--warm_start_epochs", "1",
+                                    "--model", str(tiny_model_dir), "--max-steps", "1", "--num_generations", "2",
+                                    "--per_device_train_batch_size", "2", "--max_completion_length", "8", "--json"])
+    assert done.exit_code == 0, done.output
+    version = json.loads(done.stdout)
+    registry = ModelRegistry.open(settings)
+    assert version["metrics"]["warm_start_version"] == "w-rl-warm" and registry.get("w-rl-warm")["method"] == "sft"
+    assert registry.get("w-rl")["parent"] == "w-rl-warm"  # GRPO continued the warm start's adapter
+    held = {json.loads(line)["question"] for line in (settings.home / "models" / "w-rl" / "heldout.jsonl").open()}
+    warm_rows = (settings.home / "models" / "w-rl-warm" / "heldout.jsonl").read_text()
+    assert not any(q in warm_rows for q in held)  # the warm start never sees a held-out question
