@@ -171,3 +171,25 @@ def test_an_ads_description_may_say_what_follows_its_headline():
         "Pay in four interest-free installments with Klarna on orders of $100 or more", 90, kind="description")
     assert "With Klarna on orders of $100 or more." not in compose(
         "Pay in four interest-free installments with Klarna on orders of $100 or more", 90, kind="post")
+
+
+def test_asking_for_several_lines_gives_several_shapes_of_the_brief_not_one_with_other_endings():
+    # A made-up brand's closing: the first lines are the brief whole, led by its time, and only then the
+    # same again with another ending; every other shape leads with the closing, so not all end alike.
+    lines = compose("Day-old bread at half price after 4 p.m.", 280, ["fresh as that"], "post")
+    assert lines[:2] == ["Day-old bread at half price after 4 p.m.",
+                         "After 4 p.m.: day-old bread at half price. Fresh as that."]
+    assert "Day-old bread at half price after 4 p.m. Fresh as that." in lines[2:]
+
+
+def test_a_subject_line_may_lead_with_the_price_the_brief_lists_and_never_drops_it():
+    classes = compose("Bread-baking classes on Sunday mornings, $45 a seat", 60)
+    assert classes == ["Bread-baking classes on Sunday mornings, $45 a seat",
+                       "$45 a seat: bread-baking classes on Sunday mornings"]  # a word, not a name: lower case
+    # "four" of "four-slice" is no offer: a shortened line keeps the listed price or is not made.
+    toaster = compose("The Ashby four-slice toaster in slate blue, $79, with a five-year warranty", 60)
+    assert toaster and all("$79" in line for line in toaster)
+    assert compose("Wrenfield gift boxes, $30 each, packed by hand", 60)[1] == (
+        "$30 each: Wrenfield gift boxes, packed by hand")  # a name keeps its capital
+    # A date is no headline: "March 20" over an ad about hot cross buns says nothing.
+    assert "March 20" not in compose("Hot cross buns are back, from March 20 until April 5", 30, kind="headline")

@@ -270,3 +270,26 @@ def test_an_ad_pairs_each_headline_with_a_description_that_does_not_repeat_it():
     assert paired([Candidate("Kettlebrook shop", 1.0, "brief")], id_only, students) == []  # the 10% is gone
     circle = [Candidate("Join Kettlebrook Circle: 1 point for every $1, no fee. Simple as that.", 1.0, "brief")]
     assert len(paired([Candidate("Kettlebrook Circle", 1.0, "brief")], circle)) == 1
+
+
+def test_a_brand_with_only_a_profile_gets_posts_of_the_briefs_words_signed_with_its_tagline(task_runner):
+    from botkit.prompting.brand import BrandProfile
+
+    # No archive, no closings, none of its words in the brief: the brief's own words are still shown (they
+    # are the person's), one signed off with the brand's tagline, which may end on "for".
+    task_runner.bot.brand = BrandProfile(name="Oakhurst Bakery", tagline="Bread worth getting up for.",
+                                         words_to_use=["baked daily", "by hand"])
+    brief = {"text": "Our new rye bread with caraway seeds", "options": {"platform": "x"}}
+    report = task_runner.bot.router.tasks["social_rewrite"].evaluate(task_runner.bot, [brief], n=3)
+    shown = [v["copy"] for v in report["variants"][0]["shown"]]
+    assert shown == ["Our new rye bread with caraway seeds.",
+                     "Our new rye bread with caraway seeds. Bread worth getting up for."]
+    assert report["shown_passing_every_check"] == 1.0 and report["shown_using_brand_words"] == 0.0
+
+
+def test_an_ad_never_says_a_headline_of_three_words_again():
+    from botkit.default_plugins.ad_copy import repeats
+
+    assert repeats("With a five-year warranty", "The Ashby toaster, $79, with a five-year warranty.")
+    assert repeats("Hot cross buns are back", "From March 20 until April 5: hot cross buns are back.")
+    assert not repeats("Hot cross buns are back", "From March 20 until April 5.")

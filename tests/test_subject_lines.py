@@ -50,3 +50,31 @@ def test_default_model_end_to_end_keeps_the_limits(settings, default_engine, emb
     assert len(rows) == 3 or "passed the checks" in result.text
     assert len({r["subject"].lower() for r in rows}) == len(rows)
     assert all(0 < len(r["subject"]) <= 60 and "\n" not in r["subject"] for r in rows)
+
+
+def bakery(task_runner):
+    """A made-up brand with only a profile: no copy archive, none of its words in the briefs below."""
+    from botkit.prompting.brand import BrandProfile
+
+    task_runner.bot.brand = BrandProfile(name="Oakhurst Bakery", tagline="Bread worth getting up for.",
+                                         words_to_use=["baked daily", "by hand"], sample_copy=["Rye by 7 a.m."])
+    return task_runner
+
+
+def test_a_subject_line_needs_no_brand_word_and_takes_no_closing(task_runner):
+    # The From field names the brand; the 60 characters go to the offer. A brand without an archive still
+    # gets its lines, offer first among them, and none ends on a closing or the tagline.
+    rows = bakery(task_runner)("subject_lines", "Bread-baking classes on Sunday mornings, $45 a seat", n=3)
+    assert [r["subject"] for r in rows] == ["Bread-baking classes on Sunday mornings, $45 a seat",
+                                            "$45 a seat: bread-baking classes on Sunday mornings"]
+    report = task_runner.bot.router.tasks["subject_lines"].evaluate(
+        task_runner.bot, [{"text": "Day-old bread at half price after 4 p.m."}], n=3)
+    assert report["variants_shown"] == 2 and report["shown_passing_every_check"] == 1.0
+    # Plain "free" is the offer, not spam: shown first like any clean line.
+    rows = task_runner("subject_lines", "Free delivery on orders over $40 this week", n=1)
+    assert rows[0]["spam_flags"] == []
+
+
+def test_spam_is_shouting_and_giveaways_not_a_plain_free():
+    assert spam_flags("Free shipping on every order over $75") == []
+    assert "free" in spam_flags("Get a free gift today") and "free" in spam_flags("Delivery is free!")
