@@ -2,13 +2,14 @@
 (max_tokens 16) with 8 and 32 concurrent clients, the time to the first streamed token of an answer,
 and the server's peak RSS; on the default model unless told otherwise.
 
-    python bench/serve_load.py [--clients 8 32] [--requests 48] [--engine auto] [--idle SECONDS] [--json]
+    python bench/serve_load.py [--clients 8 32] [--requests 48] [--start-at 0] [--engine auto] [--idle SECONDS] [--json]
     python bench/serve_load.py --url http://127.0.0.1:8000 --key bk_... [--pid PID]   # a running server
 
 Without --url it makes a throwaway BOTKIT_HOME, ingests the sample brand, creates a key and starts
 `botkit serve` on a free port. Latency counts from sending to the last byte of the answer; a client
 told 429 waits Retry-After seconds and asks again (each 429 is counted). The questions are the
-sample brand's evaluation questions, in turn. Peak RSS is the server's high-water mark (VmHWM). The
+sample brand's evaluation questions, in turn (`--start-at` says where the load starts: repeats of the
+streamed answers' questions or not). Peak RSS is the server's high-water mark (VmHWM). The
 server's CPU seconds (user + system, from /proc) up to each streamed answer's first content and per
 request under load are comparable across runs on a busy machine, where wall times are not.
 """
@@ -80,11 +81,11 @@ def percentile(values: list[float], share: float) -> float | None:
 
 
 async def run_load(http: httpx.AsyncClient, clients: int, requests: int, max_tokens: int,
-                   pid: int | None = None) -> dict:
+                   pid: int | None = None, start_at: int = 0) -> dict:
     asked = questions()
     queue: asyncio.Queue = asyncio.Queue()
     for i in range(requests):
-        queue.put_nowait(asked[i % len(asked)])
+        queue.put_nowait(asked[(start_at + i) % len(asked)])
     latencies, errors, busy, tokens = [], {}, 0, 0
 
     async def client():
@@ -182,7 +183,7 @@ async def measure(url: str, key: str, args, pid: int | None = None) -> dict:
         result = {"model": health["model"], "streaming": await first_token_times(http, args.streamed, pid), "load": []}
         for clients in args.clients:
             result["load"].append(await run_load(http, clients, max(args.requests, clients * 2), args.max_tokens,
-                                                pid))
+                                                pid, args.start_at))
     return result
 
 
@@ -192,6 +193,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=48, help="per run (at least 2 per client)")
     parser.add_argument("--max-tokens", type=int, default=16)
     parser.add_argument("--streamed", type=int, default=12, help="streamed answers timed one at a time")
+    parser.add_argument("--start-at", type=int, default=0,
+                        help="the load's first question: 0 asks the streamed answers' questions again first (12 "
+                             "repeats in 48 with the defaults), 12 asks none the server answered recently")
     parser.add_argument("--idle", type=float, default=0, help="seconds the server stays idle after start-up first")
     parser.add_argument("--model", default="default", help="model for the server this script starts")
     parser.add_argument("--engine", default="auto", help="engine for the server this script starts")
