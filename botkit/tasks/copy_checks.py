@@ -240,7 +240,7 @@ def check_report(task, bot, dataset: list[dict], problems, on_progress=None, **o
         short += bool(getattr(rows, "note", ""))
         texts = [copy_text(row) for row in rows]
         rechecked = CopyChecks(bot, item["text"], brand_words=getattr(task, "brand_words", True)).failures(texts)
-        branded += sum("brand words" not in again for again in rechecked)
+        branded += sum(uses_brand_word(t, bot.brand.words_to_use) for t in texts) if bot.brand.words_to_use else 0
         # The checks a line of the brief's own words may skip are the ones it was shown without (`best_of_n`).
         rechecked = [[name for name in again if row.get("written_by") != "brief" or name not in BRIEF_MAY_SKIP]
                      for row, again in zip(rows, rechecked)]
@@ -269,7 +269,7 @@ def check_report(task, bot, dataset: list[dict], problems, on_progress=None, **o
         "candidates_sampled": sampled,
         "check_pass_rates": {name: rate(failed[name], sampled) for name in checks},
         "shown_passing_every_check": rate(flawed, len(shown)),
-        # Lines of the brief's own words need none (`BRIEF_MAY_SKIP`): how many of those shown have one anyway.
+        # Subject lines and lines of the brief's own words need none (`BRIEF_MAY_SKIP`): the share shown with one.
         "shown_using_brand_words": round(branded / len(shown), 4) if shown else 0.0,
         "problems": dict(found.most_common()),
         "distinct": round(len({t.lower() for t in shown}) / len(shown), 4) if shown else 0.0,
