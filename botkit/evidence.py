@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from botkit.knowledge.names import NAME as _NAME
+from botkit.knowledge.names import as_kind, compound_names, kinds, names_any, stem_pairs
 from botkit.knowledge.sentences import split_sentences
 from botkit.knowledge.store import Chunk
 from botkit.knowledge.terms import STOPWORDS, stem, terms
@@ -34,7 +36,6 @@ HEAD_WEIGHT = 0.1
 _HEAD = re.compile(r"^\s*(?:what|which)\s+(?:(?:kinds?|types?|sorts?)\s+of\s+)?((?:[\w-]+\s+){1,2}?)"
                    r"(?=(?:do|does|did|can|could|is|are|was|were|will|would|should|has|have|i|we|you|they|it)\b)",
                    re.IGNORECASE)
-_NAME = re.compile(r"(?<!^)(?<![.!?] )\b[A-Z][A-Za-z0-9]*(?:[- ][A-Z0-9][A-Za-z0-9]*)*")
 # Three cues for what a sentence carries beside its words, each a general shape of answer: a table row
 # whose label the question names ("free users" -> "Free: ... First reply within: 3 business days"), a list
 # for a question after a plural ("What apps can I import from?" -> "From: Evernote, OneNote and Notion"),
@@ -69,6 +70,9 @@ _ANSWER_TYPES = ((_ASKS_PRICE, _PRICE), (_ASKS_DURATION, _DURATION), (_ASKS_DATE
 # current one unless the question asks about the past: near-duplicates ("2026 prices" / "Archived 2025")
 # differ in nothing else MiniLM sees. Quotes without the model: dental 29 -> 30 of 40, nothing else moved.
 PAST_WEIGHT = 0.1
+# A sentence about another named product ("The Heron Gooseneck Kettle is not dishwasher safe") never answers for
+# the one asked about ("Is the Zephyr Mini dishwasher safe?"), however alike the two read to MiniLM.
+OTHER_WEIGHT = 0.3
 _PAST = re.compile(r"\b(?:archived?|archives|previous|former|legacy|superseded)\b", re.IGNORECASE)
 
 
@@ -119,9 +123,44 @@ _POINTS_BACK = re.compile(r"^(?:it|this|that|these|those|they|then)\b"
 _ACRONYM = re.compile(r"\b[A-Z]{2}\b")
 
 
+# A count or a one-letter label in a row's label says which of near-duplicate rows is meant ("Group C",
+# "2 guests" for "two guests"): content words drop both, so "Group B: ..." and "Group C: ..." tied on words.
+# Only labels: elsewhere a figure the question names ("a cake for 12 people") is not what it asks for.
+# "one" is left out: mostly a pronoun ("the one I ordered", "one of").
+_NUMBER_WORDS = dict(zip("two three four five six seven eight nine ten eleven twelve".split(), range(2, 13)))
+_IDENTIFIER = re.compile(r"(?<![\d.,$£€¥₹])\b(\d+)\b(?![.,]\d)|(?<=[A-Za-z] )(?-i:([A-HJ-Z]))\b(?![-'.])|"
+                         rf"\b({'|'.join(_NUMBER_WORDS)})\b", re.IGNORECASE)
+
+
+def identifiers(text: str) -> set[str]:
+    """The counts and one-letter labels `text` names, as "#2", "#c" ("two guests" and "2 guests" alike)."""
+    return {f"#{number or letter.lower() or _NUMBER_WORDS[word.lower()]}"
+            for number, letter, word in _IDENTIFIER.findall(text)}
+
+
+# A day is named by itself, by a range that spans it ("Monday to Friday") or by "weekdays"/"weekends": opening
+# hours and timetables say "Weekends: 8am to 8pm" to a customer who asks about Sunday.
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# A whole day name in any case, or its abbreviation capitalised ("Sat", not the "sun" of a sun terrace).
+_DAY = r"((?i:mon|tues|wednes|thurs|fri|satur|sun)(?i:day)|(?-i:Mon|Tue|Wed|Thu|Fri|Sat|Sun)\b\.?)"
+_DAY_SPAN = re.compile(rf"\b{_DAY}(?:\s*(?:-|–|to|through|until|till)\s*{_DAY})?|\b((?i:week(?:day|end|-end)))s?\b")
+
+
+def days(text: str) -> set[str]:
+    """The days of the week `text` names, as "@sun": each day of a range and of "weekdays"/"weekends" too."""
+    named = set()
+    for first, last, group in _DAY_SPAN.findall(text):
+        if group:
+            named.update(_DAYS[5:] if "end" in group.lower() else _DAYS[:5])
+        else:
+            start, end = _DAYS.index(first[:3].lower()), _DAYS.index((last or first)[:3].lower())
+            named.update(_DAYS[start:end + 1] if start <= end else _DAYS[start:] + _DAYS[:end + 1])
+    return {f"@{day}" for day in named}
+
+
 def _cue_terms(text: str) -> set[str]:
-    """The terms a question and a sentence are matched on: content-word stems and short acronyms."""
-    return terms(text) | {a.lower() for a in _ACRONYM.findall(text) if a.lower() not in STOPWORDS}
+    """The terms a question and a sentence are matched on: content-word stems, short acronyms, days of the week."""
+    return terms(text) | {a.lower() for a in _ACRONYM.findall(text) if a.lower() not in STOPWORDS} | days(text)
 
 
 def answer_kind(question: str) -> set[str]:
@@ -143,27 +182,24 @@ def _names(question: str) -> set[str]:
     return {t for match in _NAME.findall(question.strip()) for t in terms(match)}
 
 
-def compound_names(question: str) -> list[str]:
-    """The names of two or more words the question asks about ("Apple Watch", "Zephyr Mini"); none from a
-    question in title case, where every word looks like a name."""
-    words = question.split()
-    if sum(w[:1].isupper() for w in words) > len(words) / 2:
-        return []
-    return [m for m in _NAME.findall(question.strip()) if " " in m]
-
-
 def other_of_kind(name: str, texts: list[str]) -> bool:
     """Do `texts` name other things of `name`'s kind ("Apple Notes", "Apple Pencil") but never `name`
     itself ("Apple Watch")? Then it is another product than the ones they cover. Two of its words side
     by side are enough to name it ("Zephyr Mini" names the "Zephyr Mini Kettle")."""
-    words = [stem(w) for w in re.findall(r"[\w'-]+", name.lower())]
-    head = re.escape(name.split()[0])
-    siblings = re.compile(rf"\b{head}\s+[A-Z0-9]")
-    for text in texts:
-        said = [stem(w) for w in re.findall(r"[\w'-]+", text.lower())]
-        if set(zip(words, words[1:])) & set(zip(said, said[1:])):
-            return False
+    pairs = stem_pairs(name)
+    if any(pairs & stem_pairs(text) for text in texts):
+        return False
+    siblings = re.compile(rf"\b{re.escape(name.split()[0])}\s+[A-Z0-9]")
     return any(siblings.search(text) for text in texts)
+
+
+def names_other(asked: list[str], sentence: str, about: str, theirs: set[str] = frozenset()) -> bool:
+    """Does `sentence` name a thing of two words or more ("Heron Gooseneck Kettle") while neither it nor
+    `about` (its section path, a Q&A row's question) names any of the `asked` names ("Zephyr Mini")? Names
+    in `theirs`, used beside the asked ones (the brand, a colour), are not another product."""
+    if not asked or not any(" " in name and name not in theirs for name in _NAME.findall(sentence.strip())):
+        return False
+    return not names_any(asked, f"{about} {sentence}")
 
 
 @dataclass
@@ -227,8 +263,8 @@ def _with_bare_replies(units: list[str]) -> list[str]:
 
 def _label_named(label: str, question: str) -> float:
     """The share of a row label's terms the question names: "Free" of "emails from free users" is 1."""
-    said = _cue_terms(label)
-    return len(said & _cue_terms(question)) / len(said) if said else 0.0
+    said = _cue_terms(label) | identifiers(label)
+    return len(said & (_cue_terms(question) | identifiers(question))) / len(said) if said else 0.0
 
 
 def _term_weights(asked: set[str], candidate_terms: list[set[str]]) -> dict[str, float]:
@@ -246,6 +282,31 @@ def _coverage(question: str, candidate_terms: list[set[str]]) -> np.ndarray:
     return np.array([sum(weights[t] for t in asked & c) / total for c in candidate_terms])
 
 
+def _product_cues(asks: str, pairs: list, chunks: list[Chunk], embedder, cosines: np.ndarray, coverage: np.ndarray,
+                  candidate_terms: list[set[str]]):
+    """For a question naming a product ("Zephyr Mini"): which candidates are about another named product, and,
+    when the sources say what kind of thing it is ("Zephyr Mini Travel Kettle"), the cosine and coverage of the
+    candidates naming no product read with the question put as its kind too, and which of them name the kind.
+    Returns (other, cosines, coverage, named_kind); cosines and coverage unchanged when nothing applies."""
+    asked = compound_names(asks)
+    if not asked:
+        return 0.0, cosines, coverage, 0.0
+    sources = [f"{c.title}\n{c.text}" for c in chunks]
+    theirs = {n for text in sources if names_any(asked, text) for n in _NAME.findall(text)}
+    other = np.array([names_other(asked, p[0], f"{p[2].title} {p[1]}", theirs) for p in pairs])
+    named_kinds = kinds(asks, sources)
+    if not named_kinds:
+        return other, cosines, coverage, 0.0
+    # A rule for every product of the kind ("Never put a kettle base in a dishwasher") answers for the one
+    # named, yet reads far from a question naming it: a sentence naming no product is judged by both.
+    kind_question = as_kind(asks, named_kinds)
+    generic = ~other & np.array([not names_any(asked, f"{p[2].title} {p[1]}") for p in pairs])
+    cosines = np.where(generic, np.maximum(cosines, embedder.similarity(kind_question, [p[1] for p in pairs])), cosines)
+    coverage = np.where(generic, np.maximum(coverage, _coverage(kind_question, candidate_terms)), coverage)
+    kind_terms = terms(" ".join(named_kinds.values()))
+    return other, cosines, coverage, generic & np.array([bool(kind_terms & c) for c in candidate_terms])
+
+
 def select_evidence(question: str, chunks: list[Chunk], embedder, min_score: float = 0.3,
                     max_sentences: int = 3, margin: float = 0.12, focus: str = "") -> list[Evidence]:
     """The sentences that best answer `question`, best first; empty when none is relevant enough.
@@ -255,7 +316,10 @@ def select_evidence(question: str, chunks: list[Chunk], embedder, min_score: flo
     or plan the question names, the code or version it names, the kind of thing it asks for
     ("What ID ..."), a table row labelled with a word of the question, a list for a question after a
     plural ("What apps ..."), and the kind of fact it asks for (price, duration, date, contact); a
-    sentence marked as no longer current ("Archived 2025") ranks lower unless the question asks about that.
+    sentence marked as no longer current ("Archived 2025") ranks lower unless the question asks about that,
+    and so does one about another named product than the one asked about. A rule for the kind of product
+    the question names ("Never put a kettle base in a dishwasher" for the Zephyr Mini kettle) is read with
+    the question put as that kind too.
     Relevance is judged on meaning alone, so the cues reorder relevant sentences but never make an
     unrelated one count; a code or version that no retrieved chunk names
     ("E-204", "6.0") selects nothing.
@@ -286,9 +350,12 @@ def select_evidence(question: str, chunks: list[Chunk], embedder, min_score: flo
             cosines = (cosines + embedder.similarity(focus, texts)) / 2
         coverage = _coverage(focus, candidate_terms)
         asked_codes = codes(focus) or asked_codes
+    other, cosines, coverage, named_kind = _product_cues(asks, pairs, chunks, embedder, cosines, coverage,
+                                                          candidate_terms)
     figures = np.array([bool(_FIGURE.search(p[0])) for p in pairs]) if _ASKS_FIGURE.search(asks) else 0.0
     names = _names(focus) or _names(question)
     named = np.array([len(names & c) / len(names) for c in candidate_terms]) if names else 0.0
+    named = np.maximum(named, named_kind)  # "a Kettlebrook kettle base" names the Zephyr Mini kettle by its kind
     coded = np.array([bool(asked_codes & codes(text)) for text in texts]) if asked_codes else 0.0
     kind = answer_kind(asks)
     in_kind = np.array([len(kind & c) / len(kind) for c in candidate_terms]) if kind else 0.0
@@ -297,8 +364,8 @@ def select_evidence(question: str, chunks: list[Chunk], embedder, min_score: flo
     types = answer_types(asks)
     typed = np.array([any(t.search(p[0]) for t in types) for p in pairs]) if types else 0.0
     past = np.array([past_marked(f"{p[2].title}: {p[0]}") for p in pairs]) if not past_marked(asks) else 0.0
-    scores = (cosines - PAST_WEIGHT * past + TERM_WEIGHT * coverage + FIGURE_WEIGHT * figures + NAME_WEIGHT * named
-              + CODE_WEIGHT * coded + HEAD_WEIGHT * in_kind + LABEL_WEIGHT * labelled + LIST_WEIGHT * listed
+    scores = (cosines - PAST_WEIGHT * past - OTHER_WEIGHT * other + TERM_WEIGHT * coverage + FIGURE_WEIGHT * figures
+              + NAME_WEIGHT * named + CODE_WEIGHT * coded + HEAD_WEIGHT * in_kind + LABEL_WEIGHT * labelled + LIST_WEIGHT * listed
               + TYPE_WEIGHT * typed)
     ranked = sorted(zip(scores, range(len(pairs))), reverse=True)
     best = float(ranked[0][0])

@@ -86,7 +86,7 @@ def test_the_setting_chooses_the_engine(monkeypatch, home):
 
 def test_a_knowledge_base_embedded_on_one_engine_answers_the_same_on_the_other(tmp_path, torch_embedder,
                                                                              llama_embedder):
-    """The sample brand's 40 eval questions find the same top chunk whichever engine embeds the
+    """The sample brand's 41 eval questions find the same top chunk whichever engine embeds the
     question, over chunks the transformers engine stored (an existing Chroma store stays usable)."""
     db = open_database(tmp_path / "botkit.db")
     stored = KnowledgeBase(db, tmp_path / "chroma", torch_embedder)
@@ -101,7 +101,7 @@ def test_a_knowledge_base_embedded_on_one_engine_answers_the_same_on_the_other(t
                  for e in (torch_embedder, llama_embedder)]
         same_dense += dense[0] == dense[1]
     print(f"same top chunk: {same_fused}/{len(questions)} (hybrid search), {same_dense}/{len(questions)} (dense only)")
-    assert len(questions) == 40 and same_fused == same_dense == len(questions)
+    assert len(questions) == 41 and same_fused == same_dense == len(questions)
 
 
 SERVE_WITHOUT_TORCH = """

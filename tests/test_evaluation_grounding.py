@@ -157,10 +157,10 @@ def test_a_sample_is_measured_in_a_throwaway_home_with_its_own_brand(settings, t
     from botkit.feedback.evaluation.grounding import FAILURE_KINDS, evaluate_samples
 
     report = evaluate_samples(["kettlebrook"], settings, engine=tiny_engine, embedder=embedder)["kettlebrook"]
-    assert report["kb"] == "kettlebrook" and report["questions"] == 40 and report["out_of_scope"] == 12
-    assert set(report["failures"]) == set(FAILURE_KINDS) and report["answers_timed"] == 52
+    assert report["kb"] == "kettlebrook" and report["questions"] == 41 and report["out_of_scope"] == 12
+    assert set(report["failures"]) == set(FAILURE_KINDS) and report["answers_timed"] == 53
     assert sum(report["failures"].values()) == sum(len(r["failures"]) for r in report["details"])
-    assert report["right"] + report["unexplained_misses"] <= 40 and report["seconds_p50"] <= report["seconds_p95"]
+    assert report["right"] + report["unexplained_misses"] <= 41 and report["seconds_p50"] <= report["seconds_p95"]
     declined = [r["answer"] for r in report["details"] if r["grounding"] == "dont-know"]
     assert all("help@kettlebrook.com" in answer for answer in declined)  # the sample's brand, not the generic one
     assert not open_database(settings.database_path)["knowledge_files"].count  # the user's home is untouched

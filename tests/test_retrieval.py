@@ -76,6 +76,11 @@ def test_fusion_prefers_what_both_rankings_agree_on():
     assert reciprocal_rank_fusion([["a", "b", "c"], ["c", "b", "a"], ["b"]])[0] == "b"
 
 
+def test_a_ranking_at_half_weight_counts_half():
+    assert reciprocal_rank_fusion([["a", "b"], ["b", "a"]], weights=[1.0, 0.5])[0] == "a"
+    assert reciprocal_rank_fusion([["a", "b"], ["b", "a"]], weights=[0.5, 1.0])[0] == "b"
+
+
 def test_a_long_chunk_counts_when_one_of_its_sentences_answers(settings, embedder, tmp_path):
     docs = tmp_path / "docs"
     docs.mkdir()

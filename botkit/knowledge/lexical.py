@@ -38,6 +38,7 @@ class LexicalIndex:
         import bm25s
 
         self.ids = []
+        self.texts = [f"{title}\n{text}" for title, text in zip(titles, texts)]  # each chunk's, as searched
         units = []
         for cid, title, text in zip(ids, titles, texts):
             for line in filter(str.strip, text.splitlines()):
@@ -67,10 +68,10 @@ class LexicalIndex:
         return ranked
 
 
-def reciprocal_rank_fusion(rankings: list[list[str]], k: int = 60) -> list[str]:
-    """Ids ordered by the sum of 1 / (k + rank) over the rankings they appear in (Cormack et al., 2009)."""
+def reciprocal_rank_fusion(rankings: list[list[str]], k: int = 60, weights: list[float] | None = None) -> list[str]:
+    """Ids ordered by the (weighted) sum of 1 / (k + rank) over the rankings they appear in (Cormack et al., 2009)."""
     fused: dict[str, float] = {}
-    for ranking in rankings:
+    for ranking, weight in zip(rankings, weights or [1.0] * len(rankings)):
         for rank, cid in enumerate(ranking, start=1):
-            fused[cid] = fused.get(cid, 0.0) + 1.0 / (k + rank)
+            fused[cid] = fused.get(cid, 0.0) + weight / (k + rank)
     return sorted(fused, key=lambda cid: -fused[cid])

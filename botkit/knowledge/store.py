@@ -21,6 +21,7 @@ from botkit.errors import BotkitError
 from botkit.knowledge.chunking import SectionChunker
 from botkit.knowledge.lexical import LexicalIndex, reciprocal_rank_fusion
 from botkit.knowledge.loaders import load_sections, supported_suffixes
+from botkit.knowledge.names import as_kind, kinds
 from botkit.knowledge.sentences import split_sentences
 from botkit.knowledge.terms import STORED_IRREGULAR, drop_final_e, terms
 
@@ -208,31 +209,42 @@ class KnowledgeBase:
     def search(self, query: str, k: int = 4, min_relevance: float = 0.0) -> list[Chunk]:
         """The `k` best chunks for `query` by reciprocal-rank fusion of dense (MiniLM) and BM25 rankings,
         leaving out those whose cosine similarity is below `min_relevance` unless one of their sentences is
-        close enough alone (`SENTENCE_RELEVANCE`). `Chunk.score` is the cosine (of that sentence then)."""
+        close enough alone (`SENTENCE_RELEVANCE`). `Chunk.score` is the cosine (of that sentence then). A query
+        naming a product whose kind the knowledge base spells out is searched as that kind too, at half weight."""
         if not query.strip() or self.count() == 0:
             return []
-        vector = np.asarray(self.embedder.embed_query(query), dtype=np.float32)
+        index = self._lexical_index()
+        # "Is the Zephyr Mini dishwasher safe?" is answered by a rule for every kettle ("Never put a kettle base
+        # in a dishwasher"), which names no product: look for the question put as the product's kind too.
+        named = kinds(query, index.texts)
+        queries = [query] + ([as_kind(query, named)] if named else [])
+        vectors = np.asarray([self.embedder.embed_query(q) for q in queries], dtype=np.float32)
         # Each ranking looks deeper than k: a chunk ranked 6th by both should beat one only dense likes.
         pool = min(self.collection.count(), max(4 * k, 20))
-        dense = self.collection.query(query_embeddings=[vector.tolist()], n_results=pool,
-                                      include=["documents", "metadatas", "distances"])
-        found = {cid: (text, meta, 1.0 - float(dist)) for cid, text, meta, dist in zip(
-            dense["ids"][0], dense["documents"][0], dense["metadatas"][0], dense["distances"][0])}
-        lexical = self._lexical_index().search(query, pool)
-        unseen = [cid for cid in lexical if cid not in found]
+        dense = self.collection.query(query_embeddings=vectors.tolist(), n_results=pool,
+                                      include=["documents", "metadatas", "embeddings"])
+        found = {}
+        for ids, texts, metas, embeddings in zip(dense["ids"], dense["documents"], dense["metadatas"],
+                                                 dense["embeddings"]):
+            found.update({cid: (text, meta, float(np.max(vectors @ np.asarray(e, dtype=np.float32))))
+                          for cid, text, meta, e in zip(ids, texts, metas, embeddings)})
+        lexical = [index.search(q, pool) for q in queries]
+        unseen = list({cid for ranking in lexical for cid in ranking if cid not in found})
         if unseen:
             extra = self.collection.get(ids=unseen, include=["documents", "metadatas", "embeddings"])
-            cosines = np.asarray(extra["embeddings"], dtype=np.float32) @ vector
+            cosines = np.max(np.asarray(extra["embeddings"], dtype=np.float32) @ vectors.T, axis=1)
             found.update({cid: (text, meta, float(cos)) for cid, text, meta, cos in zip(
                 extra["ids"], extra["documents"], extra["metadatas"], cosines)})
         chunks = []
         # Lexical first: on a tie, the exact word ("E-408") beats the dense near-miss ("E-512").
-        for cid in reciprocal_rank_fusion([lexical, dense["ids"][0]]):
+        # The kind's rankings count half: they add the rules for every kettle, the product's own pages stay.
+        weights = [1.0 if i == 0 else 0.5 for i in range(len(queries))] * 2
+        for cid in reciprocal_rank_fusion(lexical + list(dense["ids"]), weights=weights):
             if cid not in found:
                 continue  # removed since the index was built (another process is ingesting)
             text, meta, score = found[cid]
             if score < min_relevance:
-                score = max(score, self._best_sentence(query, meta.get("title", ""), text))
+                score = max([score] + [self._best_sentence(q, meta.get("title", ""), text) for q in queries])
             if score >= min_relevance:
                 chunks.append(Chunk(cid, text, meta["source"], meta.get("title", ""), round(score, 4)))
             if len(chunks) == k:
