@@ -23,7 +23,7 @@ from botkit.evidence import restates, select_evidence
 from botkit.followups import follows_up, merged_query
 from botkit.grounding import cited_numbers, pulls_away, talks_to_assistant
 from botkit.knowledge.store import KnowledgeBase
-from botkit.knowledge.terms import unknown_share, unknown_words
+from botkit.knowledge.terms import asking_part, unknown_names, unknown_share, unknown_words
 from botkit.models.engine import Generation
 from botkit.models.loading import load_engine
 from botkit.plugins import get_task, get_tasks, open_reply_log
@@ -276,10 +276,13 @@ class Bot:
         # can still retrieve similar-sounding chunks; refuse rather than answer beside the point.
         # Unless a source says nearly what it asks: then the unknown words are the customer's paraphrase.
         # A follow-up is judged with the question it continues, which says what it is about.
-        share = unknown_share(query, self.knowledge.vocabulary())
-        if share >= 0.5 and (share == 1.0 or not restates(query, evidence_for(query), self.embedder)):
+        # A name no document uses is never a paraphrase; common words, even all of them, may be ("What time do you
+        # shut?" of "closes at 19:00").
+        vocabulary = self.knowledge.vocabulary()
+        named = unknown_names(asking_part(query), vocabulary)
+        if unknown_share(query, vocabulary) >= 0.5 and (named or not restates(query, evidence_for(query), self.embedder)):
             return self._canned(self.brand.dont_know, "dont-know", session_id,
-                                "declined: the question names things no document mentions" if share == 1.0 else
+                                "declined: the question names things no document mentions" if named else
                                 "declined: most of the question's words are in no document")
         asked = question_parts(message) if query == message else [message]
         if len(asked) > 1:

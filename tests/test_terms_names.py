@@ -101,3 +101,20 @@ def test_a_word_no_document_uses_needs_a_source_that_says_it_in_other_words(tiny
     assert reply.grounding != "dont-know" and "20% off" in reply.text
     # What the customer says before asking is context, not what the question is about.
     assert unknown_words("I play rugby. Can I freeze my gym membership for a month?", vocabulary) == {"freez"}
+
+
+def test_a_question_in_none_of_the_documents_words_is_answered_when_a_source_says_it_otherwise(tiny_bot, tmp_path):
+    doc = tmp_path / "hotel.md"
+    doc.write_text("# Dining\n\nBreakfast is served from 7 to 10 a.m.\n\n"
+                   "# Rooms\n\nEvery room has a kettle and a desk.\n")
+    tiny_bot.knowledge.ingest(doc)
+    vocabulary = tiny_bot.knowledge.vocabulary()
+    # Every word is new ("morning", "meal"), but no name: a source saying it in other words answers it.
+    assert unknown_share("When is the morning meal?", vocabulary) == 1.0
+    reply = tiny_bot.respond("When is the morning meal?")
+    assert reply.grounding != "dont-know" and "7 to 10" in reply.text
+    # A name no document uses is never a paraphrase; common words no document uses are not called names.
+    reply = tiny_bot.respond("When is the morning meal at the Hilton?")
+    assert reply.grounding == "dont-know" and "names things" in reply.check
+    reply = tiny_bot.respond("Do you rent bicycles?")
+    assert reply.grounding == "dont-know" and "names things" not in reply.check
