@@ -86,17 +86,16 @@ def test_closings_come_from_the_brands_own_copy_and_none_are_made_up():
     assert archive == SAMPLE / "copy_archive.jsonl"
     # A clause led by a brand word, then small words only: nothing it says is a product claim, and no
     # "made simple" (after a name it reads as nonsense: "Our Portsmouth shop, made simple").
-    # "The simple way" (the brand word after its article) is one of manner: it follows only a request.
+    # "The simple way" (the brand word after its article) is one of manner: a blind reader found none of the
+    # lines it ended usable as is, so no line ends on it.
     assert brand_closings(brand, archive) == ["simple as that", "the simple way"]
-    pay = compose("Pay in four interest-free installments with Klarna on orders of $100 or more", 60,
-                  brand_closings(brand, archive))
-    assert {"Pay in four interest-free installments, the simple way.",
-            "Pay in four interest-free installments, simple as that."} <= set(pay)
-    assert "Pay in four interest-free installments with Klarna, the simple way." in compose(
-        "Pay in four interest-free installments with Klarna on orders of $100 or more", 90,
-        brand_closings(brand, archive), "description")  # one sentence: "The simple way." alone is no sentence
-    assert not any(line.endswith("the simple way.") for line in compose(
-        "Kettlebrook gift cards from $25, sent by email the same day", 60, brand_closings(brand, archive)))
+    for limit, kind in ((60, "subject"), (90, "description"), (90, "post")):
+        pay = compose("Pay in four interest-free installments with Klarna on orders of $100 or more", limit,
+                      brand_closings(brand, archive), kind)
+        assert pay and not any("simple way" in line.lower() for line in pay)
+    assert "Pay in four interest-free installments, simple as that." in compose(
+        "Pay in four interest-free installments with Klarna on orders of $100 or more", 60,
+        brand_closings(brand, archive))
     assert brand_closings(BrandProfile(name="Acme", words_to_use=["simple"]), None) == []
 
 
@@ -142,6 +141,24 @@ def test_composed_lines_are_checked_ranked_and_marked_beside_the_samples():
                      **shorter_first).caution == ""  # nothing of the model's shown: nothing to caution
 
 
+def test_three_variants_asked_are_three_lines_not_one_with_and_without_a_sign_off():
+    from botkit.decoding import DecodingOptions
+
+    brief = "Free descaling demo at our Portland shop, Saturday at 11 a.m."
+    composed = [f"{brief}", f"{brief} Simple as that.", f"{brief} Good things, brought to the boil.",
+                "Saturday at 11 a.m.: free descaling demo at our Portland shop",
+                "Free descaling demo at our Portland shop"]
+    out = best_of_n(Engine([]), [{"role": "user", "content": brief}], samples=2, keep=3, limit=120,
+                    scorer=lambda texts: [0.0] * len(texts), decoding=DecodingOptions(), composed=composed,
+                    prefer_brief=True, model_ideas=True, ideas=False, brief=brief)
+    # The signed-off copies are left out; a shorter line that drops some of the brief's words is another variant.
+    assert [c.text for c in out] == [brief, composed[3], composed[4]]
+    fewer = best_of_n(Engine([]), [{"role": "user", "content": brief}], samples=2, keep=3, limit=120,
+                      scorer=lambda texts: [0.0] * len(texts), decoding=DecodingOptions(), composed=composed[:3],
+                      prefer_brief=True, model_ideas=True, ideas=False, brief=brief)
+    assert [c.text for c in fewer] == [brief] and "the same line with another ending (2)" in fewer.note
+
+
 def test_a_headline_may_be_a_label_of_the_brief():
     heads = compose("Kettlebrook Descaling Tablets, 12 for $14", 25, kind="headline", brand="Kettlebrook")
     assert {"Descaling Tablets", "12 for $14"} <= set(heads) and all(len(h) <= 25 for h in heads)
@@ -174,11 +191,10 @@ def test_an_ads_description_may_say_what_follows_its_headline():
 
 
 def test_asking_for_several_lines_gives_several_shapes_of_the_brief_not_one_with_other_endings():
-    # A made-up brand's closing: the first lines are the brief whole, led by its time, and only then the
-    # same again with another ending; every other shape leads with the closing, so not all end alike.
+    # A made-up brand's closing: the first lines are the brief whole and led by its time, bare (a blind reader
+    # found a closing after hours or dates jarring), and only then the same again with another ending.
     lines = compose("Day-old bread at half price after 4 p.m.", 280, ["fresh as that"], "post")
-    assert lines[:2] == ["Day-old bread at half price after 4 p.m.",
-                         "After 4 p.m.: day-old bread at half price. Fresh as that."]
+    assert lines[:2] == ["Day-old bread at half price after 4 p.m.", "After 4 p.m.: day-old bread at half price."]
     assert "Day-old bread at half price after 4 p.m. Fresh as that." in lines[2:]
 
 

@@ -5,6 +5,7 @@ the ranker, and say plainly when fewer than N passed."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from langchain_core.runnables import RunnableLambda
 
 from botkit.decoding import DecodingOptions
+from botkit.knowledge.terms import content_words
 from botkit.tasks.brand_voice import copy_caution, copy_engine
 from botkit.tasks.copy import ends_sentence, first_line, repeats_itself, whole_sentences
 from botkit.tasks.copy_checks import BRIEF_MAY_SKIP, CopyChecks
@@ -78,7 +80,7 @@ def best_of_n(engine, messages: list[dict], *, samples: int, keep: int, limit: i
               decoding: DecodingOptions, clean: Callable[[str], str] = first_line,
               check: Checker | None = None, rounds: int = ROUNDS, composed: list[str] = (),
               prefer_brief: bool = False, model_ideas: bool = False, caution: str = "", ideas: bool = True,
-              soft: tuple[str, ...] = BRIEF_MAY_SKIP) -> Checked:
+              soft: tuple[str, ...] = BRIEF_MAY_SKIP, brief: str = "") -> Checked:
     """Up to `keep` distinct candidates of at most `limit` characters that pass `check`, best first.
 
     Samples `samples` at a time (seeded, so runs repeat; each round the next seed) for at most
@@ -90,7 +92,8 @@ def best_of_n(engine, messages: list[dict], *, samples: int, keep: int, limit: i
     `model_ideas` (for a model whose own lines read as nonsense) shows only those, and the model's
     lines that passed (one round of samples) apart as `ideas`, or, without `ideas`, the model is not asked
     at all (a reader found 3 of its 78 such lines usable): fewer variants than asked are then said.
-    `caution` is said beside the model's lines (`Checked.caution`).
+    `caution` is said beside the model's lines (`Checked.caution`). A line that is a shown one plus words
+    the `brief` never uses ("... Simple as that.", the tagline) is the same variant signed off: not shown.
     """
     options = decoding.merged(strategy="sample", seed=decoding.seed or 0)
     seen: set[str] = set()
@@ -129,7 +132,10 @@ def best_of_n(engine, messages: list[dict], *, samples: int, keep: int, limit: i
     first = {t: i for i, t in enumerate(composed)} if prefer_brief or model_ideas else {}
     ranked = sorted(zip(passed, scores), key=lambda pair: (pair[0] not in first, first.get(pair[0], 0), -pair[1]))
     shown_ideas = [t for t, _ in ranked if t not in from_brief][:keep] if model_ideas else []
-    ranked = [pair for pair in ranked if pair[0] in from_brief or not model_ideas][:keep]
+    ranked = [pair for pair in ranked if pair[0] in from_brief or not model_ideas]
+    ranked, signed = _distinct(ranked, brief)
+    failed.update({"the same line with another ending": signed} if signed else {})
+    ranked = ranked[:keep]
     note_call(messages, ranked[0][0] if ranked else None)
     return Checked([Candidate(t, float(s), "brief" if t in from_brief else "model") for t, s in ranked], asked=keep,
                    sampled=len(seen), failed=failed, ranker=ranker_name(scorer), caution=caution, ideas=shown_ideas,
@@ -160,9 +166,35 @@ def best_of_n_step(bot, prompt, *, keep: int, limit: int, seed: int, max_new_tok
         return best_of_n(engine, to_chat(prompt.invoke(brief)), samples=max(3 * keep, 6), keep=keep, limit=limit,
                          scorer=scorer, decoding=decoding, clean=clean, check=checks.failures,
                          composed=compose(brief) if compose else [], prefer_brief=bool(caution),
-                         model_ideas=bool(caution) and compose is not None, caution=caution, ideas=ideas)
+                         model_ideas=bool(caution) and compose is not None, caution=caution, ideas=ideas,
+                         brief=brief)
 
     return RunnableLambda(run)
+
+
+def _distinct(ranked: list[tuple[str, float]], brief: str) -> tuple[list[tuple[str, float]], int]:
+    """`ranked` without the lines that only add a sign-off to one before them, or drop it (the words
+    added are none of the `brief`'s): three variants asked for are three lines, not one with and
+    without "Simple as that."; and how many were left out."""
+    if not brief:
+        return ranked, 0
+    said = content_words(brief)
+    kept: list[tuple[str, float]] = []
+    for pair in ranked:
+        words = _words(pair[0])
+        if not any(_signed_off(words, _words(k[0]), said) for k in kept):
+            kept.append(pair)
+    return kept, len(ranked) - len(kept)
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9$%']+", text.lower())
+
+
+def _signed_off(a: list[str], b: list[str], said: set[str]) -> bool:
+    """Is one of `a`, `b` the other plus words that say nothing of the brief (`said`)?"""
+    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    return long_[:len(short)] == short and not content_words(" ".join(long_[len(short):])) & said
 
 
 def _writer(item) -> str:

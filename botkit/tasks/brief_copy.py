@@ -99,8 +99,6 @@ def compose(brief: str, limit: int, closings: list[str] = (), kind: str = "subje
         closed = [line for line in closed if len(line) <= limit]
         turn = len(groups) % len(closed) if closed else 0  # the closings take turns between parts
         group = [bare, *closed[turn:], *closed[:turn]]
-        if len(groups) % 2 and len(group) > 1:  # every other part leads with a closing: not every line ends alike
-            group[:2] = group[1::-1]
         groups.append(group)
     # Each part once before any part again with another ending: asking for three lines gives three shapes of
     # the brief (whole, led by its date, shortened...), not one line with and without "Simple as that."
@@ -201,10 +199,9 @@ def date_marks(phrase: str) -> set[str]:
 
 
 def _fitting(closings: list[str], part: str) -> list[str]:
-    """The `closings` that read well after `part`: one of manner ("the simple way") only after a request
-    ("Pay in four interest-free installments, the simple way"), never after a statement or a name."""
-    request = part.split()[0].lower() in IMPERATIVES
-    return [c for c in closings if request or not c.startswith("the ")]
+    """The `closings` that read well after `part`: none of manner ("..., the simple way"): a blind reader
+    found 0 of 8 such lines usable as is, even after a request."""
+    return [c for c in closings if not c.startswith("the ")]
 
 
 def _tails(text: str) -> list[str]:
@@ -360,7 +357,8 @@ def composer(bot, limit: int, kind: str = "subject"):
         found = compose(brief, limit, closings, kind, bot.brand.name)
         if kind == "subject":  # what an inbox shows whole first, in the composer's order otherwise
             found.sort(key=lambda line: len(line) > SUBJECT_SHOWN)
-        signed = [line for line in found if kind == "meta" or not any(c in line.lower() for c in closings)]
+        # Never two sign-offs: a blind reader marked "... Simple as that. Good things, brought to the boil." light.
+        signed = [line for line in found if not any(c in line.lower() for c in closings)]
         found += [f"{line} {tagline}" for line in signed if tagline and len(line) + len(tagline) < limit]
         return found
 
