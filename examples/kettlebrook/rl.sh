@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# RL with verifiable rewards on the sample brand, measured: GRPO against the grounding check teaches the
-# default model to phrase answers from its sources. Trains on half the eval questions plus the sample's
-# product and feedback questions (none near a held-out one), then answers the held-out half with the
-# base and the version through the same engine and bot pipeline (bench/rl_phrasing.py).
+# RL with verifiable rewards on the sample brand, measured: a warm start (SFT, LoRA, on the serving chats
+# with phrasing targets: the fact's source sentence rephrased, kept only when the grounding check passes it
+# and the copy test does not count it a copy), then GRPO from its adapter against the grounding check.
+# Trains on half the eval questions plus the sample's product and feedback questions (none near a held-out
+# one), then answers the held-out half with the base, the warm start ($OUT-warm) and the version through
+# the same engine and bot pipeline, in one process (bench/rl_phrasing.py).
 #
-#   bash examples/kettlebrook/rl.sh              # from the repo root; STEPS=10 by default (the measured run)
-#   STEPS=40 bash examples/kettlebrook/rl.sh --lora_r 16   # more flags go to `botkit train rl`
+#   bash examples/kettlebrook/rl.sh              # from the repo root; the measured run's settings
+#   STEPS=10 WARM_EPOCHS=3 bash examples/kettlebrook/rl.sh --lora_r 16   # more flags go to `botkit train rl`
+#   WARM_EPOCHS=0 bash examples/kettlebrook/rl.sh                        # GRPO from the base, as before
 #
 # "model-phrased" counts answers in the model's own checked words, copies of a source sentence apart.
 # A checkpoint is saved every 2 steps: a run cut short can still be measured from its last one
@@ -17,7 +20,7 @@ cd "$(dirname "$0")/../.."
 
 BOTKIT=${BOTKIT:-.venv/bin/botkit}
 PY=${PY:-.venv/bin/python}
-STEPS=${STEPS:-10}
+STEPS=${STEPS:-2}
 WARM_EPOCHS=${WARM_EPOCHS:-1}  # the SFT warm start on phrasing targets (version $OUT-warm); 0: GRPO from the base
 WARM_LR=${WARM_LR:-1e-3}
 OUT=${OUT:-kb-grounded}
