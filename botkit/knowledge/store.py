@@ -206,17 +206,18 @@ class KnowledgeBase:
             self._lexical, self._lexical_state = LexicalIndex(stored["ids"], titles, stored["documents"]), state
         return self._lexical
 
-    def search(self, query: str, k: int = 4, min_relevance: float = 0.0) -> list[Chunk]:
+    def search(self, query: str, k: int = 4, min_relevance: float = 0.0, by_kind: bool = True) -> list[Chunk]:
         """The `k` best chunks for `query` by reciprocal-rank fusion of dense (MiniLM) and BM25 rankings,
         leaving out those whose cosine similarity is below `min_relevance` unless one of their sentences is
         close enough alone (`SENTENCE_RELEVANCE`). `Chunk.score` is the cosine (of that sentence then). A query
-        naming a product whose kind the knowledge base spells out is searched as that kind too, at half weight."""
+        naming a product whose kind the knowledge base spells out is searched as that kind too, at half weight
+        (unless not `by_kind`: what is said about that product itself, e.g. the facts a line of copy may use)."""
         if not query.strip() or self.count() == 0:
             return []
         index = self._lexical_index()
         # "Is the Zephyr Mini dishwasher safe?" is answered by a rule for every kettle ("Never put a kettle base
         # in a dishwasher"), which names no product: look for the question put as the product's kind too.
-        named = kinds(query, index.texts)
+        named = kinds(query, index.texts) if by_kind else []
         queries = [query] + ([as_kind(query, named)] if named else [])
         vectors = np.asarray([self.embedder.embed_query(q) for q in queries], dtype=np.float32)
         # Each ranking looks deeper than k: a chunk ranked 6th by both should beat one only dense likes.

@@ -108,7 +108,9 @@ class CopyChecks:
         # Figures only from what is about this brief: the whole knowledge base holds a figure for almost
         # anything ("$15", "30 days"), so copy could attach any of them to any product.
         kb = _knowledge(bot)
-        related = "\n".join(f"{c.title}\n{c.text}" for c in kb.search(brief, k=4, min_relevance=0.3)) if kb else ""
+        # The product's own chunks, not rules for every product of its kind (`by_kind`), hold its figures.
+        related = "\n".join(f"{c.title}\n{c.text}" for c in kb.search(brief, k=4, min_relevance=0.3, by_kind=False)
+                            ) if kb else ""
         self.figures = figures_in(f"{brief}\n{profile}\n{related}")
         self.embedder, self.brief, self.brief_terms = bot.embedder, brief, terms(brief)
         # What the brief is about: its names (not the brand's own) and figures; a brief with none, its words.
