@@ -40,7 +40,8 @@ def load_llamacpp(spec: str, settings, adapter: str | None = None):
     if gguf == default_gguf() and config.llamacpp.default_quantization != "Q4_1":
         gguf = requantized_gguf(gguf, settings.cache_dir, config.llamacpp.default_quantization)
     return LlamaCppEngine(gguf, name, threads=cpu_threads(config.threads),
-                          context=config.llamacpp.context, max_batch=config.llamacpp.max_batch, lora=lora)
+                          context=config.llamacpp.context, max_batch=config.llamacpp.max_batch, lora=lora,
+                          parked=config.llamacpp.parked_chats)
 
 
 def _name(gguf: Path, adapter: str | None) -> str:

@@ -21,6 +21,11 @@ class LlamaCppSettings(BaseModel):
                     "answers (~400 prompt tokens, ~100 of them a shared system prompt read once).",
     )
     max_batch: int = Field(8, ge=1, le=64, description="Chats decoded together in one batched call.")
+    parked_chats: int = Field(
+        16, ge=0, le=128,
+        description="Finished chats whose cells `botkit serve` keeps (least recently used dropped first, and "
+                    "whenever cells run short) so a chat asked again reads only its last prompt token; 0: none.",
+    )
     default_quantization: Literal["Q8_0", "Q4_0", "F16", "Q4_1"] = Field(
         "Q8_0",
         description="The default model's weights on llama.cpp: a copy of the shipped Q4_1 file requantized "

@@ -24,7 +24,7 @@ class LlamaCppEngine:
     """A GGUF model on llama.cpp; `threads` CPU threads; `context` KV cells shared by a batch."""
 
     def __init__(self, gguf: Path, name: str, threads: int, context: int = 4096, max_batch: int = 8,
-                 lora: Path | None = None):
+                 lora: Path | None = None, parked: int = 16):
         passive_omp_threads()  # before libgomp loads with llama.cpp
         import llama_cpp
         from llama_cpp import _internals
@@ -42,16 +42,16 @@ class LlamaCppEngine:
         params = llama_cpp.llama_context_default_params()
         params.n_ctx = self.context_window
         params.n_batch = params.n_ubatch = min(512, self.context_window)
-        # Serving keeps the shared prompt start in a sequence of its own and up to 2 x max_batch finished
-        # chats for repeats (`continuous_batch`); a parked chat's cells cost no attention (masked).
-        params.n_seq_max = n_seq_max = min(3 * max_batch + 1, 256)  # LLAMA_MAX_SEQ: 256
+        # Serving keeps the shared prompt start in a sequence of its own and up to `parked` finished chats
+        # for repeats (`continuous_batch`).
+        params.n_seq_max = n_seq_max = min(max_batch + 1 + parked, 256)  # LLAMA_MAX_SEQ: 256
         params.kv_unified = True  # one pool of cells: a lone chat may use the whole window
         params.n_threads = params.n_threads_batch = threads
         params.no_perf = True
         self._ctx = _internals.LlamaContext(model=self._model, params=params, verbose=False)
         # The context as the engine's calls and its running batch share it (`botkit.models.llamacpp_cells`).
         self.cells = Cells(llama_cpp, self._model, self._ctx, params.n_batch, max_batch, n_seq_max,
-                           self.context_window)
+                           self.context_window, parked=n_seq_max - 1 - max_batch)
         if lora is not None:
             self._apply_lora(Path(lora))
         meta = self._model.metadata()

@@ -39,7 +39,8 @@ class Cells:
     holds; `parked` the finished chats whose cells are kept (least recently used first) so a chat asked
     again reads only what differs."""
 
-    def __init__(self, llama_cpp, model, ctx, n_batch: int, max_batch: int, n_seq_max: int, context_window: int):
+    def __init__(self, llama_cpp, model, ctx, n_batch: int, max_batch: int, n_seq_max: int, context_window: int,
+                 parked: int = 16):
         self.llama, self.ctx, self.n_batch, self.n_seq_max = llama_cpp, ctx, n_batch, n_seq_max
         self.context_window = context_window
         self.batch = _batch(n_batch, max_batch)
@@ -47,7 +48,7 @@ class Cells:
         self.prefix: list[int] = []
         # seq id -> (tokens its cells hold, how many of them are sequence 0's cells)
         self.parked: OrderedDict[int, tuple[list[int], int]] = OrderedDict()
-        self.parked_max = 2 * max_batch
+        self.parked_max = parked
         self.tokens_decoded = 0  # tokens through llama_decode so far (prompt tokens read and replies)
         self._vocab, self._n_vocab = model.vocab, model.n_vocab()
         self._piece_buf = ctypes.create_string_buffer(256)
