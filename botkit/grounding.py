@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from botkit.evidence import Evidence, antecedent, named_heading
 from botkit.knowledge.terms import STOPWORDS, WORD, asking_part, bare, content_words, stem, terms
@@ -196,8 +197,23 @@ def other_subject(question: str, evidence: Evidence, allowed: str = "") -> str:
     about = {stem(w) for w in _tokens(context)} | {stem(w.lower()) for w in _COMPOUND.findall(context)}
     if not asked or asked <= about:
         return ""
-    others = (names_in(evidence.sentence) | names_in(evidence.chunk.title, title=True)) - brand
+    others = (names_in(evidence.sentence) | _title_names(evidence.chunk.title, evidence.chunk.text)) - brand
     return ", ".join(sorted(n for n in others if stem(n) not in asked))
+
+
+def _title_names(title: str, text: str) -> set[str]:
+    """The names a section title gives: its capitalised words that the text under it also capitalises as a
+    name, or that no English dictionary holds ("Zephyr"); a heading's common words ("Safety Notices ›
+    General") name no product, so a rule for every kettle there is not about another one."""
+    named = names_in(text)
+    return {w for w in names_in(title, title=True) if w in named or _dictionary().unknown([w])}
+
+
+@cache
+def _dictionary():
+    from spellchecker import SpellChecker  # loaded once, only when a quote is checked for its subject
+
+    return SpellChecker()
 
 
 # How much closer the question must be to its chosen sentence without its unknown words before the sentence counts

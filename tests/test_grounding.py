@@ -231,3 +231,15 @@ def test_a_section_title_alone_never_says_yes():
     # The sentence saying what is asked, the heading completing it: stated.
     split = Chunk("s", "Any order can be split into monthly payments.", "/kb/pay.md", "Payments › Paying monthly")
     assert stated_answer("Can I pay monthly?", [Evidence(split.text, split, 0.6)]) == "yes"
+
+
+def test_a_rule_under_a_heading_of_common_words_answers_for_every_product():
+    # A made-up shop: "Is the Larkspur Mini oven-safe?" is answered by a rule for every dish, filed under
+    # "Care Notices > General" (common words, no product); a sentence under another product's own heading
+    # ("Brambleton Casserole", a name its text uses) still gives way.
+    rule = Chunk("r", "Never put any Fenwick dish lid in a hot oven.", "care.txt", "Care Notices › General")
+    other = Chunk("o", "The Brambleton lid is oven-safe to 200 C.", "brambleton.md", "Brambleton Casserole › Care")
+    question = "Is the Larkspur Mini lid oven-safe?"
+    picked = [Evidence(other.text, other, 0.7), Evidence(rule.text, rule, 0.65)]
+    assert quote_answer(picked, lambda c: {"r": 1, "o": 2}[c.id], question, "Fenwick") == \
+        "Never put any Fenwick dish lid in a hot oven. [1]"
