@@ -197,14 +197,23 @@ def other_subject(question: str, evidence: Evidence, allowed: str = "") -> str:
     about = {stem(w) for w in _tokens(context)} | {stem(w.lower()) for w in _COMPOUND.findall(context)}
     if not asked or asked <= about:
         return ""
-    others = (names_in(evidence.sentence) | _title_names(evidence.chunk.title, evidence.chunk.text)) - brand
+    title = names_in(evidence.chunk.title, title=True)
+    if UNIVERSAL.search(evidence.sentence):  # a rule for every product ("Never put a kettle base ...")
+        title = _title_names(evidence.chunk.title, evidence.chunk.text)
+    others = (names_in(evidence.sentence) | title) - brand
     return ", ".join(sorted(n for n in others if stem(n) not in asked))
 
 
+# A sentence that states a rule for all of a kind: it answers for each product of that kind it does not name.
+UNIVERSAL = re.compile(r"\b(?:never|always|any|all|every|each)\b", re.I)
+
+
 def _title_names(title: str, text: str) -> set[str]:
-    """The names a section title gives: its capitalised words that the text under it also capitalises as a
-    name, or that no English dictionary holds ("Zephyr"); a heading's common words ("Safety Notices ›
-    General") name no product, so a rule for every kettle there is not about another one."""
+    """The names a section title gives to a rule stated for all: its capitalised words that the text under it
+    also capitalises as a name, or that no English dictionary holds ("Zephyr"); a heading's common words
+    ("Safety Notices › General") name no product, so "Never put a kettle base ... in a dishwasher" there is
+    not about another product than the Zephyr Mini asked about. (Under any other sentence a heading's words
+    still tell what it is about: "Open 9:30 to 16:30" under "Winter Hours" is not about Boxing Day.)"""
     named = names_in(text)
     return {w for w in names_in(title, title=True) if w in named or _dictionary().unknown([w])}
 

@@ -243,3 +243,8 @@ def test_a_rule_under_a_heading_of_common_words_answers_for_every_product():
     picked = [Evidence(other.text, other, 0.7), Evidence(rule.text, rule, 0.65)]
     assert quote_answer(picked, lambda c: {"r": 1, "o": 2}[c.id], question, "Fenwick") == \
         "Never put any Fenwick dish lid in a hot oven. [1]"
+    # Under any other sentence a heading's words still tell what it is about: winter hours are not Boxing Day's.
+    from botkit.grounding import other_subject
+
+    hours = Chunk("h", "Open 9:30 to 16:30.", "hours.md", "Opening Hours › Winter")
+    assert other_subject("Are you open on Boxing Day?", Evidence(hours.text, hours, 0.6))
