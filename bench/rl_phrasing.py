@@ -62,9 +62,8 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
     settings = load_settings()
-    from botkit.jsonl import read_jsonl
-
     from botkit.feedback.registry import ModelRegistry
+    from botkit.jsonl import read_jsonl
 
     questions = heldout_questions(settings, args.version) if not args.questions else read_jsonl(args.questions)
     # A run with a warm start (`--warm_start_epochs`) registered its SFT stage as VERSION-warm: measured

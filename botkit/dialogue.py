@@ -280,7 +280,8 @@ class Bot:
         # shut?" of "closes at 19:00").
         vocabulary = self.knowledge.vocabulary()
         named = unknown_names(asking_part(query), vocabulary)
-        if unknown_share(query, vocabulary) >= 0.5 and (named or not restates(query, evidence_for(query), self.embedder)):
+        if unknown_share(query, vocabulary) >= 0.5 and (
+                named or not restates(query, evidence_for(query), self.embedder)):
             return self._canned(self.brand.dont_know, "dont-know", session_id,
                                 "declined: the question names things no document mentions" if named else
                                 "declined: most of the question's words are in no document")

@@ -15,7 +15,7 @@ from botkit.knowledge.names import NAME as _NAME
 from botkit.knowledge.names import as_kind, compound_names, kinds, names_any, stem_pairs
 from botkit.knowledge.sentences import split_sentences
 from botkit.knowledge.store import Chunk
-from botkit.knowledge.terms import STOPWORDS, stem, terms
+from botkit.knowledge.terms import STOPWORDS, terms
 
 _BARE_REPLY = re.compile(r"^(yes|no)[.!]?$", re.IGNORECASE)
 # Questions whose answer is a figure: an amount, a duration, a size, a date or a time.
@@ -365,8 +365,8 @@ def select_evidence(question: str, chunks: list[Chunk], embedder, min_score: flo
     typed = np.array([any(t.search(p[0]) for t in types) for p in pairs]) if types else 0.0
     past = np.array([past_marked(f"{p[2].title}: {p[0]}") for p in pairs]) if not past_marked(asks) else 0.0
     scores = (cosines - PAST_WEIGHT * past - OTHER_WEIGHT * other + TERM_WEIGHT * coverage + FIGURE_WEIGHT * figures
-              + NAME_WEIGHT * named + CODE_WEIGHT * coded + HEAD_WEIGHT * in_kind + LABEL_WEIGHT * labelled + LIST_WEIGHT * listed
-              + TYPE_WEIGHT * typed)
+              + NAME_WEIGHT * named + CODE_WEIGHT * coded + HEAD_WEIGHT * in_kind + LABEL_WEIGHT * labelled
+              + LIST_WEIGHT * listed + TYPE_WEIGHT * typed)
     ranked = sorted(zip(scores, range(len(pairs))), reverse=True)
     best = float(ranked[0][0])
     chosen, seen = [], set()

@@ -70,9 +70,8 @@ def test_the_warm_start_trains_on_the_serving_chat_whole(bot, rows, tiny_engine)
 
 
 @pytest.mark.slow  # minutes on 2 shared cores: ingest, a warm start, one GRPO step, the held-out answers
-def test_train_rl_with_a_warm_start_registers_it_and_continues_its_adapter(settings, tiny_engine, tiny_model_dir,
-                                                                          embedder, sample_knowledge, write_jsonl, tmp_path,
-                                                                          monkeypatch):
+def test_train_rl_with_a_warm_start_registers_it_and_continues_its_adapter(
+        settings, tiny_engine, tiny_model_dir, embedder, sample_knowledge, write_jsonl, tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
     from botkit.cli import app

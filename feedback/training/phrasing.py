@@ -79,7 +79,8 @@ def question_subjects(question: str, predicate: str) -> list[str]:
     four-slice toaster"; "How many grind sizes does the Millrace burr grinder offer?" -> "The Millrace burr
     grinder"), without a last word the predicate says ("When is the Portland store open?")."""
     asked = re.split(r"(?<=[.!?])\s+", question.strip())[-1]
-    match = re.search(r"\b(is|are|does|do|did|can|will|should|was|were)\s+((?:the|my|your|this)\s+.+?)\?*$", asked, re.I)
+    match = re.search(r"\b(is|are|does|do|did|can|will|should|was|were)\s+((?:the|my|your|this)\s+.+?)\?*$",
+                      asked, re.I)
     if not match:
         return []
     words = match.group(2).rstrip("?").split()

@@ -106,7 +106,8 @@ def warm_start(config: RLRunConfig, train: list[dict], name: str, settings) -> d
         raise BotkitError(f"the warm start found phrasing targets for {len(rows)} of {len(rows) + without} training "
                           "questions: too few to train on (give more with --train_questions)")
     sft = load_config(SFTRunConfig, profile=config.profile, **{
-        "model": config.model, "parent": config.parent, "peft": config.peft, "lora_r": config.lora_r, "lora_alpha": config.lora_alpha,
+        "model": config.model, "parent": config.parent, "peft": config.peft, "lora_r": config.lora_r,
+        "lora_alpha": config.lora_alpha,
         "lora_dropout": config.lora_dropout, "lora_target_modules": config.lora_target_modules,
         "num_train_epochs": config.warm_start_epochs, "learning_rate": config.warm_start_learning_rate,
         "per_device_train_batch_size": config.warm_start_batch_size, "seed": config.seed,
