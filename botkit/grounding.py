@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
 
 from botkit.evidence import Evidence, antecedent, named_heading
-from botkit.knowledge.terms import STOPWORDS, WORD, asking_part, bare, content_words, stem, terms
+from botkit.knowledge.terms import STOPWORDS, WORD, asking_part, bare, content_words, english, stem, terms
 from botkit.plaintext import shown_text, urls_in
 
 # Where a sentence of a model's draft ends: any whitespace after . ! ? (the draft's next sentence may
@@ -215,14 +214,7 @@ def _title_names(title: str, text: str) -> set[str]:
     not about another product than the Zephyr Mini asked about. (Under any other sentence a heading's words
     still tell what it is about: "Open 9:30 to 16:30" under "Winter Hours" is not about Boxing Day.)"""
     named = names_in(text)
-    return {w for w in names_in(title, title=True) if w in named or _dictionary().unknown([w])}
-
-
-@cache
-def _dictionary():
-    from spellchecker import SpellChecker  # loaded once, only when a quote is checked for its subject
-
-    return SpellChecker()
+    return {w for w in names_in(title, title=True) if w in named or english().unknown([w])}
 
 
 # How much closer the question must be to its chosen sentence without its unknown words before the sentence counts

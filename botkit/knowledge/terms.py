@@ -4,6 +4,7 @@ answerable question from one about things the documents never mention."""
 from __future__ import annotations
 
 import re
+from functools import cache
 
 WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 STOPWORDS = set(
@@ -15,6 +16,15 @@ STOPWORDS = set(
     "get got let lets make makes made like well sure happy help glad much many big small really somewhere "
     "fast quick quickly need want know tell anything something thing things now right still ok okay".split()
 )
+
+
+@cache
+def english():
+    """The English dictionary (pyspellchecker's, in its wheel), loaded once and only when first asked for:
+    the copy checks' spelling and the words a heading names no product by."""
+    from spellchecker import SpellChecker
+
+    return SpellChecker()
 
 
 def bare(word: str) -> str:

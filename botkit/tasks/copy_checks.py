@@ -6,14 +6,12 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter
-from functools import cache
 
 import numpy as np
-from spellchecker import SpellChecker
 
 from botkit.errors import BotkitError
 from botkit.grounding import figures_in, names_in
-from botkit.knowledge.terms import bare, terms
+from botkit.knowledge.terms import bare, english, terms
 
 # Cosine similarity (MiniLM) below which a line is about something else than its brief: on the sample
 # brand, lines written for a brief score 0.4-0.7 against it, lines about another brief or nothing under 0.3.
@@ -37,16 +35,11 @@ _ROLE_PLAY = re.compile(r"^\s*(?:sure|okay|ok|certainly|of course|here(?:'s| is|
                         r"|\b(?:i|i'm|i've|i'll|i'd|me|myself)\b|\byou to do\b|\bas an ai\b", re.I)
 
 
-@cache
-def _dictionary() -> SpellChecker:
-    return SpellChecker()
-
-
 def misspelled(text: str, allowed: set[str] = frozenset()) -> list[str]:
     """Words of `text` neither in the English dictionary nor in `allowed` (lower case); hashtags,
     handles and words with digits are skipped, hyphenated words checked part by part."""
     words = {bare(w) for w in _WORD.findall(text.replace("-", " ")) if len(w) > 1}
-    return sorted(w for w in _dictionary().unknown(words - allowed) if w not in allowed)
+    return sorted(w for w in english().unknown(words - allowed) if w not in allowed)
 
 
 def is_incomplete(text: str) -> bool:
