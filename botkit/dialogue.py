@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
+from botkit.answerability import paraphrase
 from botkit.api import settings_from
 from botkit.composing import compose, question_parts
 from botkit.config import Settings, load_settings
@@ -274,22 +275,27 @@ class Bot:
         query = self._retrieval_query(message, history, evidence_for)
         # A question mostly about things the documents never mention ("Do you sell fridges?")
         # can still retrieve similar-sounding chunks; refuse rather than answer beside the point.
-        # Unless a source says nearly what it asks: then the unknown words are the customer's paraphrase.
+        # Not when a source says nearly what it asks: then the unknown words are the customer's paraphrase.
         # A follow-up is judged with the question it continues, which says what it is about.
         # A name no document uses is never a paraphrase; common words, even all of them, may be ("What time do you
         # shut?" of "closes at 19:00").
+        # Nor when the sources answer it the way they answer a customer's paraphrase (`botkit.answerability`: "How much
+        # are saddlebags to hire?" of a price list saying "panniers").
         vocabulary = self.knowledge.vocabulary()
         named = unknown_names(asking_part(query), vocabulary)
-        if unknown_share(query, vocabulary) >= 0.5 and (
-                named or not restates(query, evidence_for(query), self.embedder)):
+        # A follow-up's sentences are ranked by what it asks now, not by the previous question's answer.
+        focused = functools.cache(lambda: evidence_for(query) if query == message else self._evidence(query,
+                                                                                                       focus=message))
+        if unknown_share(query, vocabulary) >= 0.5 and (named or not (
+                restates(query, evidence_for(query), self.embedder)
+                or paraphrase(query, vocabulary, evidence_for(query), focused(), self.embedder))):
             return self._canned(self.brand.dont_know, "dont-know", session_id,
                                 "declined: the question names things no document mentions" if named else
                                 "declined: most of the question's words are in no document")
         asked = question_parts(message) if query == message else [message]
         if len(asked) > 1:
             return self._composed(asked, session_id)
-        # A follow-up's sentences are ranked by what it asks now, not by the previous question's answer.
-        evidence = evidence_for(query) if query == message else self._evidence(query, focus=message)
+        evidence = focused()
         if not evidence:
             return self._canned(self.brand.dont_know, "dont-know", session_id,
                                 "declined: no source sentence is relevant enough")

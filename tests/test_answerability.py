@@ -1,0 +1,50 @@
+"""A question in words no document uses is answered when the sources answer it as they answer a customer's
+paraphrase, and declined when it asks about something they never cover."""
+
+from botkit.answerability import signals
+from botkit.knowledge.terms import unknown_share
+
+BOATHOUSE = """# Boat hire prices
+
+| Boat | 1 hour | Full day |
+|---|---|---|
+| Rowing boat | £12 | £45 |
+| Canoe | £15 | £55 |
+
+## Extras
+
+| Extra | Price |
+|---|---|
+| Buoyancy aid | £3 per day |
+| Waterproof bag | £2 per day |
+
+## Opening hours
+
+The boathouse opens at 9:00 and the last boat goes out at 17:00.
+"""
+
+
+def test_a_paraphrase_in_the_customers_words_is_answered_and_an_uncovered_thing_is_not(tiny_bot, tmp_path):
+    doc = tmp_path / "boats.md"
+    doc.write_text(BOATHOUSE)
+    tiny_bot.knowledge.ingest(doc)
+    vocabulary = tiny_bot.knowledge.vocabulary()
+    # Half the words are in no document ("dry", "sack"), yet the price list answers it: the waterproof bag.
+    assert unknown_share("How much is a dry sack per day?", vocabulary) >= 0.5
+    reply = tiny_bot.respond("How much is a dry sack per day?")
+    assert reply.grounding != "dont-know" and "£2" in reply.text, reply.check
+    # A thing the boathouse never mentions, though its prices rank for it, is still declined.
+    reply = tiny_bot.respond("Do you rent wetsuits?")
+    assert reply.grounding == "dont-know" and "most of the question's words" in reply.check
+
+
+def test_a_question_asking_for_a_fact_reads_as_answerable_sooner_than_a_yes_no_one(tiny_bot, tmp_path):
+    doc = tmp_path / "boats.md"
+    doc.write_text(BOATHOUSE)
+    tiny_bot.knowledge.ingest(doc)
+    vocabulary, embedder = tiny_bot.knowledge.vocabulary(), tiny_bot.embedder
+    evidence = tiny_bot._evidence("How much is a dry sack per day?")
+    asked = signals("How much is a dry sack per day?", vocabulary, evidence, evidence, embedder)
+    yes_no = signals("Is a dry sack cheap per day?", vocabulary, evidence, evidence, embedder)
+    assert asked.asks_fact == 1 and yes_no.asks_fact == 0
+    assert asked.probability() > 0.8 > yes_no.probability()
