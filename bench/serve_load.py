@@ -87,6 +87,7 @@ async def run_load(http: httpx.AsyncClient, clients: int, requests: int, max_tok
     for i in range(requests):
         queue.put_nowait(asked[(start_at + i) % len(asked)])
     latencies, errors, busy, tokens = [], {}, 0, 0
+    full_length, shorter = [], []  # latencies of answers whose draft ran to max_tokens, and of the rest
 
     async def client():
         nonlocal tokens, busy
@@ -105,7 +106,9 @@ async def run_load(http: httpx.AsyncClient, clients: int, requests: int, max_tok
                 continue
             if response.status_code == 200:
                 latencies.append(time.perf_counter() - started)
-                tokens += response.json()["usage"]["completion_tokens"]
+                written = response.json()["usage"]["completion_tokens"]
+                (full_length if written >= max_tokens else shorter).append(latencies[-1])
+                tokens += written
             else:
                 errors[str(response.status_code)] = errors.get(str(response.status_code), 0) + 1
 
@@ -119,6 +122,9 @@ async def run_load(http: httpx.AsyncClient, clients: int, requests: int, max_tok
         "seconds": round(elapsed, 2), "requests_per_second": round(len(latencies) / elapsed, 3),
         "p50_seconds": percentile(latencies, 0.5), "p95_seconds": percentile(latencies, 0.95),
         "completion_tokens_per_second": round(tokens / elapsed, 1), **cpu,
+        # The tail: an answer whose draft runs to max_tokens stays in the running batch for every step.
+        "full_length_requests": len(full_length), "full_length_p50_seconds": percentile(full_length, 0.5),
+        "shorter_p50_seconds": percentile(shorter, 0.5),
     }
 
 
