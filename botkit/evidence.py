@@ -61,9 +61,30 @@ _DATE = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[
                    re.IGNORECASE)
 _ASKS_CONTACT = re.compile(r"\b(?:phone|call|ring|e-?mail|address|contact)\b", re.IGNORECASE)
 _CONTACT = re.compile(r"\+?\d[\d ()-]{6,}\d|[\w.+-]+@[\w-]+\.[\w.]+")
-# "When ..." is answered by a date or by a time from now ("within 24 hours", "every six months").
+# "What do I pay ...", "what would we pay": a price, though "pay" alone ("Can I pay by card?") asks no amount.
+_ASKS_PAYMENT = re.compile(r"\bwhat (?:do|does|did|would|will|should|must) (?:i|we|you|they|it|one) "
+                           r"(?:have to |need to )?(?:pay|spend)\b", re.IGNORECASE)
+_ASKS_DISCOUNT = re.compile(r"\b(?:discounts?|reductions?|concessions?|money off|percent off)\b", re.IGNORECASE)
+_PERCENT = re.compile(r"\d\s?%|\bper ?cent\b|\bhalf (?:price|off)\b|[$€£¥₹]\s?\d+(?:[.,]\d+)?\s+off\b", re.IGNORECASE)
+# "Do I have to register ...?", "Is a deposit required?": answered by what a source requires or does not.
+_ASKS_REQUIREMENT = re.compile(r"^\s*(?:do|does|will|would) (?:\w+ ){1,2}(?:have|need) to\b|"
+                               r"\bmust (?:i|we)\b|\b(?:required|mandatory|compulsory|necessary|obligatory)\b",
+                               re.IGNORECASE)
+_REQUIREMENT = re.compile(r"\b(?:requir\w*|mandatory|compulsory|necessary|obligatory|optional|must|needs? to|"
+                          r"have to|has to|no need)\b", re.IGNORECASE)
+# "Where ...": a street address, a postcode, or where something is ("on the first floor", "next to the station").
+_ASKS_PLACE = re.compile(r"^\s*(?:and\s+)?where\b|\bwhere (?:is|are|do|does|can|should|would|will)\b", re.IGNORECASE)
+_PLACE = re.compile(r"\b\d+[a-z]?,?\s+(?:[A-Z][a-z]+\s+){1,3}(?i:street|st|road|rd|lane|ln|avenue|ave|way|square|sq|"
+                    r"place|pl|drive|dr|court|ct|boulevard|blvd|quay|parade|terrace|row|hill|close|crescent|gardens)\b|"
+                    r"\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b|\b[A-Z]{2}\s\d{5}\b|"
+                    r"\b(?i:located|floor|entrance|opposite|next door|next to|behind|beside|corner of|car park|"
+                    r"parking)\b")
+# "When ..." is answered by a date or by a time from now ("within 24 hours", "every six months"). The last four
+# pairs (a payment, a discount, a requirement, a place), quotes without the model: the right sentence first for
+# Kettlebrook 34 -> 35 of 41, bike shop 33 -> 35, nothing lost on any set; no quote moved.
 _ANSWER_TYPES = ((_ASKS_PRICE, _PRICE), (_ASKS_DURATION, _DURATION), (_ASKS_DATE, _DATE), (_ASKS_DATE, _DURATION),
-                 (_ASKS_CONTACT, _CONTACT))
+                 (_ASKS_CONTACT, _CONTACT), (_ASKS_PAYMENT, _PRICE), (_ASKS_DISCOUNT, _PERCENT),
+                 (_ASKS_REQUIREMENT, _REQUIREMENT), (_ASKS_PLACE, _PLACE))
 
 
 # A text marked as no longer current (an archive, the previous policy, a former plan) ranks below the
@@ -144,6 +165,19 @@ _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # A whole day name in any case, or its abbreviation capitalised ("Sat", not the "sun" of a sun terrace).
 _DAY = r"((?i:mon|tues|wednes|thurs|fri|satur|sun)(?i:day)|(?-i:Mon|Tue|Wed|Thu|Fri|Sat|Sun)\b\.?)"
 _DAY_SPAN = re.compile(rf"\b{_DAY}(?:\s*(?:-|–|to|through|until|till)\s*{_DAY})?|\b((?i:week(?:day|end|-end)))s?\b")
+
+
+# "How far back can I restore notes on Pro?": of the sentences carrying the kind of fact asked for, the one that
+# states it for the plan, site or size the question names ("7 days on Free, 30 days on Plus, 1 year on Pro") in
+# one clause, beside one that names it elsewhere ("After 30 days ..., but on Plus, Pro and Team, ...").
+BOUND_WEIGHT = 0.1
+_CLAUSE = re.compile(r"[,;(]\s*|\s+(?:and|or|but|while|whereas)\s+")
+
+
+def states_for(qualifiers: set[str], kinds: list[re.Pattern], sentence: str) -> bool:
+    """Does one clause of `sentence` name a qualifier (stems) and carry a fact of one of `kinds`?"""
+    return any(qualifiers & terms(clause) and any(kind.search(clause) for kind in kinds)
+               for clause in _CLAUSE.split(sentence))
 
 
 def days(text: str) -> set[str]:
@@ -315,7 +349,8 @@ def select_evidence(question: str, chunks: list[Chunk], embedder, min_score: flo
     found in the sentence, a figure when the question asks for one ("how much", "when"), the product
     or plan the question names, the code or version it names, the kind of thing it asks for
     ("What ID ..."), a table row labelled with a word of the question, a list for a question after a
-    plural ("What apps ..."), and the kind of fact it asks for (price, duration, date, contact); a
+    plural ("What apps ..."), the kind of fact it asks for (price, duration, date, contact, discount,
+    requirement, place), that fact stated in one clause with the plan or site the question names; a
     sentence marked as no longer current ("Archived 2025") ranks lower unless the question asks about that,
     and so does one about another named product than the one asked about. A rule for the kind of product
     the question names ("Never put a kettle base in a dishwasher" for the Zephyr Mini kettle) is read with
@@ -363,10 +398,13 @@ def select_evidence(question: str, chunks: list[Chunk], embedder, min_score: flo
     listed = np.array([enumerates(p[0]) for p in pairs]) if asks_for_list(asks) else 0.0
     types = answer_types(asks)
     typed = np.array([any(t.search(p[0]) for t in types) for p in pairs]) if types else 0.0
+    # A name most candidates share (the brand, the product every sentence is about) tells no row from another.
+    qualifiers = {q for q in _names(asks) if sum(q in c for c in candidate_terms) < len(pairs) / 2}
+    bound = np.array([states_for(qualifiers, types, p[0]) for p in pairs]) if qualifiers and types else 0.0
     past = np.array([past_marked(f"{p[2].title}: {p[0]}") for p in pairs]) if not past_marked(asks) else 0.0
     scores = (cosines - PAST_WEIGHT * past - OTHER_WEIGHT * other + TERM_WEIGHT * coverage + FIGURE_WEIGHT * figures
               + NAME_WEIGHT * named + CODE_WEIGHT * coded + HEAD_WEIGHT * in_kind + LABEL_WEIGHT * labelled
-              + LIST_WEIGHT * listed + TYPE_WEIGHT * typed)
+              + LIST_WEIGHT * listed + TYPE_WEIGHT * typed + BOUND_WEIGHT * bound)
     ranked = sorted(zip(scores, range(len(pairs))), reverse=True)
     best = float(ranked[0][0])
     chosen, seen = [], set()

@@ -63,3 +63,37 @@ def test_a_row_marked_as_no_longer_current_gives_way_unless_asked_about(embedder
     assert past_marked("Cancellation policy › Previous policy") and not past_marked("Cancellation policy")
     monkeypatch.setattr(evidence_module, "PAST_WEIGHT", 0.0)  # the rule this test is about, switched off
     assert _top("How much is an off-peak membership?", [ARCHIVED, PRICES], embedder) == "Off-peak: £22 a month"
+
+
+THEFT = Chunk("t", "Tell us the same day if your bike gets stolen.\nStolen while locked: an excess of £150",
+                "/kb/cover.md", "Cover › Theft", 0.5)
+OFFERS = Chunk("o", "Pensioners are welcome at every session and discounts are explained at the desk.\n"
+                    "Pensioners pay 20% less at any weekday session.", "/kb/offers.md", "Offers", 0.5)
+CLASSES = Chunk("p", "Pottery classes are held on Saturdays and can be booked online.\n"
+                     "Booking is optional: walk-ins are welcome if there is space.", "/kb/classes.md",
+                "Classes › Pottery", 0.5)
+ARRIVAL = Chunk("a", "You can pick up the keys any time after 3pm on the day you arrive.\n"
+                     "Key collection is at the front desk, 4 Harbour Road.", "/kb/arrival.md", "Arrival", 0.5)
+FILES = Chunk("f", "Files you delete are moved to the bin.\nEmptying the bin removes files for good.\n"
+                   "Deleted files are kept in the bin for 14 days, and on Studio backups can bring them back too.\n"
+                   "Backups of deleted files: 7 days on Basic, 90 days on Studio and 1 year on Agency.\n"
+                   "Shared files are deleted for everyone.", "/kb/files.md", "Files › Deleted files", 0.5)
+
+
+@pytest.mark.parametrize("question, chunk, expected", [
+    ("What would I pay if my bike gets stolen?", THEFT, "Stolen while locked"),  # a price, not what to do
+    ("Is there a discount for pensioners?", OFFERS, "Pensioners pay 20% less"),  # a share off, not a welcome
+    ("Do I have to book a pottery class?", CLASSES, "Booking is optional"),  # what is required, not how to book
+    ("Where do I pick up the keys?", ARRIVAL, "Key collection is at the front desk"),  # a place, not a time
+])
+def test_the_kind_of_fact_asked_for_comes_first(embedder, monkeypatch, question, chunk, expected):
+    assert _top(question, [chunk], embedder).startswith(expected)
+    monkeypatch.setattr(evidence_module, "_ANSWER_TYPES", evidence_module._ANSWER_TYPES[:5])  # price ... contact only
+    assert not _top(question, [chunk], embedder).startswith(expected)
+
+
+def test_the_fact_stated_for_the_plan_asked_about_comes_first(embedder, monkeypatch):
+    question = "How long are deleted files kept on Studio?"
+    assert _top(question, [FILES], embedder).startswith("Backups of deleted files")  # "90 days on Studio"
+    monkeypatch.setattr(evidence_module, "BOUND_WEIGHT", 0.0)
+    assert _top(question, [FILES], embedder).startswith("Deleted files are kept in the bin")
