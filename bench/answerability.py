@@ -54,29 +54,30 @@ def gated_rows(name: str, embedder) -> list[tuple[list[float], int, str]]:
     from botkit.evidence import restates
     from botkit.knowledge.terms import asking_part, unknown_names, unknown_share
 
-    home = Path(tempfile.mkdtemp(prefix=f"botkit-answerability-{name}-"))
-    bot = Bot(load_settings().model_copy(update={"home": home}), embedder=embedder)
-    bot.knowledge.ingest(SAMPLES[name][0] / "knowledge")
-    vocabulary = bot.knowledge.vocabulary()
-    rows, found = [], {}
+    # Chroma keeps its files open until the process ends: leftovers of the throwaway home are fine.
+    with tempfile.TemporaryDirectory(prefix=f"botkit-answerability-{name}-", ignore_cleanup_errors=True) as home:
+        bot = Bot(load_settings().model_copy(update={"home": Path(home)}), embedder=embedder)
+        bot.knowledge.ingest(SAMPLES[name][0] / "knowledge")
+        vocabulary = bot.knowledge.vocabulary()
+        rows, found = [], {}
 
-    def evidence_for(text: str) -> list:  # looked up once a text, as `Bot._plan` does
-        if text not in found:
-            found[text] = bot._evidence(text)
-        return found[text]
+        def evidence_for(text: str) -> list:  # looked up once a text, as `Bot._plan` does
+            if text not in found:
+                found[text] = bot._evidence(text)
+            return found[text]
 
-    for item, label in questions_for(name):
-        message = item["question"]
-        history = [{"role": "user", "content": item["previous"]}] if item.get("previous") else []
-        query = bot._retrieval_query(message, history, evidence_for)
-        if (unknown_share(query, vocabulary) < 0.5 or unknown_names(asking_part(query), vocabulary)
-                or restates(query, evidence_for(query), bot.embedder)):
-            continue
-        focused = evidence_for(query) if query == message else bot._evidence(query, focus=message)
-        if focused:
-            rows.append((list(astuple(signals(query, vocabulary, evidence_for(query), focused, bot.embedder))), label,
-                         message))
-    return rows
+        for item, label in questions_for(name):
+            message = item["question"]
+            history = [{"role": "user", "content": item["previous"]}] if item.get("previous") else []
+            query = bot._retrieval_query(message, history, evidence_for)
+            if (unknown_share(query, vocabulary) < 0.5 or unknown_names(asking_part(query), vocabulary)
+                    or restates(query, evidence_for(query), bot.embedder)):
+                continue
+            focused = evidence_for(query) if query == message else bot._evidence(query, focus=message)
+            if focused:
+                found_signals = signals(query, vocabulary, evidence_for(query), focused, bot.embedder)
+                rows.append((list(astuple(found_signals)), label, message))
+        return rows
 
 
 def main() -> None:
