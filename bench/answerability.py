@@ -28,7 +28,7 @@ SAMPLES = {"kettlebrook": (ROOT / "examples/kettlebrook", ROOT / "bench/paraphra
 
 
 def read(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.open() if line.strip()] if path.exists() else []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
 
 
 def questions_for(name: str) -> list[tuple[dict, int]]:
@@ -94,6 +94,7 @@ def main() -> None:
     x = np.array([r[0] for r in rows])
     y = np.array([r[1] for r in rows])
     mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0  # a signal equal on every row tells nothing; no division by zero
     model = LogisticRegression(class_weight="balanced", max_iter=1000).fit((x - mean) / scale, y)
     names = [f.name for f in fields(Signals)]
     fitted = {n: (round(float(m), 4), round(float(s), 4), round(float(c), 4))

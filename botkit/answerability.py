@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
-from botkit.knowledge.terms import _asked_words, asking_part, content_words, known
+from botkit.knowledge.terms import asked_words, asking_part, content_words, known
 
 # Fitted by `python bench/answerability.py` on the questions the "most words unknown" gate declines in the sample
 # knowledge bases (Kettlebrook, helpdesk, the bike shop: their own questions, each other's, bench/paraphrases);
-# the blind sets chose no feature and no threshold. Per signal: mean, scale, coefficient.
+# the blind sets chose no feature and no threshold. Per signal (a field of `Signals`): mean, scale, coefficient.
 FITTED = {"restated": (0.433, 0.0635, 0.4089), "evidence": (0.5296, 0.109, 0.3557),
           "gap": (0.0974, 0.0476, 0.1027), "asks_fact": (0.3404, 0.4739, 0.3243)}
 INTERCEPT = -0.1676
@@ -35,8 +35,10 @@ class Signals:
 
     def probability(self) -> float:
         """The fitted probability that a source answers the question."""
-        z = INTERCEPT + sum(coef * (value - mean) / scale
-                            for value, (mean, scale, coef) in zip(astuple(self), FITTED.values()))
+        z = INTERCEPT
+        for field in fields(self):
+            mean, scale, coef = FITTED[field.name]
+            z += coef * (getattr(self, field.name) - mean) / scale
         return 1 / (1 + math.exp(-z))
 
 
@@ -44,7 +46,7 @@ def signals(question: str, vocabulary: set[str], closest: list, evidence: list, 
     """The signals for `question`, given the knowledge base's `vocabulary` (stems), the evidence found for it as it
     stands (`closest`) and its ranked `evidence` (for a follow-up, ranked by what it asks now; not empty)."""
     restated = float(np.max(embedder.similarity(question, [e.sentence for e in closest]))) if closest else 0.0
-    words = [w for w in _asked_words(asking_part(question)) if not known(w, vocabulary)]
+    words = [w for w in asked_words(asking_part(question)) if not known(w, vocabulary)]
     gap = 0.0
     if words:
         # A word carries the question when leaving it out moves the question's meaning ("kayaks" in "Do you rent
@@ -60,5 +62,6 @@ def signals(question: str, vocabulary: set[str], closest: list, evidence: list, 
 
 def paraphrase(question: str, vocabulary: set[str], closest: list, evidence: list, embedder) -> bool:
     """Does a source answer `question` though most of its words are in no document (see `signals`)?"""
-    return bool(evidence) and signals(question, vocabulary, closest, evidence, embedder).probability() >= \
-        PARAPHRASE_PROBABILITY
+    if not evidence:
+        return False
+    return signals(question, vocabulary, closest, evidence, embedder).probability() >= PARAPHRASE_PROBABILITY

@@ -104,7 +104,7 @@ def past_marked(text: str) -> bool:
 
 def answer_types(question: str) -> list[re.Pattern]:
     """The kinds of fact `question` asks for (a price, a duration, a date or time, a phone number or
-    address), each as the pattern a sentence that answers in kind carries."""
+    address, a discount, a requirement, a place), each as the pattern a sentence that answers in kind carries."""
     return [carries for asks, carries in _ANSWER_TYPES if asks.search(question)]
 
 

@@ -141,7 +141,7 @@ def unknown_share(question: str, vocabulary: set[str]) -> float:
     ("I live in France. Where are my notes stored?") is context, one unknown word among the others."""
     if unknown_names(asking_part(question), vocabulary):
         return 1.0
-    words = _asked_words(question)
+    words = asked_words(question)
     if not words:
         return 0.0
     share = sum(not known(w, vocabulary) for w in words) / len(words)
@@ -150,7 +150,7 @@ def unknown_share(question: str, vocabulary: set[str]) -> float:
     return max(share, 0.5) if unknown_term(question, vocabulary) else share
 
 
-def _asked_words(text: str) -> list[str]:
+def asked_words(text: str) -> list[str]:
     """`text`'s words that can tell what it is about: no generic business word, no -ly adverb, and none whose
     stem is a stop word ("faster" -> "fast": the vocabulary never holds one, it is not unknown); one per stem."""
     by_stem = {stem(w): w for w in sorted(content_words(text) - GENERIC) if not _adverb(w)}
@@ -160,7 +160,7 @@ def _asked_words(text: str) -> list[str]:
 def unknown_words(question: str, vocabulary: set[str]) -> set[str]:
     """The stems of the words the question asks with (not what the customer says before asking) that the
     knowledge base never uses: "print" in "Can I print a whole notebook?" when no document says it."""
-    return {stem(w) for w in _asked_words(asking_part(question)) if not known(w, vocabulary)}
+    return {stem(w) for w in asked_words(asking_part(question)) if not known(w, vocabulary)}
 
 
 def asking_part(message: str) -> str:
