@@ -56,8 +56,14 @@ def signals(question: str, vocabulary: set[str], closest: list, evidence: list, 
         said = sorted(set().union(*(content_words(f"{e.chunk.title} {e.sentence}") for e in evidence)))
         close = np.max(embedder.encode(words) @ embedder.encode(said).T, axis=1) if said else np.zeros(len(words))
         gap = float(np.max(carries * (1 - close)))
-    last = question.split("?")[0].split(".")[-1].strip() or question
-    return Signals(restated, evidence[0].score, gap, float(bool(_ASKS_FACT.match(last))))
+    return Signals(restated, evidence[0].score, gap, float(asks_for_fact(question)))
+
+
+def asks_for_fact(question: str) -> bool:
+    """Does the sentence that asks open with a question word ("How much ...?"), rather than ask yes or no? A full
+    stop ends a sentence only before a space: "What does the 2.5 L kettle cost?" is one sentence."""
+    asking = re.split(r"(?<=[.!])\s+", question.split("?")[0])[-1].strip() or question
+    return bool(_ASKS_FACT.match(asking))
 
 
 def paraphrase(question: str, vocabulary: set[str], closest: list, evidence: list, embedder) -> bool:

@@ -1,7 +1,9 @@
 """A question in words no document uses is answered when the sources answer it as they answer a customer's
 paraphrase, and declined when it asks about something they never cover."""
 
-from botkit.answerability import PARAPHRASE_PROBABILITY, signals
+import pytest
+
+from botkit.answerability import PARAPHRASE_PROBABILITY, asks_for_fact, signals
 from botkit.knowledge.terms import unknown_share
 
 BOATHOUSE = """# Boat hire prices
@@ -48,3 +50,13 @@ def test_a_question_asking_for_a_fact_reads_as_answerable_sooner_than_a_yes_no_o
     yes_no = signals("Is a dry sack cheap per day?", vocabulary, evidence, evidence, embedder)
     assert asked.asks_fact == 1 and yes_no.asks_fact == 0
     assert asked.probability() >= PARAPHRASE_PROBABILITY > yes_no.probability()
+
+
+@pytest.mark.parametrize("question, asks", [
+    ("What does the 2.5 L kettle cost?", True),  # a decimal point ends no sentence
+    ("I moved house last week. How do I transfer my plan?", True),
+    ("Thanks. Is the 1.7 litre kettle dishwasher safe?", False),
+    ("Do you deliver on Sundays?", False),
+])
+def test_the_sentence_that_asks_says_whether_a_fact_or_a_yes_or_no_is_wanted(question, asks):
+    assert asks_for_fact(question) is asks
