@@ -171,7 +171,7 @@ _DAY_SPAN = re.compile(rf"\b{_DAY}(?:\s*(?:-|–|to|through|until|till)\s*{_DAY}
 # states it for the plan, site or size the question names ("7 days on Free, 30 days on Plus, 1 year on Pro") in
 # one clause, beside one that names it elsewhere ("After 30 days ..., but on Plus, Pro and Team, ...").
 BOUND_WEIGHT = 0.1
-_CLAUSE = re.compile(r"[,;(]\s*|\s+(?:and|or|but|while|whereas)\s+")
+_CLAUSE = re.compile(r"(?:,(?!\d)|[;(])\s*|\s+(?:and|or|but|while|whereas)\s+")  # "£1,200" is one figure
 
 
 def states_for(qualifiers: set[str], kinds: list[re.Pattern], sentence: str) -> bool:

@@ -97,3 +97,11 @@ def test_the_fact_stated_for_the_plan_asked_about_comes_first(embedder, monkeypa
     assert _top(question, [FILES], embedder).startswith("Backups of deleted files")  # "90 days on Studio"
     monkeypatch.setattr(evidence_module, "BOUND_WEIGHT", 0.0)
     assert _top(question, [FILES], embedder).startswith("Deleted files are kept in the bin")
+
+
+def test_a_figure_with_a_thousands_comma_stays_in_the_clause_of_the_plan_it_is_for():
+    from botkit.knowledge.terms import stem
+
+    price = [evidence_module._PRICE]
+    assert evidence_module.states_for({stem("pro")}, price, "Prices: £1,200 a year on Pro, £600 on Plus.")
+    assert not evidence_module.states_for({stem("team")}, price, "Prices: £1,200 a year on Pro, £600 on Plus.")
