@@ -36,7 +36,7 @@ def measure(settings, model: str, questions: list[dict], batch: int) -> dict:
     from botkit.feedback.evaluation.grounding import score_reply
 
     bot = Bot(settings.model_copy(update={"model": model}))
-    start, results = time.perf_counter(), []
+    start, cpu, results = time.perf_counter(), time.process_time(), []
     for i in range(0, len(questions), batch):
         chunk = questions[i:i + batch]
         results += [score_reply(q, r) for q, r in zip(chunk, bot.answer_batch([q["question"] for q in chunk]))]
@@ -47,6 +47,7 @@ def measure(settings, model: str, questions: list[dict], batch: int) -> dict:
             "quoted": sum(r["grounding"] == "quoted" for r in results),
             "declined": sum(r["grounding"] in ("dont-know", "empty-knowledge-base") for r in results),
             "minutes": round((time.perf_counter() - start) / 60, 1),
+            "cpu_minutes": round((time.process_time() - cpu) / 60, 1),
             "answers": [{k: r[k] for k in ("question", "answer", "grounding", "correct", "draft")} for r in results]}
 
 
@@ -68,8 +69,10 @@ def main() -> None:
     questions = heldout_questions(settings, args.version) if not args.questions else read_jsonl(args.questions)
     # A run with a warm start (`--warm_start_epochs`) registered its SFT stage as VERSION-warm: measured
     # between the base and the version, so each stage's share is seen on the same tree in one process.
-    warm = f"{args.version}-warm"
-    stages = [("base", args.base), *([("warm start", warm)] if ModelRegistry.open(settings).get(warm) else []),
+    # With --warm_start_samples its first round (SFT on the phrasing targets alone) is VERSION-warm1.
+    registry, warm = ModelRegistry.open(settings), f"{args.version}-warm"
+    stages = [("base", args.base), *[(name, f"{warm}{suffix}") for name, suffix in
+                                     (("warm start, targets", "1"), ("warm start", "")) if registry.get(warm + suffix)],
               ("version", args.model or args.version)]
     report = {name: measure(settings, model, questions, args.batch) for name, model in stages}
     if args.json:
@@ -78,7 +81,7 @@ def main() -> None:
     for name, r in report.items():
         print(f"{name} ({r['model']}): model-phrased {r['model_phrased']}/{r['questions']}, right fact + citation "
               f"{r['right']}/{r['questions']}, copied {r['copied']}, quoted {r['quoted']}, declined {r['declined']} "
-              f"({r['minutes']} min)")
+              f"({r['minutes']} min, {r['cpu_minutes']} CPU min)")
 
 
 if __name__ == "__main__":

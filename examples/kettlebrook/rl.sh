@@ -9,6 +9,9 @@
 #   bash examples/kettlebrook/rl.sh              # from the repo root; the measured run's settings
 #   STEPS=10 WARM_EPOCHS=3 bash examples/kettlebrook/rl.sh --lora_r 16   # more flags go to `botkit train rl`
 #   WARM_EPOCHS=0 bash examples/kettlebrook/rl.sh                        # GRPO from the base, as before
+#   SAMPLES=16 WARM_EPOCHS=3 STEPS=1 bash examples/kettlebrook/rl.sh      # rejection sampling (expert iteration):
+#       SFT on the targets ($OUT-warm1), 16 drafts of each training chat sampled from it, the ones the grounding
+#       reward pays in full kept ($OUT-warm1/kept_drafts.jsonl), SFT continued on both ($OUT-warm), then GRPO
 #
 # "model-phrased" counts answers in the model's own checked words, copies of a source sentence apart.
 # A checkpoint is saved every 2 steps: a run cut short can still be measured from its last one
@@ -23,6 +26,7 @@ PY=${PY:-.venv/bin/python}
 STEPS=${STEPS:-2}
 WARM_EPOCHS=${WARM_EPOCHS:-1}  # the SFT warm start on phrasing targets (version $OUT-warm); 0: GRPO from the base
 WARM_LR=${WARM_LR:-1e-3}
+SAMPLES=${SAMPLES:-0}  # rejection sampling: drafts sampled per training chat for the warm start (0: targets only)
 OUT=${OUT:-kb-grounded}
 export BOTKIT_HOME=${BOTKIT_HOME:-$(mktemp -d "${TMPDIR:-/tmp}/botkit-rl.XXXXXX")}
 export BOTKIT_ENGINE=transformers  # the engine training samples with, for the base and the version alike
@@ -35,7 +39,8 @@ echo "BOTKIT_HOME=$BOTKIT_HOME" >&2
                     "$K/feedback/sample_pairs.jsonl" \
   --num_generations 8 --per_device_train_batch_size 8 --temperature 0.8 --max_completion_length 32 \
   --learning-rate 1e-3 --beta 0 --max-steps "$STEPS" --save_steps 2 --out "$OUT" \
-  --warm_start_epochs "$WARM_EPOCHS" --warm_start_learning_rate "$WARM_LR" --json "$@" > "$BOTKIT_HOME/rl_train.json"
+  --warm_start_epochs "$WARM_EPOCHS" --warm_start_learning_rate "$WARM_LR" --warm_start_samples "$SAMPLES" \
+  --json "$@" > "$BOTKIT_HOME/rl_train.json"
 "$PY" bench/rl_phrasing.py --version "$OUT" --json > "$BOTKIT_HOME/rl_phrasing.json"
 "$PY" - "$BOTKIT_HOME/rl_phrasing.json" <<'PY'
 import json, sys

@@ -7,6 +7,7 @@ held-out prompts, both answered by botkit's own engine.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
@@ -56,6 +57,19 @@ class RLRunConfig(GRPOConfig, BotkitFields):
     warm_start_batch_size: int = field(default=4, metadata={
         "help": "The warm start's batch size: its chats are whole serving chats (~400 tokens here), so small "
                 "batches give more updates for the same compute."})
+    warm_start_samples: int = field(default=0, metadata={
+        "help": "With --warm_start_epochs: expert iteration (ReST / RAFT): after the SFT on the phrasing targets "
+                "(version OUT-warm1), sample this many drafts of each training chat from it (on llama.cpp when the "
+                "model has a GGUF), keep those the grounding reward pays in full (the check shows them in the "
+                "model's own words, they say and cite the fact, are whole, short and no copy), cut to the sentence "
+                "chat shows, and continue the SFT on the targets and them (OUT-warm; `rejection_sampling.py`). "
+                "The base model alone almost never writes such a draft (0 of 384 sampled here). 0: targets only."})
+    warm_start_temperature: float = field(default=0.7, metadata={
+        "help": "The sampling temperature of --warm_start_samples (top-p, top-k and repetition penalty are the "
+                "serving decoding's)."})
+    warm_start_keep: int = field(default=2, metadata={
+        "help": "The most distinct sampled drafts kept per training chat (shortest first), so chats the model "
+                "already phrases well do not crowd out the rest."})
 
     method: ClassVar[str] = "rl"
 
@@ -93,28 +107,56 @@ def extra_questions(paths: list[str], heldout: list[dict], bot) -> tuple[list[di
 
 
 def warm_start(config: RLRunConfig, train: list[dict], name: str, settings) -> dict:
-    """SFT (LoRA) on the grounded `train` rows that get a phrasing target, registered as version `name` (a
-    tenth of them held out for its loss); returns the version with `examples` and `without_target` counts."""
+    """SFT (LoRA) on the grounded `train` rows that get a phrasing target, registered as version `name` (a tenth
+    of the examples held out for its loss). With `warm_start_samples`, expert iteration: that SFT is version
+    `name`1, K drafts of every training chat are sampled from it, those the grounding reward pays in full join
+    the targets, and SFT continues its adapter on them all as version `name`. Returns the version with
+    `examples`, `without_target` and the sampling counts."""
     from botkit.dialogue import Bot
     from botkit.feedback.training.config import load_config
     from botkit.feedback.training.phrasing import phrasing_examples
     from botkit.feedback.training.sft import SFTRunConfig, train_sft
 
-    rows, without = phrasing_examples([r for r in train if r.get("sources")], Bot(settings).embedder,
-                                      settings.answer_sentences)
+    grounded, embedder = [r for r in train if r.get("sources")], Bot(settings).embedder
+    rows, without = phrasing_examples(grounded, embedder, settings.answer_sentences)
     if len(rows) < SFTRunConfig.min_examples:
         raise BotkitError(f"the warm start found phrasing targets for {len(rows)} of {len(rows) + without} training "
                           "questions: too few to train on (give more with --train_questions)")
-    sft = load_config(SFTRunConfig, profile=config.profile, **{
-        "model": config.model, "parent": config.parent, "peft": config.peft, "lora_r": config.lora_r,
-        "lora_alpha": config.lora_alpha,
-        "lora_dropout": config.lora_dropout, "lora_target_modules": config.lora_target_modules,
-        "num_train_epochs": config.warm_start_epochs, "learning_rate": config.warm_start_learning_rate,
-        "per_device_train_batch_size": config.warm_start_batch_size, "seed": config.seed,
-        "test_fraction": 0.1, "max_length": 2048, "save_strategy": "no"})
-    version = train_sft(sft, rows, name, source=f"phrasing targets for {len(rows)} training questions",
-                        settings=settings)
-    return {**version, "examples": len(rows), "without_target": without}
+
+    def sft(parent: str | None, rows: list[dict], out: str, source: str) -> dict:
+        run = load_config(SFTRunConfig, profile=config.profile, **{
+            "model": config.model, "parent": parent, "peft": config.peft, "lora_r": config.lora_r,
+            "lora_alpha": config.lora_alpha,
+            "lora_dropout": config.lora_dropout, "lora_target_modules": config.lora_target_modules,
+            "num_train_epochs": config.warm_start_epochs, "learning_rate": config.warm_start_learning_rate,
+            "per_device_train_batch_size": config.warm_start_batch_size, "seed": config.seed,
+            "test_fraction": 0.1, "max_length": 2048, "save_strategy": "no"})
+        return train_sft(run, rows, out, source=source, settings=settings)
+
+    source = f"phrasing targets for {len(rows)} training questions"
+    if not config.warm_start_samples:
+        return {**sft(config.parent, rows, name, source), "examples": len(rows), "without_target": without,
+                "sampled": {}}
+    from botkit.feedback.training.rejection_sampling import sample_drafts, sampled_examples, sampling_engine
+
+    first = sft(config.parent, rows, f"{name}1", source)
+    engine = sampling_engine(first["name"], settings, config.warm_start_samples)
+    options = settings.decoding.merged(strategy="sample", temperature=config.warm_start_temperature,
+                                       max_new_tokens=config.max_completion_length, seed=config.seed)
+    drafts = sample_drafts(engine, grounded, config.warm_start_samples, options)
+    del engine
+    more, sampled = sampled_examples(grounded, drafts, embedder, settings.answer_sentences, config.warm_start_keep)
+    # The kept drafts beside the version they were sampled from: what the second SFT learns, readable before it ends.
+    kept = [{"question": r["question"], "completion": r["completion"]} for r in more]
+    (Path(first["adapter_path"]) / "kept_drafts.jsonl").write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in kept))
+    seen = {(r["question"], r["completion"]) for r in rows}
+    rows += [r for r in more if (r["question"], r["completion"]) not in seen]
+    without = len(grounded) - len({r["question"] for r in rows})
+    version = sft(first["name"], rows, name, f"phrasing targets and drafts sampled from {first['name']} for "
+                  f"{len(grounded) - without} training questions")
+    return {**version, "examples": len(rows), "without_target": without,
+            "sampled": {"first_version": first["name"], **sampled}}
 
 
 def heldout_rewards(model, tokenizer, funcs: list, weights: list[float] | None, rows: list[dict],
@@ -163,6 +205,8 @@ def train_rl(config: RLRunConfig, rows: list[dict], out: str, *, source: str, re
         raise BotkitError("--reward grounding scores answers against the sources in their prompts: give --data "
                           "a file of `question` lines (e.g. an eval set), answered from this home's documents")
     funcs = reward_functions(rewards_of(config), settings)  # a typo in a version fails before the run starts
+    if config.warm_start_samples and not config.warm_start_epochs:
+        raise BotkitError("--warm_start_samples samples drafts for the warm start: give --warm_start_epochs too")
     if config.warm_start_epochs and "grounding" not in config.reward:
         raise BotkitError("--warm_start_epochs trains on phrasing targets for grounded chats: add --reward grounding")
     if config.train_questions and "grounding" not in config.reward:
@@ -186,7 +230,8 @@ def train_rl(config: RLRunConfig, rows: list[dict], out: str, *, source: str, re
         if config.warm_start_epochs:
             warm = warm_start(config, train, f"{out}-warm", settings)
             extra["warm"] = {"warm_start_version": warm["name"], "warm_start_examples": warm["examples"],
-                             "warm_start_rows_without_target": warm["without_target"]}
+                             "warm_start_rows_without_target": warm["without_target"],
+                             **{f"warm_start_{k}": v for k, v in warm["sampled"].items()}}
             config.parent = warm["name"]
         policy = load_policy(config, settings)
         policy.tokenizer.padding_side = "left"  # generation pads on the left
