@@ -283,9 +283,13 @@ class Bot:
         # are saddlebags to hire?" of a price list saying "panniers").
         vocabulary = self.knowledge.vocabulary()
         named = unknown_names(asking_part(query), vocabulary)
-        # A follow-up's sentences are ranked by what it asks now, not by the previous question's answer.
-        focused = functools.cache(lambda: evidence_for(query) if query == message else self._evidence(query,
-                                                                                                       focus=message))
+
+        @functools.cache
+        def focused() -> list:
+            """The evidence to answer from: a follow-up's sentences ranked by what it asks now, not by the
+            previous question's answer."""
+            return evidence_for(query) if query == message else self._evidence(query, focus=message)
+
         if unknown_share(query, vocabulary) >= 0.5 and (named or not (
                 restates(query, evidence_for(query), self.embedder)
                 or paraphrase(query, vocabulary, evidence_for(query), focused(), self.embedder))):
