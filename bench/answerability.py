@@ -51,7 +51,7 @@ def gated_rows(name: str, embedder) -> list[tuple[list[float], int, str]]:
     from botkit.answerability import signals
     from botkit.config import load_settings
     from botkit.dialogue import Bot
-    from botkit.evidence import restates
+    from botkit.evidence import RESTATED, closest_cosine
     from botkit.knowledge.terms import asking_part, unknown_names, unknown_share
 
     # Chroma keeps its files open until the process ends: leftovers of the throwaway home are fine.
@@ -70,12 +70,12 @@ def gated_rows(name: str, embedder) -> list[tuple[list[float], int, str]]:
             message = item["question"]
             history = [{"role": "user", "content": item["previous"]}] if item.get("previous") else []
             query = bot._retrieval_query(message, history, evidence_for)
-            if (unknown_share(query, vocabulary) < 0.5 or unknown_names(asking_part(query), vocabulary)
-                    or restates(query, evidence_for(query), bot.embedder)):
+            if unknown_share(query, vocabulary) < 0.5 or unknown_names(asking_part(query), vocabulary):
                 continue
+            restated = closest_cosine(query, evidence_for(query), bot.embedder)
             focused = evidence_for(query) if query == message else bot._evidence(query, focus=message)
-            if focused:
-                found_signals = signals(query, vocabulary, evidence_for(query), focused, bot.embedder)
+            if restated < RESTATED and focused:
+                found_signals = signals(query, vocabulary, restated, focused, bot.embedder)
                 rows.append((list(astuple(found_signals)), label, message))
         return rows
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from botkit.evidence import RESTATED, closest_cosine
 from botkit.knowledge.terms import asked_words, asking_part, content_words, known
 
 # Fitted by `python bench/answerability.py` on the questions the "most words unknown" gate declines in the sample
@@ -42,10 +43,10 @@ class Signals:
         return 1 / (1 + math.exp(-z))
 
 
-def signals(question: str, vocabulary: set[str], closest: list, evidence: list, embedder) -> Signals:
-    """The signals for `question`, given the knowledge base's `vocabulary` (stems), the evidence found for it as it
-    stands (`closest`) and its ranked `evidence` (for a follow-up, ranked by what it asks now; not empty)."""
-    restated = float(np.max(embedder.similarity(question, [e.sentence for e in closest]))) if closest else 0.0
+def signals(question: str, vocabulary: set[str], restated: float, evidence: list, embedder) -> Signals:
+    """The signals for `question`, given the knowledge base's `vocabulary` (stems), the closest cosine of the
+    evidence found for it as it stands (`restated`, `botkit.evidence.closest_cosine`) and its ranked `evidence` (for
+    a follow-up, ranked by what it asks now; not empty)."""
     words = [w for w in asked_words(asking_part(question)) if not known(w, vocabulary)]
     gap = 0.0
     if words:
@@ -66,8 +67,13 @@ def asks_for_fact(question: str) -> bool:
     return bool(_ASKS_FACT.match(asking))
 
 
-def paraphrase(question: str, vocabulary: set[str], closest: list, evidence: list, embedder) -> bool:
-    """Does a source answer `question` though most of its words are in no document (see `signals`)?"""
+def answerable_anyway(question: str, vocabulary: set[str], closest: list, evidence: list, embedder) -> bool:
+    """Does a source answer `question` though most of its words are in no document? When a sentence of the evidence
+    found for it as it stands (`closest`) says nearly what it asks, or when the fitted decision passes it as a
+    customer's paraphrase (see `signals`; `evidence` is what it would be answered from)."""
+    restated = closest_cosine(question, closest, embedder)
+    if restated >= RESTATED:
+        return True
     if not evidence:
         return False
-    return signals(question, vocabulary, closest, evidence, embedder).probability() >= PARAPHRASE_PROBABILITY
+    return signals(question, vocabulary, restated, evidence, embedder).probability() >= PARAPHRASE_PROBABILITY

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from botkit.answerability import paraphrase
+from botkit.answerability import answerable_anyway
 from botkit.api import settings_from
 from botkit.composing import compose, question_parts
 from botkit.config import Settings, load_settings
@@ -20,7 +20,7 @@ from botkit.decoding import DecodingOptions
 from botkit.draft_ranking import answer_scorer, best_draft, draft_options
 from botkit.embeddings import Embedder
 from botkit.errors import BotkitError, validation_message
-from botkit.evidence import restates, select_evidence
+from botkit.evidence import select_evidence
 from botkit.followups import follows_up, merged_query
 from botkit.grounding import cited_numbers, pulls_away, talks_to_assistant
 from botkit.knowledge.store import KnowledgeBase
@@ -290,9 +290,8 @@ class Bot:
             previous question's answer."""
             return evidence_for(query) if query == message else self._evidence(query, focus=message)
 
-        if unknown_share(query, vocabulary) >= 0.5 and (named or not (
-                restates(query, evidence_for(query), self.embedder)
-                or paraphrase(query, vocabulary, evidence_for(query), focused(), self.embedder))):
+        if unknown_share(query, vocabulary) >= 0.5 and (
+                named or not answerable_anyway(query, vocabulary, evidence_for(query), focused(), self.embedder)):
             return self._canned(self.brand.dont_know, "dont-know", session_id,
                                 "declined: the question names things no document mentions" if named else
                                 "declined: most of the question's words are in no document")

@@ -248,10 +248,11 @@ class Evidence:
 RESTATED = 0.7
 
 
-def restates(question: str, evidence: list[Evidence], embedder) -> bool:
-    """Does a source sentence say nearly what `question` asks? Then the question's words that no document
-    uses ("in advance") are the customer's paraphrase, not a sign it asks about something else."""
-    return bool(evidence) and float(np.max(embedder.similarity(question, [e.sentence for e in evidence]))) >= RESTATED
+def closest_cosine(question: str, evidence: list[Evidence], embedder) -> float:
+    """The closest source sentence's cosine to `question` (0 without evidence). At RESTATED or more a source says
+    nearly what it asks: the question's words that no document uses ("in advance") are the customer's paraphrase,
+    not a sign it asks about something else."""
+    return float(np.max(embedder.similarity(question, [e.sentence for e in evidence]))) if evidence else 0.0
 
 
 def antecedent(evidence: Evidence) -> str:

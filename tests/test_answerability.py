@@ -4,6 +4,7 @@ paraphrase, and declined when it asks about something they never cover."""
 import pytest
 
 from botkit.answerability import PARAPHRASE_PROBABILITY, asks_for_fact, signals
+from botkit.evidence import closest_cosine
 from botkit.knowledge.terms import unknown_share
 
 BOATHOUSE = """# Boat hire prices
@@ -46,8 +47,10 @@ def test_a_question_asking_for_a_fact_reads_as_answerable_sooner_than_a_yes_no_o
     tiny_bot.knowledge.ingest(doc)
     vocabulary, embedder = tiny_bot.knowledge.vocabulary(), tiny_bot.embedder
     evidence = tiny_bot._evidence("How much is a dry sack per day?")
-    asked = signals("How much is a dry sack per day?", vocabulary, evidence, evidence, embedder)
-    yes_no = signals("Is a dry sack cheap per day?", vocabulary, evidence, evidence, embedder)
+    asked = signals("How much is a dry sack per day?", vocabulary,
+                    closest_cosine("How much is a dry sack per day?", evidence, embedder), evidence, embedder)
+    yes_no = signals("Is a dry sack cheap per day?", vocabulary,
+                     closest_cosine("Is a dry sack cheap per day?", evidence, embedder), evidence, embedder)
     assert asked.asks_fact == 1 and yes_no.asks_fact == 0
     assert asked.probability() >= PARAPHRASE_PROBABILITY > yes_no.probability()
 
