@@ -33,9 +33,13 @@ class LlamaCppEngine:
         logging.getLogger("llama-cpp-python").setLevel(logging.ERROR)  # llama.cpp's load chatter
         self._llama = llama_cpp
         self.name, self.gguf, self.threads, self.max_batch = name, Path(gguf), threads, max_batch
+        model_params = llama_cpp.llama_model_default_params()
+        # llama.cpp's extra weight layouts use AMX where the CPU has it, and its AMX matrix product crashes
+        # (SIGSEGV in ggml_backend_amx_mul_mat, llama-cpp-python 0.3.36 built native, Xeon with amx_int8):
+        # off there. Elsewhere on x86 they only repack Q4_0, Q4_K and IQ4_NL weights, so they stay on.
+        model_params.use_extra_bufts = not cpu_has_amx()
         try:
-            self._model = _internals.LlamaModel(path_model=str(gguf), params=llama_cpp.llama_model_default_params(),
-                                                verbose=False)
+            self._model = _internals.LlamaModel(path_model=str(gguf), params=model_params, verbose=False)
         except ValueError as exc:
             raise BotkitError(f"llama.cpp cannot load {gguf}: {exc}") from exc
         self.context_window = min(context, self._model.n_ctx_train())
@@ -305,6 +309,15 @@ class LlamaCppEngine:
                 for i, token, row in rows:
                     scores[i] += float(_log_softmax(self.cells.logits(row))[token])
         return scores
+
+
+def cpu_has_amx() -> bool:
+    """Does this CPU have Intel AMX (Linux: /proc/cpuinfo's flags)?"""
+    try:
+        with open("/proc/cpuinfo") as info:
+            return any(line.startswith("flags") and " amx_int8" in line for line in info)
+    except OSError:
+        return False
 
 
 def _log_softmax(logits: np.ndarray) -> np.ndarray:
