@@ -136,7 +136,7 @@ def test_scores_rank_the_answer_the_chat_asks_for(engine):
     assert again[0] > again[1]
 
 
-def test_a_lora_version_gives_the_same_greedy_tokens_as_transformers_and_peft(engine, default_dir, tmp_path):
+def test_a_lora_version_scores_answers_as_transformers_and_peft_do(engine, default_dir, tmp_path):
     import torch
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
@@ -149,8 +149,7 @@ def test_a_lora_version_gives_the_same_greedy_tokens_as_transformers_and_peft(en
     model = get_peft_model(AutoModelForCausalLM.from_pretrained(default_dir),
                            LoraConfig(r=8, lora_alpha=16, init_lora_weights=False,
                                       target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "up_proj", "down_proj"]))
-    # Big enough to change answers; a conversion that skipped llama.cpp's q/k row order then
-    # agrees on 1 of these 4 prompts instead of 4.
+    # Big enough to change answers.
     for name, param in model.named_parameters():
         if "lora_B" in name:
             param.data.normal_(0, 0.1)
@@ -168,6 +167,15 @@ def test_a_lora_version_gives_the_same_greedy_tokens_as_transformers_and_peft(en
                ("What is a kettle for?", "Write a haiku about tea.", "Repeat exactly: The kettle is blue.",
                 "Name three colours.")]
     options = DecodingOptions(max_new_tokens=12, repetition_penalty=1.0)
-    adapted = [on_llama.generate(p, options).text for p in prompts]
-    assert adapted == [on_hf.generate(p, options).text for p in prompts]
-    assert adapted != [engine.generate(p, options).text for p in prompts]  # the adapter changes answers
+    # Compared by likelihood, not by greedy text: llama.cpp reads Q4_1 weights with 8-bit activations and
+    # transformers in fp32, so a near-tie may fall either way (on an AVX-512 Xeon, "heat" against "power"
+    # at the 8th token). The log-likelihood the two engines give transformers+PEFT's greedy answer agrees
+    # within 0.5 nats (0.03-0.23 measured) and always closer than the base model's without the adapter
+    # (0.4-2.5 off, 6 in all); a conversion that skipped llama.cpp's q/k row order is 1.0 off on the first.
+    base_gap = 0.0
+    for prompt in prompts:
+        answer = on_hf.generate(prompt, options).text
+        [adapted], [expected], [unadapted] = (e.score(prompt, [answer]) for e in (on_llama, on_hf, engine))
+        assert abs(adapted - expected) < min(0.5, abs(unadapted - expected)), (prompt, answer, adapted, expected)
+        base_gap += abs(unadapted - expected)
+    assert base_gap > 3.0  # the adapter changes what the model says
