@@ -154,17 +154,18 @@ def stated_answer(question: str, evidence: list[Evidence]) -> str:
         return ""
     asked = terms(question)
     for e in evidence:
-        said = terms(f"{_asked_in(e)} {e.sentence}")
+        said = terms(e.sentence)
         context = terms(e.chunk.title) | said
-        covered = len(asked & context) / max(1, len(asked))
         lead = YES_NO.match(e.sentence)
         # Three in four of the asked terms: a FAQ's "No." answers its own question, and half the terms
         # ("Lumen Notes" of "Can I connect Lumen Notes to Slack?") match many questions it does not answer.
-        if lead and covered >= 0.75:
+        if lead and len(asked & (context | terms(_asked_in(e)))) >= 0.75 * len(asked):
             return lead.group(1).lower()
         # A heading names what its section is about ("Paying in installments"), not what each sentence under
-        # it says ("Klarna runs its own credit check"): a yes needs the sentence to say something asked.
-        if not lead and len(asked) >= 2 and covered == 1 and asked & said and not NEGATION.search(e.sentence):
+        # it says ("Klarna runs its own credit check"): a yes needs the sentence to say something asked. A
+        # FAQ's question is not what a later sentence of its answer affirms ("Parcel deliveries run Monday
+        # to Saturday." under "Do you deliver on Sundays?" says no Sunday).
+        if not lead and len(asked) >= 2 and asked <= context and asked & said and not NEGATION.search(e.sentence):
             return "yes"
     return ""
 

@@ -195,6 +195,21 @@ def test_a_faqs_yes_or_no_answers_its_own_question_not_one_that_shares_a_name():
     assert stated_answer("Can I connect Lumen Notes to Slack?", evidence) == ""
 
 
+def test_a_later_sentence_of_a_faq_answer_never_says_yes_to_the_faqs_question():
+    from botkit.grounding import stated_answer
+
+    # "do you deliver on sundays?" was answered "Yes. Parcel deliveries run Monday to Saturday. No. ...": the
+    # FAQ's question supplied "Sunday", which the sentence never says.
+    faq = Chunk("f", "Q: Do you deliver on Sundays?\nA: No. Two-person deliveries run Monday to Saturday. "
+                     "Parcel deliveries run Monday to Saturday.", "/kb/faq.csv", "FAQ")
+    later = Evidence("Parcel deliveries run Monday to Saturday.", faq, 0.7)
+    first = Evidence("No. Two-person deliveries run Monday to Saturday.", faq, 0.65)
+    assert stated_answer("do you deliver on sundays?", [later]) == ""
+    quote = quote_answer([later, first], lambda chunk: 1, "do you deliver on sundays?")
+    assert not quote.startswith("Yes") and "Monday to Saturday" in quote
+    assert stated_answer("do you deliver on sundays?", [first]) == "no"  # its own answer still says no
+
+
 def test_a_quoted_faq_answer_drops_its_no_for_a_question_it_does_not_answer():
     faq = Chunk("f", "Q: Does Pro for Lumen Notes include Lumen Tasks?\nA: No. Lumen Notes and Lumen Tasks are "
                      "separate subscriptions.", "/kb/faq.jsonl", "FAQ")
