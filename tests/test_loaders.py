@@ -47,6 +47,17 @@ def test_a_markdown_table_row_is_one_self_contained_unit_with_its_headers(tmp_pa
     ]
 
 
+def test_a_long_cell_keeps_its_header_unless_it_is_a_sentence(tmp_path):
+    # "Closed" before a long list of days is what the days mean; read without it they look like opening days.
+    (tmp_path / "centres.md").write_text(
+        "# Centres\n\n| Centre | Hours | Closed | Notes |\n|---|---|---|---|\n"
+        "| Hill Road | 9am-5pm | Every Wednesday and Thursday, and 25 and 26 December, 1 January "
+        "| Vans need a permit, which you can ask for online up to two working days before you come. |\n")
+    assert titled(tmp_path / "centres.md")["Centres"] == [
+        "Hill Road: Hours: 9am-5pm; Closed: Every Wednesday and Thursday, and 25 and 26 December, 1 January; "
+        "Vans need a permit, which you can ask for online up to two working days before you come."]
+
+
 def test_markdown_sections_titles_and_units_carry_no_markup(tmp_path):
     (tmp_path / "delivery.md").write_text(DELIVERY_MD)
     sections = titled(tmp_path / "delivery.md")

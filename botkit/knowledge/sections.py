@@ -162,8 +162,10 @@ def header_row(rows: list[list[str]]) -> int:
 
 
 def _header_adds(header: str, cell: str) -> bool:
-    # A long cell explains itself; a short one ("$4.95", "Yes", "2") means nothing without its column.
-    return bool(header) and header.lower() not in cell.lower() and len(cell.split()) <= 10
+    # A long sentence explains itself; a short cell ("$4.95", "Yes", "2") means nothing without its column,
+    # and nor does a long list or phrase ("Closed": "Every Wednesday and Thursday, and 25 and 26 December").
+    sentence = len(cell.split()) > 10 and cell.rstrip().endswith((".", "!", "?"))
+    return bool(header) and header.lower() not in cell.lower() and not sentence
 
 
 def table_units(rows: list[list[str]], header_rows: int) -> list[str]:
