@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Grounded answers on a knowledge base, in a throwaway BOTKIT_HOME: right fact + citation, declined
 # questions, out-of-scope questions declined, each failure kind of issue 11, seconds per answer p50/p95.
-#   bash bench/grounding.sh [kettlebrook|helpdesk|all|heldout|heldout-clinic|heldout-gym|heldout-carhire|heldout-vets|heldout-hotels|heldout-isp|heldout-storage] [--json]   (needs `make setup` first)
+#   bash bench/grounding.sh [kettlebrook|helpdesk|all|heldout|heldout-clinic|heldout-gym|heldout-carhire|heldout-vets|heldout-hotels|heldout-isp|heldout-storage|heldout-furniture|heldout-waste] [--json]   (needs `make setup` first)
 # The samples run through `botkit eval grounding --kb`; a held-out set (bench/heldout*: never tune on them)
 # is ingested and asked the way a user measures their own documents, with no brand profile.
 set -euo pipefail
