@@ -9,7 +9,7 @@ import json
 import pytest
 
 from botkit.feedback.evaluation.grounding import COPIED_SHARE, copied_share
-from botkit.feedback.training.phrasing import candidates, phrasing_examples, phrasing_target
+from botkit.feedback.training.phrasing import candidates, phrasing_examples, phrasing_target, question_subjects
 from botkit.feedback.training.rewards import grounded_prompts, judge_draft
 
 QUESTIONS = [
@@ -47,7 +47,7 @@ def test_rephrasings_use_the_questions_words_the_brands_we_and_drop_what_was_not
     says_seven = lambda text: "seven" in text  # noqa: E731
     made = candidates("The Zephyr 3000 electric kettle is covered for seven years from the date of purchase.",
                       says_seven, "Kettlebrook", "How long is the warranty on the Zephyr 3000 kettle?")
-    assert "Your Zephyr 3000 is covered for seven years" in made
+    assert "Your Zephyr 3000 electric kettle is covered for seven years" in made
     assert any(c.endswith("seven years") for c in made)  # the clause the question did not ask about dropped
     assert not any(c.startswith("The warranty") for c in made)  # the question's words name another subject
     made = candidates("Kettlebrook does not run Black Friday sales.", lambda t: "not run" in t, "Kettlebrook")
@@ -55,6 +55,46 @@ def test_rephrasings_use_the_questions_words_the_brands_we_and_drop_what_was_not
     made = candidates("The Brookside 4-Slice Toaster weighs 6.8 pounds.", lambda t: "6.8" in t, "Kettlebrook",
                       "How heavy is the big four-slice toaster?")
     assert made[:2] == ["The big four-slice toaster weighs 6.8 pounds", "It weighs 6.8 pounds"]
+
+
+def test_the_subject_keeps_the_words_that_name_it():
+    # "Your Zephyr 3000 costs $18" would say the kettle costs what its lid costs.
+    made = candidates("The Zephyr 3000 replacement lid costs $18.", lambda t: "$18" in t, "Kettlebrook",
+                      "How much is a replacement lid for the Zephyr 3000?")
+    assert "Your Zephyr 3000 costs $18" not in made
+    assert "A replacement lid costs $18" in made and "Your Zephyr 3000 replacement lid costs $18" in made
+    # The question's words name the subject only by the same head: the Zephyr Mini's capacity is not the Zephyr Mini.
+    made = candidates("The Zephyr Mini draws 1,000 watts.", lambda t: "1,000" in t, "Kettlebrook",
+                      "What's the Zephyr Mini's capacity?")
+    assert not any("capacity" in c for c in made)
+    assert question_subjects("How long does the Heron keep water hot?", "keeps water hot for up to 60 minutes") == [
+        "The Heron"]
+
+
+def test_a_leading_clause_closes_the_answer_and_a_closing_phrase_leads_it():
+    sentence = 'If the Heron Gooseneck Kettle display shows "E2", the kettle is on its base with no water inside.'
+    made = candidates(sentence, lambda t: "no water" in t, "Kettlebrook", "The Heron shows E2. What does that mean?")
+    moved = 'The kettle is on its base with no water inside if the Heron Gooseneck Kettle display shows "E2"'
+    assert moved in made
+    assert copied_share(moved, [sentence]) < COPIED_SHARE  # the same words, in the answer's own order
+    made = candidates("Kettlebrook keeps live chat transcripts for 90 days and then deletes them.",
+                      lambda t: "90 days" in t, "Kettlebrook", "How long do you keep my chat conversations?")
+    assert "We keep live chat transcripts for 90 days" in made
+    assert "For 90 days, we keep live chat transcripts" in made
+    assert not any(c.startswith("At least") for c in candidates(
+        "The Zephyr 3000 must hold at least 0.5 liters of water.", lambda t: "0.5" in t, "Kettlebrook"))
+
+
+def test_a_fact_behind_a_leading_clause_gets_a_target_the_check_passes(settings, tiny_engine, embedder,
+                                                                       sample_knowledge):
+    from botkit.dialogue import Bot
+
+    bot = Bot.from_config(settings, engine=tiny_engine, embedder=embedder)
+    bot.knowledge.ingest(sample_knowledge)
+    row = grounded_prompts(bot, [{"question": "The Heron shows E2. What does that mean?", "expected": ["no water"]}])[0]
+    target = phrasing_target(row, bot.embedder)
+    assert target and target.startswith("The kettle is on its base with no water inside if ")
+    assert judge_draft(json.loads(row["sources"]), target, bot.embedder)["phrased"]
 
 
 def test_the_warm_start_trains_on_the_serving_chat_whole(bot, rows, tiny_engine):

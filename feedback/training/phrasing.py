@@ -1,7 +1,8 @@
 """Phrasing targets for the warm start of `botkit train rl --reward grounding`: for a grounded chat, a short
 answer built from the source sentence holding the fact by deterministic rephrasing (the clause that says
-it, its subject in the question's words, "It", "We" or "Your ..."), kept only when the real grounding check
-passes it, it says and cites the fact, and the copy test does not count it as a copy of a source sentence."""
+it, its subject in the question's words, "It", "We" or "Your ...", a leading clause moved to the end or a
+closing phrase to the front), kept only when the real grounding check passes it, it says and cites the
+fact, and the copy test does not count it as a copy of a source sentence."""
 
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ from botkit.knowledge.terms import STOPWORDS, terms
 FUNCTION = STOPWORDS | {"before", "after", "until", "while", "because", "unless", "since", "per", "plus", "between",
                         "within", "without", "during", "through", "than", "both", "either", "via", "toward"}
 # Where a clause that says no more of the fact may be cut off the sentence holding it.
-CLAUSE_END = re.compile(r",\s|;\s|\s(?=(?:and|but|which|because|so|while|from|with|when|if|after|before|until|"
-                        r"unless|since|as|for|in|on|at|by|of|to|per|plus|within)\s)")
+CLAUSE_END = re.compile(r",\s|;\s|\s(?=(?:and|but|which|that|who|where|because|so|while|from|with|when|if|after|"
+                        r"before|until|unless|since|as|for|in|on|at|by|of|to|per|plus|within)\s)")
 # Where the question's noun phrase for its subject ends ("the cord | on the toasters").
 SUBJECT_END = {"on", "in", "at", "for", "with", "of", "to", "from", "by", "before", "after", "during", "when", "if",
                "that", "which", "and", "or", "than", "without", "under", "over"}
@@ -30,6 +31,13 @@ VERBS = {"is", "are", "was", "were", "has", "have", "had", "can", "cannot", "wil
 AFTER_NOUN = VERBS | {"never", "not", "always", "also", "only", "usually", "still"}
 # A lower-case word ending in "s" that is no verb ("glass", "bus", "its", "this").
 NOT_VERB = re.compile(r"(?:ss|us|is|ys|'s|ics)$")
+# A leading clause or phrase that may close its sentence instead: "If the display shows E2, the kettle is on its
+# base" -> "The kettle is on its base if the display shows E2".
+LEADING = re.compile(r"^(if|when|for|to|under|after|before|once|unless|with|during|within|in)\s+"
+                     r"([^,;]{3,90}),\s+(\S.+)$", re.I)
+# A closing phrase that may lead its sentence instead: "We keep chat transcripts for 90 days" -> "For 90 days, we
+# keep chat transcripts".
+CLOSING = re.compile(r"\s((?:for|within|in|on|at|until|after|before|during|every)\s(?!least\b|most\b)[^,;:]+)$")
 
 
 def clauses(sentence: str, says) -> list[str]:
@@ -54,11 +62,15 @@ def split_subject(clause: str) -> tuple[str, str, str]:
     while end < len(words) and (words[end][:1].isupper() or words[end][:1].isdigit()):
         end += 1
     if end == start:
+        # A common noun after a determiner ("the kettle is on its base"): its verb must be one of VERBS.
+        for i in range(start + 1, min(len(words), start + 4)) if start else ():
+            if words[i] in VERBS:
+                return " ".join(words[:start]), " ".join(words[start:i]), " ".join(words[i:])
         return "", "", ""
     for i in range(end, min(len(words), end + 3)):
         word, after = words[i], words[i + 1] if i + 1 < len(words) else ""
         if word in VERBS or (word.islower() and word.endswith("s") and not NOT_VERB.search(word)
-                             and after not in AFTER_NOUN):
+                             and after not in AFTER_NOUN | {"and", "or"}):
             return " ".join(words[:start]), " ".join(words[start:end]), " ".join(words[i:])
     return "", "", ""
 
@@ -79,7 +91,8 @@ def question_subjects(question: str, predicate: str) -> list[str]:
     four-slice toaster"; "How many grind sizes does the Millrace burr grinder offer?" -> "The Millrace burr
     grinder"), without a last word the predicate says ("When is the Portland store open?")."""
     asked = re.split(r"(?<=[.!?])\s+", question.strip())[-1]
-    match = re.search(r"\b(is|are|does|do|did|can|will|should|was|were)\s+((?:the|my|your|this)\s+.+?)\?*$",
+    asked = re.sub(r"\b(\w+)'s\s+(?=(?:the|my|your|this|an?)\b)", r"\1 is ", asked)  # "What's the ..."
+    match = re.search(r"\b(is|are|does|do|did|can|will|should|was|were)\s+((?:the|my|your|this|an?)\s+.+?)\?*$",
                       asked, re.I)
     if not match:
         return []
@@ -87,14 +100,22 @@ def question_subjects(question: str, predicate: str) -> list[str]:
     end = 1
     while end < len(words) and words[end].lower() not in SUBJECT_END | VERBS:
         end += 1
-    if match.group(1).lower() in {"does", "do", "did", "can", "will", "should"} and (
-            end == len(words) or words[end].lower() not in VERBS):
-        end -= 1  # "... does the grinder offer?", "does the kettle come with ...": its verb follows the subject
-    if end > 1 and words[end - 1].lower() in predicate.lower().split():
-        end -= 1
+    if match.group(1).lower() in {"does", "do", "did", "can", "will", "should"}:
+        # Its verb follows the subject: the first lower-case word the predicate says ("How long does the Heron keep
+        # water hot?": "keep" of "keeps"), else the last ("... does the grinder offer?", "does the kettle come with").
+        verb = next((i for i in range(2, end) if words[i].islower() and terms(words[i])
+                     and terms(words[i]) == terms(predicate.split()[0])), None)
+        if verb is not None:
+            end = verb
+        elif end == len(words) or words[end].lower() not in VERBS:
+            end -= 1
+    elif end > 1 and words[end - 1].lower() in predicate.lower().split():
+        end -= 1  # "When is the Portland store open?"
     if end < 2:
         return []
     determiner = "Your" if words[0].lower() in ("my", "your") else words[0].capitalize()
+    if words[end - 1].lower() in FUNCTION:
+        return []
     return [" ".join([determiner, *words[1:end]])]
 
 
@@ -113,14 +134,41 @@ def modifiers_dropped(predicate: str, says):
                     yield text
 
 
+def moved(sentence: str) -> list[str]:
+    """`sentence` (without its full stop) with its leading clause moved to its end: "If the Heron Gooseneck
+    Kettle display shows "E2", the kettle is on its base" -> "The kettle is on its base if the Heron Gooseneck
+    Kettle display shows "E2""; [] when it has none."""
+    match = LEADING.match(sentence.strip().rstrip(".!"))
+    if not match or re.search(r"[,;:]", match.group(3)):  # "If X, do Y; Z": the clause belongs to Y alone
+        return []
+    main = match.group(3)
+    return [f"{main[:1].upper()}{main[1:]} {match.group(1).lower()} {match.group(2)}"]
+
+
+def fronted(text: str) -> list[str]:
+    """`text` with its closing phrase (a preposition and what follows it, up to six words) leading: "We keep live
+    chat transcripts for 90 days" -> "For 90 days, we keep live chat transcripts"; [] when it has none or the
+    rest would be under three words."""
+    match = None if re.search(r"[,;:]", text) else CLOSING.search(text)
+    if not match or len(match.group(1).split()) > 6 or len(text[:match.start()].split()) < 3:
+        return []
+    rest, phrase = text[:match.start()], match.group(1)
+    first, _, after = rest.partition(" ")
+    if first in {"It", "They", "We", "The", "Your", "A", "An"}:  # not a name: lower case after the phrase
+        first = first.lower()
+    return [f"{phrase[:1].upper()}{phrase[1:]}, {first} {after}"]
+
+
 def candidates(sentence: str, says, brand: str = "", question: str = "") -> list[str]:
     """Rephrasings of a fact's source sentence, in the order tried: for each part that says the fact
-    (`clauses`, longest first), its predicate after the question's own name for the subject
-    (`question_subjects`), after "It"/"They" (or "We" for the brand), after "Your" and the subject's name
-    without the modifiers before the verb ("Your Zephyr 3000 is covered for seven years" from "The Zephyr
-    3000 electric kettle is covered ..."); then each with a modifier of the predicate left out."""
+    (`clauses` of the sentence and of it with its leading clause `moved` to the end, longest first), its
+    predicate after the question's own name for the subject (`question_subjects`), after "It"/"They" (or "We"
+    for the brand), after "Your" and the subject's name with its modifiers ("Your Zephyr 3000 replacement lid
+    costs $18": the modifiers may be what is named, a part of the product); then each with its closing phrase
+    `fronted`; then each with a modifier of the predicate left out."""
     whole, fewer = [], []
-    for clause in clauses(sentence, says):
+    parts = [c for s in [sentence, *moved(sentence)] for c in clauses(s, says)]
+    for clause in sorted(set(parts), key=len, reverse=True):
         determiner, name, predicate = split_subject(clause)
         if not predicate or not says(predicate):
             continue
@@ -134,13 +182,17 @@ def candidates(sentence: str, says, brand: str = "", question: str = "") -> list
             plural = verb in {"are", "have", "do", "were"} or not verb.endswith("s") and verb not in VERBS
             # The question's name for the subject only where it names the same thing ("the big four-slice
             # toaster" for "The Brookside 4-Slice Toaster", never "the warranty" for "The Zephyr 3000").
-            own = terms(clause[:clause.index(predicate)])
-            subjects = [q for q in question_subjects(question, predicate) if terms(q) & own]
+            subject = clause[:clause.index(predicate)].strip()
+            # Named by its head: "the big four-slice toaster" is the Brookside toaster, "the Zephyr Mini's capacity"
+            # is not the Zephyr Mini.
+            subjects = [q for q in question_subjects(question, predicate) if terms(q.split()[-1]) <= terms(subject)]
+            subjects += [subject[:1].upper() + subject[1:]] if not name[:1].isupper() else []
             subjects.append("They" if plural else "It")
-            subjects += [f"Your {name}"] if determiner else []
+            subjects += [f"Your {subject[len(determiner):].strip()}"] if determiner and name[:1].isupper() else []
         whole += [f"{subject} {predicate}" for subject in subjects]
         fewer += [f"{subject} {shorter}" for subject in subjects for shorter in modifiers_dropped(predicate, says)]
-    return list(dict.fromkeys(whole + fewer))
+    moves = [f for text in whole for f in fronted(text) if says(f)]
+    return list(dict.fromkeys(whole + moves + fewer))
 
 
 def phrasing_target(row: dict, embedder, answer_sentences: int = 1) -> str | None:
