@@ -54,7 +54,13 @@ def test_rephrasings_use_the_questions_words_the_brands_we_and_drop_what_was_not
     assert made[0] == "We do not run Black Friday sales"
     made = candidates("The Brookside 4-Slice Toaster weighs 6.8 pounds.", lambda t: "6.8" in t, "Kettlebrook",
                       "How heavy is the big four-slice toaster?")
-    assert made[:2] == ["The big four-slice toaster weighs 6.8 pounds", "It weighs 6.8 pounds"]
+    # Named first: the check can tell what a name is about, not what "It" stands for.
+    assert made[:3] == ["The big four-slice toaster weighs 6.8 pounds",
+                        "Your Brookside 4-Slice Toaster weighs 6.8 pounds", "It weighs 6.8 pounds"]
+    # "members" is the subject's noun here, not a verb "It" could take.
+    made = candidates("Kettlebrook Circle members earn 50 bonus points in their birthday month.",
+                      lambda t: "50" in t, "Kettlebrook")
+    assert not any(c.startswith(("It members", "In their birthday month, it")) for c in made)
 
 
 def test_the_subject_keeps_the_words_that_name_it():

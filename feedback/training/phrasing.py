@@ -75,6 +75,14 @@ def split_subject(clause: str) -> tuple[str, str, str]:
     return "", "", ""
 
 
+def takes_pronoun(predicate: str) -> bool:
+    """Can "It"/"They" stand before `predicate`? Yes when it starts with one of VERBS, or with a guessed "-s" verb
+    before a function word or a figure ("weighs 6.8 pounds", "lets you"); not before another content word, where
+    the "-s" word may be the subject's noun ("members earn 50 bonus points")."""
+    words = predicate.split()
+    return words[0] in VERBS or len(words) < 2 or words[1].lower() in FUNCTION or bool(re.match(r"[$£€\d]", words[1]))
+
+
 def we(predicate: str) -> str:
     """The brand's predicate as the brand says it: "does not run Black Friday sales" -> "do not run ..."."""
     verb, _, rest = predicate.partition(" ")
@@ -103,8 +111,9 @@ def question_subjects(question: str, predicate: str) -> list[str]:
     if match.group(1).lower() in {"does", "do", "did", "can", "will", "should"}:
         # Its verb follows the subject: the first lower-case word the predicate says ("How long does the Heron keep
         # water hot?": "keep" of "keeps"), else the last ("... does the grinder offer?", "does the kettle come with").
-        verb = next((i for i in range(2, end) if words[i].islower() and terms(words[i])
-                     and terms(words[i]) == terms(predicate.split()[0])), None)
+        said = predicate.lower().split()
+        verb = next((i for i in range(2, end) if words[i].islower() and {words[i], f"{words[i]}s", f"{words[i]}es"}
+                     & set(said)), None)
         if verb is not None:
             end = verb
         elif end == len(words) or words[end].lower() not in VERBS:
@@ -162,10 +171,11 @@ def fronted(text: str) -> list[str]:
 def candidates(sentence: str, says, brand: str = "", question: str = "") -> list[str]:
     """Rephrasings of a fact's source sentence, in the order tried: for each part that says the fact
     (`clauses` of the sentence and of it with its leading clause `moved` to the end, longest first), its
-    predicate after the question's own name for the subject (`question_subjects`), after "It"/"They" (or "We"
-    for the brand), after "Your" and the subject's name with its modifiers ("Your Zephyr 3000 replacement lid
-    costs $18": the modifiers may be what is named, a part of the product); then each with its closing phrase
-    `fronted`; then each with a modifier of the predicate left out."""
+    predicate after the question's own name for the subject (`question_subjects`), after the sentence's own
+    lower-case subject ("The kettle"), after "Your" and the subject's name with its modifiers ("Your Zephyr 3000
+    replacement lid costs $18": the modifiers may be what is named, a part of the product), after "It"/"They"
+    (`takes_pronoun`), or after "We" for the brand; then each with its closing phrase `fronted`; then each with a
+    modifier of the predicate left out."""
     whole, fewer = [], []
     parts = [c for s in [sentence, *moved(sentence)] for c in clauses(s, says)]
     for clause in sorted(set(parts), key=len, reverse=True):
@@ -187,8 +197,9 @@ def candidates(sentence: str, says, brand: str = "", question: str = "") -> list
             # is not the Zephyr Mini.
             subjects = [q for q in question_subjects(question, predicate) if terms(q.split()[-1]) <= terms(subject)]
             subjects += [subject[:1].upper() + subject[1:]] if not name[:1].isupper() else []
-            subjects.append("They" if plural else "It")
             subjects += [f"Your {subject[len(determiner):].strip()}"] if determiner and name[:1].isupper() else []
+            # Named first, "It" last: the check can tell what a name is about, not what "It" stands for.
+            subjects += ["They" if plural else "It"] if takes_pronoun(predicate) else []
         whole += [f"{subject} {predicate}" for subject in subjects]
         fewer += [f"{subject} {shorter}" for subject in subjects for shorter in modifiers_dropped(predicate, says)]
     moves = [f for text in whole for f in fronted(text) if says(f)]
