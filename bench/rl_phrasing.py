@@ -2,7 +2,8 @@
 questions with the base, the warm start (VERSION-warm, when the run had one) and the version through the
 same engine and bot pipeline, and count the
 answers shown in the model's own checked words, the right facts (with a citation holding them) and
-the quotes. The README's "Verifiable rewards" figures come from it.
+the quotes, and why each other draft was not shown as the model's words (`why`: an invented fact, a figure in a
+new context, ...). The README's "Verifiable rewards" figures come from it.
 
     BOTKIT_HOME=H BOTKIT_ENGINE=transformers .venv/bin/python bench/rl_phrasing.py --version NAME [--json]
 
@@ -15,8 +16,28 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import time
+from collections import Counter
 from pathlib import Path
+
+# Why a draft was not shown in the model's own checked words, from the grounding check's reason: an invented
+# figure or name (or a yes/no or negation the sources contradict), a source figure beside other words than in
+# the sources (or figures stitched from two sentences), the key figure left out, words or meaning off the
+# sources (links, padding, the question restated, drift), an empty slot (a cut sentence).
+WHY = [("wrong fact", r"numbers not in|names not in|no source says|disagree on a negation|is about .*, not what"),
+       ("figure in a new context", r"different context|not stated together"),
+       ("fact left out", r"leaves out|needs the source sentence"),
+       ("off the sources", r"words not in|shares nothing|restates the question|drifts|link|too long|system prompt"),
+       ("cut", r"empty slot|empty answer")]
+
+
+def why(result: dict) -> str:
+    """One answer's kind: model-phrased, copied (shown, but a source sentence nearly word for word), or why the
+    check turned the draft down (`WHY`), "the wrong fact" for a phrased answer that does not say the expected one."""
+    if result["grounding"] == "generated":
+        return "copied" if result["copied"] else "model-phrased" if result["fact"] else "model-phrased, wrong fact"
+    return next((kind for kind, reason in WHY if re.search(reason, result["check"] or "")), "other")
 
 
 def heldout_questions(settings, version: str) -> list[dict]:
@@ -48,7 +69,9 @@ def measure(settings, model: str, questions: list[dict], batch: int) -> dict:
             "declined": sum(r["grounding"] in ("dont-know", "empty-knowledge-base") for r in results),
             "minutes": round((time.perf_counter() - start) / 60, 1),
             "cpu_minutes": round((time.process_time() - cpu) / 60, 1),
-            "answers": [{k: r[k] for k in ("question", "answer", "grounding", "correct", "draft")} for r in results]}
+            "why": dict(Counter(why(r) for r in results).most_common()),
+            "answers": [{**{k: r[k] for k in ("question", "answer", "grounding", "correct", "draft", "check")},
+                         "why": why(r)} for r in results]}
 
 
 def main() -> None:
@@ -82,6 +105,7 @@ def main() -> None:
         print(f"{name} ({r['model']}): model-phrased {r['model_phrased']}/{r['questions']}, right fact + citation "
               f"{r['right']}/{r['questions']}, copied {r['copied']}, quoted {r['quoted']}, declined {r['declined']} "
               f"({r['minutes']} min, {r['cpu_minutes']} CPU min)")
+        print("   " + ", ".join(f"{kind} {n}" for kind, n in r["why"].items()))
 
 
 if __name__ == "__main__":
