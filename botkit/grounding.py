@@ -317,9 +317,47 @@ def figures_out_of_place(answer_plain: str, question: str, evidence: list[Eviden
             return f"figures {sorted(figures)} are not stated together in any source sentence"
     source_text = " ".join(e.sentence for e in evidence)
     out_of_context = _number_contexts(answer_plain, figures_in(question)) - _number_contexts(source_text)
+    out_of_context -= said_of_its_subject(answer_plain, out_of_context, evidence)
     if out_of_context:
         return f"figures used in a different context than the sources: {sorted(out_of_context)[:3]}"
     return ""
+
+
+# A verb that only joins a subject to its figure ("The price of the Brew Bundle is $219").
+COPULA = {"is", "are", "was", "were"}
+
+
+def said_of_its_subject(answer_plain: str, contexts: set[str], evidence: list[Evidence]) -> set[str]:
+    """The `contexts` that are a copula before a figure ("is 219") whose subject a source sentence stating that
+    figure names: every content word before the copula but a generic one ("price", "cost"), model numbers
+    included, is in that sentence or its section title. "The price of the grinder and gooseneck kettle bundle is
+    $219" says the figure of "The Brew Bundle pairs a Millrace Burr Grinder with a Heron Gooseneck Kettle for
+    $219"; "The Zephyr Mini is $129" does not say that of "The Zephyr 3000 costs $129" (no "mini" there)."""
+    from botkit.knowledge.terms import GENERIC
+
+    forgiven = set()
+    for sentence in re.split(r"(?<=[.!?])\s+", answer_plain):
+        tokens = _tokens(sentence)
+        for i, token in enumerate(tokens[2:], start=2):
+            context = f"{tokens[i - 1]} {token}"
+            if context not in contexts or tokens[i - 1] not in COPULA:
+                continue
+            subject = {stem(t) for t in tokens[:i - 1] if t not in STOPWORDS and t not in GENERIC}
+            if subject and any(_names(subject, _figure(token), e) for e in evidence):
+                forgiven.add(context)
+    return forgiven
+
+
+def _names(subject: set[str], figure, evidence: Evidence) -> bool:
+    """Does the source sentence state `figure` of `subject` (stems): all of them in the sentence or its title, and
+    one in the clause that holds the figure ("..., a saving of $29" says $29 of no bundle)."""
+    if not subject <= {stem(t) for t in _tokens(f"{evidence.chunk.title} {evidence.sentence}")}:
+        return False
+    for clause in re.split(r"[,;]\s", evidence.sentence):
+        tokens = _tokens(clause)
+        if figure in {_figure(t) for t in tokens if t[0].isdigit()} and subject & {stem(t) for t in tokens}:
+            return True
+    return False
 
 
 def names_not_in(answer_plain: str, known_text: str) -> list[str]:

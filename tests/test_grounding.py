@@ -263,3 +263,21 @@ def test_a_rule_under_a_heading_of_common_words_answers_for_every_product():
 
     hours = Chunk("h", "Open 9:30 to 16:30.", "hours.md", "Opening Hours › Winter")
     assert other_subject("Are you open on Boxing Day?", Evidence(hours.text, hours, 0.6))
+
+
+BUNDLE = Chunk("c9", "The Brew Bundle pairs a Millrace Burr Grinder with a Heron Gooseneck Kettle for $219, "
+                     "a saving of $29.", "/kb/pricing.md", "Pricing and bundles › Bundles", 0.6)
+PRICES = Chunk("c10", "The Zephyr 3000 costs $129. The Zephyr Mini costs $59.", "/kb/pricing.md", "Pricing", 0.6)
+
+
+def test_a_figure_after_is_passes_when_its_source_sentence_states_it_of_that_subject(embedder):
+    # The default model's own phrasing of a held-out answer, right and grounded, once turned down for "is 219".
+    question = "What's the price of the grinder and gooseneck kettle bundle?"
+    evidence = [Evidence(BUNDLE.text, BUNDLE, 0.7)]
+    check = check_answer("The price of the grinder and gooseneck kettle bundle is $219.", question, evidence, embedder)
+    assert check.supported, check.reason
+    # The sentence's other figure is the saving: its clause names no bundle.
+    assert not check_answer("The bundle is $29.", question, evidence, embedder).supported
+    # Another product's figure: "mini" is not in the sentence that states $129.
+    prices = [Evidence("The Zephyr 3000 costs $129.", PRICES, 0.7), Evidence("The Zephyr Mini costs $59.", PRICES, 0.6)]
+    assert "is 129" in check_answer("The Zephyr Mini is $129.", "How much is the Zephyr Mini?", prices, embedder).reason
