@@ -274,6 +274,8 @@ def check_answer(answer: str, question: str, evidence: list[Evidence], embedder,
     negated, source_negated = bool(NEGATION.search(answer_plain)), bool(NEGATION.search(evidence[0].sentence))
     if negated != source_negated:
         return Check(False, "the answer and the source disagree on a negation", incomplete=source_negated)
+    if turns_around(answer_plain, evidence[0].sentence):
+        return Check(False, 'the answer says "always" where the source says "never", or the reverse')
     key_numbers = figures_in(evidence[0].sentence) - figures_in(question)
     if key_numbers and not (key_numbers & figures_in(answer_plain)):
         return Check(False, "the answer leaves out the source's key figure", incomplete=True)
@@ -300,6 +302,19 @@ def check_answer(answer: str, question: str, evidence: list[Evidence], embedder,
     if similarity < 0.5:
         return Check(False, f"answer drifts from the sources (similarity {similarity:.2f})", incomplete=True)
     return Check(True, "supported")
+
+
+_ALWAYS, _NEVER = re.compile(r"\balways\b", re.I), re.compile(r"\bnever\b", re.I)
+
+
+def turns_around(answer_plain: str, source: str) -> bool:
+    """Does the answer say "always" where the source says "never", or the reverse? Both may still hold a negation
+    elsewhere ("... should always be washed in water, because the steel can rust if it is not dried" of "Never wash
+    the burrs in water, because ... if it is not dried"), so the negation test alone passes them."""
+    def flips(a, b):
+        return bool(a.search(answer_plain) and not a.search(source) and b.search(source) and not b.search(answer_plain))
+
+    return flips(_ALWAYS, _NEVER) or flips(_NEVER, _ALWAYS)
 
 
 def extra_figures(answer_plain: str, source_text: str, question: str) -> set[float]:

@@ -281,3 +281,15 @@ def test_a_figure_after_is_passes_when_its_source_sentence_states_it_of_that_sub
     # Another product's figure: "mini" is not in the sentence that states $129.
     prices = [Evidence("The Zephyr 3000 costs $129.", PRICES, 0.7), Evidence("The Zephyr Mini costs $59.", PRICES, 0.6)]
     assert "is 129" in check_answer("The Zephyr Mini is $129.", "How much is the Zephyr Mini?", prices, embedder).reason
+
+
+def test_an_answer_that_says_always_where_the_source_says_never_is_turned_down(embedder):
+    # Drafted by a model fine-tuned against the check: it kept the source's "not" and turned its rule around.
+    care = Chunk("c11", "Never wash the Millrace Burr Grinder burrs in water, because the hardened steel can rust if "
+                        "it is not dried perfectly.", "/kb/care.md", "Care › Millrace Burr Grinder", 0.6)
+    question, evidence = "Can I wash the Millrace burrs in water?", [Evidence(care.text, care, 0.7)]
+    flipped = ("Your Millrace Burr Grinder burrs should always be washed in water, because the hardened steel can "
+               "rust if it is not dried perfectly.")
+    assert "always" in check_answer(flipped, question, evidence, embedder).reason
+    check = check_answer("Never wash the Millrace Burr Grinder burrs in water.", question, evidence, embedder)
+    assert check.supported or "always" not in check.reason
