@@ -143,7 +143,19 @@ def test_a_chat_asked_again_reads_only_its_last_prompt_token_and_answers_the_sam
     assert answer_alone(batch, chat, GREEDY)[0].start < again.start
 
 
-def test_parked_chats_give_way_when_cells_run_short(engine):
+@pytest.fixture(scope="module")
+def unified_engine(default_dir):
+    """The engine with one pool of cells for every chat (`engines.llamacpp.kv_unified`)."""
+    from botkit.config import load_settings
+    from botkit.models.loading import load_engine
+
+    settings = load_settings()
+    settings.engines.llamacpp.kv_unified, settings.engines.llamacpp.context = True, 4096
+    return load_engine("default", engine="llamacpp", settings=settings)
+
+
+def test_parked_chats_give_way_when_one_pool_of_cells_runs_short(unified_engine):
+    engine = unified_engine
     engine.generate(CHATS[1], GREEDY)  # nothing parked from before
     batch = engine.continuous_batch()
     for chat in REPEATS:
@@ -154,3 +166,27 @@ def test_parked_chats_give_way_when_cells_run_short(engine):
     assert row is not None and len(engine.cells.parked) < len(REPEATS)
     batch.leave(row)
     batch.release()
+
+
+def test_with_cells_of_its_own_a_chat_uses_its_whole_window_beside_parked_chats(engine):
+    """Each chat decodes in a stream of cells of its own: a chat as long as the window needs no parked
+    chat dropped, and a parked chat asked again still reads only its last prompt token."""
+    engine.generate(CHATS[1], GREEDY)  # nothing parked from before
+    batch = engine.continuous_batch()
+    for chat in REPEATS:
+        answer_alone(batch, chat, GREEDY)
+    every_cell = engine.context_window - engine.count_tokens(CHATS[2]) - 1
+    answer_alone(batch, CHATS[2], GREEDY.merged(max_new_tokens=every_cell))
+    assert len(engine.cells.parked) == len(REPEATS) + 1
+    again = answer_alone(batch, REPEATS[0], GREEDY)[0]
+    assert again.start == len(again.prompt) - 1
+
+
+def test_chats_decoded_together_answer_as_each_alone(engine):
+    """With a stream of cells each, a row's attention sees its own cells in position order whatever else
+    runs beside it, so a batched greedy answer is the chat's answer alone."""
+    from botkit.server.batching import BatchingEngine
+
+    alone = [engine.generate(chat, GREEDY).text for chat in [*REPEATS, *CHATS]]
+    got = read_together(BatchingEngine(engine, max_batch=8, window=0.5), [*REPEATS, *CHATS], GREEDY, {})
+    assert [items[-1].text for _, items in sorted(got.items())] == alone

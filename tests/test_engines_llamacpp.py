@@ -31,7 +31,7 @@ def test_auto_runs_the_default_gguf_on_llamacpp_and_answers(engine):
 
     assert isinstance(engine, LlamaCppEngine) and engine.name == DEFAULT_MODEL
     assert engine.gguf.name.endswith(".Q8_0.gguf") and engine.gguf.parent == load_settings().cache_dir / "models"
-    assert engine.context_window == 4096
+    assert engine.context_window == 768  # engines.llamacpp.context: cells a chat
     out = engine.generate(BLUE, GREEDY)
     assert "blue" in out.text.lower() and out.finish_reason == "stop" and out.prompt_tokens == engine.count_tokens(BLUE)
 

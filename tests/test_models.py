@@ -11,7 +11,7 @@ def test_default_model_is_converted_once_and_has_a_chat_template(default_engine,
     assert is_default_converted(default_dir.parent.parent)
     assert (default_dir / "model.safetensors").exists()
     assert default_engine.name == DEFAULT_MODEL
-    assert default_engine.context_window == 4096  # engines.llamacpp.context: 4096 cells, allocated up front
+    assert default_engine.context_window == 768  # engines.llamacpp.context: 768 cells a chat, allocated up front
     rendered = default_engine.render([{"role": "user", "content": "Hello"}])
     assert "<|im_start|>user" in rendered and rendered.rstrip().endswith("assistant")
 

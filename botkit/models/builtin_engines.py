@@ -41,7 +41,7 @@ def load_llamacpp(spec: str, settings, adapter: str | None = None):
         gguf = requantized_gguf(gguf, settings.cache_dir, config.llamacpp.default_quantization)
     return LlamaCppEngine(gguf, name, threads=cpu_threads(config.threads),
                           context=config.llamacpp.context, max_batch=config.llamacpp.max_batch, lora=lora,
-                          parked=config.llamacpp.parked_chats)
+                          parked=config.llamacpp.parked_chats, unified=config.llamacpp.kv_unified)
 
 
 def _name(gguf: Path, adapter: str | None) -> str:

@@ -15,16 +15,26 @@ class LlamaCppSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     context: int = Field(
-        4096, ge=256,
-        description="KV cache cells, shared by the sequences of a batch: the context window of one chat. "
-                    "Allocated up front (23 KB a cell on the default model): 4096 holds a batch of 8 grounded "
-                    "answers (~400 prompt tokens, ~100 of them a shared system prompt read once).",
+        768, ge=256,
+        description="The context window of one chat (prompt and reply), in KV cache cells (23 KB a cell on the "
+                    "default model, allocated up front). With kv_unified off each chat decoding or kept (max_batch "
+                    "+ 1 + parked_chats of them: 21 x 768 cells, 354 MiB) has this many cells of its own (rounded "
+                    "up to a multiple of 256); with it on, the chats of a batch share this many (4096 holds 8 "
+                    "grounded answers).",
+    )
+    kv_unified: bool = Field(
+        False,
+        description="One pool of `context` KV cells for every chat (a lone chat may use all of it: a long "
+                    "window in little memory) instead of a stream of cells per chat. Off: each row of a batch "
+                    "attends over its own cells only, not over every chat's (0.77x the CPU a request serving 8 "
+                    "clients: bench/README.md).",
     )
     max_batch: int = Field(8, ge=1, le=64, description="Chats decoded together in one batched call.")
     parked_chats: int = Field(
-        16, ge=0, le=128,
-        description="Finished chats whose cells `botkit serve` keeps (least recently used dropped first, and "
-                    "whenever cells run short) so a chat asked again reads only its last prompt token; 0: none.",
+        12, ge=0, le=128,
+        description="Finished chats whose cells `botkit serve` keeps (least recently used dropped first, and, in "
+                    "one pool of cells, whenever cells run short) so a chat asked again reads only its last prompt "
+                    "token; 0: none. With a stream of cells a chat each takes `context` cells.",
     )
     default_quantization: Literal["Q8_0", "Q4_0", "F16", "Q4_1"] = Field(
         "Q8_0",

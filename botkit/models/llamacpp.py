@@ -21,10 +21,11 @@ from botkit.usage import record
 
 
 class LlamaCppEngine:
-    """A GGUF model on llama.cpp; `threads` CPU threads; `context` KV cells shared by a batch."""
+    """A GGUF model on llama.cpp; `threads` CPU threads; `context` KV cells a chat (`unified`: shared by a
+    batch's chats instead)."""
 
-    def __init__(self, gguf: Path, name: str, threads: int, context: int = 4096, max_batch: int = 8,
-                 lora: Path | None = None, parked: int = 16):
+    def __init__(self, gguf: Path, name: str, threads: int, context: int = 768, max_batch: int = 8,
+                 lora: Path | None = None, parked: int = 12, unified: bool = False):
         passive_omp_threads()  # before libgomp loads with llama.cpp
         import llama_cpp
         from llama_cpp import _internals
@@ -44,18 +45,29 @@ class LlamaCppEngine:
             raise BotkitError(f"llama.cpp cannot load {gguf}: {exc}") from exc
         self.context_window = min(context, self._model.n_ctx_train())
         params = llama_cpp.llama_context_default_params()
-        params.n_ctx = self.context_window
-        params.n_batch = params.n_ubatch = min(512, self.context_window)
         # Serving keeps the shared prompt start in a sequence of its own and up to `parked` finished chats
         # for repeats (`continuous_batch`).
         params.n_seq_max = n_seq_max = min(max_batch + 1 + parked, 256)  # LLAMA_MAX_SEQ: 256
-        params.kv_unified = True  # one pool of cells: a lone chat may use the whole window
+        # Unified: one pool of cells (a lone chat may use all of it), but every row attends over every used
+        # cell of the pool (parked chats' too). Else a stream of `context` cells for each sequence, so a row
+        # attends over its own chat only; the shared prompt start is then copied into each row's stream.
+        # Over streams of a few hundred cells the plain attention (matrix products) costs less CPU than
+        # the flash-attention kernel (bench/README.md, 2026-12-01: 0.35 against 0.45 CPU s a request).
+        params.kv_unified = unified
+        params.n_ctx = self.context_window * (1 if unified else n_seq_max)
+        if not unified:
+            params.flash_attn_type = llama_cpp.LLAMA_FLASH_ATTN_TYPE_DISABLED
+        params.n_batch = params.n_ubatch = min(512, self.context_window)
+        if not unified:  # half the compute buffer (49 MB less); past ~128 tokens a pass reads no faster
+            params.n_ubatch = min(256, self.context_window)
         params.n_threads = params.n_threads_batch = threads
         params.no_perf = True
         self._ctx = _internals.LlamaContext(model=self._model, params=params, verbose=False)
+        if not unified:  # a multiple of 256 cells
+            self.context_window = llama_cpp.llama_n_ctx_seq(self._ctx.ctx)
         # The context as the engine's calls and its running batch share it (`botkit.models.llamacpp_cells`).
         self.cells = Cells(llama_cpp, self._model, self._ctx, params.n_batch, max_batch, n_seq_max,
-                           self.context_window, parked=n_seq_max - 1 - max_batch)
+                           self.context_window, parked=n_seq_max - 1 - max_batch, unified=unified)
         if lora is not None:
             self._apply_lora(Path(lora))
         meta = self._model.metadata()
@@ -162,7 +174,9 @@ class LlamaCppEngine:
 
     def _fitting(self, prompts: list[list[int]], options: DecodingOptions) -> list[list[int]]:
         """The longest head of `prompts` whose prompts and replies fit the cache together (identical
-        prompts and the start they all share take their cells once)."""
+        prompts and the start they all share take their cells once); every one with a stream each."""
+        if not self.cells.unified:
+            return prompts
         for n in range(len(prompts), 0, -1):
             distinct = [list(p) for p in {tuple(p) for p in prompts[:n]}]
             shared = common_prefix(distinct) if len(distinct) > 1 else 0
@@ -197,7 +211,7 @@ class LlamaCppEngine:
             cached = shared
         if len(heads) > 1:
             for head in heads[1:]:
-                self.cells.copy(PREFIX, head.seq_id, 0, shared)
+                self.cells.copy(PREFIX, head.seq_id, shared)
         todo = [(head, cached if n == 0 else min(shared, cached)) for n, head in enumerate(heads)]
         nobody = (lambda: all(unwanted(s.seq_id) for s in seqs)) if unwanted else None
         for head, row in self._read_together(todo, nobody):

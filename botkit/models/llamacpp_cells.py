@@ -37,12 +37,13 @@ class Sequence:
 class Cells:
     """A llama.cpp context and its decode batch. Hold `lock` while using it. `prefix` is what sequence 0
     holds; `parked` the finished chats whose cells are kept (least recently used first) so a chat asked
-    again reads only what differs."""
+    again reads only what differs, in the last `parked_max` sequences (rows take the ones before them).
+    `unified`: one pool of cells for every sequence, else a stream of cells each."""
 
     def __init__(self, llama_cpp, model, ctx, n_batch: int, max_batch: int, n_seq_max: int, context_window: int,
-                 parked: int = 16):
+                 parked: int = 16, unified: bool = True):
         self.llama, self.ctx, self.n_batch, self.n_seq_max = llama_cpp, ctx, n_batch, n_seq_max
-        self.context_window = context_window
+        self.context_window, self.unified = context_window, unified
         self.batch = _batch(n_batch, max_batch)
         self.lock = threading.Lock()
         self.prefix: list[int] = []
@@ -58,9 +59,18 @@ class Cells:
     def remove(self, seq_id: int, start: int = -1, end: int = -1) -> None:
         self.llama.llama_memory_seq_rm(self.ctx.memory, seq_id, start, end)
 
-    def copy(self, source: int, target: int, start: int = -1, end: int = -1) -> None:
-        """`target` shares `source`'s cells of positions [start, end): no data moves."""
-        self.llama.llama_memory_seq_cp(self.ctx.memory, source, target, start, end)
+    def copy(self, source: int, target: int, end: int = -1) -> None:
+        """`target` gets `source`'s cells of the positions before `end` (-1: all). In one pool of cells it
+        shares them (no data moves); across streams llama.cpp copies the whole stream (at the next decode,
+        before that decode's tokens are written), which is then cut back to `end`."""
+        if source == target:
+            return
+        if self.unified:
+            self.llama.llama_memory_seq_cp(self.ctx.memory, source, target, 0, end)
+            return
+        self.llama.llama_memory_seq_cp(self.ctx.memory, source, target, -1, -1)
+        if end >= 0:
+            self.remove(target, end)
 
     def clear(self) -> None:
         """Empty every cell (after a failed decode nothing in them is trusted)."""
@@ -77,16 +87,26 @@ class Cells:
         self.prefix, self.parked = list(prompt[:shared]), OrderedDict()
         return shared
 
+    @property
+    def first_parked(self) -> int:
+        """The first sequence id that holds parked chats; rows use 1 up to it."""
+        return self.n_seq_max - self.parked_max
+
     def park(self, seq_id: int, tokens: list[int], in_prefix: int) -> None:
         """Keep a finished chat's cells (its prompt and the reply tokens in the cache: `tokens`, of which
-        the first `in_prefix` share sequence 0's cells) for a repeat; a chat it holds whole goes, and
-        past `parked_max` the least recently used."""
+        the first `in_prefix` share sequence 0's cells) for a repeat, moved from row `seq_id` to a parked
+        sequence; a chat it holds whole goes, and past `parked_max` the least recently used. Rows keep
+        ids 1, 2, 3...: llama.cpp decodes per-chat streams in one pass only for consecutive ids."""
         for other, (held, _) in list(self.parked.items()):
             if tokens[:len(held)] == held:
                 self.unpark(other)
-        self.parked[seq_id] = (tokens, in_prefix)
-        while len(self.parked) > self.parked_max:
-            self.unpark(next(iter(self.parked)))
+        if self.parked_max:
+            if len(self.parked) >= self.parked_max:
+                self.unpark(next(iter(self.parked)))
+            target = next(i for i in range(self.first_parked, self.n_seq_max) if i not in self.parked)
+            self.copy(seq_id, target)
+            self.parked[target] = (tokens, in_prefix)
+        self.remove(seq_id)
 
     def unpark(self, seq_id: int) -> None:
         self.remove(seq_id)

@@ -94,19 +94,22 @@ class ContinuousBatch:
             self._prefix = self._prefix[:shared]
             for r in self.rows:
                 r.in_prefix = min(r.in_prefix, shared)
-        used = {r.seq_id for r in self.rows} | set(cells.parked)
-        seq_id = next(i for i in range(1, cells.n_seq_max) if i not in used)  # rows + parked stay below n_seq_max
+        used = {r.seq_id for r in self.rows}
+        seq_id = next(i for i in range(1, cells.first_parked) if i not in used)  # max_batch rows at most
         row = Row(seq_id, prompt, cells.sampler(options, prompt, 0), StopScanner(options.stop), options=options,
                   in_prefix=shared, start=reused)
         if source is not None:
-            cells.copy(source, seq_id, 0, reused)  # now: the parked chat may be dropped before the next step
+            cells.copy(source, seq_id, reused)  # now: the parked chat may be dropped before the next step
             self.reused += reused - shared
         self.rows.append(row)
         return row
 
     def _cells_needed(self, prompt: list[int], options: DecodingOptions, shared: int, reused: int) -> int:
         """An upper bound of the cells in use once this prompt joins: the prefix's (cut back to `shared`
-        unless the row reads from a parked chat), each row's own, each parked chat's own."""
+        unless the row reads from a parked chat), each row's own, each parked chat's own; with a stream of
+        cells a chat, its own stream's."""
+        if not self.cells.unified:
+            return len(prompt) + options.max_new_tokens
         cut = len(self._prefix) if reused else shared
         rows = sum(len(r.prompt) + r.options.max_new_tokens - min(r.in_prefix, cut) for r in self.rows)
         parked = sum(len(tokens) - min(in_prefix, cut) for tokens, in_prefix in self.cells.parked.values())
@@ -144,7 +147,7 @@ class ContinuousBatch:
 
     def _copy(self, seq_ids: tuple[int, ...], end: int) -> None:
         for seq_id in seq_ids if end else ():
-            self.cells.copy(PREFIX, seq_id, 0, end)
+            self.cells.copy(PREFIX, seq_id, end)
 
     def step(self) -> list[tuple[Row, str]]:
         """One decode call: the next token of every row reading no more, then waiting prompt tokens up to
@@ -152,21 +155,23 @@ class ContinuousBatch:
         cells = self.cells
         self._plan()
         cells.reset_batch()
-        logits: list[tuple[Row, int]] = []
+        tokens: list[tuple[int, int, int, Row | None]] = []  # (sequence, token, position, row that samples from it)
         for r in self.rows:
             if r.pos and r.finish is None:
-                logits.append((r, cells.add(r.tokens[-1], r.pos, r.seq_id, True)))
+                tokens.append((r.seq_id, r.tokens[-1], r.pos, r))
                 r.pos, r.decoded = r.pos + 1, len(r.tokens)
-        reads = self._pending[:cells.n_batch - cells.n_tokens]
+        reads = self._pending[:cells.n_batch - len(tokens)]
         # The shared start ends a decode call: the rows read on from it only once it is copied to them.
         reads = next((reads[:n + 1] for n, read in enumerate(reads) if read.copy_to), reads)
         self._pending = self._pending[len(reads):]
-        for read in reads:
-            row = cells.add(read.token, read.pos, read.seq_id, read.last_of is not None)
-            if read.last_of is not None:
-                logits.append((read.last_of, row))
-        if not cells.n_tokens:
+        tokens += [(read.seq_id, read.token, read.pos, read.last_of) for read in reads]
+        if not tokens:
             return []
+        # In sequence order: over per-chat streams llama.cpp decodes consecutive sequences together, in
+        # one pass (each sequence's tokens stay in order: the sort is stable).
+        tokens.sort(key=lambda t: t[0])
+        logits = [(r, cells.add(token, pos, seq_id, r is not None)) for seq_id, token, pos, r in tokens]
+        logits = [(r, i) for r, i in logits if r is not None]
         cells.decode()
         if reads and reads[-1].copy_to:
             self._copy(reads[-1].copy_to, reads[-1].pos + 1)
