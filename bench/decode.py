@@ -47,7 +47,11 @@ def raw_llamacpp(gguf: str, threads: int, tokens: int, prompt: list[int]) -> flo
     import llama_cpp
     from llama_cpp import _internals
 
-    model = _internals.LlamaModel(path_model=gguf, params=llama_cpp.llama_model_default_params(), verbose=False)
+    from botkit.models.llamacpp import cpu_has_amx
+
+    model_params = llama_cpp.llama_model_default_params()
+    model_params.use_extra_bufts = not cpu_has_amx()  # as botkit's engine: llama.cpp's AMX path crashes here
+    model = _internals.LlamaModel(path_model=gguf, params=model_params, verbose=False)
     params = llama_cpp.llama_context_default_params()
     params.n_ctx, params.n_threads, params.n_threads_batch = 4096, threads, threads
     ctx = _internals.LlamaContext(model=model, params=params, verbose=False)
