@@ -31,6 +31,7 @@ from botkit.plugins import get_task, get_tasks, open_reply_log
 from botkit.prompting import budget
 from botkit.prompting.brand import chosen_brand, load_brand, sample_brand_dir
 from botkit.prompting.fewshot import FewShotExamples, added_examples, added_stamp, load_examples
+from botkit.quantities import unstated
 from botkit.replies import Citation, Draft, Reply, ReplyLog, TaskResult
 from botkit.routing import IntentRouter
 from botkit.sessions import SessionStore
@@ -311,6 +312,9 @@ class Bot:
             return self._canned(self.brand.dont_know, "dont-know", session_id,
                                 "declined: a word of the question is in no document and no source sentence "
                                 "comes close to it")
+        if missing := unstated(message, [text for e in evidence for text in (e.chunk.title, e.sentence)]):
+            return self._canned(self.brand.dont_know, "dont-know", session_id,
+                                f"declined: the question asks about {missing}, the sources give other figures of it")
         numbering: dict[str, int] = {}
         by_chunk: dict[int, list[str]] = {}
         for e in evidence:
