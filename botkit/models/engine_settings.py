@@ -18,7 +18,7 @@ class LlamaCppSettings(BaseModel):
         768, ge=256,
         description="The context window of one chat (prompt and reply), in KV cache cells (23 KB a cell on the "
                     "default model, allocated up front). With kv_unified off each chat decoding or kept (max_batch "
-                    "+ 1 + parked_chats of them: 21 x 768 cells, 354 MiB) has this many cells of its own (rounded "
+                    "+ 1 + parked_chats of them: 17 x 768 cells, 287 MiB) has this many cells of its own (rounded "
                     "up to a multiple of 256); with it on, the chats of a batch share this many (4096 holds 8 "
                     "grounded answers).",
     )
@@ -31,10 +31,12 @@ class LlamaCppSettings(BaseModel):
     )
     max_batch: int = Field(8, ge=1, le=64, description="Chats decoded together in one batched call.")
     parked_chats: int = Field(
-        12, ge=0, le=128,
+        8, ge=0, le=128,
         description="Finished chats whose cells `botkit serve` keeps (least recently used dropped first, and, in "
                     "one pool of cells, whenever cells run short) so a chat asked again reads only its last prompt "
-                    "token; 0: none. With a stream of cells a chat each takes `context` cells.",
+                    "token; 0: none. With a stream of cells a chat each takes `context` cells (8 rather than 12: "
+                    "peak RSS serving 8 and 32 clients 886-893 MiB, not 942-960, at 0.9x the requests/s: "
+                    "bench/README.md).",
     )
     default_quantization: Literal["Q8_0", "Q4_0", "F16", "Q4_1"] = Field(
         "Q8_0",

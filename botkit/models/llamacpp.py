@@ -25,7 +25,7 @@ class LlamaCppEngine:
     batch's chats instead)."""
 
     def __init__(self, gguf: Path, name: str, threads: int, context: int = 768, max_batch: int = 8,
-                 lora: Path | None = None, parked: int = 12, unified: bool = False):
+                 lora: Path | None = None, parked: int = 8, unified: bool = False):
         passive_omp_threads()  # before libgomp loads with llama.cpp
         import llama_cpp
         from llama_cpp import _internals
