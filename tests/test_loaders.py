@@ -124,6 +124,42 @@ def test_plain_text_headings_bullets_and_wrapped_lines(tmp_path):
     }
 
 
+RETURNS_TXT = """OAKMERE HOME - RETURNS POLICY
+
+Version 3 - CURRENT - effective 1 March 2026
+
+You may return a stock item within 30 days of delivery. Two-person items are collected for a charge of £49.
+
+------------------------------------------------------------
+
+Version 2 - SUPERSEDED - effective 1 February 2024 to 28 February 2026 (kept for orders placed then)
+
+You may return a stock item within 28 days of delivery. Two-person items are collected for a charge of £39.
+
+=== 2023 SCHEME (ARCHIVED) ===
+Returns were accepted within 14 days.
+"""
+
+
+def test_a_plain_text_version_set_off_by_a_rule_or_framed_is_a_section_of_its_own(tmp_path):
+    (tmp_path / "returns.txt").write_text(RETURNS_TXT)
+    sections = titled(tmp_path / "returns.txt")
+    old = next(units for title, units in sections.items() if "SUPERSEDED" in title)
+    assert any("28 days" in u for u in old) and not any("30 days" in u for u in old)
+    current = sections["Oakmere Home - Returns Policy"]
+    assert any("30 days" in u for u in current) and not any("28 days" in u for u in current)
+    archived = next(units for title, units in sections.items() if title.endswith("2023 SCHEME (ARCHIVED)"))
+    assert archived == ["Returns were accepted within 14 days."]
+
+
+def test_an_answer_comes_from_the_current_version_not_the_superseded_one(tiny_bot, tmp_path):
+    (tmp_path / "kb").mkdir()
+    (tmp_path / "kb" / "returns.txt").write_text(RETURNS_TXT)
+    tiny_bot.knowledge.ingest(tmp_path / "kb")
+    reply = tiny_bot.respond("How many days do I have to return a stock item?")
+    assert "30 days" in reply.text and "28 days" not in reply.text, reply.text
+
+
 def test_word_documents_give_headings_paragraphs_lists_and_table_rows(tmp_path):
     import docx
 

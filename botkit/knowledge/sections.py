@@ -11,6 +11,11 @@ _MAX_HEADING = 80
 _BULLET = re.compile(r"^\s*(?:[-*•▪◦‣+]|\d{1,3}[.)]|[a-z][.)])\s+")
 _SETEXT = re.compile(r"^\s*(=+|-+)\s*$")
 _ATX = re.compile(r"^\s*(#{1,6})\s+(.+?)\s*#*\s*$")
+# "=== 2025-26 SCHEME (SUPERSEDED) ===": a heading framed on its own line.
+_FRAMED = re.compile(r"^\s*([=*~-])\1{2,}\s*(\S.*?)\s*\1{3,}\s*$")
+# A heading set off by a rule above it may run to two lines ("VERSION 3 - PREVIOUS - in force ..." over
+# "(kept for complaints ...)"): longer than a heading in running text.
+_MAX_SET_OFF = 160
 _SENTENCE_END = (".", "!", "?", ":", ";")
 _QUESTION_KEYS = ("question", "q", "prompt", "input")
 _ANSWER_KEYS = ("answer", "a", "response", "output")
@@ -228,20 +233,37 @@ def plain_text_sections(text: str, document_title: str) -> list[Section]:
 
     first_text = next((i for i, line in enumerate(lines) if line.strip()), None)
     last_text = max((i for i, line in enumerate(lines) if line.strip()), default=None)
+    after_rule, set_off_level, skip = False, 2, 0
     for i, raw in enumerate(lines):
+        if skip:
+            skip -= 1
+            continue
         line = tidy(raw)
         following = lines[i + 1] if i + 1 < len(lines) else ""
         if not line or _SETEXT.match(line):  # a blank line, a heading's underline or a rule ends a paragraph
             flush()
+            after_rule = after_rule or bool(line)
             continue
         atx = _ATX.match(line)
+        framed = _FRAMED.match(line)
         bare = _BULLET.sub("", line, count=1)
+        set_off = after_rule and not paragraph and _set_off_heading(lines, i)
+        after_rule = False
         if atx:
             flush()
             writer.heading(len(atx.group(1)), atx.group(2))
+        elif framed:
+            flush()
+            writer.heading(set_off_level, framed.group(2))
         elif not paragraph and _SETEXT.match(following) and len(line) <= _MAX_HEADING:
             flush()
-            writer.heading(1 if following.strip().startswith("=") else 2, line)
+            set_off_level = 1 if following.strip().startswith("=") else 2
+            writer.heading(set_off_level, line)
+        elif set_off:
+            # A version of a policy under a rule ("Version 2 - SUPERSEDED - effective ..."): its sections are
+            # cited, and ranked, under that title, not under the version before it.
+            writer.heading(set_off_level, " ".join(set_off))
+            skip = len(set_off) - 1
         elif (bare == line or line[0].isdigit()) and _is_heading_line(bare, following, i == first_text != last_text):
             flush()
             writer.heading(1 if i == first_text else 2, readable_heading(bare))
@@ -264,6 +286,22 @@ def plain_text_sections(text: str, document_title: str) -> list[Section]:
             indent, item = _indent(raw), bare != line
     flush()
     return writer.sections
+
+
+def _set_off_heading(lines: list[str], i: int) -> list[str]:
+    """The heading that starts at line `i` just under a rule: one or two short lines, no sentence, that a
+    blank line or another rule ends; none when the text there is a paragraph."""
+    block = []
+    for raw in lines[i:i + 3]:
+        if not raw.strip() or _SETEXT.match(raw.strip()):
+            break
+        block.append(tidy(raw))
+    else:
+        return []
+    text = " ".join(block)
+    if not block or len(text) > _MAX_SET_OFF or text.endswith((".", "!", "?", ";", ":")) or _BULLET.match(block[0]):
+        return []
+    return block
 
 
 def _indent(raw: str) -> int:
