@@ -52,6 +52,11 @@ _INSTRUCTION = re.compile(
     r"|\bsystem prompt\b|\byou are now\b|\b(?:as|to|for) (?:an?|the) (?:ai|assistant|chatbot|language model|llm)\b"
     r"|\b(?:assistant|chatbot|ai|llm)s?\b.{0,20}\b(?:must|should|always|never)\b", re.I)
 
+# A draft that talks about its sources instead of to the customer ("The source confirms that ...", "The citation
+# for: ..."): a small model's habit, never an answer, unless the documents themselves speak of such things.
+_ABOUT_SOURCES = re.compile(r"\b(?:the|this|that|each|these|those|a|my)\s+(?:sources?|citations?|passages?|excerpts?|"
+                            r"context|documents?|quotes?)\b", re.I)
+
 
 def figures_in(text: str) -> set[float]:
     """The numbers in `text`, digits or words ("seven"), as floats."""
@@ -254,6 +259,8 @@ def check_answer(answer: str, question: str, evidence: list[Evidence], embedder,
     answer_plain = _CITATION.sub("", answer)
     if has_hole(answer_plain):
         return Check(False, "the answer has an empty slot where a fact should be")
+    if _ABOUT_SOURCES.search(answer_plain) and not _ABOUT_SOURCES.search(source_text):
+        return Check(False, "the answer talks about its sources, not to the customer")
     if private and repeats(answer_plain, private):
         return Check(False, "the answer repeats the system prompt")
     if urls_in(answer_plain) - urls_in(" ".join(e.chunk.text for e in evidence)):

@@ -133,6 +133,20 @@ def test_a_sentence_opening_with_the_word_no_keeps_it_in_a_quote():
     assert quote == "A test ride is free. [1]"  # the FAQ's own "No." answers its own question
 
 
+@pytest.mark.parametrize("answer", [
+    "The source confirms that every Zephyr 3000 comes with a seven-year warranty.",
+    'The citation for: "Every Zephyr 3000 comes with a seven-year warranty."',
+])
+def test_an_answer_that_talks_about_its_sources_is_rejected(answer, evidence, embedder):
+    check = check_answer(clean_answer(answer), QUESTION, evidence, embedder)
+    assert not check.supported and "talks about its sources" in check.reason
+    # Unless the documents speak of such things themselves.
+    documents = Chunk("c9", "Bring the documents listed on your booking to the desk.", "/kb/desk.md", "Desk", 0.6)
+    question = "What do I bring to the desk?"
+    shown = "Bring the documents listed on your booking to the desk."
+    assert check_answer(shown, question, [Evidence(documents.text, documents, 0.7)], embedder).supported
+
+
 def test_an_answer_sharing_nothing_with_the_question_is_rejected(embedder):
     question = "How long is the warranty?"
     evidence = [Evidence(HOURS.text, HOURS, 0.5)]
