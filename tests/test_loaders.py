@@ -124,6 +124,26 @@ def test_plain_text_headings_bullets_and_wrapped_lines(tmp_path):
     }
 
 
+def test_numbered_clauses_lose_their_numbers_and_sit_under_their_numbered_heading(tmp_path):
+    (tmp_path / "terms.txt").write_text(
+        "STORAGE TERMS\n\n1. Rent\n1.1 Rent is payable every 4 weeks in advance.\n1.2 We may change the rent with\n"
+        "    28 days' notice.\n\n2. Access\nThe gate opens at 6am.\n2.1 metres is the widest door.\n"
+        "2.5 Gbps ports are blue.\n")
+    assert titled(tmp_path / "terms.txt") == {
+        "Storage Terms › Rent": ["Rent is payable every 4 weeks in advance.",
+                                 "We may change the rent with 28 days' notice."],
+        "Storage Terms › Access": ["The gate opens at 6am.", "2.1 metres is the widest door.", "2.5 Gbps ports are blue."],
+    }
+    # A line of its own over numbered sections is the version of the terms they belong to.
+    (tmp_path / "policy.txt").write_text(
+        "VET POLICY\n\nCURRENT POLICY - from 1 February 2026\n\n1. Missed appointments\nA missed appointment costs £27.50.\n\n"
+        "PREVIOUS POLICY - until 31 January 2026\n\n1. Missed appointments\nA missed appointment cost £15.00 then.\n")
+    assert titled(tmp_path / "policy.txt") == {
+        "Vet Policy › CURRENT POLICY - from 1 February 2026 › Missed appointments": ["A missed appointment costs £27.50."],
+        "Vet Policy › PREVIOUS POLICY - until 31 January 2026 › Missed appointments": ["A missed appointment cost £15.00 then."],
+    }
+
+
 RETURNS_TXT = """OAKMERE HOME - RETURNS POLICY
 
 Version 3 - CURRENT - effective 1 March 2026

@@ -8,7 +8,11 @@ from dataclasses import dataclass, field
 
 # A unit this long (characters) is prose, not a heading, whatever its case.
 _MAX_HEADING = 80
-_BULLET = re.compile(r"^\s*(?:[-*•▪◦‣+]|\d{1,3}[.)]|[a-z][.)])\s+")
+# A bullet, a list number or a clause number ("2.3 Sharps must go in ...", never "2.1 metres" or "2.5 Gbps").
+_BULLET = re.compile(r"^\s*(?:[-*•▪◦‣+]|\d{1,3}[.)]|[a-z][.)]"
+                     r"|\d{1,2}(?:\.\d{1,2})+(?=\s+[A-Z][a-z]+\b)(?!\s+[GMKT]?(?:bps|Hz)\b))\s+")
+# The first clause of a numbered section ("1.1 Rent is payable ..." under "1. Rent").
+_CLAUSE = re.compile(r"^\s*\d{1,2}(?:\.\d{1,2})+\s")
 _SETEXT = re.compile(r"^\s*(=+|-+)\s*$")
 _ATX = re.compile(r"^\s*(#{1,6})\s+(.+?)\s*#*\s*$")
 # "=== 2025-26 SCHEME (SUPERSEDED) ===": a heading framed on its own line.
@@ -264,9 +268,16 @@ def plain_text_sections(text: str, document_title: str) -> list[Section]:
             # cited, and ranked, under that title, not under the version before it.
             writer.heading(set_off_level, " ".join(set_off))
             skip = len(set_off) - 1
+        elif not paragraph and bare == line and i != first_text and _heads_numbered_sections(lines, i):
+            # "PREVIOUS POLICY - effective from 1 June 2024 ..." over "1. Consultations": a version of the terms
+            writer.heading(set_off_level, line)
         elif (bare == line or line[0].isdigit()) and _is_heading_line(bare, following, i == first_text != last_text):
             flush()
             writer.heading(1 if i == first_text else 2, readable_heading(bare))
+        elif bare != line and line[0].isdigit() and _is_label(bare) and (
+                _CLAUSE.match(following) or _is_topic_line(bare, following)):
+            flush()  # "1. Rent" over its clauses or a paragraph: their heading, under the version of the terms
+            writer.heading(set_off_level + 1, bare)
         elif bare != line:
             flush()
             paragraph.append(bare)
@@ -302,6 +313,17 @@ def _set_off_heading(lines: list[str], i: int) -> list[str]:
     if not block or len(text) > _MAX_SET_OFF or text.endswith((".", "!", "?", ";", ":")) or _BULLET.match(block[0]):
         return []
     return block
+
+
+def _heads_numbered_sections(lines: list[str], i: int) -> bool:
+    """Is line `i` a line of its own, not a sentence nor a "Last updated: ..." label, over a numbered section
+    title ("1. Rent")?"""
+    line = tidy(lines[i])
+    if len(line) > _MAX_SET_OFF or line.endswith(_SENTENCE_END) or ": " in line or i + 1 >= len(lines) \
+            or lines[i + 1].strip():
+        return False
+    following = next((tidy(raw) for raw in lines[i + 1:] if raw.strip()), "")
+    return bool(re.match(r"\d{1,2}[.)]\s", following)) and _is_label(_BULLET.sub("", following, count=1))
 
 
 def _indent(raw: str) -> int:
