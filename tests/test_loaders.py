@@ -144,6 +144,14 @@ def test_numbered_clauses_lose_their_numbers_and_sit_under_their_numbered_headin
     }
 
 
+def test_lettered_items_lose_their_letters(tmp_path):
+    (tmp_path / "cancel.txt").write_text("CANCELLING\n\nYou may cancel an order:\n(a) within 14 days, free;\n"
+                                         "(b) after 14 days, for a fee of 25%.\n(iv) Never after delivery.\n")
+    assert titled(tmp_path / "cancel.txt") == {
+        "Cancelling": ["You may cancel an order:", "within 14 days, free;", "after 14 days, for a fee of 25%.",
+                       "Never after delivery."]}
+
+
 RETURNS_TXT = """OAKMERE HOME - RETURNS POLICY
 
 Version 3 - CURRENT - effective 1 March 2026

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 
 # A unit this long (characters) is prose, not a heading, whatever its case.
 _MAX_HEADING = 80
-# A bullet, a list number or a clause number ("2.3 Sharps must go in ...", never "2.1 metres" or "2.5 Gbps").
-_BULLET = re.compile(r"^\s*(?:[-*•▪◦‣+]|\d{1,3}[.)]|[a-z][.)]"
+# A bullet, a list number or letter ("b)", "(b)", "(iv)") or a clause number ("2.3 Sharps must go in ...", never
+# "2.1 metres" or "2.5 Gbps").
+_BULLET = re.compile(r"^\s*(?:[-*•▪◦‣+]|\d{1,3}[.)]|[a-z][.)]|\((?:[a-z]|[ivx]{1,4}|\d{1,2})\)"
                      r"|\d{1,2}(?:\.\d{1,2})+(?=\s+[A-Z][a-z]+\b)(?!\s+[GMKT]?(?:bps|Hz)\b))\s+")
 # The first clause of a numbered section ("1.1 Rent is payable ..." under "1. Rent").
 _CLAUSE = re.compile(r"^\s*\d{1,2}(?:\.\d{1,2})+\s")
