@@ -24,7 +24,7 @@ from botkit.evidence import select_evidence
 from botkit.followups import follows_up, merged_query
 from botkit.grounding import cited_numbers, pulls_away, talks_to_assistant
 from botkit.knowledge.store import KnowledgeBase
-from botkit.knowledge.terms import asking_part, unknown_names, unknown_share, unknown_words
+from botkit.knowledge.terms import asking_part, respelled, unknown_names, unknown_share, unknown_words
 from botkit.models.engine import Generation
 from botkit.models.loading import load_engine
 from botkit.plugins import get_task, get_tasks, open_reply_log
@@ -266,6 +266,7 @@ class Bot:
         prompt to generate from, fitted to the token budget."""
         if self.knowledge.count() == 0:
             return self._canned(EMPTY_KB, "empty-knowledge-base", session_id)
+        message = respelled(message, self.knowledge.vocabulary())  # "alowed", "refferal": the documents' word
         found: dict[str, list] = {}  # the evidence for a text is looked up once a question (search + embedding)
 
         def evidence_for(text: str) -> list:

@@ -68,3 +68,25 @@ def test_another_form_of_a_word_the_documents_use_is_known():
     assert unknown_words("How many notes can I bring in?", vocabulary) == set()
     assert unknown_words("What is the oldest version?", vocabulary) == set()
     assert unknown_share("Do you sell fridges?", vocabulary) == 1.0
+
+
+def test_a_typo_is_read_as_the_word_the_documents_use():
+    from botkit.knowledge.terms import respelled, terms
+
+    vocabulary = terms("Dogs are allowed in the car. A referral is not needed. Call the Birmingham showroom's number.")
+    assert respelled("is my dog alowed in the car?", vocabulary) == "is my dog allowed in the car?"
+    assert respelled("Is a refferal needed? phone nmber for Birmigham", vocabulary) == \
+        "Is a referral needed? phone number for Birmingham"
+    # A word the dictionary knows, a name no document uses, slang: left as the customer wrote them.
+    assert respelled("whats the price of a Bosch kettle for brekkie", vocabulary) == \
+        "whats the price of a Bosch kettle for brekkie"
+
+
+def test_a_question_with_a_typo_is_answered_not_declined(tiny_bot, tmp_path):
+    (tmp_path / "kb").mkdir()
+    (tmp_path / "kb" / "pets.md").write_text(
+        "# Travelling with pets\n\nDogs are allowed in every rental car if they travel in a crate or on a seat cover.\n"
+        "\n# Fuel\n\nCars are supplied with a full tank and must be returned full.\n")
+    tiny_bot.knowledge.ingest(tmp_path / "kb")
+    reply = tiny_bot.respond("is my labrador alowed in the car?")
+    assert "crate" in reply.text, reply.text

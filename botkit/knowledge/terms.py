@@ -157,6 +157,23 @@ def asked_words(text: str) -> list[str]:
     return [w for s, w in by_stem.items() if s not in STOPWORDS]
 
 
+def respelled(text: str, vocabulary: set[str]) -> str:
+    """`text` with a customer's typo read as the word the documents use ("is my labrador alowed in the car?",
+    "refferal", "phone nmber"): a word of five letters or more that neither the knowledge base nor the dictionary
+    knows, whose dictionary correction (the likeliest word one or two edits away) the knowledge base uses."""
+    def fix(match: re.Match) -> str:
+        word = match.group(0)
+        low = word.lower()
+        if len(low) < 5 or "'" in low or "-" in low or known(low, vocabulary) or not english().unknown([low]):
+            return word
+        better = english().correction(low)
+        if not better or better == low or not known(better, vocabulary):
+            return word
+        return better.capitalize() if word[:1].isupper() else better
+
+    return WORD.sub(fix, text)
+
+
 def unknown_words(question: str, vocabulary: set[str]) -> set[str]:
     """The stems of the words the question asks with (not what the customer says before asking) that the
     knowledge base never uses: "print" in "Can I print a whole notebook?" when no document says it."""
