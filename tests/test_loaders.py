@@ -132,15 +132,19 @@ def test_numbered_clauses_lose_their_numbers_and_sit_under_their_numbered_headin
     assert titled(tmp_path / "terms.txt") == {
         "Storage Terms › Rent": ["Rent is payable every 4 weeks in advance.",
                                  "We may change the rent with 28 days' notice."],
-        "Storage Terms › Access": ["The gate opens at 6am.", "2.1 metres is the widest door.", "2.5 Gbps ports are blue."],
+        "Storage Terms › Access": ["The gate opens at 6am.", "2.1 metres is the widest door.",
+                                   "2.5 Gbps ports are blue."],
     }
     # A line of its own over numbered sections is the version of the terms they belong to.
     (tmp_path / "policy.txt").write_text(
-        "VET POLICY\n\nCURRENT POLICY - from 1 February 2026\n\n1. Missed appointments\nA missed appointment costs £27.50.\n\n"
+        "VET POLICY\n\nCURRENT POLICY - from 1 February 2026\n\n1. Missed appointments\n"
+        "A missed appointment costs £27.50.\n\n"
         "PREVIOUS POLICY - until 31 January 2026\n\n1. Missed appointments\nA missed appointment cost £15.00 then.\n")
     assert titled(tmp_path / "policy.txt") == {
-        "Vet Policy › CURRENT POLICY - from 1 February 2026 › Missed appointments": ["A missed appointment costs £27.50."],
-        "Vet Policy › PREVIOUS POLICY - until 31 January 2026 › Missed appointments": ["A missed appointment cost £15.00 then."],
+        "Vet Policy › CURRENT POLICY - from 1 February 2026 › Missed appointments": [
+            "A missed appointment costs £27.50."],
+        "Vet Policy › PREVIOUS POLICY - until 31 January 2026 › Missed appointments": [
+            "A missed appointment cost £15.00 then."],
     }
 
 
