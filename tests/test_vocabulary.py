@@ -77,6 +77,9 @@ def test_a_typo_is_read_as_the_word_the_documents_use():
     assert respelled("is my dog alowed in the car?", vocabulary) == "is my dog allowed in the car?"
     assert respelled("Is a refferal needed? phone nmber for Birmigham", vocabulary) == \
         "Is a referral needed? phone number for Birmingham"
+    # A word the documents use is never respelled, though the dictionary would ("Battersea" -> "batteries").
+    shop = terms("Batteries are recycled at the Battersea showroom.")
+    assert respelled("Is the Battersea showroom open?", shop) == "Is the Battersea showroom open?"
     # A word the dictionary knows, a name no document uses, slang: left as the customer wrote them.
     assert respelled("whats the price of a Bosch kettle for brekkie", vocabulary) == \
         "whats the price of a Bosch kettle for brekkie"
