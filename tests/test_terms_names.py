@@ -1,5 +1,7 @@
 """A question about a named thing the documents never name is declined; adverbs never make a question unknown."""
 
+from pathlib import Path
+
 import pytest
 
 from botkit.knowledge.terms import unknown_names, unknown_share, unknown_words
@@ -118,3 +120,21 @@ def test_a_question_in_none_of_the_documents_words_is_answered_when_a_source_say
     assert reply.grounding == "dont-know" and "names things" in reply.check
     reply = tiny_bot.respond("Do you rent bicycles?")
     assert reply.grounding == "dont-know" and "names things" not in reply.check
+
+
+def test_a_name_typed_in_lower_case_is_read_as_the_sources_write_it():
+    from botkit.knowledge.names import true_cased
+
+    sources = ["\nAshby Grand\nThe Ashby and Ashby Grand look similar; the Grand is deeper.",
+               "\nGigabit 900\nUp to 900 Mbps."]
+    assert true_cased("how wide is the ashby grand?", sources) == "how wide is the Ashby Grand?"
+    assert true_cased("whats the upload on gigabit 900", sources) == "whats the upload on Gigabit 900"
+    # The customer's own capitals are theirs to keep; a word inside another word is not a name.
+    assert true_cased("how wide is the Ashby grand?", sources) == "how wide is the Ashby grand?"
+    assert true_cased("is the bigashby grande nice", sources) == "is the bigashby grande nice"
+
+
+def test_a_product_asked_about_in_lower_case_is_not_answered_with_another_products_rule(tiny_bot):
+    tiny_bot.knowledge.ingest(Path(__file__).parent.parent / "examples" / "kettlebrook" / "knowledge")
+    typed = tiny_bot.respond("is the zephyr mini dishwasher safe?")
+    assert "Millrace" not in typed.text, typed.text  # the grinder's dishwasher rule, read when the name was lost

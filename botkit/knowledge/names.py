@@ -21,6 +21,24 @@ def compound_names(question: str) -> list[str]:
     return [m for m in NAME.findall(question.strip()) if " " in m]
 
 
+def typed_in_lower_case(question: str) -> bool:
+    """No capital after the first letter: the customer's casing says nothing about names."""
+    return not any(c.isupper() for c in question[1:])
+
+
+def true_cased(question: str, texts: list[str]) -> str:
+    """`question`, typed all in lower case ("is the zephyr mini dishwasher safe?"), with the names of two words or
+    more that `texts` write capitalised ("Zephyr Mini", "Ashby Grand", "Gigabit 900") capitalised as they write
+    them: the cues that find the product asked about read capitals. A question with capitals of its own is the
+    customer's own casing, left as it is."""
+    if not typed_in_lower_case(question):
+        return question
+    names = {m for text in texts for m in NAME.findall(text) if " " in m and not m.isupper()}
+    for name in sorted(names, key=len, reverse=True):
+        question = re.sub(rf"(?<![\w-]){re.escape(name.lower())}(?![\w-])", name, question)
+    return question
+
+
 def stem_pairs(text: str) -> set[tuple[str, str]]:
     """Each two words side by side in `text`, stemmed: how a name of two words or more is found in a text
     ("Zephyr Mini" in "the Zephyr Mini Travel Kettle")."""
