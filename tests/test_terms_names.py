@@ -125,10 +125,11 @@ def test_a_question_in_none_of_the_documents_words_is_answered_when_a_source_say
 def test_a_name_typed_in_lower_case_is_read_as_the_sources_write_it():
     from botkit.knowledge.names import true_cased
 
-    sources = ["\nAshby Grand\nThe Ashby and Ashby Grand look similar; the Grand is deeper.",
+    sources = ["\nAshby Grand\nThe Ashby and Ashby Grand look similar; the Grand is deeper.\nThe Zephyr Mini is small.",
                "\nGigabit 900\nUp to 900 Mbps."]
     assert true_cased("how wide is the ashby grand?", sources) == "how wide is the Ashby Grand?"
     assert true_cased("whats the upload on gigabit 900", sources) == "whats the upload on Gigabit 900"
+    assert true_cased("is the zephyr mini dishwasher safe?", sources) == "is the Zephyr Mini dishwasher safe?"
     # The customer's own capitals are theirs to keep; a word inside another word is not a name.
     assert true_cased("how wide is the Ashby grand?", sources) == "how wide is the Ashby grand?"
     assert true_cased("is the bigashby grande nice", sources) == "is the bigashby grande nice"

@@ -33,7 +33,14 @@ def true_cased(question: str, texts: list[str]) -> str:
     customer's own casing, left as it is."""
     if not typed_in_lower_case(question):
         return question
-    names = {m for text in texts for m in NAME.findall(text) if " " in m and not m.isupper()}
+    names = set()
+    for text in texts:
+        for found in NAME.findall(text):
+            words = found.split(" ")
+            while words and words[0].lower() in STOPWORDS:  # "The Zephyr Mini" at a line's start: "Zephyr Mini"
+                words.pop(0)
+            if len(words) > 1 and not found.isupper():
+                names.add(" ".join(words))
     for name in sorted(names, key=len, reverse=True):
         question = re.sub(rf"(?<![\w-]){re.escape(name.lower())}(?![\w-])", name, question)
     return question
