@@ -23,7 +23,7 @@ from botkit.errors import BotkitError, validation_message
 from botkit.evidence import select_evidence
 from botkit.followups import follows_up, merged_query
 from botkit.grounding import cited_numbers, pulls_away, talks_to_assistant
-from botkit.knowledge.names import true_cased, typed_in_lower_case
+from botkit.knowledge.names import true_cased
 from botkit.knowledge.store import KnowledgeBase
 from botkit.knowledge.terms import asking_part, respelled, unknown_names, unknown_share, unknown_words
 from botkit.models.engine import Generation
@@ -268,9 +268,9 @@ class Bot:
         if self.knowledge.count() == 0:
             return self._canned(EMPTY_KB, "empty-knowledge-base", session_id)
         message = respelled(message, self.knowledge.vocabulary())  # "alowed", "refferal": the documents' word
-        if typed_in_lower_case(message):  # "is the zephyr mini dishwasher safe?": the names as the sources write them
-            message = true_cased(message, [f"\n{c.title}\n{c.text}" for c in self.knowledge.search(
-                message, self.settings.top_k, self.settings.min_relevance)])
+        # "is the zephyr mini dishwasher safe?": the names as the sources write them
+        message = true_cased(message, lambda: [f"\n{c.title}\n{c.text}" for c in self.knowledge.search(
+            message, self.settings.top_k, self.settings.min_relevance)])
         found: dict[str, list] = {}  # the evidence for a text is looked up once a question (search + embedding)
 
         def evidence_for(text: str) -> list:

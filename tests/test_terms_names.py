@@ -127,12 +127,12 @@ def test_a_name_typed_in_lower_case_is_read_as_the_sources_write_it():
 
     sources = ["\nAshby Grand\nThe Ashby and Ashby Grand look similar; the Grand is deeper.\nThe Zephyr Mini is small.",
                "\nGigabit 900\nUp to 900 Mbps."]
-    assert true_cased("how wide is the ashby grand?", sources) == "how wide is the Ashby Grand?"
-    assert true_cased("whats the upload on gigabit 900", sources) == "whats the upload on Gigabit 900"
-    assert true_cased("is the zephyr mini dishwasher safe?", sources) == "is the Zephyr Mini dishwasher safe?"
+    assert true_cased("how wide is the ashby grand?", lambda: sources) == "how wide is the Ashby Grand?"
+    assert true_cased("whats the upload on gigabit 900", lambda: sources) == "whats the upload on Gigabit 900"
+    assert true_cased("is the zephyr mini dishwasher safe?", lambda: sources) == "is the Zephyr Mini dishwasher safe?"
     # The customer's own capitals are theirs to keep; a word inside another word is not a name.
-    assert true_cased("how wide is the Ashby grand?", sources) == "how wide is the Ashby grand?"
-    assert true_cased("is the bigashby grande nice", sources) == "is the bigashby grande nice"
+    assert true_cased("how wide is the Ashby grand?", lambda: sources) == "how wide is the Ashby grand?"
+    assert true_cased("is the bigashby grande nice", lambda: sources) == "is the bigashby grande nice"
 
 
 def test_a_product_asked_about_in_lower_case_is_not_answered_with_another_products_rule(tiny_bot):

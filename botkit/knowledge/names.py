@@ -4,6 +4,7 @@ thing each is ("kettle", read from "Zephyr Mini Travel Kettle"), so a rule state
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 
 from botkit.knowledge.terms import STOPWORDS, stem
 
@@ -21,20 +22,15 @@ def compound_names(question: str) -> list[str]:
     return [m for m in NAME.findall(question.strip()) if " " in m]
 
 
-def typed_in_lower_case(question: str) -> bool:
-    """No capital after the first letter: the customer's casing says nothing about names."""
-    return not any(c.isupper() for c in question[1:])
-
-
-def true_cased(question: str, texts: list[str]) -> str:
+def true_cased(question: str, sources: Callable[[], Iterable[str]]) -> str:
     """`question`, typed all in lower case ("is the zephyr mini dishwasher safe?"), with the names of two words or
-    more that `texts` write capitalised ("Zephyr Mini", "Ashby Grand", "Gigabit 900") capitalised as they write
-    them: the cues that find the product asked about read capitals. A question with capitals of its own is the
-    customer's own casing, left as it is."""
-    if not typed_in_lower_case(question):
+    more that the `sources()` texts write capitalised ("Zephyr Mini", "Ashby Grand", "Gigabit 900") capitalised as
+    they write them: the cues that find the product asked about read capitals. A question with a capital after its
+    first letter is the customer's own casing, left as it is, and `sources` is then never called (a search)."""
+    if any(c.isupper() for c in question[1:]):
         return question
     names = set()
-    for text in texts:
+    for text in sources():
         for found in NAME.findall(text):
             words = found.split(" ")
             while words and words[0].lower() in STOPWORDS:  # "The Zephyr Mini" at a line's start: "Zephyr Mini"

@@ -311,7 +311,7 @@ def _set_off_heading(lines: list[str], i: int) -> list[str]:
     else:
         return []
     text = " ".join(block)
-    if not block or len(text) > _MAX_SET_OFF or text.endswith((".", "!", "?", ";", ":")) or _BULLET.match(block[0]):
+    if not block or len(text) > _MAX_SET_OFF or text.endswith(_SENTENCE_END) or _BULLET.match(block[0]):
         return []
     return block
 
