@@ -13,13 +13,20 @@ from botkit.knowledge.store import Chunk
 _QUESTION_WORD = r"(?:how|what|what's|when|where|which|who|why|is|are|do|does|did|can|could|will|would|should|has|have)"
 # Where a second question starts: after a question mark, or at ", and <question word>".
 _SECOND_PART = re.compile(rf"(?<=\?)\s+(?=\S)|,?\s+and\s+(?={_QUESTION_WORD}\b)", re.I)
+# A part that asks: it ends in "?", names a wh- word anywhere ("on the 3 year finance whats the rate") or opens with
+# an auxiliary ("is there a minimum order"). Anything else is what the customer tells ("I work till 6", "the app
+# keeps crashing"): context for the question beside it, not a part to answer on its own.
+_ASKS = re.compile(r"\?\s*$|\b(?:how|what|what's|whats|when|where|which|who|why)\b|"
+                   rf"^(?:(?:and|also|plus|so|but|oh|ok|okay)[,\s]+)?{_QUESTION_WORD}\b", re.I)
 _NAME = re.compile(r"(?<!^)\b[A-Z][a-zA-Z]+(?:\s+\d[\w.]*)?|\b[A-Z]*\d[\w.-]*")
 
 
 def question_parts(message: str) -> list[str]:
     """The questions `message` asks: one, or each part of a two-part question (each part long enough
-    to be a question of its own: three words or more)."""
+    to be a question of its own: three words or more). What the customer tells beside a question ("Can I get
+    in at 2am? I work nights") is not a part: then the message is one question, read whole."""
     parts = [p.strip(" ,") for p in _SECOND_PART.split(message.strip()) if p.strip(" ,")]
+    parts = [p for p in parts if _ASKS.search(p)]
     if len(parts) < 2 or any(len(p.split()) < 3 for p in parts):
         return [message.strip()]
     return parts

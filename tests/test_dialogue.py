@@ -116,3 +116,11 @@ def test_a_two_part_question_gets_both_parts_each_with_its_own_citation(bot):
     assert len(reply.citations) == 2 and all(f"[{c.n}]" in reply.text for c in reply.citations)
     price, warranty = reply.citations
     assert "$59" in price.text and SEVEN_YEARS.search(warranty.text)
+
+
+def test_what_the_customer_tells_beside_a_question_is_not_a_second_question(bot):
+    # "I descale it every month" is context: answered as a part of its own, it drew a quote about descaling
+    reply = bot.respond("How long is the warranty on the Zephyr 3000? I descale it every month.")
+    assert SEVEN_YEARS.search(reply.text), reply.text
+    assert "descal" not in reply.text.lower(), reply.text
+    assert all(SEVEN_YEARS.search(c.text) for c in reply.citations), reply.citations
