@@ -26,6 +26,7 @@ from botkit.grounding import cited_numbers, pulls_away, talks_to_assistant
 from botkit.knowledge.names import true_cased
 from botkit.knowledge.store import KnowledgeBase
 from botkit.knowledge.terms import asking_part, respelled, unknown_names, unknown_share, unknown_words
+from botkit.measures import unmeasured
 from botkit.models.engine import Generation
 from botkit.models.loading import load_engine
 from botkit.plugins import get_task, get_tasks, open_reply_log
@@ -320,6 +321,9 @@ class Bot:
         if missing := unstated(message, [text for e in evidence for text in (e.chunk.title, e.sentence)]):
             return self._canned(self.brand.dont_know, "dont-know", session_id,
                                 f"declined: the question asks about {missing}, the sources give other figures of it")
+        if dimension := unmeasured(message, [f"{e.chunk.title}: {e.sentence}" for e in evidence]):
+            return self._canned(self.brand.dont_know, "dont-know", session_id,
+                                f"declined: the question asks how {dimension} it is, the sources give no such measure")
         numbering: dict[str, int] = {}
         by_chunk: dict[int, list[str]] = {}
         for e in evidence:

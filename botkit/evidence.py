@@ -16,6 +16,7 @@ from botkit.knowledge.names import as_kind, compound_names, kinds, names_any, st
 from botkit.knowledge.sentences import split_sentences
 from botkit.knowledge.store import Chunk
 from botkit.knowledge.terms import STOPWORDS, terms
+from botkit.measures import ASKS_SIZE, SIZE
 
 _BARE_REPLY = re.compile(r"^(yes|no)[.!]?$", re.IGNORECASE)
 # Questions whose answer is a figure: an amount, a duration, a size, a date or a time.
@@ -84,7 +85,7 @@ _PLACE = re.compile(r"\b\d+[a-z]?,?\s+(?:[A-Z][a-z]+\s+){1,3}(?i:street|st|road|
 # Kettlebrook 34 -> 35 of 41, bike shop 33 -> 35, nothing lost on any set; no quote moved.
 _ANSWER_TYPES = ((_ASKS_PRICE, _PRICE), (_ASKS_DURATION, _DURATION), (_ASKS_DATE, _DATE), (_ASKS_DATE, _DURATION),
                  (_ASKS_CONTACT, _CONTACT), (_ASKS_PAYMENT, _PRICE), (_ASKS_DISCOUNT, _PERCENT),
-                 (_ASKS_REQUIREMENT, _REQUIREMENT), (_ASKS_PLACE, _PLACE))
+                 (_ASKS_REQUIREMENT, _REQUIREMENT), (_ASKS_PLACE, _PLACE), (ASKS_SIZE, SIZE))
 
 
 # A text marked as no longer current (an archive, the previous policy, a former plan) ranks below the
@@ -103,8 +104,8 @@ def past_marked(text: str) -> bool:
 
 
 def answer_types(question: str) -> list[re.Pattern]:
-    """The kinds of fact `question` asks for (a price, a duration, a date or time, a phone number or
-    address, a discount, a requirement, a place), each as the pattern a sentence that answers in kind carries."""
+    """The kinds of fact `question` asks for (a price, a duration, a date or time, a phone number or address, a
+    discount, a requirement, a place, a size or weight), each as the pattern a sentence that answers in kind carries."""
     return [carries for asks, carries in _ANSWER_TYPES if asks.search(question)]
 
 

@@ -38,12 +38,20 @@ IRREGULAR_PLURALS = {
     "geese": "goose", "lives": "life", "knives": "knife", "wives": "wife", "halves": "half", "shelves": "shelf",
     "leaves": "leaf", "loaves": "loaf", "wolves": "wolf", "thieves": "thief", "calves": "calf",
 }
+# A measure and the adjective it is asked by ("How wide is the Ashby?" / "Width: 238 cm"), which no suffix rule joins.
+# Not "length": "how long" asks for a time far more often than for a length.
+MEASURES = {
+    "width": "wide", "widths": "wide", "breadth": "wide", "depth": "deep", "depths": "deep", "height": "high",
+    "heights": "high", "tall": "high", "weight": "heavy", "weights": "heavy", "weigh": "heavy", "weighs": "heavy",
+    "thickness": "thick",
+}
 
 
 def stem(word: str) -> str:
     """A crude stem, at most 6 letters; a final "e" goes too, so "cheque" and "cheques", "price" and
-    "prices", "fee" and "fees" share one; an irregular plural shares its singular's ("teeth", "tooth")."""
-    return _suffix_stem(IRREGULAR_PLURALS.get(word, word))
+    "prices", "fee" and "fees" share one; an irregular plural shares its singular's ("teeth", "tooth"), a
+    measure its adjective's ("width", "wide")."""
+    return _suffix_stem(IRREGULAR_PLURALS.get(word) or MEASURES.get(word, word))
 
 
 def _suffix_stem(word: str) -> str:
@@ -54,8 +62,9 @@ def drop_final_e(stem_: str) -> str:
     return stem_[:-1] if len(stem_) > 2 and stem_.endswith("e") else stem_
 
 
-# What stems stored before irregular plurals were known read as today ("childr" -> "child").
-STORED_IRREGULAR = {_suffix_stem(plural): stem(single) for plural, single in IRREGULAR_PLURALS.items()}
+# What stems stored before irregular plurals and measures were known read as today ("childr" -> "child", "width" ->
+# "wid").
+STORED_IRREGULAR = {_suffix_stem(word): stem(word) for word in (*IRREGULAR_PLURALS, *MEASURES)}
 
 
 # Suffixes taken off one after another to tell two forms of one word apart where the one-cut stem cannot:
