@@ -25,7 +25,7 @@ from botkit.followups import follows_up, merged_query
 from botkit.grounding import cited_numbers, pulls_away, talks_to_assistant
 from botkit.knowledge.names import true_cased
 from botkit.knowledge.store import KnowledgeBase
-from botkit.knowledge.terms import asking_part, respelled, unknown_names, unknown_share, unknown_words
+from botkit.knowledge.terms import asked_clause, asking_part, respelled, unknown_names, unknown_share, unknown_words
 from botkit.measures import unmeasured
 from botkit.models.engine import Generation
 from botkit.models.loading import load_engine
@@ -297,8 +297,14 @@ class Bot:
             previous question's answer."""
             return evidence_for(query) if query == message else self._evidence(query, focus=message)
 
-        if unknown_share(query, vocabulary) >= 0.5 and (
-                named or not answerable_anyway(query, vocabulary, evidence_for(query), focused(), self.embedder)):
+        # A question whose unknown words are only the customer's circumstances ("if i leave some junk behind when i
+        # move out what do you charge") is judged word by word below, not declined whole, when what it asks for is in
+        # the documents' words ("what do you charge"). Not a yes/no question: those about a thing no document covers
+        # ("Do you do dental implants?", "Do you sell gift vouchers, and for how much?") stay declined.
+        clause = asked_clause(message) if query == message else ""
+        own_words = bool(clause) and not unknown_words(clause, vocabulary)
+        if unknown_share(query, vocabulary) >= 0.5 and (named or not (own_words or answerable_anyway(
+                query, vocabulary, evidence_for(query), focused(), self.embedder))):
             return self._canned(self.brand.dont_know, "dont-know", session_id,
                                 "declined: the question names things no document mentions" if named else
                                 "declined: most of the question's words are in no document")

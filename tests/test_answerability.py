@@ -63,3 +63,34 @@ def test_a_question_asking_for_a_fact_reads_as_answerable_sooner_than_a_yes_no_o
 ])
 def test_the_sentence_that_asks_says_whether_a_fact_or_a_yes_or_no_is_wanted(question, asks):
     assert asks_for_fact(question) is asks
+
+
+PLUMBER = """# Emergencies
+
+Out of hours, call our emergency line on 0161 555 0199. An engineer is on call every night and at weekends.
+
+# Opening hours
+
+The office is open Monday to Friday, 8:00 to 17:30.
+
+# Prices
+
+A standard call-out costs £85 for the first hour, then £40 for each further half hour.
+"""
+
+
+def test_a_fact_asked_in_the_customers_own_words_is_answered_and_a_yes_no_about_an_uncovered_thing_is_not(
+        tiny_bot, tmp_path):
+    doc = tmp_path / "plumber.md"
+    doc.write_text(PLUMBER)
+    tiny_bot.knowledge.ingest(doc)
+    vocabulary = tiny_bot.knowledge.vocabulary()
+    # Most of its words are in no document ("radiator", "leaking", "shut"), yet what it asks for ("who do I call")
+    # is in the sources' words: the rest is the customer's circumstances.
+    question = "who do I call if my radiator is leaking in the middle of the night and you're shut"
+    assert unknown_share(question, vocabulary) >= 0.5
+    reply = tiny_bot.respond(question)
+    assert reply.grounding != "dont-know" and "0161 555 0199" in reply.text, reply.check
+    for uncovered in ("Do you fit solar panels?", "What do solar panels cost?", "Do you sell sheds, and how much?"):
+        reply = tiny_bot.respond(uncovered)
+        assert reply.grounding == "dont-know" and reply.text == tiny_bot.brand.dont_know, reply.text

@@ -195,6 +195,24 @@ def asking_part(message: str) -> str:
     return " ".join(asked) or message
 
 
+# "when"/"where" before a subject opens a circumstance ("when i move out"), not a question ("when do you open").
+_SUBJECT = r"(?:i|we|you|they|he|she|it|my|our|your|his|her|their|the|a|an)\b"
+_ASKING = re.compile(rf"\b(?:(?:how|what|what's|whats|which|who|why)\b|(?:when|where)\b(?!\s+{_SUBJECT}))", re.I)
+_YES_NO = re.compile(r"\s*(?:do|does|did|is|are|was|were|can|could|will|would|should|shall|may|have|has)\b", re.I)
+_CONDITION = re.compile(rf",?\s+\b(?:if|because|since|as|while|(?:when|where)(?=\s+{_SUBJECT}))\b.*$", re.I)
+
+
+def asked_clause(message: str) -> str:
+    """What `message` asks for, from its question word on, without the circumstances around it: "what do you charge"
+    of "if i leave some junk behind when i move out what do you charge"; "" for a question that asks yes or no
+    first."""
+    part = asking_part(message)
+    match = _ASKING.search(part)
+    if not match or _YES_NO.match(part[:match.start()]):  # "Do you sell gift vouchers, and for how much?"
+        return ""
+    return _CONDITION.sub("", part[match.start():])
+
+
 def unknown_term(question: str, vocabulary: set[str]) -> str:
     """Two neighbouring content words of `question` that the knowledge base never uses ("referral program"), or ""."""
     words = [bare(w) for w in WORD.findall(question)]
