@@ -94,3 +94,26 @@ def test_a_fact_asked_in_the_customers_own_words_is_answered_and_a_yes_no_about_
     for uncovered in ("Do you fit solar panels?", "What do solar panels cost?", "Do you sell sheds, and how much?"):
         reply = tiny_bot.respond(uncovered)
         assert reply.grounding == "dont-know" and reply.text == tiny_bot.brand.dont_know, reply.text
+
+
+CAFE = """# Breakfast
+
+Breakfast at Riverside is served until 11:30 on weekdays and until 12:00 on Sundays.
+Breakfast at Market Square is served until 11:00 every day.
+
+# Bookings
+
+We take table bookings for groups of six or more; call the cafe to book.
+"""
+
+
+def test_a_source_that_matches_all_the_rest_answers_a_question_with_the_customers_own_word(tiny_bot, tmp_path):
+    doc = tmp_path / "cafe.md"
+    doc.write_text(CAFE)
+    tiny_bot.knowledge.ingest(doc)
+    # "brekkie" is in no document and pulls the question away from every source, but the place, the day and the
+    # kind of fact asked for are all in one sentence.
+    reply = tiny_bot.respond("what time is brekkie served till on a sunday at Riverside?")
+    assert reply.grounding != "dont-know" and "12:00" in reply.text, reply.check
+    reply = tiny_bot.respond("Do you do bottomless brunch at Riverside on sundays?")
+    assert reply.grounding == "dont-know" and reply.text == tiny_bot.brand.dont_know, reply.text
