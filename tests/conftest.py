@@ -147,6 +147,19 @@ def tiny_bot(settings, tiny_engine, embedder):
 
 
 @pytest.fixture
+def bot_with(tiny_bot, tmp_path):
+    """The tiny bot over one document the test writes: `bot_with("prices.md", TEXT)`."""
+    def ingested(name: str, text: str):
+        folder = tmp_path / "kb"
+        folder.mkdir(exist_ok=True)
+        (folder / name).write_text(text)
+        tiny_bot.knowledge.ingest(folder)
+        return tiny_bot
+
+    return ingested
+
+
+@pytest.fixture
 def docs(tmp_path) -> Path:
     """Three of the sample brand's documents: enough to answer from, quick to ingest."""
     folder = tmp_path / "docs"

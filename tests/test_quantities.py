@@ -23,12 +23,8 @@ Every unit lock is covered by a five-year warranty.
 
 
 @pytest.fixture
-def bot(tiny_bot, tmp_path):
-    folder = tmp_path / "kb"
-    folder.mkdir()
-    (folder / "prices.md").write_text(PRICE_LIST)
-    tiny_bot.knowledge.ingest(folder)
-    return tiny_bot
+def bot(bot_with):
+    return bot_with("prices.md", PRICE_LIST)
 
 
 @pytest.mark.parametrize("question, missing", [
