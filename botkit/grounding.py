@@ -36,11 +36,14 @@ PADDING = re.compile(
     r"feel free|please (?:note|let)|as an ai|the answer (?:was|is) not|awesome|great!)", re.I)
 NEGATION = re.compile(r"\b(?:not|never|no|none|nothing|cannot|can't|don't|doesn't|isn't|aren't|won't|without)\b", re.I)
 # A slot left empty: a sentence that stops on a word that needs more ("... delivery is . [1]"), a lone
-# currency sign, empty brackets. A draft with one lost its fact; a source sentence with one lost markup.
+# currency sign, empty brackets, a preposition or article straight before a verb. A draft with one lost its fact; a
+# source sentence with one lost markup.
 # A colon with text after it is a label, as in a table row ("Security fixes until: 22 October 2025").
 _HOLE = re.compile(
     r"\b(?:is|are|was|were|be|costs?|at|of|for|to|from|by|the|a|an|and|or|with|within|than|per|until|is:)"
-    r"\s*(?:[.,;!?](?=\s|$)|:\s*$)|(?:^|\s)[.,;:!?](?=\s|$)|[$£€]\s*(?:[.,;:!?]|$)|\(\s*\)", re.I)
+    r"\s*(?:[.,;!?](?=\s|$)|:\s*$)|(?:^|\s)[.,;:!?](?=\s|$)|[$£€]\s*(?:[.,;:!?]|$)|\(\s*\)|"
+    # or a name lost between a preposition or article and its verb ("The gate hours for are 7am to 8pm").
+    r"(?-i:\b(?:at|of|for|to|from|by|with|the|a|an)\s+(?:is|are|was|were)\b)", re.I)
 _POLAR_QUESTION = re.compile(r"^\s*(?:is|are|am|was|were|can|could|do|does|did|will|would|should|shall|has|have|"
                              r"had|may|might|must|isn't|aren't|can't|don't|doesn't)\b", re.I)
 # A reply's "Yes"/"No": "No" only as a word of its own ("No, ...", "No."), never the determiner of "No payment

@@ -94,7 +94,8 @@ LID = Chunk("c6", "Q: Can the Zephyr 3000 lid go in the dishwasher?\n"
 def test_an_answer_with_an_empty_slot_is_rejected(embedder):
     question = "What is the latest I can order for next-day delivery?"
     evidence = select_evidence(question, [DELIVERY], embedder)
-    for hole in ("The latest I can order for next-day delivery is . [1]", "Next-day delivery costs $. [1]"):
+    for hole in ("The latest I can order for next-day delivery is . [1]", "Next-day delivery costs $. [1]",
+                 "The latest order time for is 2 p.m. on a working day. [1]"):
         check = check_answer(hole, question, evidence, embedder)
         assert not check.supported and "empty slot" in check.reason
     assert check_answer("Order by 2 p.m. on a working day for next-day delivery.", question, evidence,
