@@ -120,7 +120,7 @@ def test_a_wrong_log_level_is_one_error_line(home):
 def test_botkit_serve_writes_the_access_log_at_its_log_level(tmp_path, prepare_served_home, botkit_server):
     keys = prepare_served_home(tmp_path / "home", tmp_path / "docs")
     quiet = botkit_server(tmp_path / "home", tmp_path / "quiet.log", "--log-level", "warning")
-    httpx.get(quiet.url + "/v1/models", headers={"Authorization": f"Bearer {keys['admin']}"})
+    httpx.get(quiet.url + "/v1/models", headers={"Authorization": f"Bearer {keys['admin']}"}, timeout=60)
     quiet.stop()
     assert "botkit.access" not in quiet.log.read_text()
     loud = botkit_server(tmp_path / "home", tmp_path / "serve.log", env={"BOTKIT_SERVER__LOG_LEVEL": "info"})
