@@ -9,21 +9,20 @@ from __future__ import annotations
 
 import re
 
-from botkit.knowledge.terms import asking_part, stem, terms
+from botkit.knowledge.terms import MEASURES, asking_part, stem, terms
 
-# The word a question asks with -> the dimension, named by the adjective `botkit.knowledge.terms.MEASURES` maps its
-# noun to ("width" -> "wide"), so a text's terms show which dimension it states.
-_DIMENSIONS = {"wide": "wide", "width": "wide", "deep": "deep", "depth": "deep", "tall": "high", "height": "high",
-               "heavy": "heavy", "weight": "heavy", "weigh": "heavy", "weighs": "heavy", "thick": "thick",
-               "thickness": "thick"}
+# The words a question asks for a dimension with; `botkit.knowledge.terms.MEASURES` names the dimension by the
+# adjective ("width" -> "wide", "tall" -> "high"), so a text's terms show which dimension it states.
 _ASKS = re.compile(r"\bhow (wide|deep|tall|heavy|thick)\b|\b(width|depth|height|weight|weighs?|thickness)\b", re.I)
 # A question asking for a size of any kind, and a figure with a unit of length, weight or volume: a cue for ranking.
 ASKS_SIZE = re.compile(r"\bhow (?:wide|deep|tall|high|heavy|thick|big|large)\b|\b(?:dimensions?|measurements?|width|"
                        r"depth|height|weight|thickness)\b", re.I)
-SIZE = re.compile(r"\d\s?(?:mm|cm|m|metres?|meters?|in|inch(?:es)?|ft|feet|foot|kg|kgs|kilos?|kilograms?|g|grams?|"
-                  r"lbs?|pounds?|tonnes?|stone|litres?|liters?|l|ml)\b|\d\s?[\"″]|\d\s?[x×]\s?\d", re.I)
-_LENGTH = re.compile(r"\d\s?(?:mm|cm|m|metres?|meters?|in|inch(?:es)?|ft|feet|foot)\b|\d\s?[\"″]", re.I)
-_WEIGHT = re.compile(r"\d\s?(?:kg|kgs|kilos?|kilograms?|g|grams?|lbs?|pounds?|tonnes?|stone)\b", re.I)
+_LENGTH_UNIT = r"mm|cm|m|metres?|meters?|in|inch(?:es)?|ft|feet|foot"
+_WEIGHT_UNIT = r"kg|kgs|kilos?|kilograms?|g|grams?|lbs?|pounds?|tonnes?|stone"
+_INCHES = r"\d\s?[\"″]"
+SIZE = re.compile(rf"\d\s?(?:{_LENGTH_UNIT}|{_WEIGHT_UNIT}|litres?|liters?|l|ml)\b|{_INCHES}|\d\s?[x×]\s?\d", re.I)
+_LENGTH = re.compile(rf"\d\s?(?:{_LENGTH_UNIT})\b|{_INCHES}", re.I)
+_WEIGHT = re.compile(rf"\d\s?(?:{_WEIGHT_UNIT})\b", re.I)
 # Words that give every length at once ("Dimensions: 200 x 90 x 85 cm", "it measures ...").
 _ALL_LENGTHS = {stem(w) for w in ("dimensions", "measures", "measurements", "size")}
 
@@ -31,7 +30,10 @@ _ALL_LENGTHS = {stem(w) for w in ("dimensions", "measures", "measurements", "siz
 def dimension_asked(question: str) -> str:
     """The dimension the asking part of `question` asks for ("wide", "deep", "high", "heavy", "thick"), or ""."""
     match = _ASKS.search(asking_part(question))
-    return _DIMENSIONS[(match.group(1) or match.group(2)).lower()] if match else ""
+    if not match:
+        return ""
+    word = (match.group(1) or match.group(2)).lower()
+    return MEASURES.get(word, word)
 
 
 def states(dimension: str, text: str) -> bool:
