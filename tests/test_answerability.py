@@ -79,11 +79,8 @@ A standard call-out costs £85 for the first hour, then £40 for each further ha
 """
 
 
-def test_a_fact_asked_in_the_customers_own_words_is_answered_and_a_yes_no_about_an_uncovered_thing_is_not(
-        tiny_bot, tmp_path):
-    doc = tmp_path / "plumber.md"
-    doc.write_text(PLUMBER)
-    tiny_bot.knowledge.ingest(doc)
+def test_a_fact_asked_in_the_customers_own_words_is_answered_and_a_yes_no_about_an_uncovered_thing_is_not(bot_with):
+    tiny_bot = bot_with("plumber.md", PLUMBER)
     vocabulary = tiny_bot.knowledge.vocabulary()
     # Most of its words are in no document ("radiator", "leaking", "shut"), yet what it asks for ("who do I call")
     # is in the sources' words: the rest is the customer's circumstances.
@@ -107,10 +104,8 @@ We take table bookings for groups of six or more; call the cafe to book.
 """
 
 
-def test_a_source_that_matches_all_the_rest_answers_a_question_with_the_customers_own_word(tiny_bot, tmp_path):
-    doc = tmp_path / "cafe.md"
-    doc.write_text(CAFE)
-    tiny_bot.knowledge.ingest(doc)
+def test_a_source_that_matches_all_the_rest_answers_a_question_with_the_customers_own_word(bot_with):
+    tiny_bot = bot_with("cafe.md", CAFE)
     # "brekkie" is in no document and pulls the question away from every source, but the place, the day and the
     # kind of fact asked for are all in one sentence.
     reply = tiny_bot.respond("what time is brekkie served till on a sunday at Riverside?")
