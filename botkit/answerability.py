@@ -12,6 +12,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from botkit.evidence import RESTATED, closest_cosine
+from botkit.knowledge.questions import WH_WORDS_AS_TYPED
 from botkit.knowledge.terms import asked_words, asking_part, content_words, known
 
 # Fitted by `python bench/answerability.py` on the questions the "most words unknown" gate declines in the sample
@@ -24,7 +25,7 @@ INTERCEPT = -0.1676
 # the samples' 37 out-of-scope questions there (0.7 passed one; 0.8 passes 3 of the 10 answerable ones).
 PARAPHRASE_PROBABILITY = 0.8
 
-_ASKS_FACT = re.compile(r"(what|what's|whats|when|how|where|which|who|why)\b", re.IGNORECASE)
+_ASKS_FACT = re.compile(rf"({WH_WORDS_AS_TYPED})\b", re.IGNORECASE)
 
 
 @dataclass

@@ -8,16 +8,16 @@ from collections.abc import Callable
 
 from botkit.evidence import Evidence
 from botkit.grounding import quote_answer
+from botkit.knowledge.questions import AUXILIARIES, WH_WORDS, WH_WORDS_AS_TYPED
 from botkit.knowledge.store import Chunk
 
-_WH_WORD = r"(?:how|what|what's|when|where|which|who|why)"
-_QUESTION_WORD = rf"(?:{_WH_WORD}|is|are|do|does|did|can|could|will|would|should|has|have)"
+_QUESTION_WORD = rf"(?:{WH_WORDS}|{AUXILIARIES})"
 # Where a second question starts: after a question mark, or at ", and <question word>".
 _SECOND_PART = re.compile(rf"(?<=\?)\s+(?=\S)|,?\s+and\s+(?={_QUESTION_WORD}\b)", re.I)
 # A part that asks: it ends in "?", names a wh- word anywhere ("on the 3 year finance whats the rate") or opens with
 # an auxiliary ("is there a minimum order"). Anything else is what the customer tells ("I work till 6", "the app
 # keeps crashing"): context for the question beside it, not a part to answer on its own.
-_ASKS = re.compile(rf"\?\s*$|\b(?:{_WH_WORD}|whats)\b|"
+_ASKS = re.compile(rf"\?\s*$|\b{WH_WORDS_AS_TYPED}\b|"
                    rf"^(?:(?:and|also|plus|so|but|oh|ok|okay)[,\s]+)?{_QUESTION_WORD}\b", re.I)
 _NAME = re.compile(r"(?<!^)\b[A-Z][a-zA-Z]+(?:\s+\d[\w.]*)?|\b[A-Z]*\d[\w.-]*")
 

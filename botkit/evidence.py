@@ -13,6 +13,7 @@ import numpy as np
 
 from botkit.knowledge.names import NAME as _NAME
 from botkit.knowledge.names import as_kind, compound_names, kinds, names_any, stem_pairs
+from botkit.knowledge.questions import AUXILIARIES, WH_WORDS
 from botkit.knowledge.sentences import split_sentences
 from botkit.knowledge.store import Chunk
 from botkit.knowledge.terms import STOPWORDS, terms
@@ -24,8 +25,7 @@ _ASKS_FIGURE = re.compile(r"\b(how (much|many|long|far|fast|quickly|soon|big|lar
                           r"what (year|time|date|hours?|size)|when|cost|price|charge|fee)\b", re.IGNORECASE)
 _FIGURE = re.compile(r"\d")
 # A follow-up that is a question of its own ("Do I need a card for it?"), not an ellipsis ("what about Pro?").
-_OWN_QUESTION = re.compile(r"^\s*(?!(?:what|how) about\b)(?:how|what|what's|when|where|which|who|why|is|are|do|does|"
-                           r"did|can|could|will|would|should|has|have)\b", re.IGNORECASE)
+_OWN_QUESTION = re.compile(rf"^\s*(?!(?:what|how) about\b)(?:{WH_WORDS}|{AUXILIARIES})\b", re.IGNORECASE)
 # Weights of the cues beside the cosine, measured on both sample knowledge bases (bench/retrieval.py --quality).
 TERM_WEIGHT, FIGURE_WEIGHT, NAME_WEIGHT = 0.15, 0.1, 0.05
 # A code or version the question names ("5.0", "E-204") is the strongest cue there is: embeddings
@@ -35,7 +35,7 @@ CODE_WEIGHT = 0.1
 # a sentence that names it answers in kind, beside one that only shares the question's other words.
 HEAD_WEIGHT = 0.1
 _HEAD = re.compile(r"^\s*(?:what|which)\s+(?:(?:kinds?|types?|sorts?)\s+of\s+)?((?:[\w-]+\s+){1,2}?)"
-                   r"(?=(?:do|does|did|can|could|is|are|was|were|will|would|should|has|have|i|we|you|they|it)\b)",
+                   rf"(?=(?:{AUXILIARIES}|was|were|i|we|you|they|it)\b)",
                    re.IGNORECASE)
 # Three cues for what a sentence carries beside its words, each a general shape of answer: a table row
 # whose label the question names ("free users" -> "Free: ... First reply within: 3 business days"), a list

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from botkit.knowledge.questions import AUXILIARIES
 from botkit.knowledge.terms import terms
 
 # A message that opens by continuing the last one: "and for Lumen Tasks?", "what about on Pro?".
@@ -15,7 +16,7 @@ _CONTINUES = re.compile(
 # Pronouns that point at something said before ("it", "that one", "them"); "that"/"this" only when they
 # end a phrase ("can I return that?") or are the subject after the verb ("how long does that take?"), not as
 # "the kettle that I bought"; "there"/"then"/"one" when they end a phrase ("can I park there?", "do I need one?").
-_AUXILIARY = r"(?:is|are|was|were|does|do|did|will|would|can|could|should|has|have|had)"
+_AUXILIARY = rf"(?:{AUXILIARIES}|was|were|had)"
 _POINTS_BACK = re.compile(r"\b(?:it|its|it's|they|them|their|theirs|those|these|(?:this|that)(?: one)?(?=\s*[?.!,]|$)|"
                           rf"{_AUXILIARY}\s+(?:this|that)|(?<!\bis\s)(?<!\bare\s)there(?=\s*[?.!,]|$)|"
                           r"(?:then|one)(?=\s*[?.!,]|$)|either|both)\b", re.I)

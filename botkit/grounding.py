@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from botkit.evidence import Evidence, antecedent, named_heading
+from botkit.knowledge.questions import AUXILIARIES
 from botkit.knowledge.terms import STOPWORDS, WORD, asking_part, bare, content_words, english, stem, terms
 from botkit.plaintext import shown_text, urls_in
 
@@ -44,8 +45,8 @@ _HOLE = re.compile(
     r"\s*(?:[.,;!?](?=\s|$)|:\s*$)|(?:^|\s)[.,;:!?](?=\s|$)|[$£€]\s*(?:[.,;:!?]|$)|\(\s*\)|"
     # or a name lost between a preposition or article and its verb ("The gate hours for are 7am to 8pm").
     r"(?-i:\b(?:at|of|for|to|from|by|with|the|a|an)\s+(?:is|are|was|were)\b)", re.I)
-_POLAR_QUESTION = re.compile(r"^\s*(?:is|are|am|was|were|can|could|do|does|did|will|would|should|shall|has|have|"
-                             r"had|may|might|must|isn't|aren't|can't|don't|doesn't)\b", re.I)
+_POLAR_QUESTION = re.compile(rf"^\s*(?:{AUXILIARIES}|am|was|were|shall|had|may|might|must|"
+                             r"isn't|aren't|can't|don't|doesn't)\b", re.I)
 # A reply's "Yes"/"No": "No" only as a word of its own ("No, ...", "No."), never the determiner of "No payment
 # card is needed", whose meaning is lost with it.
 YES_NO = re.compile(r"^\s*(yes\b|no\b(?=\s*(?:[,.!:;-]|$)))[\s,.!:;-]*", re.I)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from botkit.errors import BotkitError
+from botkit.knowledge.questions import AUXILIARIES, WH_WORDS
 
 _OPTION = re.compile(r"^([A-Za-z_]\w*)=(\S+)$")
 
@@ -62,8 +63,8 @@ CHAT_QUESTIONS = [
     "Do you have a page on social media?", "What is the difference between these two products?",
     "My product stopped working, what should I do?",
 ]
-QUESTION_WORDS = {"what", "when", "where", "who", "why", "how", "which", "do", "does", "did", "is", "are", "can",
-                  "could", "will", "would", "should", "may"}
+# A question's first word, though not "has"/"have", which open requests too ("Have a look at this review: ...").
+_QUESTION_WORD = re.compile(rf"(?!has$|have$)(?:{WH_WORDS}|{AUXILIARIES}|may)")
 _LEAD = re.compile(r"^(.{3,80}?)(?::|\n|$)", re.S)
 
 
@@ -90,7 +91,7 @@ def carries_text(message: str) -> bool:
 
 def is_question(text: str) -> bool:
     words = text.split()
-    return text.rstrip().endswith("?") or bool(words) and words[0].lower().strip(",") in QUESTION_WORDS
+    return text.rstrip().endswith("?") or bool(words and _QUESTION_WORD.fullmatch(words[0].lower().strip(",")))
 
 
 class IntentRouter:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from functools import cache
 
+from botkit.knowledge.questions import AUXILIARIES, WH_WORDS_AS_TYPED
+
 WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 STOPWORDS = set(
     "a an the and or but if then so of to in on at by for with from as is are was were be been being it its "
@@ -197,8 +199,8 @@ def asking_part(message: str) -> str:
 
 # "when"/"where" before a subject opens a circumstance ("when i move out"), not a question ("when do you open").
 _SUBJECT = r"(?:i|we|you|they|he|she|it|my|our|your|his|her|their|the|a|an)\b"
-_ASKING = re.compile(rf"\b(?:(?:how|what|what's|whats|which|who|why)\b|(?:when|where)\b(?!\s+{_SUBJECT}))", re.I)
-_YES_NO = re.compile(r"\s*(?:do|does|did|is|are|was|were|can|could|will|would|should|shall|may|have|has)\b", re.I)
+_ASKING = re.compile(rf"\b(?!(?:when|where)\s+{_SUBJECT}){WH_WORDS_AS_TYPED}\b", re.I)
+_YES_NO = re.compile(rf"\s*(?:{AUXILIARIES}|was|were|shall|may)\b", re.I)
 _CONDITION = re.compile(rf",?\s+\b(?:if|because|since|as|while|(?:when|where)(?=\s+{_SUBJECT}))\b.*$", re.I)
 
 
