@@ -300,7 +300,10 @@ class Bot:
         def focused() -> list:
             """The evidence to answer from: a follow-up's sentences ranked by what it asks now, not by the
             previous question's answer."""
-            return evidence_for(query) if query == message else self._evidence(query, focus=message)
+            if query == message:
+                return evidence_for(query)
+            answered = next((m["content"] for m in reversed(history) if m["role"] == "assistant"), "")
+            return self._evidence(query, focus=message, answered=answered)
 
         # A question whose unknown words are only the customer's circumstances ("if i leave some junk behind when i
         # move out what do you charge") is judged word by word below, not declined whole, when what it asks for is in
@@ -348,12 +351,14 @@ class Bot:
         return _Prompt(query, messages, dropped, [e for e in evidence if numbering[e.chunk.id] <= kept],
                        numbering, session_id, parts.system)
 
-    def _evidence(self, query: str, focus: str = "") -> list:
-        """The source sentences that answer `query` (ranked by `focus` too: a follow-up's own words), without
+    def _evidence(self, query: str, focus: str = "", answered: str = "") -> list:
+        """The source sentences that answer `query` (ranked by `focus` too: a follow-up's own words, after the
+        answer `answered`), without
         document text that talks to the assistant instead of the customer ("ignore previous instructions ...":
         indirect prompt injection)."""
         chunks = self.knowledge.search(query, self.settings.top_k, self.settings.min_relevance)
-        evidence = select_evidence(query, chunks, self.embedder, min_score=self.settings.min_evidence, focus=focus)
+        evidence = select_evidence(query, chunks, self.embedder, min_score=self.settings.min_evidence, focus=focus,
+                                   answered=answered)
         return [e for e in evidence if not talks_to_assistant(e.sentence)]
 
     def _composed(self, parts: list[str], session_id: str) -> Reply:

@@ -344,7 +344,8 @@ def _product_cues(asks: str, pairs: list, chunks: list[Chunk], embedder, cosines
 
 
 def select_evidence(question: str, chunks: list[Chunk], embedder, min_score: float = 0.3,
-                    max_sentences: int = 3, margin: float = 0.12, focus: str = "") -> list[Evidence]:
+                    max_sentences: int = 3, margin: float = 0.12, focus: str = "",
+                    answered: str = "") -> list[Evidence]:
     """The sentences that best answer `question`, best first; empty when none is relevant enough.
 
     Ranked by meaning (MiniLM cosine) plus cheap cues that embeddings blur: the question's rarer terms
@@ -364,9 +365,14 @@ def select_evidence(question: str, chunks: list[Chunk], embedder, min_score: flo
     `focus` is what a follow-up asks now ("Do I need a card for it?" after "How long is the trial?",
     `question` then being both read together): meaning is judged on the whole, the cues come from the
     follow-up (and meaning half from it, when it asks a question of its own), so the sentence that
-    answered the earlier question does not win again.
+    answered the earlier question does not win again. A sentence quoted in `answered`, the answer the follow-up
+    comes after, is left out when it says none of the follow-up's words ("and the one for kids?" after the
+    adult plan's row): it answered that question, not this one.
     """
     pairs = [(s, scored_by, c) for c in chunks for s, scored_by in candidate_sentences(c)]
+    if focus and answered:
+        asked_now = _cue_terms(focus)
+        pairs = [p for p in pairs if p[0] not in answered or asked_now & _cue_terms(p[0])]
     if not pairs:
         return []
     asked_codes = codes(question)

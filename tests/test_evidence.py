@@ -88,6 +88,25 @@ def test_a_follow_up_is_answered_by_what_it_asks_now(follow_up, answer, embedder
     assert select_evidence(merged, [BIKE_TRIAL], embedder, focus=follow_up)[0].sentence == answer
 
 
+SWIM = Chunk("sw", "Swim lessons\n\nAdult lessons: Price per term: £60, Lessons: 10\n"
+                   "Junior lessons (under 16): Price per term: £45, Lessons: 10", "/kb/swim.md", "Swim lessons")
+
+
+@pytest.mark.parametrize("follow_up, answer", [
+    ("and the ones for kids?", "Junior lessons"),  # the row quoted last time says none of "kids": another row
+    ("and how many lessons is that?", "Adult lessons"),  # the same row says it: quoted again
+])
+def test_a_follow_up_is_not_answered_by_the_sentence_that_answered_before_unless_it_says_what_is_asked_now(
+        follow_up, answer, embedder):
+    previous = "How much are adult swim lessons a term?"
+    answered = f"{select_evidence(previous, [SWIM], embedder)[0].sentence} [1]"
+    merged = f"{previous} {follow_up}"
+    assert answered.startswith("Adult lessons")
+    assert select_evidence(merged, [SWIM], embedder, focus=follow_up)[0].sentence.startswith("Adult lessons")
+    found = select_evidence(merged, [SWIM], embedder, focus=follow_up, answered=answered)
+    assert found[0].sentence.startswith(answer)
+
+
 def test_an_elliptical_follow_up_asks_what_the_previous_question_did(embedder):
     sizes = Chunk("s", "Trial rides: 3 days on every model.\nLargest frame: City: 56 cm, Cargo: 60 cm, Trail: 58 cm",
                   "/kb/frames.md", "Frames")

@@ -79,3 +79,12 @@ def test_a_follow_up_is_judged_with_the_question_it_continues(tiny_bot, tmp_path
     first = tiny_bot.respond("How long does a white filling take?")
     follow = tiny_bot.respond("Are they safe for youngsters?", first.session_id)
     assert follow.grounding != "dont-know" and "safe for children" in follow.text
+
+
+def test_a_follow_up_about_another_row_is_not_given_the_row_quoted_before(bot_with):
+    bot = bot_with("swim.md", "# Swim lessons\n\n| Lessons | Price per term | Lessons a term |\n|---|---|---|\n"
+                              "| Adult lessons | £60 | 10 |\n| Junior lessons (under 16) | £45 | 10 |\n")
+    first = bot.respond("How much are adult swim lessons a term?")
+    assert "£60" in first.text
+    follow = bot.respond("and the ones for kids?", first.session_id)
+    assert "£45" in follow.text and "£60" not in follow.text, follow.text
