@@ -352,10 +352,9 @@ class Bot:
                        numbering, session_id, parts.system)
 
     def _evidence(self, query: str, focus: str = "", answered: str = "") -> list:
-        """The source sentences that answer `query` (ranked by `focus` too: a follow-up's own words, after the
-        answer `answered`), without
-        document text that talks to the assistant instead of the customer ("ignore previous instructions ...":
-        indirect prompt injection)."""
+        """The source sentences that answer `query` (ranked by `focus` too: a follow-up's own words, asked after the
+        answer `answered`), without document text that talks to the assistant instead of the customer ("ignore
+        previous instructions ...": indirect prompt injection)."""
         chunks = self.knowledge.search(query, self.settings.top_k, self.settings.min_relevance)
         evidence = select_evidence(query, chunks, self.embedder, min_score=self.settings.min_evidence, focus=focus,
                                    answered=answered)
