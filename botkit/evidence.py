@@ -56,11 +56,12 @@ _ASKS_DURATION = re.compile(r"\bhow (?:long|soon|quickly|fast|far back|often)\b|
 _COUNT = r"(?:\d+(?:[.,]\d+)?|an?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|thirty)"
 _DURATION = re.compile(rf"\b{_COUNT}(?:\s*(?:-|to)\s*{_COUNT})?[\s-]*(?:business |working |calendar )?"
                        r"(?:minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?)\b", re.IGNORECASE)
-_ASKS_DATE = re.compile(r"\b(?:when|what (?:date|day|year|time)|which (?:date|day|year))\b", re.IGNORECASE)
+_ASKS_DATE = re.compile(r"\b(?:when|what (?:date|day|year|time)|which (?:date|day|year)|how (?:late|early))\b",
+                        re.IGNORECASE)
 _DATE = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s|\b(?:mon|tues|wednes|"
                    r"thurs|fri|satur|sun)days?\b|\b(?:19|20)\d\d\b|\b\d{1,2}(?::\d\d)?\s?[ap]\.?m\b|\b\d{1,2}:\d\d\b",
                    re.IGNORECASE)
-_ASKS_CONTACT = re.compile(r"\b(?:phone|call|ring|e-?mail|address|contact)\b", re.IGNORECASE)
+_ASKS_CONTACT = re.compile(r"\b(?:phone|call|ring|e-?mail|address|contact)\b|^\W*(?:and\s+)?who\b", re.IGNORECASE)
 _CONTACT = re.compile(r"\+?\d[\d ()-]{6,}\d|[\w.+-]+@[\w-]+\.[\w.]+")
 # "What do I pay ...", "what would we pay": a price, though "pay" alone ("Can I pay by card?") asks no amount.
 _ASKS_PAYMENT = re.compile(r"\bwhat (?:do|does|did|would|will|should|must) (?:i|we|you|they|it|one) "

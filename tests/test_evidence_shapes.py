@@ -92,6 +92,23 @@ def test_the_kind_of_fact_asked_for_comes_first(embedder, monkeypatch, question,
     assert not _top(question, [chunk], embedder).startswith(expected)
 
 
+RETURNS = Chunk("r", "Vans must be returned to the branch they were hired from.\n"
+                     "There is a grace period of 45 minutes after the agreed return time.", "/kb/returns.md",
+                "Returns", 0.5)
+COMPLAINTS = Chunk("c", "Complaints are acknowledged within 2 working days.\n"
+                        "Ask for the duty manager or email help@example.com.", "/kb/complaints.md", "Complaints", 0.5)
+
+
+@pytest.mark.parametrize("question, chunk, expected", [
+    ("How late can I bring the van back?", RETURNS, "There is a grace period"),  # a time, not where to return it
+    ("who do I complain to?", COMPLAINTS, "Ask for the duty manager"),  # someone to contact, not how long it takes
+])
+def test_how_late_asks_for_a_time_and_who_for_someone_to_contact(embedder, monkeypatch, question, chunk, expected):
+    assert _top(question, [chunk], embedder).startswith(expected)
+    monkeypatch.setattr(evidence_module, "_ANSWER_TYPES", ())
+    assert not _top(question, [chunk], embedder).startswith(expected)
+
+
 def test_the_fact_stated_for_the_plan_asked_about_comes_first(embedder, monkeypatch):
     question = "How long are deleted files kept on Studio?"
     assert _top(question, [FILES], embedder).startswith("Backups of deleted files")  # "90 days on Studio"
