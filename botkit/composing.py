@@ -8,10 +8,10 @@ from collections.abc import Callable
 
 from botkit.evidence import Evidence
 from botkit.grounding import quote_answer
-from botkit.knowledge.questions import AUXILIARIES, WH_WORDS, WH_WORDS_AS_TYPED
+from botkit.knowledge.questions import AUXILIARIES, WH_WORDS_AS_TYPED
 from botkit.knowledge.store import Chunk
 
-_QUESTION_WORD = rf"(?:{WH_WORDS}|{AUXILIARIES})"
+_QUESTION_WORD = rf"(?:{WH_WORDS_AS_TYPED}|{AUXILIARIES})"
 # Where a second question starts: after a question mark, or at ", and <question word>".
 _SECOND_PART = re.compile(rf"(?<=\?)\s+(?=\S)|,?\s+and\s+(?={_QUESTION_WORD}\b)", re.I)
 # A part that asks: it ends in "?", names a wh- word anywhere ("on the 3 year finance whats the rate") or opens with

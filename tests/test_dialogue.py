@@ -118,6 +118,12 @@ def test_a_two_part_question_gets_both_parts_each_with_its_own_citation(bot):
     assert "$59" in price.text and SEVEN_YEARS.search(warranty.text)
 
 
+def test_a_second_part_typed_without_its_apostrophe_is_answered_too(bot):
+    reply = bot.respond("How much does the Zephyr Mini cost, and whats the warranty on the Zephyr 3000?")
+    assert "$59" in reply.text and "warranty" in reply.text, reply.text
+    assert len(reply.citations) == 2 and all(f"[{c.n}]" in reply.text for c in reply.citations)
+
+
 def test_what_the_customer_tells_beside_a_question_is_not_a_second_question(bot):
     # "I descale it every month" is context: answered as a part of its own, it drew a quote about descaling
     reply = bot.respond("How long is the warranty on the Zephyr 3000? I descale it every month.")
