@@ -20,6 +20,11 @@ from botkit.knowledge.terms import STOPWORDS, terms
 from botkit.measures import ASKS_SIZE, SIZE
 
 _BARE_REPLY = re.compile(r"^(yes|no)[.!]?$", re.IGNORECASE)
+# A list's items written as the end of the line that opens it ("bring:" / "photo ID, and" / "proof of address."):
+# they start in lower case or with a figure; a capitalised line after them is a sentence of its own, or a row.
+_LIST_ITEM = re.compile(r"^[a-z0-9£$€]")
+# At most this many words in a list read whole: a longer one is left as its lines, never quoted in part.
+LIST_WORDS = 60
 # Questions whose answer is a figure: an amount, a duration, a size, a date or a time.
 _ASKS_FIGURE = re.compile(r"\b(how (much|many|long|far|fast|quickly|soon|big|large|old|often|late|early)|"
                           r"what (year|time|date|hours?|size)|when|cost|price|charge|fee)\b", re.IGNORECASE)
@@ -281,10 +286,27 @@ def candidate_sentences(chunk: Chunk) -> list[tuple[str, str]]:
     if text.startswith("Q:") and "\nA:" in text:
         question, answer = text.split("\nA:", 1)
         return [(s, f"{question[2:].strip()} {s}") for s in _with_bare_replies(split_sentences(answer))]
-    units = _with_bare_replies(split_sentences(text))  # a first line in lower case ("macOS: ...") is a whole unit
+    # A first line in lower case ("macOS: ...") is a whole unit.
+    units = _with_items(_with_bare_replies(split_sentences(text)))
     # A sentence that points back ("It is released within 3 working days") is about what the one before it names.
     return [(s, f"{chunk.title}: {units[i - 1]} {s}" if i and _POINTS_BACK.search(s) else f"{chunk.title}: {s}")
             for i, s in enumerate(units) if len(s.split()) >= 3]
+
+
+def _with_items(units: list[str]) -> list[str]:
+    """A line that opens a list ("To rent a unit you must bring:") says nothing alone: it is read with the items
+    that follow it when the whole list is short enough to quote, each item staying a unit of its own too
+    ("7 days after the due date we charge £10")."""
+    read = list(units)
+    for i, unit in enumerate(units):
+        items = []
+        for item in units[i + 1:] if unit.endswith(":") else []:
+            if not _LIST_ITEM.match(item):
+                break
+            items.append(item)
+        if items and len(" ".join([unit, *items]).split()) <= LIST_WORDS:
+            read[i] = " ".join([unit, *items])
+    return read
 
 
 def _with_bare_replies(units: list[str]) -> list[str]:

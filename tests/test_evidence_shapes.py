@@ -2,6 +2,8 @@
 list for a question after a plural, and a sentence carrying the kind of fact asked for (a price, a
 duration, a date, a phone number) rank first; a row marked as no longer current gives way. Made-up KBs."""
 
+import re
+
 import pytest
 
 from botkit import evidence as evidence_module
@@ -122,3 +124,22 @@ def test_a_figure_with_a_thousands_comma_stays_in_the_clause_of_the_plan_it_is_f
     price = [evidence_module._PRICE]
     assert evidence_module.states_for({stem("pro")}, price, "Prices: £1,200 a year on Pro, £600 on Plus.")
     assert not evidence_module.states_for({stem("team")}, price, "Prices: £1,200 a year on Pro, £600 on Plus.")
+
+
+LOCKERS = ("# Lockers\n\nTo rent a locker you must bring:\n\n- photo ID, and\n"
+           "- a utility bill from the last 3 months.\n\n"
+           "Lockers are on the first floor, next to the changing rooms.\n\nPrices per locker:\n\n"
+           "| Size | Price |\n|---|---|\n| Small | £5 a month |\n| Large | £8 a month |\n")
+
+
+def test_a_line_that_opens_a_list_is_quoted_with_its_items(bot_with):
+    reply = bot_with("lockers.md", LOCKERS).respond("What do I need to bring to rent a locker?")
+    assert "photo ID" in reply.text and "utility bill" in reply.text, reply.text
+    assert not re.search(r":\s*\[\d+\]", reply.text)  # never "... you must bring: [1]"
+
+
+def test_rows_after_an_opening_line_stay_rows_and_a_long_list_stays_lines():
+    assert evidence_module._with_items(["Prices per locker:", "Small: £5 a month", "Large: £8 a month"]) == [
+        "Prices per locker:", "Small: £5 a month", "Large: £8 a month"]
+    items = [f"item number {n} of a long list of things you may bring along;" for n in range(8)]
+    assert evidence_module._with_items(["You may bring:", *items]) == ["You may bring:", *items]
