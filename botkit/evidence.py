@@ -101,6 +101,9 @@ PAST_WEIGHT = 0.1
 # A sentence about another named product ("The Heron Gooseneck Kettle is not dishwasher safe") never answers for
 # the one asked about ("Is the Zephyr Mini dishwasher safe?"), however alike the two read to MiniLM.
 OTHER_WEIGHT = 0.3
+# A table's list of its rows ("Level: Member, Silver and Gold") never answers what a question asks about one row
+# it names ("What perks does a Gold member get?"): it gives way to that row unless the question asks for a list.
+ROWS_LISTED_WEIGHT = 0.3
 _PAST = re.compile(r"\b(?:archived?|archives|previous|former|legacy|superseded)\b", re.IGNORECASE)
 
 
@@ -130,6 +133,14 @@ def enumerates(sentence: str) -> bool:
         if run >= 3:
             return True
     return False
+
+
+def listed_rows(sentence: str, labels: list[str]) -> set[str]:
+    """The row labels among `labels` that `sentence` lists when it is a table's list of its rows ("Level: Member,
+    Silver and Gold"), lower case; empty for any other sentence (fewer than three of them listed)."""
+    items = {item.strip().lower() for item in _ITEM_SPLIT.split(sentence.split(": ", 1)[-1].rstrip(".!?"))}
+    rows = items & {label.lower() for label in labels if label}
+    return rows if len(rows) >= 3 else set()
 
 
 def row_label(sentence: str) -> str:
@@ -425,7 +436,11 @@ def select_evidence(question: str, chunks: list[Chunk], embedder, min_score: flo
     coded = np.array([bool(asked_codes & codes(text)) for text in texts]) if asked_codes else 0.0
     kind = answer_kind(asks)
     in_kind = np.array([len(kind & c) / len(kind) for c in candidate_terms]) if kind else 0.0
-    labelled = np.array([_label_named(row_label(p[0]), asks) for p in pairs])
+    labels = [row_label(p[0]) for p in pairs]
+    labelled = np.array([_label_named(label, asks) for label in labels])
+    named_rows = {label.lower() for label, share in zip(labels, labelled) if label and share == 1.0}
+    listing = np.array([bool(named_rows & listed_rows(p[0], labels)) for p in pairs]) \
+        if named_rows and not asks_for_list(asks) else 0.0
     listed = np.array([enumerates(p[0]) for p in pairs]) if asks_for_list(asks) else 0.0
     types = answer_types(asks)
     typed = np.array([any(t.search(p[0]) for t in types) for p in pairs]) if types else 0.0
@@ -435,7 +450,7 @@ def select_evidence(question: str, chunks: list[Chunk], embedder, min_score: flo
     past = np.array([past_marked(f"{p[2].title}: {p[0]}") for p in pairs]) if not past_marked(asks) else 0.0
     scores = (cosines - PAST_WEIGHT * past - OTHER_WEIGHT * other + TERM_WEIGHT * coverage + FIGURE_WEIGHT * figures
               + NAME_WEIGHT * named + CODE_WEIGHT * coded + HEAD_WEIGHT * in_kind + LABEL_WEIGHT * labelled
-              + LIST_WEIGHT * listed + TYPE_WEIGHT * typed + BOUND_WEIGHT * bound)
+              + LIST_WEIGHT * listed - ROWS_LISTED_WEIGHT * listing + TYPE_WEIGHT * typed + BOUND_WEIGHT * bound)
     ranked = sorted(zip(scores, range(len(pairs))), reverse=True)
     best = float(ranked[0][0])
     chosen, seen = [], set()

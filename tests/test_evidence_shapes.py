@@ -143,3 +143,19 @@ def test_rows_after_an_opening_line_stay_rows_and_a_long_list_stays_lines():
         "Prices per locker:", "Small: £5 a month", "Large: £8 a month"]
     items = [f"item number {n} of a long list of things you may bring along;" for n in range(8)]
     assert evidence_module._with_items(["You may bring:", *items]) == ["You may bring:", *items]
+
+
+LIGHTS = ("# What the lights mean\n\n| Light on the front | What it means | What to do |\n|---|---|---|\n"
+          "| Solid green | Connected and working | Nothing |\n| Flashing green | Starting up | Wait up to 2 minutes |\n"
+          "| Flashing red | No signal from the wall socket | Check the cable |\n"
+          "| Solid red | Connected to the line but not to the internet | Restart the modem |\n"
+          "| No light | No power | Check the plug |\n")
+
+
+def test_a_row_the_question_names_comes_before_the_tables_list_of_rows(bot_with):
+    bot = bot_with("lights.md", LIGHTS)
+    reply = bot.respond("what does a solid red light on the front mean?")
+    assert reply.text.startswith("Solid red"), reply.text
+    # Asked for the list, the list answers.
+    listed = bot.respond("Which lights can the modem show?").text
+    assert "Solid green, Flashing green, Flashing red, Solid red and No light" in listed
