@@ -245,6 +245,13 @@ def other_of_kind(name: str, texts: list[str]) -> bool:
     return any(siblings.search(text) for text in texts)
 
 
+def sibling(name: str, asked: list[str]) -> bool:
+    """Is `name` another product of an asked name's line ("Zephyr Mini" of "Zephyr 3000"): the same first word,
+    without naming the asked one?"""
+    first = name.split()[0].lower()
+    return " " in name and any(first == a.split()[0].lower() and not names_any([a], name) for a in asked)
+
+
 def names_other(asked: list[str], sentence: str, about: str, theirs: set[str] = frozenset()) -> bool:
     """Does `sentence` name a thing of two words or more ("Heron Gooseneck Kettle") while neither it nor
     `about` (its section path, a Q&A row's question) names any of the `asked` names ("Zephyr Mini")? Names
@@ -362,7 +369,9 @@ def _product_cues(asks: str, pairs: list, chunks: list[Chunk], embedder, cosines
     if not asked:
         return 0.0, cosines, coverage, 0.0
     sources = [f"{c.title}\n{c.text}" for c in chunks]
-    theirs = {n for text in sources if names_any(asked, text) for n in _NAME.findall(text)}
+    # Names used beside the asked ones (the brand, a colour) are not another product; a sibling of the asked name
+    # ("Zephyr Mini" beside "Zephyr 3000" in a table of every kettle's warranty) always is.
+    theirs = {n for text in sources if names_any(asked, text) for n in _NAME.findall(text) if not sibling(n, asked)}
     other = np.array([names_other(asked, p[0], f"{p[2].title} {p[1]}", theirs) for p in pairs])
     named_kinds = kinds(asks, sources)
     if not named_kinds:
