@@ -23,7 +23,8 @@ _BARE_REPLY = re.compile(r"^(yes|no)[.!]?$", re.IGNORECASE)
 # A list's items written as the end of the line that opens it ("bring:" / "photo ID, and" / "proof of address."):
 # they start in lower case or with a figure; a capitalised line after them is a sentence of its own, or a row.
 _LIST_ITEM = re.compile(r"^[a-z0-9£$€]")
-# At most this many words in a list read whole: a longer one is left as its lines, never quoted in part.
+_ITEM_GOES_ON = re.compile(r"(?:[,;:.!?]|\b(?:and|or))$")  # "photo ID, and": the item says where the next one joins
+# At most this many words in a list read whole: a longer one is left as separate lines.
 LIST_WORDS = 60
 # Questions whose answer is a figure: an amount, a duration, a size, a date or a time.
 _ASKS_FIGURE = re.compile(r"\b(how (much|many|long|far|fast|quickly|soon|big|large|old|often|late|early)|"
@@ -66,7 +67,11 @@ _ASKS_DATE = re.compile(r"\b(?:when|what (?:date|day|year|time)|which (?:date|da
 _DATE = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s|\b(?:mon|tues|wednes|"
                    r"thurs|fri|satur|sun)days?\b|\b(?:19|20)\d\d\b|\b\d{1,2}(?::\d\d)?\s?[ap]\.?m\b|\b\d{1,2}:\d\d\b",
                    re.IGNORECASE)
-_ASKS_CONTACT = re.compile(r"\b(?:phone|call|ring|e-?mail|address|contact)\b|^\W*(?:and\s+)?who\b", re.IGNORECASE)
+# "who do I complain to", "who should we talk to": someone to contact ("Who is eligible ...?" asks no such thing).
+_ASKS_CONTACT = re.compile(r"\b(?:phone|call|ring|e-?mail|address|contact)\b|"
+                           r"\bwho (?:(?:do|should|can|could) (?:i|we) |to )"
+                           r"(?:complain|speak|talk|write|ask|get in touch)\b",
+                           re.IGNORECASE)
 _CONTACT = re.compile(r"\+?\d[\d ()-]{6,}\d|[\w.+-]+@[\w-]+\.[\w.]+")
 # "What do I pay ...", "what would we pay": a price, though "pay" alone ("Can I pay by card?") asks no amount.
 _ASKS_PAYMENT = re.compile(r"\bwhat (?:do|does|did|would|will|should|must) (?:i|we|you|they|it|one) "
@@ -101,6 +106,8 @@ PAST_WEIGHT = 0.1
 # A sentence about another named product ("The Heron Gooseneck Kettle is not dishwasher safe") never answers for
 # the one asked about ("Is the Zephyr Mini dishwasher safe?"), however alike the two read to MiniLM.
 OTHER_WEIGHT = 0.3
+# A product line has a few members ("Zephyr 3000", "Zephyr Mini"); a first word starting more names is the brand's.
+LINE_SIZE = 3
 # A table's list of its rows ("Level: Member, Silver and Gold") never answers what a question asks about one row
 # it names ("What perks does a Gold member get?"): it gives way to that row unless the question asks for a list.
 ROWS_LISTED_WEIGHT = 0.3
@@ -137,10 +144,13 @@ def enumerates(sentence: str) -> bool:
 
 def listed_rows(sentence: str, labels: list[str]) -> set[str]:
     """The row labels among `labels` that `sentence` lists when it is a table's list of its rows ("Level: Member,
-    Silver and Gold"), lower case; empty for any other sentence (fewer than three of them listed)."""
+    Silver and Gold": a short label, then mostly row labels, three or more), lower case; empty for any other
+    sentence ("Phone support is on these plans: Plus, Pro and Team" is a sentence, not a label and its rows)."""
+    if not row_label(sentence):
+        return set()
     items = {item.strip().lower() for item in _ITEM_SPLIT.split(sentence.split(": ", 1)[-1].rstrip(".!?"))}
     rows = items & {label.lower() for label in labels if label}
-    return rows if len(rows) >= 3 else set()
+    return rows if len(rows) >= 3 and 2 * len(rows) >= len(items) else set()
 
 
 def row_label(sentence: str) -> str:
@@ -245,11 +255,15 @@ def other_of_kind(name: str, texts: list[str]) -> bool:
     return any(siblings.search(text) for text in texts)
 
 
-def sibling(name: str, asked: list[str]) -> bool:
+def sibling(name: str, asked: list[str], names: set[str]) -> bool:
     """Is `name` another product of an asked name's line ("Zephyr Mini" of "Zephyr 3000"): the same first word,
-    without naming the asked one?"""
-    first = name.split()[0].lower()
-    return " " in name and any(first == a.split()[0].lower() and not names_any([a], name) for a in asked)
+    without naming the asked one? Not when that word starts more than LINE_SIZE names among `names` (all the names
+    the sources use): then it is the brand ("Larkspur Hub 6", "Larkspur Home app", "Larkspur Broadband", ...)."""
+    words = name.lower().split()
+    if len(words) < 2 or len({n.lower().split()[1] for n in names if n.lower().split()[0] == words[0]
+                              and " " in n}) > LINE_SIZE:
+        return False
+    return any(words[0] == a.lower().split()[0] and not names_any([a], name) for a in asked)
 
 
 def names_other(asked: list[str], sentence: str, about: str, theirs: set[str] = frozenset()) -> bool:
@@ -304,7 +318,7 @@ def candidate_sentences(chunk: Chunk) -> list[tuple[str, str]]:
     if text.startswith("Q:") and "\nA:" in text:
         question, answer = text.split("\nA:", 1)
         return [(s, f"{question[2:].strip()} {s}") for s in _with_bare_replies(split_sentences(answer))]
-    # A first line in lower case ("macOS: ...") is a whole unit.
+    # split_sentences keeps a first line in lower case ("macOS: ...") whole; a list is read with its opening line.
     units = _with_items(_with_bare_replies(split_sentences(text)))
     # A sentence that points back ("It is released within 3 working days") is about what the one before it names.
     return [(s, f"{chunk.title}: {units[i - 1]} {s}" if i and _POINTS_BACK.search(s) else f"{chunk.title}: {s}")
@@ -314,16 +328,20 @@ def candidate_sentences(chunk: Chunk) -> list[tuple[str, str]]:
 def _with_items(units: list[str]) -> list[str]:
     """A line that opens a list ("To rent a unit you must bring:") says nothing alone: it is read with the items
     that follow it when the whole list is short enough to quote, each item staying a unit of its own too
-    ("7 days after the due date we charge £10")."""
+    ("7 days after the due date we charge £10"). A table row ("10 sq ft: £15 a week") is not an item."""
     read = list(units)
     for i, unit in enumerate(units):
+        if not unit.endswith(":"):
+            continue
         items = []
-        for item in units[i + 1:] if unit.endswith(":") else []:
-            if not _LIST_ITEM.match(item):
+        for item in units[i + 1:]:
+            if not _LIST_ITEM.match(item) or row_label(item):
                 break
             items.append(item)
-        if items and len(" ".join([unit, *items]).split()) <= LIST_WORDS:
-            read[i] = " ".join([unit, *items])
+        joined = " ".join([unit, *(item if _ITEM_GOES_ON.search(item) else f"{item};" for item in items[:-1]),
+                           *items[-1:]])
+        if items and len(joined.split()) <= LIST_WORDS:
+            read[i] = joined
     return read
 
 
@@ -370,8 +388,10 @@ def _product_cues(asks: str, pairs: list, chunks: list[Chunk], embedder, cosines
         return 0.0, cosines, coverage, 0.0
     sources = [f"{c.title}\n{c.text}" for c in chunks]
     # Names used beside the asked ones (the brand, a colour) are not another product; a sibling of the asked name
-    # ("Zephyr Mini" beside "Zephyr 3000" in a table of every kettle's warranty) always is.
-    theirs = {n for text in sources if names_any(asked, text) for n in _NAME.findall(text) if not sibling(n, asked)}
+    # ("Zephyr Mini" beside "Zephyr 3000" in a table of every kettle's warranty) is.
+    used = {n for text in sources for n in _NAME.findall(text)}
+    theirs = {n for text in sources if names_any(asked, text) for n in _NAME.findall(text)
+              if not sibling(n, asked, used)}
     other = np.array([names_other(asked, p[0], f"{p[2].title} {p[1]}", theirs) for p in pairs])
     named_kinds = kinds(asks, sources)
     if not named_kinds:
@@ -413,8 +433,8 @@ def select_evidence(question: str, chunks: list[Chunk], embedder, min_score: flo
     adult plan's row): it answered that question, not this one.
     """
     pairs = [(s, scored_by, c) for c in chunks for s, scored_by in candidate_sentences(c)]
-    if focus and answered:
-        asked_now = _cue_terms(focus)
+    asked_now = _cue_terms(focus) if focus and answered else set()
+    if asked_now:  # "how much?" says nothing of its own: the sentence quoted last may well answer it
         pairs = [p for p in pairs if p[0] not in answered or asked_now & _cue_terms(p[0])]
     if not pairs:
         return []

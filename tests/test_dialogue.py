@@ -120,7 +120,7 @@ def test_a_two_part_question_gets_both_parts_each_with_its_own_citation(bot):
 
 def test_a_second_part_typed_without_its_apostrophe_is_answered_too(bot):
     reply = bot.respond("How much does the Zephyr Mini cost, and whats the warranty on the Zephyr 3000?")
-    assert "$59" in reply.text and "warranty" in reply.text, reply.text
+    assert "$59" in reply.text and SEVEN_YEARS.search(reply.text), reply.text
     assert len(reply.citations) == 2 and all(f"[{c.n}]" in reply.text for c in reply.citations)
 
 
@@ -136,5 +136,4 @@ def test_the_warranty_of_the_kettle_asked_about_not_of_its_sibling(bot):
     # warranty.md names every kettle in one table: the Zephyr Mini there is another product, not a word used
     # beside the Zephyr 3000 like the brand's name.
     reply = bot.respond("what's the warranty on the Zephyr 3000?")
-    assert reply.text.startswith("Every Zephyr 3000") or reply.text.startswith("The Zephyr 3000"), reply.text
-    assert "Zephyr Mini" not in reply.text
+    assert SEVEN_YEARS.search(reply.text) and "Zephyr Mini" not in reply.text, reply.text

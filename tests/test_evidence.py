@@ -95,6 +95,7 @@ SWIM = Chunk("sw", "Swim lessons\n\nAdult lessons: Price per term: £60, Lessons
 @pytest.mark.parametrize("follow_up, answer", [
     ("and the ones for kids?", "Junior lessons"),  # the row quoted last time says none of "kids": another row
     ("and how many lessons is that?", "Adult lessons"),  # the same row says it: quoted again
+    ("and how much?", "Adult lessons"),  # no word of its own: nothing is left out
 ])
 def test_a_follow_up_is_not_answered_by_the_sentence_that_answered_before_unless_it_says_what_is_asked_now(
         follow_up, answer, embedder):

@@ -109,6 +109,7 @@ def test_how_late_asks_for_a_time_and_who_for_someone_to_contact(embedder, monke
     assert _top(question, [chunk], embedder).startswith(expected)
     monkeypatch.setattr(evidence_module, "_ANSWER_TYPES", ())
     assert not _top(question, [chunk], embedder).startswith(expected)
+    assert evidence_module._CONTACT not in answer_types("Who is eligible for the student rate?")  # no one to contact
 
 
 def test_the_fact_stated_for_the_plan_asked_about_comes_first(embedder, monkeypatch):
@@ -141,6 +142,12 @@ def test_a_line_that_opens_a_list_is_quoted_with_its_items(bot_with):
 def test_rows_after_an_opening_line_stay_rows_and_a_long_list_stays_lines():
     assert evidence_module._with_items(["Prices per locker:", "Small: £5 a month", "Large: £8 a month"]) == [
         "Prices per locker:", "Small: £5 a month", "Large: £8 a month"]
+    # A row labelled by a figure is a row too, not an item.
+    assert evidence_module._with_items(["Prices per size:", "10 sq ft: £15 a week", "25 sq ft: £25 a week"])[0] == (
+        "Prices per size:")
+    # Items without their own punctuation are not run together.
+    bring = evidence_module._with_items(["Bring:", "photo ID", "proof of address"])
+    assert bring[0] == "Bring: photo ID; proof of address"
     items = [f"item number {n} of a long list of things you may bring along;" for n in range(8)]
     assert evidence_module._with_items(["You may bring:", *items]) == ["You may bring:", *items]
 

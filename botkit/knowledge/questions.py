@@ -1,6 +1,6 @@
 """The words a question opens with, in one place so that every module reading questions reads the same ones.
-Regex fragments (non-capturing alternations, in lower case); a module that reads more words or fewer says so where
-it uses them."""
+Regex fragments (non-capturing alternations, in lower case); a module that reads more words (was, were, shall, may ...)
+adds them beside these where it builds its pattern."""
 
 # The wh- words that ask for a fact. A pattern that ends the word at \b reads "what's" by its "what".
 WH_WORDS = r"(?:how|what|when|where|which|who|why)"
