@@ -326,10 +326,10 @@ def candidate_sentences(chunk: Chunk) -> list[tuple[str, str]]:
 
 
 def _with_items(units: list[str]) -> list[str]:
-    """A line that opens a list ("To rent a unit you must bring:") says nothing alone: it is read with the items
-    that follow it when the whole list is short enough to quote, each item staying a unit of its own too
-    ("7 days after the due date we charge £10"). A table row ("10 sq ft: £15 a week") is not an item."""
-    read = list(units)
+    """A line that opens a list ("To rent a unit you must bring:") says nothing alone, nor does an item of it ("not
+    hoist items through windows;"): when the whole list is short enough to quote, the line and its items are one
+    unit; a longer list stays as its lines. A table row ("10 sq ft: £15 a week") is not an item."""
+    read, absorbed = list(units), set()
     for i, unit in enumerate(units):
         if not unit.endswith(":"):
             continue
@@ -342,7 +342,8 @@ def _with_items(units: list[str]) -> list[str]:
                            *items[-1:]])
         if items and len(joined.split()) <= LIST_WORDS:
             read[i] = joined
-    return read
+            absorbed.update(range(i + 1, i + 1 + len(items)))
+    return [unit for k, unit in enumerate(read) if k not in absorbed]
 
 
 def _with_bare_replies(units: list[str]) -> list[str]:

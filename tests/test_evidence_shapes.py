@@ -137,6 +137,11 @@ def test_a_line_that_opens_a_list_is_quoted_with_its_items(bot_with):
     reply = bot_with("lockers.md", LOCKERS).respond("What do I need to bring to rent a locker?")
     assert "photo ID" in reply.text and "utility bill" in reply.text, reply.text
     assert not re.search(r":\s*\[\d+\]", reply.text)  # never "... you must bring: [1]"
+    # An item is never quoted without the line that says what it is an item of ("Take beds apart ...;" alone).
+    movers = bot_with("movers.md", "# Moving\n\nOur movers will:\n\n- take beds apart and put them back together;\n"
+                                   "- not carry pianos or hot tubs;\n- not lift anything through a window.\n")
+    for question in ("do you take beds apart?", "can the movers lift a sofa through a window?"):
+        assert "Our movers will: take beds apart" in movers.respond(question).text
 
 
 def test_rows_after_an_opening_line_stay_rows_and_a_long_list_stays_lines():
