@@ -302,8 +302,7 @@ class Bot:
             previous question's answer."""
             if query == message:
                 return evidence_for(query)
-            answered = next((m["content"] for m in reversed(history) if m["role"] == "assistant"), "")
-            return self._evidence(query, focus=message, answered=answered)
+            return self._evidence(query, focus=message, answered=_last_turn(history, "assistant"))
 
         # A question whose unknown words are only the customer's circumstances ("if i leave some junk behind when i
         # move out what do you charge") is judged word by word below, not declined whole, when what it asks for is in
@@ -387,7 +386,7 @@ class Bot:
     def _retrieval_query(self, message: str, history: list[dict], evidence_for) -> str:
         """`message`, read with the previous question when it is a follow-up ("and how much is it?");
         `evidence_for(text)` is the evidence for a text (looked up once a question)."""
-        previous = next((m["content"] for m in reversed(history) if m["role"] == "user"), "")
+        previous = _last_turn(history, "user")
         if previous and follows_up(message, previous, self.embedder, lambda text: bool(evidence_for(text))):
             return merged_query(message, previous)
         return message
@@ -457,3 +456,8 @@ class _Prompt:
     numbering: dict[str, int]  # chunk id -> its [n] in the prompt
     session_id: str
     system: str = ""  # the system prompt, which an answer must never repeat
+
+
+def _last_turn(history: list[dict], role: str) -> str:
+    """The last message of `role` ("user", "assistant") in `history`, or ""."""
+    return next((m["content"] for m in reversed(history) if m["role"] == role), "")

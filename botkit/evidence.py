@@ -142,14 +142,14 @@ def enumerates(sentence: str) -> bool:
     return False
 
 
-def listed_rows(sentence: str, labels: list[str]) -> set[str]:
-    """The row labels among `labels` that `sentence` lists when it is a table's list of its rows ("Level: Member,
-    Silver and Gold": a short label, then mostly row labels, three or more), lower case; empty for any other
+def listed_rows(sentence: str, labels: set[str]) -> set[str]:
+    """The row labels among `labels` (lower case) that `sentence` lists when it is a table's list of its rows
+    ("Level: Member, Silver and Gold": a short label, then mostly row labels, three or more); empty for any other
     sentence ("Phone support is on these plans: Plus, Pro and Team" is a sentence, not a label and its rows)."""
     if not row_label(sentence):
         return set()
     items = {item.strip().lower() for item in _ITEM_SPLIT.split(sentence.split(": ", 1)[-1].rstrip(".!?"))}
-    rows = items & {label.lower() for label in labels if label}
+    rows = items & labels
     return rows if len(rows) >= 3 and 2 * len(rows) >= len(items) else set()
 
 
@@ -255,13 +255,22 @@ def other_of_kind(name: str, texts: list[str]) -> bool:
     return any(siblings.search(text) for text in texts)
 
 
-def sibling(name: str, asked: list[str], names: set[str]) -> bool:
-    """Is `name` another product of an asked name's line ("Zephyr Mini" of "Zephyr 3000"): the same first word,
-    without naming the asked one? Not when that word starts more than LINE_SIZE names among `names` (all the names
-    the sources use): then it is the brand ("Larkspur Hub 6", "Larkspur Home app", "Larkspur Broadband", ...)."""
+def brand_words(names: set[str]) -> set[str]:
+    """The first words (lower case) that start more than LINE_SIZE of `names` (all the names the sources use): a
+    brand's ("Larkspur Hub 6", "Larkspur Home app", "Larkspur Broadband", ...), not a product line's."""
+    lines: dict[str, set[str]] = {}
+    for name in names:
+        words = name.lower().split()
+        if len(words) > 1:
+            lines.setdefault(words[0], set()).add(words[1])
+    return {first for first, seconds in lines.items() if len(seconds) > LINE_SIZE}
+
+
+def sibling(name: str, asked: list[str], brands: set[str]) -> bool:
+    """Is `name` another product of an asked name's line ("Zephyr Mini" of "Zephyr 3000"): the same first word, not
+    one of `brands` (`brand_words`), without naming the asked one?"""
     words = name.lower().split()
-    if len(words) < 2 or len({n.lower().split()[1] for n in names if n.lower().split()[0] == words[0]
-                              and " " in n}) > LINE_SIZE:
+    if len(words) < 2 or words[0] in brands:
         return False
     return any(words[0] == a.lower().split()[0] and not names_any([a], name) for a in asked)
 
@@ -390,9 +399,9 @@ def _product_cues(asks: str, pairs: list, chunks: list[Chunk], embedder, cosines
     sources = [f"{c.title}\n{c.text}" for c in chunks]
     # Names used beside the asked ones (the brand, a colour) are not another product; a sibling of the asked name
     # ("Zephyr Mini" beside "Zephyr 3000" in a table of every kettle's warranty) is.
-    used = {n for text in sources for n in _NAME.findall(text)}
+    brands = brand_words({n for text in sources for n in _NAME.findall(text)})
     theirs = {n for text in sources if names_any(asked, text) for n in _NAME.findall(text)
-              if not sibling(n, asked, used)}
+              if not sibling(n, asked, brands)}
     other = np.array([names_other(asked, p[0], f"{p[2].title} {p[1]}", theirs) for p in pairs])
     named_kinds = kinds(asks, sources)
     if not named_kinds:
@@ -469,7 +478,8 @@ def select_evidence(question: str, chunks: list[Chunk], embedder, min_score: flo
     labels = [row_label(p[0]) for p in pairs]
     labelled = np.array([_label_named(label, asks) for label in labels])
     named_rows = {label.lower() for label, share in zip(labels, labelled) if label and share == 1.0}
-    listing = np.array([bool(named_rows & listed_rows(p[0], labels)) for p in pairs]) \
+    all_rows = {label.lower() for label in labels if label}
+    listing = np.array([bool(named_rows & listed_rows(p[0], all_rows)) for p in pairs]) \
         if named_rows and not asks_for_list(asks) else 0.0
     listed = np.array([enumerates(p[0]) for p in pairs]) if asks_for_list(asks) else 0.0
     types = answer_types(asks)
