@@ -93,3 +93,16 @@ def test_a_question_with_a_typo_is_answered_not_declined(tiny_bot, tmp_path):
     tiny_bot.knowledge.ingest(tmp_path / "kb")
     reply = tiny_bot.respond("is my labrador alowed in the car?")
     assert "crate" in reply.text, reply.text
+
+
+def test_a_contraction_typed_without_its_apostrophe_is_not_an_unknown_word():
+    # "cant", "hes", "wont" are how customers type "can't", "he's", "won't": no document says them, and counting
+    # them made "how should i get rid of used batteries, i know you cant just bin them" mostly unknown words.
+    from botkit.knowledge.terms import terms, unknown_share, unknown_words
+
+    vocabulary = terms("Household batteries go in a clear bag on top of the bin. Collections run every week.")
+    assert unknown_words("how do i get rid of batteries, i know you cant just bin them", vocabulary) == {"rid"}
+    assert unknown_share("hes got batteries, theyre ok in the bin?", vocabulary) == 0.0
+    assert unknown_share("when wont the collections run, i dont know", vocabulary) == 0.0
+    # "stuff" is "things" (a stop word) in other words.
+    assert unknown_share("what stuff can i bin?", vocabulary) == 0.0

@@ -16,7 +16,11 @@ STOPWORDS = set(
     "every some more most very just also only about into out up down over under again than too what which "
     "who whom whose when where why how please thanks thank hi hello answer question source sources according "
     "get got let lets make makes made like well sure happy help glad much many big small really somewhere "
-    "fast quick quickly need want know tell anything something thing things now right still ok okay".split()
+    "fast quick quickly need want know tell anything something thing things stuff now right still ok okay".split()
+    # Contractions as customers type them without the apostrophe ("i know you cant just bin them", "hes 14"); the
+    # apostrophe forms never count (`content_words`). Not "ill", "id", "wed", "hell": words of their own.
+    + "cant dont wont doesnt didnt isnt arent wasnt werent havent hasnt hadnt couldnt wouldnt shouldnt youre "
+    "theyre hes shes ive youve weve theyve youd theyd youll theyll thats theres heres whos".split()
 )
 
 
