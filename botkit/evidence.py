@@ -21,11 +21,14 @@ from botkit.measures import ASKS_SIZE, SIZE
 
 _BARE_REPLY = re.compile(r"^(yes|no)[.!]?$", re.IGNORECASE)
 # A list's items written as the end of the line that opens it ("bring:" / "photo ID, and" / "proof of address."):
-# they start in lower case or with a figure; a capitalised line after them is a sentence of its own, or a row.
+# they start in lower case or with a figure, or do not end as a sentence does; a capitalised line ending in a full
+# stop is a sentence of its own; a row ("Small: £5 a month") is a row.
 _LIST_ITEM = re.compile(r"^[a-z0-9£$€]")
+_SENTENCE_END = re.compile(r"[.!?][\"')\]]*$")
 _ITEM_GOES_ON = re.compile(r"(?:[,;:.!?]|\b(?:and|or))$")  # "photo ID, and": the item says where the next one joins
-# At most this many words in a list read whole: a longer one is left as separate lines.
-LIST_WORDS = 60
+# At most this many words in a list read whole: a longer one is left as separate lines. A plan's six benefits
+# (75 words) are one answer to "what do I get on it?".
+LIST_WORDS = 100
 # Questions whose answer is a figure: an amount, a duration, a size, a date or a time.
 _ASKS_FIGURE = re.compile(r"\b(how (much|many|long|far|fast|quickly|soon|big|large|old|often|late|early)|"
                           r"what (year|time|date|hours?|size)|when|cost|price|charge|fee)\b", re.IGNORECASE)
@@ -337,14 +340,16 @@ def candidate_sentences(chunk: Chunk) -> list[tuple[str, str]]:
 def _with_items(units: list[str]) -> list[str]:
     """A line that opens a list ("To rent a unit you must bring:") says nothing alone, nor does an item of it ("not
     hoist items through windows;"): when the whole list is short enough to quote, the line and its items are one
-    unit; a longer list stays as its lines. A table row ("10 sq ft: £15 a week") is not an item."""
+    unit; a longer list stays as its items, without the opening line. An item starts lower-case or with a figure, or
+    does not end as a sentence does ("Tick and lungworm cover for dogs"); a table row ("10 sq ft: £15 a week") is not
+    one."""
     read, absorbed = list(units), set()
     for i, unit in enumerate(units):
         if not unit.endswith(":"):
             continue
         items = []
         for item in units[i + 1:]:
-            if not _LIST_ITEM.match(item) or row_label(item):
+            if not (_LIST_ITEM.match(item) or not _SENTENCE_END.search(item)) or row_label(item):
                 break
             items.append(item)
         joined = " ".join([unit, *(item if _ITEM_GOES_ON.search(item) else f"{item};" for item in items[:-1]),
@@ -352,6 +357,8 @@ def _with_items(units: list[str]) -> list[str]:
         if items and len(joined.split()) <= LIST_WORDS:
             read[i] = joined
             absorbed.update(range(i + 1, i + 1 + len(items)))
+        elif items:
+            absorbed.add(i)  # "Everything in Essential, plus:" says nothing without the list it opens
     return [unit for k, unit in enumerate(read) if k not in absorbed]
 
 

@@ -153,8 +153,28 @@ def test_rows_after_an_opening_line_stay_rows_and_a_long_list_stays_lines():
     # Items without their own punctuation are not run together.
     bring = evidence_module._with_items(["Bring:", "photo ID", "proof of address"])
     assert bring[0] == "Bring: photo ID; proof of address"
-    items = [f"item number {n} of a long list of things you may bring along;" for n in range(8)]
-    assert evidence_module._with_items(["You may bring:", *items]) == ["You may bring:", *items]
+    # Items that start with a capital but do not end as sentences are items too.
+    plus = evidence_module._with_items(["Everything in Essential, plus:", "Tick and lungworm cover for dogs",
+                                        "A microchip for pets under one year old", "Our clinics open at 8."])
+    assert plus == ["Everything in Essential, plus: Tick and lungworm cover for dogs; A microchip for pets under one "
+                    "year old", "Our clinics open at 8."]
+    # A list too long to quote whole stays as its lines, without the opening line that says nothing alone.
+    items = [f"item number {n} of a long list of things you may bring along to the first session;" for n in range(8)]
+    assert evidence_module._with_items(["You may bring:", *items]) == items
+
+
+def test_a_long_list_with_capitalised_items_is_quoted_whole_not_its_opening_line_alone(bot_with):
+    plan = bot_with("plan.md", "# Pet plans\n\n## What Complete includes\n\nEverything in Essential, plus:\n\n"
+                               "- Tick and lungworm cover for dogs, added to the monthly parasite treatment\n"
+                               "- Unlimited nurse clinics (nail clips, weight checks, dental checks)\n"
+                               "- A microchip for pets under one year old, if they are not chipped already\n"
+                               "- An annual blood screen for pets aged eight years or over\n"
+                               "- 15% off all other consultations, medicines and procedures\n"
+                               "- 20% off dental procedures, including the blood test done on the day\n\n"
+                               "## Essential\n\nEssential plan members get 10% off the standard price.\n")
+    reply = plan.respond("What extra do you get on the Complete plan that you don't get on Essential?")
+    assert "lungworm" in reply.text, reply.text
+    assert not re.search(r":\s*\[\d+\]", reply.text)  # never "Everything in Essential, plus: [1]"
 
 
 LIGHTS = ("# What the lights mean\n\n| Light on the front | What it means | What to do |\n|---|---|---|\n"
