@@ -32,6 +32,8 @@ _EXACT = re.compile(rf"{_NOT_AFTER}\b{_FIGURE}{_UNIT}", re.I)
 _LABELLED = re.compile(rf"\b([A-Za-z]+):\s*{_FIGURE}\b(?![\s-]*[a-z])", re.I)  # a table cell: "Seats: 5"
 _ASKS_FOR = re.compile(r"\b(?:what|what's|whats|which|how)\b", re.I)
 _CLOCK = {"am", "pm", "h", "hr", "o"}
+# "I ordered it 3 weeks ago": time gone by is the customer's circumstance, not the figure that picks what is asked.
+_AGO = re.compile(r"(?:\s+[a-z]+)?\s+ago\b", re.I)  # "3 weeks ago", "3 working days ago"
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ def asked(question: str) -> list[tuple[list[float], str, str]]:
     found = []
     for match in _ASKED.finditer(part):
         unit = _unit(match.group(3))
-        if unit:
+        if unit and not _AGO.match(part, match.end()):
             found.append(([_value(g) for g in match.group(1, 2) if g], unit, match.group(3)))
     return found
 

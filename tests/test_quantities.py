@@ -50,3 +50,12 @@ def test_a_figure_the_sources_give_is_answered(bot, question, fact):
 def test_a_yes_no_question_s_figure_is_a_condition_not_a_missing_row(bot):
     reply = bot.respond("My lock is four years old and broke, is it still under warranty?")
     assert "asks about" not in reply.check
+
+
+def test_time_gone_by_is_a_circumstance_not_the_figure_asked_about(bot):
+    # "3 months ago" is when the customer did something, not a 3-month plan the price list lacks.
+    reply = bot.respond("I got the interest-free plan 3 months ago, what deposit does it need?")
+    assert "asks about" not in reply.check and "10%" in reply.text, (reply.text, reply.check)
+    # Also with a unit of two words.
+    from botkit.quantities import asked
+    assert asked("i sent it back 3 working days ago, how long until my refund arrives?") == []
