@@ -340,16 +340,16 @@ def candidate_sentences(chunk: Chunk) -> list[tuple[str, str]]:
 def _with_items(units: list[str]) -> list[str]:
     """A line that opens a list ("To rent a unit you must bring:") says nothing alone, nor does an item of it ("not
     hoist items through windows;"): when the whole list is short enough to quote, the line and its items are one
-    unit; a longer list stays as its items, without the opening line. An item starts lower-case or with a figure, or
-    does not end as a sentence does ("Tick and lungworm cover for dogs"); a table row ("10 sq ft: £15 a week") is not
-    one."""
+    unit; a longer list stays as its lines (its opening line may hold the list's only fact: "We charge a cleaning fee
+    of £45 if you:"). An item starts lower-case or with a figure, or does not end as a sentence does and is no row
+    ("Tick and lungworm cover for dogs", not "Next day delivery (order by 2pm): Price: £6.95" nor "10 sq ft: £15")."""
     read, absorbed = list(units), set()
     for i, unit in enumerate(units):
         if not unit.endswith(":"):
             continue
         items = []
         for item in units[i + 1:]:
-            if not (_LIST_ITEM.match(item) or not _SENTENCE_END.search(item)) or row_label(item):
+            if not (_LIST_ITEM.match(item) or not _SENTENCE_END.search(item) and ": " not in item) or row_label(item):
                 break
             items.append(item)
         joined = " ".join([unit, *(item if _ITEM_GOES_ON.search(item) else f"{item};" for item in items[:-1]),
@@ -357,8 +357,6 @@ def _with_items(units: list[str]) -> list[str]:
         if items and len(joined.split()) <= LIST_WORDS:
             read[i] = joined
             absorbed.update(range(i + 1, i + 1 + len(items)))
-        elif items:
-            absorbed.add(i)  # "Everything in Essential, plus:" says nothing without the list it opens
     return [unit for k, unit in enumerate(read) if k not in absorbed]
 
 

@@ -158,9 +158,13 @@ def test_rows_after_an_opening_line_stay_rows_and_a_long_list_stays_lines():
                                         "A microchip for pets under one year old", "Our clinics open at 8."])
     assert plus == ["Everything in Essential, plus: Tick and lungworm cover for dogs; A microchip for pets under one "
                     "year old", "Our clinics open at 8."]
-    # A list too long to quote whole stays as its lines, without the opening line that says nothing alone.
+    # A row whose label is too long to read as one is still a row, not an item of a list.
+    rows = ["Standard delivery to UK mainland addresses: Time: 3-5 working days, Price: £3.95",
+            "Next day delivery (order by 2pm): Time: 1 working day, Price: £6.95"]
+    assert evidence_module._with_items(["Our delivery options:", *rows]) == ["Our delivery options:", *rows]
+    # A list too long to quote whole stays as its lines: its opening line may hold the only fact ("a fee of £45 if:").
     items = [f"item number {n} of a long list of things you may bring along to the first session;" for n in range(8)]
-    assert evidence_module._with_items(["You may bring:", *items]) == items
+    assert evidence_module._with_items(["You may bring:", *items]) == ["You may bring:", *items]
 
 
 def test_a_long_list_with_capitalised_items_is_quoted_whole_not_its_opening_line_alone(bot_with):

@@ -106,3 +106,7 @@ def test_a_contraction_typed_without_its_apostrophe_is_not_an_unknown_word():
     assert unknown_share("when wont the collections run, i dont know", vocabulary) == 0.0
     # "stuff" is "things" (a stop word) in other words.
     assert unknown_share("what stuff can i bin?", vocabulary) == 0.0
+    # A phone keyboard's curly apostrophe is an apostrophe.
+    assert unknown_words("the collection didn\u2019t take the batteries, what do i do?", vocabulary) == {"tak"}
+    # Only as typed: a word whose stem is one of them is a word of its own.
+    assert unknown_words("Do you collect stuffed toys?", vocabulary) == {"stuff", "toy"}

@@ -16,11 +16,14 @@ STOPWORDS = set(
     "every some more most very just also only about into out up down over under again than too what which "
     "who whom whose when where why how please thanks thank hi hello answer question source sources according "
     "get got let lets make makes made like well sure happy help glad much many big small really somewhere "
-    "fast quick quickly need want know tell anything something thing things stuff now right still ok okay".split()
-    # Contractions as customers type them without the apostrophe ("i know you cant just bin them", "hes 14"); the
-    # apostrophe forms never count (`content_words`). Not "ill", "id", "wed", "hell": words of their own.
-    + "cant dont wont doesnt didnt isnt arent wasnt werent havent hasnt hadnt couldnt wouldnt shouldnt youre "
-    "theyre hes shes ive youve weve theyve youd theyd youll theyll thats theres heres whos".split()
+    "fast quick quickly need want know tell anything something thing things now right still ok okay".split()
+)
+# Contractions as customers type them without the apostrophe ("i know you cant just bin them", "hes 14"; the apostrophe
+# forms never count), and "stuff" ("things"): never content words, but only as typed: their stems are other words'
+# too ("stuffed", "canter"). Not "ill", "id", "wed", "hell": words of their own.
+TYPED_FILLERS = set(
+    "cant dont wont doesnt didnt isnt arent wasnt werent havent hasnt hadnt couldnt wouldnt shouldnt youre theyre hes "
+    "shes ive youve weve theyve youd theyd youll theyll thats theres heres whos stuff".split()
 )
 
 
@@ -110,11 +113,16 @@ def known(word: str, vocabulary: set[str]) -> bool:
 
 def content_words(text: str) -> set[str]:
     words = set()
-    for token in WORD.findall(text):
+    for token in WORD.findall(typed(text)):
         for part in bare(token).split("-"):
-            if part and part not in STOPWORDS and "'" not in part and len(part) > 2:
+            if part and part not in STOPWORDS and part not in TYPED_FILLERS and "'" not in part and len(part) > 2:
                 words.add(part)
     return words
+
+
+def typed(text: str) -> str:
+    """`text` with a phone keyboard's curly apostrophe as the plain one ("didn’t" is "didn't")."""
+    return text.replace("\u2019", "'")
 
 
 def terms(text: str) -> set[str]:
@@ -221,7 +229,7 @@ def asked_clause(message: str) -> str:
 
 def unknown_term(question: str, vocabulary: set[str]) -> str:
     """Two neighbouring content words of `question` that the knowledge base never uses ("referral program"), or ""."""
-    words = [bare(w) for w in WORD.findall(question)]
+    words = [bare(w) for w in WORD.findall(typed(question))]
     unknown = [w if w in content_words(w) and w not in GENERIC and not _adverb(w)
                and not known(w, vocabulary) and stem(w) not in STOPWORDS else "" for w in words]
     return next((f"{a} {b}" for a, b in zip(unknown, unknown[1:]) if a and b), "")
