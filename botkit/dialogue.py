@@ -25,7 +25,15 @@ from botkit.followups import follows_up, merged_query
 from botkit.grounding import cited_numbers, pulls_away, talks_to_assistant
 from botkit.knowledge.names import true_cased
 from botkit.knowledge.store import KnowledgeBase
-from botkit.knowledge.terms import asked_clause, asking_part, respelled, unknown_names, unknown_share, unknown_words
+from botkit.knowledge.terms import (
+    asked_clause,
+    asking_part,
+    respelled,
+    typed,
+    unknown_names,
+    unknown_share,
+    unknown_words,
+)
 from botkit.measures import unmeasured
 from botkit.models.engine import Generation
 from botkit.models.loading import load_engine
@@ -273,7 +281,7 @@ class Bot:
         prompt to generate from, fitted to the token budget."""
         if self.knowledge.count() == 0:
             return self._canned(EMPTY_KB, "empty-knowledge-base", session_id)
-        message = respelled(message, self.knowledge.vocabulary())  # "alowed", "refferal": the documents' word
+        message = respelled(typed(message), self.knowledge.vocabulary())  # "alowed", "refferal": the documents' word
         # "is the zephyr mini dishwasher safe?": the names as the sources write them
         message = true_cased(message, lambda: [f"\n{c.title}\n{c.text}" for c in self.knowledge.search(
             message, self.settings.top_k, self.settings.min_relevance)])

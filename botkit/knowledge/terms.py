@@ -121,7 +121,7 @@ def content_words(text: str) -> set[str]:
 
 
 def typed(text: str) -> str:
-    """`text` with a phone keyboard's curly apostrophe as the plain one ("didn’t" is "didn't")."""
+    """`text` with a phone keyboard's curly apostrophe as the plain one ("didn’t" is "didn't"; iOS types it so)."""
     return text.replace("\u2019", "'")
 
 
