@@ -20,9 +20,7 @@ from botkit.knowledge.terms import STOPWORDS, terms
 from botkit.measures import ASKS_SIZE, SIZE
 
 _BARE_REPLY = re.compile(r"^(yes|no)[.!]?$", re.IGNORECASE)
-# A list's items written as the end of the line that opens it ("bring:" / "photo ID, and" / "proof of address."):
-# they start in lower case or with a figure, or do not end as a sentence does; a capitalised line ending in a full
-# stop is a sentence of its own; a row ("Small: £5 a month") is a row.
+# A list's items written as the end of the line that opens it ("bring:" / "photo ID, and" / "proof of address.").
 _LIST_ITEM = re.compile(r"^[a-z0-9£$€]")
 _SENTENCE_END = re.compile(r"[.!?][\"')\]]*$")
 _ITEM_GOES_ON = re.compile(r"(?:[,;:.!?]|\b(?:and|or))$")  # "photo ID, and": the item says where the next one joins
@@ -341,15 +339,14 @@ def _with_items(units: list[str]) -> list[str]:
     """A line that opens a list ("To rent a unit you must bring:") says nothing alone, nor does an item of it ("not
     hoist items through windows;"): when the whole list is short enough to quote, the line and its items are one
     unit; a longer list stays as its lines (its opening line may hold the list's only fact: "We charge a cleaning fee
-    of £45 if you:"). An item starts lower-case or with a figure, or does not end as a sentence does and is no row
-    ("Tick and lungworm cover for dogs", not "Next day delivery (order by 2pm): Price: £6.95" nor "10 sq ft: £15")."""
+    of £45 if you:")."""
     read, absorbed = list(units), set()
     for i, unit in enumerate(units):
         if not unit.endswith(":"):
             continue
         items = []
         for item in units[i + 1:]:
-            if not (_LIST_ITEM.match(item) or not _SENTENCE_END.search(item) and ": " not in item) or row_label(item):
+            if not _list_item(item):
                 break
             items.append(item)
         joined = " ".join([unit, *(item if _ITEM_GOES_ON.search(item) else f"{item};" for item in items[:-1]),
@@ -358,6 +355,16 @@ def _with_items(units: list[str]) -> list[str]:
             read[i] = joined
             absorbed.update(range(i + 1, i + 1 + len(items)))
     return [unit for k, unit in enumerate(read) if k not in absorbed]
+
+
+def _list_item(line: str) -> bool:
+    """Can `line` be an item of the list a line ending in ":" opens? It starts lower-case or with a figure ("photo
+    ID, and"), or does not end as a sentence does and has no label ("Tick and lungworm cover for dogs"); a
+    capitalised line ending in a full stop is a sentence of its own, and a row ("10 sq ft: £15", "Next day delivery
+    (order by 2pm): Price: £6.95") is a row."""
+    if row_label(line):
+        return False
+    return bool(_LIST_ITEM.match(line)) or not _SENTENCE_END.search(line) and ": " not in line
 
 
 def _with_bare_replies(units: list[str]) -> list[str]:
